@@ -1,0 +1,69 @@
+# One non-recursive Makefile for the block-graph oracle and differential fuzzer.
+#
+#   make            build the release variant: build/replay, build/unit
+#   make check      everything CI runs: unit tests and stream tests, in the
+#                   release build and under ASan+UBSan (build/asan)
+#   make deps       install what is missing (apt-get, idempotent)
+#   make clean      remove build/ and generated reports
+#
+# One build directory per variant; objects never mix.  Release binaries are
+# build/<tool>, objects build/obj/; the sanitizer variant is build/asan/.
+
+CC       ?= cc
+ifeq ($(origin CC),default)
+CC       := gcc
+endif
+CFLAGS   ?= -O2 -g
+WARN      = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+CPPFLAGS  = -Icommon -Iqemu -D_GNU_SOURCE -MMD -MP
+STD       = -std=gnu11
+LDLIBS    = -ljansson -lz
+-include config.mak
+
+COMMON = $(sort $(wildcard common/*.c))
+QEMU   = $(sort $(wildcard qemu/*.c))
+MODEL  = $(sort $(wildcard model/*.c))
+REAL   = $(sort $(wildcard real/*.c))
+LIBSRC = $(COMMON) $(QEMU) $(MODEL) $(REAL) replay/backends.c
+UNIT   = $(sort $(wildcard tests/unit/*.c)) tests/test_main.c
+
+B ?= build
+O  = $(B)/obj
+obj = $(patsubst %.c,$(O)/%.o,$(1))
+
+all: deps-check $(B)/replay $(B)/unit
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(STD) $(CPPFLAGS) $(WARN) $(CFLAGS) -c -o $@ $<
+
+$(B)/replay: $(call obj,$(LIBSRC) replay/replay.c)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/unit: $(call obj,$(LIBSRC) $(UNIT))
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# ---- dependencies ---------------------------------------------------------
+DEPS_PKGS = clang gcc make libjansson-dev zlib1g-dev lcov gnuplot-nox \
+            qemu-system-x86 qemu-utils coreutils
+deps:
+	@tools/deps.sh $(DEPS_PKGS)
+# Cheap check used by every build: only runs the installer when a package is missing.
+deps-check:
+	@tools/deps.sh --quiet $(DEPS_PKGS)
+
+# ---- tests ----------------------------------------------------------------
+ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+check: all
+	@$(MAKE) --no-print-directory B=build/asan CFLAGS='$(ASAN_FLAGS)' build/asan/replay build/asan/unit
+	@tests/run.sh build build/asan
+
+clean:
+	rm -rf build reports/coverage reports/fuzz
+
+.PHONY: all check deps deps-check clean
+.DELETE_ON_ERROR:
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,133 @@
+/*
+ * json.c: jansson helpers (json.h).
+ */
+#include "json.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bg.h"
+
+json_t *bg_json_path_get(json_t *root, const char *path)
+{
+    json_t *v = root;
+    const char *p = path;
+    while (v && *p) {
+        const char *slash = strchr(p, '/');
+        size_t n = slash ? (size_t)(slash - p) : strlen(p);
+        char *seg = bg_strndup(p, n);
+        if (json_is_object(v)) {
+            v = json_object_get(v, seg);
+        } else if (json_is_array(v)) {
+            char *end;
+            errno = 0;
+            unsigned long idx = strtoul(seg, &end, 10);
+            if (n == 0 || *end || errno || seg[0] == '-' || seg[0] == '+')
+                v = NULL;
+            else
+                v = json_array_get(v, idx);
+        } else {
+            v = NULL;
+        }
+        free(seg);
+        p += n;
+        if (*p == '/')
+            p++;
+    }
+    return v;
+}
+
+int bg_json_depth(const json_t *v)
+{
+    int max = 0;
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *c;
+        json_object_foreach((json_t *)v, k, c) {
+            int d = bg_json_depth(c);
+            if (d > max)
+                max = d;
+        }
+        return max + 1;
+    }
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *c;
+        json_array_foreach(v, i, c) {
+            int d = bg_json_depth(c);
+            if (d > max)
+                max = d;
+        }
+        return max + 1;
+    }
+    return 0;
+}
+
+json_t *bg_json_map_strings(const json_t *v, BgJsonStrFn fn, void *opaque)
+{
+    if (json_is_string(v)) {
+        char *s = fn(json_string_value(v), opaque);
+        json_t *r = json_string(s);
+        if (!r)   /* not valid UTF-8 after mapping: keep the original */
+            r = json_deep_copy(v);
+        free(s);
+        return r;
+    }
+    if (json_is_object(v)) {
+        json_t *r = json_object();
+        const char *k;
+        json_t *c;
+        json_object_foreach((json_t *)v, k, c)
+            json_object_set_new(r, k, bg_json_map_strings(c, fn, opaque));
+        return r;
+    }
+    if (json_is_array(v)) {
+        json_t *r = json_array();
+        size_t i;
+        json_t *c;
+        json_array_foreach(v, i, c)
+            json_array_append_new(r, bg_json_map_strings(c, fn, opaque));
+        return r;
+    }
+    return json_deep_copy(v);
+}
+
+char *bg_json_dumps(const json_t *v)
+{
+    char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    if (!s)
+        abort();
+    return s;
+}
+
+bool bg_json_match(const json_t *pattern, const json_t *v)
+{
+    if (json_is_object(pattern)) {
+        if (!json_is_object(v))
+            return false;
+        const char *k;
+        json_t *c;
+        json_object_foreach((json_t *)pattern, k, c) {
+            if (!bg_json_match(c, json_object_get(v, k)))
+                return false;
+        }
+        return true;
+    }
+    return v && json_equal((json_t *)pattern, (json_t *)v);
+}
+
+const char *bg_json_type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "object";
+    case JSON_ARRAY: return "array";
+    case JSON_STRING: return "string";
+    case JSON_INTEGER: return "integer";
+    case JSON_REAL: return "number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "boolean";
+    case JSON_NULL: return "null";
+    }
+    return "unknown";
+}

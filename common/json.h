@@ -1,0 +1,33 @@
+/*
+ * json.h: small jansson helpers used across the project (prefix bg_json_).
+ *
+ * Paths are assert_qmp's: "a/b/0" walks object keys and array indexes.
+ * Output is canonical: compact, keys sorted, so the same value always
+ * prints the same bytes (transcripts must be byte-identical run to run).
+ */
+#ifndef BG_JSON_H
+#define BG_JSON_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+/* Borrowed value at PATH under ROOT, or NULL when the path does not exist. */
+json_t *bg_json_path_get(json_t *root, const char *path);
+
+/* Nesting depth: a scalar is 0, [] and {} are 1. */
+int bg_json_depth(const json_t *v);
+
+/* Deep copy in which every string (values, not keys) goes through fn. */
+typedef char *(*BgJsonStrFn)(const char *s, void *opaque);   /* returns owned string */
+json_t *bg_json_map_strings(const json_t *v, BgJsonStrFn fn, void *opaque);
+
+/* Canonical one-line text (owned). */
+char *bg_json_dumps(const json_t *v);
+
+/* True when every key of PATTERN matches V recursively (iotests event_match). */
+bool bg_json_match(const json_t *pattern, const json_t *v);
+
+/* Name of a JSON type for messages ("string", "object", ...). */
+const char *bg_json_type_name(const json_t *v);
+
+#endif

@@ -1,0 +1,167 @@
+/*
+ * norm.c: normalisation of values and texts (norm.h).
+ *
+ * The timing-line rule is iotests' filter_qemu_io() (tests/qemu-iotests/
+ * iotests.py): qemu-io prints "1 MiB, 1 ops; 00.00 sec (15.2 GiB/sec and
+ * 15627.6 ops/sec)" and only the "1 MiB, " part is kept.
+ */
+#include "norm.h"
+
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bg.h"
+#include "json.h"
+
+#define TIMING_RE "[0-9]* ops; [0-9/:. sec]* \\([0-9/.inf]* [EPTGMKiBbytes]*/sec and [0-9/.inf]* ops/sec\\)"
+#define TIMING_TEXT "X ops; XX:XX:XX.X (XXX YYY/sec and XXX ops/sec)"
+
+char *bg_norm_dir(const char *s, const char *scratch)
+{
+    size_t n = scratch ? strlen(scratch) : 0;
+    if (!n)
+        return bg_strdup(s);
+    BgBuf b = {0};
+    for (;;) {
+        const char *hit = strstr(s, scratch);
+        if (!hit)
+            break;
+        bg_buf_append(&b, s, (size_t)(hit - s));
+        bg_buf_puts(&b, "$DIR");
+        s = hit + n;
+    }
+    bg_buf_puts(&b, s);
+    return bg_buf_take(&b);
+}
+
+static const regex_t *timing_re(void)
+{
+    /* Compiled once; read-only afterwards, so it holds no run-to-run state. */
+    static regex_t re;
+    static int ready;
+    if (!ready) {
+        if (regcomp(&re, TIMING_RE, REG_EXTENDED) != 0)
+            abort();
+        ready = 1;
+    }
+    return &re;
+}
+
+char *bg_norm_timing(const char *s)
+{
+    if (!strstr(s, " ops"))
+        return bg_strdup(s);
+    BgBuf b = {0};
+    regmatch_t m;
+    while (regexec(timing_re(), s, 1, &m, 0) == 0) {
+        if (m.rm_eo == m.rm_so) {   /* empty match: copy one byte and go on */
+            if (!*s)
+                break;
+            bg_buf_append(&b, s, 1);
+            s++;
+            continue;
+        }
+        bg_buf_append(&b, s, (size_t)m.rm_so);
+        bg_buf_puts(&b, TIMING_TEXT);
+        s += m.rm_eo;
+    }
+    bg_buf_puts(&b, s);
+    return bg_buf_take(&b);
+}
+
+/* Rule 3: "#block" followed by digits becomes "#block". */
+static char *norm_auto_names(const char *s)
+{
+    BgBuf b = {0};
+    for (;;) {
+        const char *hit = strstr(s, "#block");
+        if (!hit)
+            break;
+        const char *d = hit + 6;
+        bg_buf_append(&b, s, (size_t)(d - s));
+        while (*d >= '0' && *d <= '9')
+            d++;
+        s = d;
+    }
+    bg_buf_puts(&b, s);
+    return bg_buf_take(&b);
+}
+
+char *bg_norm_string(const char *s, const char *scratch)
+{
+    char *a = bg_norm_dir(s, scratch);
+    char *b = norm_auto_names(a);
+    char *c = bg_norm_timing(b);
+    free(a);
+    free(b);
+    return c;
+}
+
+static char *norm_string_fn(const char *s, void *opaque)
+{
+    return bg_norm_string(s, opaque);
+}
+
+static void drop_actual_size(json_t *v)
+{
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *c;
+        json_object_foreach(v, k, c) {
+            if (strcmp(k, "actual-size") == 0)
+                json_object_set_new(v, k, json_null());
+            else
+                drop_actual_size(c);
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *c;
+        json_array_foreach(v, i, c)
+            drop_actual_size(c);
+    }
+}
+
+json_t *bg_norm_json(const json_t *v, const char *scratch)
+{
+    json_t *r = bg_json_map_strings(v, norm_string_fn, (void *)scratch);
+    drop_actual_size(r);
+    return r;
+}
+
+bool bg_norm_equal(const json_t *a, const json_t *b, const char *scratch)
+{
+    if (!a || !b)
+        return a == b;
+    json_t *na = bg_norm_json(a, scratch);
+    json_t *nb = bg_norm_json(b, scratch);
+    bool eq = json_equal(na, nb);
+    json_decref(na);
+    json_decref(nb);
+    return eq;
+}
+
+bool bg_norm_str_equal(const char *a, const char *b, const char *scratch)
+{
+    if (!a || !b)
+        return a == b;
+    char *na = bg_norm_string(a, scratch);
+    char *nb = bg_norm_string(b, scratch);
+    bool eq = strcmp(na, nb) == 0;
+    free(na);
+    free(nb);
+    return eq;
+}
+
+static char *display_fn(const char *s, void *opaque)
+{
+    char *a = bg_norm_dir(s, opaque);
+    char *b = bg_norm_timing(a);
+    free(a);
+    return b;
+}
+
+json_t *bg_norm_display(const json_t *v, const char *scratch)
+{
+    return bg_json_map_strings(v, display_fn, (void *)scratch);
+}

@@ -1,0 +1,37 @@
+/*
+ * norm.h: the normalisation rules of streams.md ("Normalisation").
+ *
+ * Two values that differ only in these ways are equal, in `return` and
+ * `error` expectations and when two backends are compared:
+ *   1. the scratch directory is written $DIR;
+ *   2. the value of every "actual-size" key is ignored (the key must be on
+ *      both sides);
+ *   3. automatic node names (#block followed by digits) equal each other
+ *      wherever they stand in a string;
+ *   4. qemu-io's timing line reads "X ops; XX:XX:XX.X (XXX YYY/sec and XXX ops/sec)";
+ *   5. object keys are unordered, list order matters.
+ * Comparison forms are not for display: transcripts keep the values and use
+ * bg_norm_display() (rules 1 and 4 only, plus auto names made stable by the
+ * transcript writer).
+ */
+#ifndef BG_NORM_H
+#define BG_NORM_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+/* Rule 1: SCRATCH (may be NULL) replaced by "$DIR".  Owned result. */
+char *bg_norm_dir(const char *s, const char *scratch);
+/* Rule 4 on a text (qemu-io output).  Owned result. */
+char *bg_norm_timing(const char *s);
+/* Rules 1, 3, 4 on one string: the comparison form.  Owned result. */
+char *bg_norm_string(const char *s, const char *scratch);
+/* Comparison form of a whole value (rules 1-4; 5 is json_equal's).  New reference. */
+json_t *bg_norm_json(const json_t *v, const char *scratch);
+/* Equal after normalisation. */
+bool bg_norm_equal(const json_t *a, const json_t *b, const char *scratch);
+bool bg_norm_str_equal(const char *a, const char *b, const char *scratch);
+/* Display form: rules 1 and 4 (values kept).  New reference. */
+json_t *bg_norm_display(const json_t *v, const char *scratch);
+
+#endif

@@ -1,0 +1,641 @@
+/*
+ * runner.c: running streams on backends (runner.h).
+ *
+ * One Session per backend holds what a stream run accumulates: the scratch
+ * directory, bound variables, saved values, the transcript's auto-name map
+ * and the per-job event lists.  Steps run in lock-step over the sessions so
+ * two backends are compared step by step and the first difference stops
+ * the run.
+ */
+#include "runner.h"
+
+#define _XOPEN_SOURCE_EXTENDED 1
+#include <errno.h>
+#include <ftw.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bg.h"
+#include "confine.h"
+#include "expect.h"
+#include "json.h"
+#include "norm.h"
+
+typedef struct Session {
+    const BgBackendOps *ops;
+    BgBackend *be;
+    char *scratch;         /* real path of the scratch directory */
+    json_t *vars;          /* VAR -> string */
+    json_t *saved;         /* label -> return value */
+    json_t *names;         /* auto node name -> canonical "#blockN" (transcript) */
+    json_t *jobs;          /* job id -> [events] (transcript order) */
+    json_t *job_last;      /* job id -> last kept status */
+    FILE *transcript;
+    int assertions, failed, unsupported;
+} Session;
+
+void bg_run_report_cleanup(BgRunReport *r)
+{
+    free(r->message);
+    json_decref(r->signature);
+    *r = (BgRunReport){0};
+}
+
+const char *bg_runner_default_scratch_base(void)
+{
+    const char *e = getenv("BG_SCRATCH");
+    if (e && *e)
+        return e;
+    /* Not /tmp: it may be tmpfs, which has no O_DIRECT (the seed's cache.direct). */
+    return "/var/tmp";
+}
+
+/* ---- scratch directories ------------------------------------------------ */
+
+static char *stream_stem(const char *path)
+{
+    char *copy = bg_strdup(path);
+    char *base = bg_strdup(basename(copy));
+    free(copy);
+    char *dot = strrchr(base, '.');
+    if (dot && dot != base)
+        *dot = '\0';
+    for (char *p = base; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_'))
+            *p = '_';
+    return base;
+}
+
+/* Deterministic name: BASE/bgraph-STEM-BACKEND[-N]; mkdir is the lock. */
+static char *scratch_new(const char *base, const char *stem, const char *backend, BgError *err)
+{
+    if (mkdir(base, 0755) != 0 && errno != EEXIST) {
+        bg_error_setf(err, "cannot create scratch base %s: %s", base, strerror(errno));
+        return NULL;
+    }
+    for (int n = 0; n < 1000; n++) {
+        char *dir = n ? bg_asprintf("%s/bgraph-%s-%s-%d", base, stem, backend, n)
+                      : bg_asprintf("%s/bgraph-%s-%s", base, stem, backend);
+        if (mkdir(dir, 0700) == 0) {
+            char *real = realpath(dir, NULL);
+            free(dir);
+            if (!real)
+                bg_error_setf(err, "cannot resolve scratch directory: %s", strerror(errno));
+            return real;
+        }
+        int e = errno;
+        free(dir);
+        if (e != EEXIST) {
+            bg_error_setf(err, "cannot create scratch directory under %s: %s", base, strerror(e));
+            return NULL;
+        }
+    }
+    bg_error_setf(err, "no free scratch directory name under %s", base);
+    return NULL;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)ftw;
+    if (flag == FTW_DP)
+        rmdir(path);
+    else
+        unlink(path);
+    return 0;
+}
+
+static void scratch_remove(const char *dir)
+{
+    /* FTW_PHYS: never follow a symlink out of the scratch directory. */
+    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+/* ---- substitution ----------------------------------------------------------- */
+
+static char *subst_fn(const char *s, void *opaque)
+{
+    Session *ss = opaque;
+    BgBuf b = {0};
+    while (*s) {
+        if (strncmp(s, "$DIR", 4) == 0) {
+            bg_buf_puts(&b, ss->scratch);
+            s += 4;
+        } else if (strncmp(s, "${", 2) == 0 && strchr(s, '}')) {
+            const char *end = strchr(s, '}');
+            char *name = bg_strndup(s + 2, (size_t)(end - s - 2));
+            const char *val = json_string_value(json_object_get(ss->vars, name));
+            free(name);
+            if (val) {
+                bg_buf_puts(&b, val);
+                s = end + 1;
+            } else {
+                bg_buf_append(&b, s, 1);
+                s++;
+            }
+        } else {
+            bg_buf_append(&b, s, 1);
+            s++;
+        }
+    }
+    return bg_buf_take(&b);
+}
+
+/* ---- transcript form -------------------------------------------------------- */
+
+/* Rename every automatic node name to its canonical transcript name. */
+static char *canon_names_fn(const char *s, void *opaque)
+{
+    Session *ss = opaque;
+    char *a = bg_norm_dir(s, ss->scratch);
+    char *t = bg_norm_timing(a);
+    free(a);
+    BgBuf b = {0};
+    const char *p = t;
+    for (;;) {
+        const char *hit = strstr(p, "#block");
+        if (!hit)
+            break;
+        const char *d = hit + 6;
+        while (*d >= '0' && *d <= '9')
+            d++;
+        bg_buf_append(&b, p, (size_t)(hit - p));
+        if (d == hit + 6) {
+            bg_buf_puts(&b, "#block");
+        } else {
+            char *name = bg_strndup(hit, (size_t)(d - hit));
+            json_t *c = json_object_get(ss->names, name);
+            if (!c) {
+                char *canon = bg_asprintf("#block%zu", json_object_size(ss->names) + 1);
+                c = json_string(canon);
+                json_object_set_new(ss->names, name, c);
+                free(canon);
+            }
+            bg_buf_puts(&b, json_string_value(c));
+            free(name);
+        }
+        p = d;
+    }
+    bg_buf_puts(&b, p);
+    free(t);
+    return bg_buf_take(&b);
+}
+
+static json_t *canon(Session *ss, const json_t *v)
+{
+    return v ? bg_json_map_strings(v, canon_names_fn, ss) : json_null();
+}
+
+static json_t *canon_str(Session *ss, const char *s)
+{
+    if (!s)
+        return json_null();
+    json_t *tmp = json_string(s);
+    if (!tmp)
+        return json_string("(invalid UTF-8)");
+    json_t *r = canon(ss, tmp);
+    json_decref(tmp);
+    return r;
+}
+
+static void transcript_write(Session *ss, json_t *take_line)
+{
+    if (ss->transcript) {
+        char *s = bg_json_dumps(take_line);
+        fputs(s, ss->transcript);
+        fputc('\n', ss->transcript);
+        fflush(ss->transcript);
+        free(s);
+    }
+    json_decref(take_line);
+}
+
+/* ---- job events ---------------------------------------------------------------- */
+
+static bool is_job_event(const char *name)
+{
+    return strncmp(name, "BLOCK_JOB_", 10) == 0 || strcmp(name, "JOB_STATUS_CHANGE") == 0;
+}
+
+static const char *job_id_of(const json_t *data)
+{
+    const char *id = json_string_value(json_object_get(data, "id"));
+    return id ? id : json_string_value(json_object_get(data, "device"));
+}
+
+/* Split RES's events: job events go to the session's per-job lists, the
+ * others are returned (new array, transcript form). */
+static json_t *sort_events(Session *ss, const json_t *events)
+{
+    json_t *rest = json_array();
+    size_t i;
+    json_t *ev;
+    json_array_foreach(events, i, ev) {
+        const char *name = json_string_value(json_object_get(ev, "event"));
+        json_t *data = json_object_get(ev, "data");
+        if (!name || !is_job_event(name) || !job_id_of(data)) {
+            json_array_append_new(rest, canon(ss, ev));
+            continue;
+        }
+        const char *id = job_id_of(data);
+        if (strcmp(name, "JOB_STATUS_CHANGE") == 0) {
+            const char *st = json_string_value(json_object_get(data, "status"));
+            const char *last = json_string_value(json_object_get(ss->job_last, id));
+            if (!st || strcmp(st, "paused") == 0 || strcmp(st, "standby") == 0)
+                continue;
+            if (last && strcmp(last, st) == 0)
+                continue;
+            json_object_set_new(ss->job_last, id, json_string(st));
+        }
+        json_t *list = json_object_get(ss->jobs, id);
+        if (!list) {
+            list = json_array();
+            json_object_set_new(ss->jobs, id, list);
+        }
+        json_array_append_new(list, canon(ss, ev));
+    }
+    return rest;
+}
+
+/* ---- bind ---------------------------------------------------------------------- */
+
+static bool do_bind(Session *ss, const BgStep *step, const BgResult *res, BgError *err)
+{
+    const char *var;
+    json_t *spec;
+    json_object_foreach(step->bind, var, spec) {
+        json_t *where = json_object_get(spec, "where");
+        const char *path = json_string_value(json_object_get(spec, "path"));
+        json_t *ret = res->kind == BG_RES_RETURN ? res->ret : NULL;
+        json_t *found = NULL;
+        if (json_is_array(ret)) {
+            size_t i;
+            json_t *e;
+            json_array_foreach(ret, i, e) {
+                json_t *ne = bg_norm_display(e, ss->scratch);
+                if (!where || bg_json_match(where, ne))
+                    found = e;
+                json_decref(ne);
+            }
+        } else if (ret && !where) {
+            found = ret;
+        }
+        json_t *v = found ? bg_json_path_get(found, path) : NULL;
+        if (!json_is_string(v))
+            return bg_error_setf(err, "bind %s selects nothing", var);
+        json_object_set_new(ss->vars, var, json_string(json_string_value(v)));
+    }
+    return true;
+}
+
+/* ---- comparing two backends ---------------------------------------------------- */
+
+/* First JSON path at which A and B differ (after normalisation), or NULL. */
+static char *first_diff(const json_t *a, const json_t *b, const char *prefix)
+{
+    if (json_equal((json_t *)a, (json_t *)b))
+        return NULL;
+    if (json_is_object(a) && json_is_object(b)) {
+        const char *k;
+        json_t *va;
+        json_object_foreach((json_t *)a, k, va) {
+            json_t *vb = json_object_get(b, k);
+            char *sub = bg_asprintf("%s/%s", prefix, k);
+            if (!vb)
+                return sub;
+            char *d = first_diff(va, vb, sub);
+            free(sub);
+            if (d)
+                return d;
+        }
+        json_t *vb;
+        json_object_foreach((json_t *)b, k, vb)
+            if (!json_object_get(a, k))
+                return bg_asprintf("%s/%s", prefix, k);
+    }
+    if (json_is_array(a) && json_is_array(b)) {
+        size_t n = json_array_size(a) < json_array_size(b) ? json_array_size(a)
+                                                           : json_array_size(b);
+        for (size_t i = 0; i < n; i++) {
+            char *sub = bg_asprintf("%s/%zu", prefix, i);
+            char *d = first_diff(json_array_get(a, i), json_array_get(b, i), sub);
+            free(sub);
+            if (d)
+                return d;
+        }
+        return bg_asprintf("%s/%zu", prefix, n);
+    }
+    return bg_strdup(*prefix ? prefix : "/");
+}
+
+/* Comparable view of a result (comparison form), or NULL if not comparable. */
+static json_t *compare_view(const BgResult *res, const char *scratch)
+{
+    json_t *v;
+    switch (res->kind) {
+    case BG_RES_RETURN:
+        v = json_pack("{s:O}", "return", res->ret ? res->ret : json_null());
+        break;
+    case BG_RES_ERROR:
+        v = json_pack("{s:{s:s,s:s}}", "error", "class", res->err_class ? res->err_class : "",
+                      "desc", res->err_desc ? res->err_desc : "");
+        break;
+    case BG_RES_OFFLINE:
+        v = json_pack("{s:i,s:s}", "rc", res->rc, "stdout", res->out ? res->out : "");
+        break;
+    default:
+        return NULL;
+    }
+    if (res->io_out)
+        json_object_set_new(v, "qemu-io", json_string(res->io_out));
+    json_t *n = bg_norm_json(v, scratch);
+    json_decref(v);
+    return n;
+}
+
+static bool compare_step(Session *ss, const BgResult *ra, const BgResult *rb,
+                         json_t *eva, json_t *evb, char **path_out, char **channel_out)
+{
+    json_t *va = compare_view(ra, ss[0].scratch);
+    json_t *vb = compare_view(rb, ss[1].scratch);
+    bool same = true;
+    if (va && vb) {
+        char *d = first_diff(va, vb, "");
+        if (d) {
+            same = false;
+            *path_out = d;
+            *channel_out = bg_strdup(strncmp(d, "/qemu-io", 8) == 0 ? "qemu-io" : "result");
+        }
+    }
+    json_decref(va);
+    json_decref(vb);
+    if (same) {
+        json_t *na = bg_norm_json(eva, NULL), *nb = bg_norm_json(evb, NULL);
+        char *d = first_diff(na, nb, "/events");
+        if (d) {
+            same = false;
+            *path_out = d;
+            *channel_out = bg_strdup("events");
+        }
+        json_decref(na);
+        json_decref(nb);
+    }
+    return same;
+}
+
+/* ---- the run ---------------------------------------------------------------------- */
+
+static void report_set(BgRunReport *r, BgRunStatus st, int line, char *take_msg)
+{
+    if (r->message) {
+        free(take_msg);
+        if (st > r->status)
+            r->status = st;
+        return;
+    }
+    r->status = st;
+    r->first_line = line;
+    r->message = take_msg;
+}
+
+static char *short_json(const json_t *v)
+{
+    char *s = bg_json_dumps(v);
+    if (strlen(s) > 400) {
+        s[396] = '\0';
+        strcat(s, " ...");
+    }
+    return s;
+}
+
+static void session_close(Session *ss, const BgRunOptions *opt)
+{
+    if (ss->be) {
+        if (opt->keep && ss->ops->get_log) {
+            char *log = ss->ops->get_log(ss->be);
+            if (log) {
+                char *p = bg_asprintf("%s/vm.log", ss->scratch);
+                FILE *f = fopen(p, "w");
+                if (f) {
+                    fputs(log, f);
+                    fclose(f);
+                }
+                free(p);
+                free(log);
+            }
+        }
+        ss->ops->close(ss->be);
+        ss->be = NULL;
+    }
+    if (ss->scratch && !opt->keep)
+        scratch_remove(ss->scratch);
+    free(ss->scratch);
+    json_decref(ss->vars);
+    json_decref(ss->saved);
+    json_decref(ss->names);
+    json_decref(ss->jobs);
+    json_decref(ss->job_last);
+}
+
+/* Run one step on one session; returns false when the stream must stop (error). */
+static bool run_one(Session *ss, const BgStream *s, const BgStep *step, const BgRunOptions *opt,
+                    BgResult *res, json_t **events_out, BgRunReport *rep)
+{
+    BgError err = {0};
+    json_t *cmd = bg_json_map_strings(step->cmd, subst_fn, ss);
+    if (!bg_confine_step(ss->scratch, step->kind, cmd, &err)) {
+        json_decref(cmd);
+        report_set(rep, BG_RUN_ERROR, step->line, bg_asprintf("%s:%d: %s", s->path, step->line,
+                                                              err.text));
+        return false;
+    }
+    bool ok = ss->ops->execute(ss->be, step, cmd, res, &err);
+    json_t *line = json_pack("{s:i,s:o}", "line", step->line, "cmd", canon(ss, cmd));
+    json_decref(cmd);
+    if (!ok) {
+        char *log = ss->ops->get_log ? ss->ops->get_log(ss->be) : NULL;
+        json_object_set_new(line, "backend-failure", canon_str(ss, err.text));
+        if (log)
+            json_object_set_new(line, "log", canon_str(ss, log));
+        transcript_write(ss, line);
+        char *msg = bg_asprintf("%s:%d: %s backend failed: %s%s%s", s->path, step->line,
+                                ss->ops->name, err.text, log && *log ? "\n--- VM log ---\n" : "",
+                                log ? log : "");
+        free(log);
+        report_set(rep, BG_RUN_ERROR, step->line, msg);
+        return false;
+    }
+    *events_out = sort_events(ss, res->events);
+    if (res->kind == BG_RES_UNSUPPORTED) {
+        ss->unsupported++;
+        json_object_set_new(line, "unsupported", canon_str(ss, res->unsupported));
+        transcript_write(ss, line);
+        return true;
+    }
+    json_t *rj = bg_expect_result_json(res, NULL);
+    json_object_update(line, rj);
+    json_decref(rj);
+    json_t *tmp = json_deep_copy(line);   /* canonical names on the merged result */
+    json_decref(line);
+    line = canon(ss, tmp);
+    json_decref(tmp);
+    if (res->io_out || step->kind == BG_STEP_EXECUTE || step->kind == BG_STEP_SHUTDOWN)
+        json_object_set_new(line, "stdout", canon_str(ss, res->io_out ? res->io_out : ""));
+    json_object_set(line, "events", *events_out);
+
+    BgExpectCtx ctx = { .scratch = ss->scratch, .saved = ss->saved };
+    int failed = 0;
+    json_t *asserts = bg_expect_judge(step, res, &ctx, &failed);
+    ss->assertions += (int)json_array_size(asserts);
+    ss->failed += failed;
+    if (failed) {
+        size_t i;
+        json_t *a;
+        json_array_foreach(asserts, i, a) {
+            if (json_is_true(json_object_get(a, "ok")))
+                continue;
+            char *want = short_json(json_object_get(a, "expected"));
+            json_t *actual_canon = canon(ss, json_object_get(a, "actual"));
+            char *got = short_json(actual_canon);
+            json_decref(actual_canon);
+            report_set(rep, BG_RUN_FAILED, step->line,
+                       bg_asprintf("%s:%d: %s: %s: expected %s, got %s", s->path, step->line,
+                                   bg_step_name(step), json_string_value(json_object_get(a, "kind")),
+                                   want, got));
+            free(want);
+            free(got);
+            break;
+        }
+    }
+    json_t *canon_asserts = canon(ss, asserts);
+    json_decref(asserts);
+    json_object_set_new(line, "assertions", canon_asserts);
+    if (opt->verbose) {
+        char *txt = bg_json_dumps(line);
+        fprintf(stderr, "[%s] %s\n", ss->ops->name, txt);
+        free(txt);
+    }
+    transcript_write(ss, line);
+
+    if (step->save && res->kind == BG_RES_RETURN)
+        json_object_set(ss->saved, step->save, res->ret);
+    if (step->bind && !do_bind(ss, step, res, &err)) {
+        report_set(rep, BG_RUN_ERROR, step->line,
+                   bg_asprintf("%s:%d: %s", s->path, step->line, err.text));
+        return false;
+    }
+    return true;
+}
+
+void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n_backends,
+                   const BgRunOptions *opt, BgRunReport *rep)
+{
+    Session ss[2] = {0};
+    *rep = (BgRunReport){0};
+    const char *base = opt->scratch_base ? opt->scratch_base : bg_runner_default_scratch_base();
+    char *stem = stream_stem(s->path);
+    bool ok = true;
+
+    for (int b = 0; b < n_backends && ok; b++) {
+        BgError err = {0};
+        ss[b].ops = backends[b];
+        ss[b].vars = json_object();
+        ss[b].saved = json_object();
+        ss[b].names = json_object();
+        ss[b].jobs = json_object();
+        ss[b].job_last = json_object();
+        ss[b].transcript = opt->transcript[b];
+        ss[b].scratch = scratch_new(base, stem, backends[b]->name, &err);
+        if (ss[b].scratch) {
+            BgBackendConfig cfg = { .scratch = ss[b].scratch, .stream_path = s->path,
+                                    .verbose = opt->verbose };
+            ss[b].be = backends[b]->open(&cfg, &err);
+        }
+        if (!ss[b].be) {
+            report_set(rep, BG_RUN_ERROR, 0,
+                       bg_asprintf("%s: %s backend: %s", s->path, backends[b]->name, err.text));
+            ok = false;
+        }
+    }
+    free(stem);
+
+    for (size_t i = 0; ok && i < s->n_steps; i++) {
+        const BgStep *step = &s->steps[i];
+        BgResult res[2] = {{0}};
+        json_t *events[2] = {NULL, NULL};
+        for (int b = 0; b < n_backends && ok; b++)
+            ok = run_one(&ss[b], s, step, opt, &res[b], &events[b], rep);
+        if (ok && n_backends == 2) {
+            char *path = NULL, *channel = NULL;
+            if (!compare_step(ss, &res[0], &res[1], events[0], events[1], &path, &channel)) {
+                json_t *va = bg_expect_result_json(&res[0], ss[0].scratch);
+                json_t *vb = bg_expect_result_json(&res[1], ss[1].scratch);
+                if (res[0].io_out)
+                    json_object_set_new(va, "qemu-io", canon_str(&ss[0], res[0].io_out));
+                if (res[1].io_out)
+                    json_object_set_new(vb, "qemu-io", canon_str(&ss[1], res[1].io_out));
+                if (strcmp(channel, "events") == 0) {
+                    json_object_set(va, "events", events[0]);
+                    json_object_set(vb, "events", events[1]);
+                }
+                char *ta = short_json(va), *tb = short_json(vb);
+                report_set(rep, BG_RUN_FAILED, step->line,
+                           bg_asprintf("%s:%d: backends differ on %s (%s, at %s)\n  %s: %s\n  %s: %s",
+                                       s->path, step->line, bg_step_name(step), channel, path,
+                                       ss[0].ops->name, ta, ss[1].ops->name, tb));
+                rep->signature = json_pack("{s:i,s:i,s:s,s:s,s:s}", "step", (int)i, "line",
+                                           step->line, "command", bg_step_name(step), "channel",
+                                           channel, "path", path);
+                free(ta);
+                free(tb);
+                json_decref(va);
+                json_decref(vb);
+                ok = false;
+            }
+            free(path);
+            free(channel);
+        }
+        for (int b = 0; b < n_backends; b++) {
+            bg_result_cleanup(&res[b]);
+            json_decref(events[b]);
+        }
+    }
+
+    /* Job events, per job, in order: compared between backends, then summarised. */
+    if (ok && n_backends == 2) {
+        char *d = first_diff(ss[0].jobs, ss[1].jobs, "/jobs");
+        if (d) {
+            char *ta = short_json(ss[0].jobs), *tb = short_json(ss[1].jobs);
+            report_set(rep, BG_RUN_FAILED, 0,
+                       bg_asprintf("%s: backends differ on job events (at %s)\n  %s: %s\n  %s: %s",
+                                   s->path, d, ss[0].ops->name, ta, ss[1].ops->name, tb));
+            rep->signature = json_pack("{s:i,s:i,s:s,s:s,s:s}", "step", (int)s->n_steps, "line",
+                                       0, "command", "(jobs)", "channel", "job-events", "path", d);
+            free(ta);
+            free(tb);
+            free(d);
+        }
+    }
+    for (int b = 0; b < n_backends; b++) {
+        rep->assertions += ss[b].assertions;
+        rep->failed += ss[b].failed;
+        rep->unsupported += ss[b].unsupported;
+        if (ss[b].ops) {
+            const char *result = rep->status == BG_RUN_PASSED ? "passed"
+                                 : rep->status == BG_RUN_FAILED ? "failed" : "error";
+            json_t *sum = json_pack("{s:{s:s,s:i,s:i,s:i,s:i,s:i,s:O,s:s}}", "summary",
+                                    "backend", ss[b].ops->name, "steps", (int)s->n_steps,
+                                    "assertions", ss[b].assertions, "passed",
+                                    ss[b].assertions - ss[b].failed, "failed", ss[b].failed,
+                                    "unsupported", ss[b].unsupported, "jobs", ss[b].jobs,
+                                    "result", result);
+            transcript_write(&ss[b], sum);
+        }
+        session_close(&ss[b], opt);
+    }
+}

@@ -1,0 +1,69 @@
+/*
+ * runner.h: running a stream on one backend, or on two in lock-step.
+ *
+ * The runner owns everything that is the same for every backend: the
+ * scratch directory, $DIR and ${VAR} substitution, run-time confinement,
+ * `save`/`bind`, judging expectations, the transcript, and (with two
+ * backends) the step-by-step comparison.  Backends only answer steps.
+ *
+ * Transcript (streams.md "Transcript"): one canonical JSON line per step,
+ * flushed as soon as it is written, so a crash leaves everything up to the
+ * failing step.  To make the same stream give the same bytes every run:
+ *   - the scratch directory is written $DIR, qemu-io timing lines are
+ *     normalised, keys are sorted;
+ *   - automatic node names are renamed #block1, #block2, ... in order of
+ *     first appearance in the transcript (QEMU appends two random digits);
+ *   - job events (BLOCK_JOB_* and JOB_STATUS_CHANGE) are not listed under
+ *     the step during which they happened to arrive (that depends on timing
+ *     in a real QEMU) but per job, in order, in the summary line; status
+ *     changes to "paused" and "standby" and the return to the previous
+ *     status are dropped: they come from drains (every blockdev-reopen
+ *     drains the graph) and their number depends on timing too.
+ */
+#ifndef BG_RUNNER_H
+#define BG_RUNNER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "backend.h"
+#include "stream.h"
+
+typedef struct BgRunOptions {
+    const char *scratch_base;  /* parent of the scratch directories (NULL: default) */
+    bool keep;                 /* leave the scratch directory (and vm.log) behind */
+    bool verbose;              /* print every step's result on stderr */
+    FILE *transcript[2];       /* per backend, or NULL */
+} BgRunOptions;
+
+typedef enum BgRunStatus {
+    BG_RUN_PASSED = 0,         /* every assertion held, backends agreed */
+    BG_RUN_FAILED = 1,         /* an assertion failed or the backends differ */
+    BG_RUN_ERROR = 2,          /* the stream could not be run */
+} BgRunStatus;
+
+typedef struct BgRunReport {
+    BgRunStatus status;
+    int assertions;            /* counted assertions (both backends) */
+    int failed;                /* failed assertions */
+    int unsupported;           /* steps a backend could not do */
+    int first_line;            /* line of the first failure / difference, 0 if none */
+    char *message;             /* first failure, difference or error, one or more lines (owned) */
+    json_t *signature;         /* with two backends: {"step", "line", "command", "channel", "path"} */
+} BgRunReport;
+
+void bg_run_report_cleanup(BgRunReport *r);
+
+/* The default parent of scratch directories: $BG_SCRATCH, $TMPDIR or /var/tmp. */
+const char *bg_runner_default_scratch_base(void);
+
+/*
+ * Run S on N_BACKENDS (1 or 2) backends.  Never returns early without a
+ * report; never leaves a VM running or a scratch directory behind (unless
+ * opt->keep).
+ */
+void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n_backends,
+                   const BgRunOptions *opt, BgRunReport *report);
+
+#endif

@@ -1,0 +1,251 @@
+/*
+ * replay.c: run command streams on a backend, or two backends compared.
+ *
+ *   replay [--backend=NAME[,NAME]] [--transcript=PATH] [--scratch=DIR]
+ *          [--keep] [-v] STREAM|DIR...
+ *
+ * One line per stream (passed, or the first failed assertion / the first
+ * difference between backends), then "N passed, M failed" counting
+ * streams.  Exit status (streams.md): 0 all passed, 1 an assertion failed or
+ * the backends differ, 2 a stream could not be run (bad input, a backend
+ * that failed).  A directory stands for its *.jsonl files in name order.
+ * --transcript: with one stream and one backend PATH is the transcript
+ * file; otherwise PATH is a directory receiving STEM.BACKEND.jsonl.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "backend.h"
+#include "bg.h"
+#include "runner.h"
+#include "stream.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: replay [--backend=NAME[,NAME]] [--transcript=PATH] [--scratch=DIR]\n"
+            "              [--keep] [-v] STREAM|DIR...\n"
+            "       replay --list-backends\n"
+            "backends: %s (default: the first one available)\n",
+            bg_backend_names());
+}
+
+/* --list-backends: the backends available here, one per line. */
+static int list_backends(void)
+{
+    char *names = bg_strdup(bg_backend_names()), *save = NULL;
+    for (char *n = strtok_r(names, ",", &save); n; n = strtok_r(NULL, ",", &save)) {
+        const BgBackendOps *ops = bg_backend_find(n);
+        if (!ops->available || ops->available())
+            printf("%s\n", n);
+    }
+    free(names);
+    return 0;
+}
+
+typedef struct Files {
+    char **v;
+    size_t n;
+} Files;
+
+static void files_add(Files *f, char *take)
+{
+    f->v = bg_realloc(f->v, (f->n + 1) * sizeof(*f->v));
+    f->v[f->n++] = take;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Expand a directory into its *.jsonl files (sorted); a file stays itself. */
+static bool expand(const char *arg, Files *out)
+{
+    struct stat st;
+    if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(arg);
+        if (!d) {
+            fprintf(stderr, "%s: cannot open directory: %s\n", arg, strerror(errno));
+            return false;
+        }
+        Files local = {0};
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            size_t n = strlen(e->d_name);
+            if (n > 6 && strcmp(e->d_name + n - 6, ".jsonl") == 0)
+                files_add(&local, bg_asprintf("%s/%s", arg, e->d_name));
+        }
+        closedir(d);
+        qsort(local.v, local.n, sizeof(*local.v), cmp_str);
+        for (size_t i = 0; i < local.n; i++)
+            files_add(out, local.v[i]);
+        free(local.v);
+        return true;
+    }
+    files_add(out, bg_strdup(arg));
+    return true;
+}
+
+static char *stem_of(const char *path)
+{
+    char *copy = bg_strdup(path);
+    char *b = bg_strdup(basename(copy));
+    free(copy);
+    size_t n = strlen(b);
+    if (n > 6 && strcmp(b + n - 6, ".jsonl") == 0)
+        b[n - 6] = '\0';
+    return b;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"backend", required_argument, NULL, 'b'},
+        {"transcript", required_argument, NULL, 't'},
+        {"scratch", required_argument, NULL, 's'},
+        {"keep", no_argument, NULL, 'k'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {"list-backends", no_argument, NULL, 'l'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *backend_arg = NULL, *transcript = NULL;
+    BgRunOptions opt = {0};
+    int c;
+
+    json_object_seed(1);   /* fixed hash seed: same stream, same bytes */
+    signal(SIGPIPE, SIG_IGN);
+    while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'b': backend_arg = optarg; break;
+        case 't': transcript = optarg; break;
+        case 's': opt.scratch_base = optarg; break;
+        case 'k': opt.keep = true; break;
+        case 'v': opt.verbose = true; break;
+        case 'h': usage(stdout); return 0;
+        case 'l': return list_backends();
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        return 2;
+    }
+
+    const BgBackendOps *backends[2];
+    int n_backends = 0;
+    if (backend_arg) {
+        char *list = bg_strdup(backend_arg), *save = NULL;
+        for (char *name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+            if (n_backends == 2) {
+                fprintf(stderr, "replay: at most two backends can be compared\n");
+                free(list);
+                return 2;
+            }
+            const BgBackendOps *ops = bg_backend_find(name);
+            if (!ops) {
+                fprintf(stderr, "replay: unknown backend '%s' (known: %s)\n", name,
+                        bg_backend_names());
+                free(list);
+                return 2;
+            }
+            if (ops->available && !ops->available()) {
+                fprintf(stderr, "replay: backend '%s' is not available on this machine%s\n",
+                        name, strcmp(name, "qemu") == 0 ? " (run 'make deps')" : "");
+                free(list);
+                return 2;
+            }
+            backends[n_backends++] = ops;
+        }
+        free(list);
+        if (n_backends == 0) {
+            fprintf(stderr, "replay: --backend needs a name\n");
+            return 2;
+        }
+    } else {
+        backends[0] = bg_backend_default();
+        if (!backends[0]) {
+            fprintf(stderr, "replay: no backend is available (run 'make deps')\n");
+            return 2;
+        }
+        n_backends = 1;
+    }
+
+    Files files = {0};
+    for (int i = optind; i < argc; i++)
+        if (!expand(argv[i], &files))
+            return 2;
+    bool transcript_dir = transcript && (files.n > 1 || n_backends > 1);
+    if (transcript_dir && mkdir(transcript, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "replay: cannot create %s: %s\n", transcript, strerror(errno));
+        return 2;
+    }
+
+    int passed = 0, failed = 0, status = 0;
+    for (size_t i = 0; i < files.n; i++) {
+        BgError err = {0};
+        BgStream *s = bg_stream_load(files.v[i], &err);
+        if (!s) {
+            fprintf(stderr, "%s\n", err.text);
+            printf("ERROR  %s\n", files.v[i]);
+            failed++;
+            status = 2;
+            continue;
+        }
+        bool open_failed = false;
+        for (int b = 0; b < n_backends; b++) {
+            opt.transcript[b] = NULL;
+            if (!transcript)
+                continue;
+            char *stem = stem_of(files.v[i]);
+            char *path = transcript_dir
+                             ? bg_asprintf("%s/%s.%s.jsonl", transcript, stem, backends[b]->name)
+                             : bg_strdup(transcript);
+            free(stem);
+            opt.transcript[b] = fopen(path, "w");
+            if (!opt.transcript[b]) {
+                fprintf(stderr, "replay: cannot write %s: %s\n", path, strerror(errno));
+                open_failed = true;
+            }
+            free(path);
+        }
+        BgRunReport rep = {0};
+        if (!open_failed)
+            bg_run_stream(s, backends, n_backends, &opt, &rep);
+        else
+            rep.status = BG_RUN_ERROR;
+        for (int b = 0; b < n_backends; b++)
+            if (opt.transcript[b])
+                fclose(opt.transcript[b]);
+        if (rep.status == BG_RUN_PASSED) {
+            printf("passed %s (%d assertions%s)\n", files.v[i], rep.assertions,
+                   rep.unsupported ? ", some steps unsupported" : "");
+            passed++;
+        } else {
+            printf("%s %s\n", rep.status == BG_RUN_ERROR ? "ERROR " : "FAILED", rep.message
+                   ? rep.message : files.v[i]);
+            if (rep.status == BG_RUN_ERROR && rep.message)
+                fprintf(stderr, "%s\n", rep.message);
+            failed++;
+            if ((int)rep.status > status)
+                status = (int)rep.status;
+        }
+        fflush(stdout);
+        bg_run_report_cleanup(&rep);
+        bg_stream_free(s);
+    }
+    for (size_t i = 0; i < files.n; i++)
+        free(files.v[i]);
+    free(files.v);
+    printf("%d passed, %d failed\n", passed, failed);
+    return status;
+}

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# tests/run.sh BUILD_DIR...: everything `make check` runs, for each build
+# variant given (release, then ASan+UBSan).  Each check counts as one test;
+# the last line is "N passed, M failed" and the exit status is 0 only when
+# nothing failed.
+#
+#   1. unit tests (build/unit)
+#   2. bad input: every tests/streams/bad/*.jsonl must make replay exit 2
+#      and print the line its "# stderr:" header names
+#   3. the corpus on every backend: corpus/*/ streams must pass
+#   4. determinism: every corpus stream run twice gives byte-identical
+#      transcripts
+#   5. the stream parser fuzzer, a short run (when built)
+set -u
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+failures=()
+ok()   { passed=$((passed + 1)); }
+bad()  { failed=$((failed + 1)); failures+=("$1"); echo "FAIL: $1"; }
+
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+scratch_root=$(mktemp -d /var/tmp/bgraph-check.XXXXXX)
+trap 'rm -rf "$scratch_root"' EXIT
+
+for B in "$@"; do
+    echo "== variant $B"
+    # 1. unit tests
+    if out=$("$B/unit" 2>&1); then
+        n=$(printf '%s\n' "$out" | tail -n 1)
+        echo "unit: $n"
+        ok
+    else
+        printf '%s\n' "$out" | grep -E '^(FAIL|  )' | head -40
+        bad "$B/unit: $(printf '%s\n' "$out" | tail -n 1)"
+    fi
+
+    # 2. bad input
+    nbad=0
+    for f in tests/streams/bad/*.jsonl; do
+        [ -e "$f" ] || continue
+        want=$(sed -n '1s/^# stderr: //p' "$f")
+        want=${want//\$FILE/$f}
+        err=$("$B/replay" --scratch="$scratch_root" "$f" 2>&1 >/dev/null)
+        rc=$?
+        if [ $rc -ne 2 ]; then
+            bad "$f: exit status $rc, expected 2 ($err)"
+        elif ! grep -qxF -- "$want" <<<"$err"; then
+            bad "$f: expected stderr line: $want; got: $err"
+        else
+            ok; nbad=$((nbad + 1))
+        fi
+    done
+    echo "bad input: $nbad refused as expected"
+
+    # 3 and 4. corpus on each backend, twice, transcripts compared
+    for backend in $("$B/replay" --list-backends 2>/dev/null || echo qemu); do
+        for dir in corpus/seed corpus/conformance corpus/regress tests/streams/good; do
+            [ -d "$dir" ] || continue
+            ls "$dir"/*.jsonl >/dev/null 2>&1 || continue
+            t1="$scratch_root/t1-$backend"; t2="$scratch_root/t2-$backend"
+            rm -rf "$t1" "$t2"
+            if out=$("$B/replay" --backend="$backend" --scratch="$scratch_root" \
+                        --transcript="$t1" "$dir"/*.jsonl 2>&1); then
+                echo "$dir on $backend: $(printf '%s\n' "$out" | tail -n 1)"
+                ok
+            else
+                printf '%s\n' "$out" | grep -v '^passed' | head -20
+                bad "$dir on $backend"
+                continue
+            fi
+            "$B/replay" --backend="$backend" --scratch="$scratch_root" \
+                --transcript="$t2" "$dir"/*.jsonl >/dev/null 2>&1
+            if diff -r "$t1" "$t2" >"$scratch_root/diff" 2>&1; then
+                ok
+            else
+                head -20 "$scratch_root/diff"
+                bad "$dir on $backend: transcripts differ between two runs"
+            fi
+        done
+    done
+
+    # 5. the parser fuzzer, briefly
+    if [ -x "$B/fuzz_stream" ]; then
+        mkdir -p "$scratch_root/fuzz-corpus"
+        if "$B/fuzz_stream" -runs=20000 -max_len=4096 -dict=fuzz/stream.dict \
+                "$scratch_root/fuzz-corpus" corpus/seed tests/streams \
+                >"$scratch_root/fuzz.log" 2>&1; then
+            echo "parser fuzzer: $(grep -E '^#[0-9]+.*DONE' "$scratch_root/fuzz.log" | tail -n 1)"
+            ok
+        else
+            tail -n 30 "$scratch_root/fuzz.log"
+            bad "$B/fuzz_stream found a problem"
+        fi
+    fi
+done
+
+if [ $failed -gt 0 ]; then
+    echo "failures:"
+    printf '  %s\n' "${failures[@]}"
+fi
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]

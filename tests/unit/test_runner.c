@@ -1,0 +1,227 @@
+/*
+ * test_runner.c: the runner on scripted fake backends: substitution, bind,
+ * save, transcripts (canonical and flushed), job-event handling, the
+ * comparison of two backends and backend failures.
+ */
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bg.h"
+#include "harness.h"
+#include "json.h"
+#include "runner.h"
+
+struct BgBackend {
+    char *scratch;
+    int variant;     /* 1: answers query-jobs differently; 2: dies on query-jobs */
+};
+
+static BgBackend *fake_open_v(const BgBackendConfig *cfg, int variant)
+{
+    BgBackend *be = bg_calloc(1, sizeof(*be));
+    be->scratch = bg_strdup(cfg->scratch);
+    be->variant = variant;
+    return be;
+}
+static BgBackend *fake_open0(const BgBackendConfig *c, BgError *e) { return fake_open_v(c, 0); }
+static BgBackend *fake_open1(const BgBackendConfig *c, BgError *e) { return fake_open_v(c, 1); }
+static BgBackend *fake_open2(const BgBackendConfig *c, BgError *e) { return fake_open_v(c, 2); }
+
+static bool fake_execute(BgBackend *be, const BgStep *step, json_t *cmd, BgResult *res,
+                         BgError *err)
+{
+    const char *name = bg_step_name(step);
+    if (strcmp(name, "query-named-block-nodes") == 0) {
+        char *file = bg_asprintf("%s/hd0.img", be->scratch);
+        bg_result_set_return(res, json_pack("[{s:s,s:s,s:s},{s:s,s:s,s:s}]",
+                                            "node-name", "#block412", "drv", "qcow2", "file", file,
+                                            "node-name", "hd1", "drv", "qcow2", "file", "x"));
+        free(file);
+    } else if (strcmp(name, "blockdev-del") == 0) {
+        const char *n = json_string_value(bg_json_path_get(cmd, "arguments/node-name"));
+        char *msg = bg_asprintf("Node '%s' is busy: node is used as backing hd of 'hd1'", n);
+        bg_result_set_error(res, "GenericError", msg);
+        free(msg);
+    } else if (strcmp(name, "query-jobs") == 0) {
+        if (be->variant == 2)
+            return bg_error_setf(err, "QEMU exited unexpectedly (signal 6)");
+        bg_result_set_return(res, json_pack("[{s:s,s:i}]", "id", "j", "n", be->variant));
+        res->events = json_pack("[{s:s,s:{s:s,s:s}},{s:s,s:{s:s,s:s}},{s:s,s:{s:s,s:s}},"
+                                "{s:s,s:{s:s}}]",
+                                "event", "JOB_STATUS_CHANGE", "data", "id", "j", "status", "running",
+                                "event", "JOB_STATUS_CHANGE", "data", "id", "j", "status", "paused",
+                                "event", "JOB_STATUS_CHANGE", "data", "id", "j", "status", "running",
+                                "event", "SHUTDOWN", "data", "reason", "x");
+    } else if (strcmp(name, "human-monitor-command") == 0) {
+        bg_result_set_return(res, json_string(""));
+        res->io_out = bg_strdup("read 1/1 bytes at offset 0\n"
+                                "1 bytes, 1 ops; 0.0001 sec (9 KiB/sec and 9000 ops/sec)\n");
+    } else {
+        bg_result_set_return(res, json_object());
+    }
+    return true;
+}
+
+static void fake_close(BgBackend *be)
+{
+    if (be) {
+        free(be->scratch);
+        free(be);
+    }
+}
+
+static const BgBackendOps fake0 = { .name = "fake0", .open = fake_open0,
+                                    .execute = fake_execute, .close = fake_close };
+static const BgBackendOps fake1 = { .name = "fake1", .open = fake_open1,
+                                    .execute = fake_execute, .close = fake_close };
+static const BgBackendOps fake2 = { .name = "fake2", .open = fake_open2,
+                                    .execute = fake_execute, .close = fake_close };
+
+static const char *STREAM =
+    "{\"execute\": \"query-named-block-nodes\", \"save\": \"g\", \"bind\": {\"B\": "
+    "{\"where\": {\"drv\": \"qcow2\", \"file\": \"$DIR/hd0.img\"}, \"path\": \"node-name\"}}}\n"
+    "{\"execute\": \"blockdev-del\", \"arguments\": {\"node-name\": \"${B}\"}, \"expect\": "
+    "{\"error\": \"Node '#block1' is busy: node is used as backing hd of 'hd1'\"}}\n"
+    "{\"execute\": \"human-monitor-command\", \"arguments\": {\"command-line\": "
+    "\"qemu-io hd1 \\\"read 0 1\\\"\"}, \"expect\": {\"return\": \"\", \"io-ok\": true}}\n"
+    "{\"execute\": \"query-jobs\"}\n"
+    "{\"execute\": \"query-named-block-nodes\", \"expect\": {\"same-as\": \"g\"}}\n";
+
+static char *run(const char *text, const BgBackendOps *a, const BgBackendOps *b,
+                 BgRunReport *rep, char **transcript)
+{
+    BgError err = {0};
+    BgStream *s = bg_stream_parse("t.jsonl", text, strlen(text), &err);
+    if (!s) {
+        fprintf(stderr, "  parse: %s\n", err.text);
+        return NULL;
+    }
+    char tdir[] = "/tmp/bg-test-runner-XXXXXX";
+    CHECK(mkdtemp(tdir) != NULL);
+    char *tpath = bg_asprintf("%s/t.jsonl", tdir);
+    BgRunOptions opt = { .scratch_base = tdir };
+    opt.transcript[0] = fopen(tpath, "w");
+    const BgBackendOps *backends[2] = { a, b };
+    bg_run_stream(s, backends, b ? 2 : 1, &opt, rep);
+    fclose(opt.transcript[0]);
+    FILE *f = fopen(tpath, "r");
+    BgBuf buf = {0};
+    char chunk[4096];
+    size_t n;
+    while (f && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        bg_buf_append(&buf, chunk, n);
+    if (f)
+        fclose(f);
+    *transcript = bg_buf_take(&buf);
+    unlink(tpath);
+    /* the scratch directory is gone: only the transcript was in tdir */
+    CHECK(rmdir(tdir) == 0);
+    free(tpath);
+    bg_stream_free(s);
+    return *transcript;
+}
+
+static void test_runner_one_backend_transcript(void)
+{
+    BgRunReport rep;
+    char *t = NULL;
+    if (!run(STREAM, &fake0, NULL, &rep, &t))
+        return;
+    CHECK_INT_EQ(rep.status, BG_RUN_PASSED);
+    CHECK_INT_EQ(rep.assertions, 4);
+    CHECK_INT_EQ(rep.failed, 0);
+    /* $DIR written back, auto names canonical, bind used, timing normalised */
+    CHECK(strstr(t, "\"file\":\"$DIR/hd0.img\"") != NULL);
+    CHECK(strstr(t, "\"node-name\":\"#block1\"") != NULL);
+    CHECK(strstr(t, "#block412") == NULL);
+    CHECK(strstr(t, "1 bytes, X ops; XX:XX:XX.X (XXX YYY/sec and XXX ops/sec)") != NULL);
+    /* job events: not in the step, in the summary, drain pause dropped */
+    CHECK(strstr(t, "\"events\":[{\"data\":{\"reason\":\"x\"},\"event\":\"SHUTDOWN\"}]") != NULL);
+    CHECK(strstr(t, "\"jobs\":{\"j\":[{\"data\":{\"id\":\"j\",\"status\":\"running\"},"
+                    "\"event\":\"JOB_STATUS_CHANGE\"}]}") != NULL);
+    CHECK(strstr(t, "paused") == NULL);
+    /* one line per step plus the summary, each complete */
+    int lines = 0;
+    for (char *p = t; *p; p++)
+        lines += *p == '\n';
+    CHECK_INT_EQ(lines, 6);
+    CHECK(strstr(t, "{\"summary\":{") != NULL);
+    free(t);
+    bg_run_report_cleanup(&rep);
+}
+
+static void test_runner_two_backends_agree(void)
+{
+    BgRunReport rep;
+    char *t = NULL;
+    run(STREAM, &fake0, &fake0, &rep, &t);
+    CHECK_INT_EQ(rep.status, BG_RUN_PASSED);
+    CHECK_INT_EQ(rep.assertions, 8);
+    free(t);
+    bg_run_report_cleanup(&rep);
+}
+
+static void test_runner_two_backends_differ(void)
+{
+    BgRunReport rep;
+    char *t = NULL;
+    run(STREAM, &fake0, &fake1, &rep, &t);
+    CHECK_INT_EQ(rep.status, BG_RUN_FAILED);
+    CHECK_INT_EQ(rep.first_line, 4);
+    CHECK(rep.message && strstr(rep.message, "t.jsonl:4: backends differ on query-jobs "
+                                             "(result, at /return/0/n)") != NULL);
+    CHECK_STR_EQ(json_string_value(json_object_get(rep.signature, "channel")), "result");
+    CHECK_INT_EQ(json_integer_value(json_object_get(rep.signature, "step")), 3);
+    free(t);
+    bg_run_report_cleanup(&rep);
+}
+
+static void test_runner_backend_failure_stops(void)
+{
+    BgRunReport rep;
+    char *t = NULL;
+    run(STREAM, &fake2, NULL, &rep, &t);
+    CHECK_INT_EQ(rep.status, BG_RUN_ERROR);
+    CHECK(rep.message && strstr(rep.message, "t.jsonl:4: fake2 backend failed: QEMU exited "
+                                             "unexpectedly (signal 6)") != NULL);
+    CHECK(t && strstr(t, "\"backend-failure\"") != NULL);
+    CHECK(t && strstr(t, "\"result\":\"error\"") != NULL);
+    free(t);
+    bg_run_report_cleanup(&rep);
+}
+
+static void test_runner_failed_assertion_reported(void)
+{
+    BgRunReport rep;
+    char *t = NULL;
+    run("{\"execute\": \"blockdev-del\", \"arguments\": {\"node-name\": \"hd0\"}, \"expect\": "
+        "{\"return\": {}}}\n", &fake0, NULL, &rep, &t);
+    CHECK_INT_EQ(rep.status, BG_RUN_FAILED);
+    CHECK(rep.message && strstr(rep.message, "t.jsonl:1: blockdev-del: return: expected {}, got "
+                                             "{\"error\":{\"class\":\"GenericError\"") != NULL);
+    free(t);
+    bg_run_report_cleanup(&rep);
+}
+
+static void test_runner_bind_selecting_nothing(void)
+{
+    BgRunReport rep;
+    char *t = NULL;
+    run("{\"execute\": \"query-named-block-nodes\", \"bind\": {\"B\": {\"where\": "
+        "{\"drv\": \"raw\"}, \"path\": \"node-name\"}}}\n", &fake0, NULL, &rep, &t);
+    CHECK_INT_EQ(rep.status, BG_RUN_ERROR);
+    CHECK_STR_EQ(rep.message, "t.jsonl:1: bind B selects nothing");
+    free(t);
+    bg_run_report_cleanup(&rep);
+}
+
+BG_SUITE(runner) = {
+    {"one_backend_transcript", test_runner_one_backend_transcript},
+    {"two_backends_agree", test_runner_two_backends_agree},
+    {"two_backends_differ", test_runner_two_backends_differ},
+    {"backend_failure_stops", test_runner_backend_failure_stops},
+    {"failed_assertion_reported", test_runner_failed_assertion_reported},
+    {"bind_selecting_nothing", test_runner_bind_selecting_nothing},
+    {NULL, NULL},
+};
