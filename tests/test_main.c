@@ -19,6 +19,7 @@ int bg_test_failures;
     X(stream) \
     X(expect) \
     X(confine) \
+    X(policy) \
     X(runner) \
     X(qemu_backend)
 
