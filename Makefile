@@ -15,7 +15,7 @@ CC       := gcc
 endif
 CFLAGS   ?= -O2 -g
 WARN      = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wno-unused-parameter
-CPPFLAGS  = -Icommon -Iqemu -D_GNU_SOURCE -MMD -MP
+CPPFLAGS  = -Icommon -Iqemu -Ireplay -Itests -D_GNU_SOURCE -MMD -MP
 STD       = -std=gnu11
 LDLIBS    = -ljansson -lz
 -include config.mak
@@ -24,7 +24,7 @@ COMMON = $(sort $(wildcard common/*.c))
 QEMU   = $(sort $(wildcard qemu/*.c))
 MODEL  = $(sort $(wildcard model/*.c))
 REAL   = $(sort $(wildcard real/*.c))
-LIBSRC = $(COMMON) $(QEMU) $(MODEL) $(REAL) replay/backends.c
+LIBSRC = $(COMMON) $(QEMU) $(MODEL) $(REAL) replay/backends.c replay/record.c
 UNIT   = $(sort $(wildcard tests/unit/*.c)) tests/test_main.c
 
 B ?= build
@@ -54,16 +54,35 @@ deps:
 deps-check:
 	@tools/deps.sh --quiet $(DEPS_PKGS)
 
+# ---- fuzz targets (clang, libFuzzer + ASan + UBSan) ------------------------
+FUZZ_CC    = clang
+FUZZ_FLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+             -fno-sanitize-recover=undefined
+
+# The stream parser target: reader, expectation checker, normaliser.
+$(B)/fuzz_stream: $(call obj,$(COMMON) fuzz/fuzz_stream.c)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+
+fuzz-build: deps-check
+	@$(MAKE) --no-print-directory B=build/fuzz CC=$(FUZZ_CC) CFLAGS='$(FUZZ_FLAGS)' \
+	    build/fuzz/fuzz_stream
+
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= 1
+fuzz: fuzz-build
+	@tools/fuzz-campaign.sh $(FUZZ_SECONDS) $(FUZZ_JOBS)
+
 # ---- tests ----------------------------------------------------------------
 ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-check: all
+check: all fuzz-build
 	@$(MAKE) --no-print-directory B=build/asan CFLAGS='$(ASAN_FLAGS)' build/asan/replay build/asan/unit
-	@tests/run.sh build build/asan
+	@tests/run.sh build build/asan build/fuzz
 
 clean:
 	rm -rf build reports/coverage reports/fuzz
 
-.PHONY: all check deps deps-check clean
+.PHONY: all check deps deps-check clean fuzz fuzz-build
 .DELETE_ON_ERROR:
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -570,6 +570,8 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
         json_t *events[2] = {NULL, NULL};
         for (int b = 0; b < n_backends && ok; b++)
             ok = run_one(&ss[b], s, step, opt, &res[b], &events[b], rep);
+        if (ok && opt->on_step)
+            opt->on_step(opt->hook_opaque, step, &res[0], ss[0].scratch);
         if (ok && n_backends == 2) {
             char *path = NULL, *channel = NULL;
             if (!compare_step(ss, &res[0], &res[1], events[0], events[1], &path, &channel)) {

@@ -30,11 +30,17 @@
 #include "backend.h"
 #include "stream.h"
 
+/* Called after each step on the first backend (replay --record). */
+typedef void (*BgStepHook)(void *opaque, const BgStep *step, const BgResult *res,
+                           const char *scratch);
+
 typedef struct BgRunOptions {
     const char *scratch_base;  /* parent of the scratch directories (NULL: default) */
     bool keep;                 /* leave the scratch directory (and vm.log) behind */
     bool verbose;              /* print every step's result on stderr */
     FILE *transcript[2];       /* per backend, or NULL */
+    BgStepHook on_step;        /* or NULL */
+    void *hook_opaque;
 } BgRunOptions;
 
 typedef enum BgRunStatus {

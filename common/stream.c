@@ -352,9 +352,17 @@ void bg_stream_free(BgStream *s)
     free(s);
 }
 
-static bool parse_line(BgStream *s, const char *text, size_t len, int line, Names *vars,
-                       Names *labels, BgError *err)
+/* What the lines read so far have defined. */
+typedef struct ParseState {
+    Names vars;        /* bound ${VAR}s */
+    Names labels;      /* saved labels */
+    int n_adds;        /* blockdev-add steps */
+} ParseState;
+
+static bool parse_line(BgStream *s, const char *text, size_t len, int line, ParseState *ps,
+                       BgError *err)
 {
+    Names *vars = &ps->vars, *labels = &ps->labels;
     json_error_t jerr;
     json_t *obj = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!obj)
@@ -386,6 +394,12 @@ static bool parse_line(BgStream *s, const char *text, size_t len, int line, Name
         bg_step_cleanup(&step);
         return bg_error_setf(err, "%s:%d: more than %d steps", s->path, line, BG_MAX_STEPS);
     }
+    if (step.kind == BG_STEP_EXECUTE && strcmp(bg_step_name(&step), "blockdev-add") == 0 &&
+        ++ps->n_adds > BG_MAX_NODES) {
+        bg_step_cleanup(&step);
+        return bg_error_setf(err, "%s:%d: more than %d blockdev-add steps", s->path, line,
+                             BG_MAX_NODES);
+    }
     if (step.save)
         names_add(labels, step.save);
     if (step.bind) {
@@ -410,7 +424,7 @@ BgStream *bg_stream_parse(const char *name, const char *data, size_t len, BgErro
 {
     BgStream *s = bg_calloc(1, sizeof(*s));
     s->path = bg_strdup(name);
-    Names vars = {0}, labels = {0};
+    ParseState ps = {0};
     int line = 0;
     size_t pos = 0;
     bool ok = true;
@@ -436,10 +450,10 @@ BgStream *bg_stream_parse(const char *name, const char *data, size_t len, BgErro
             i++;
         if (i == n || start[i] == '#')
             continue;
-        ok = parse_line(s, start, n, line, &vars, &labels, err);
+        ok = parse_line(s, start, n, line, &ps, err);
     }
-    names_free(&vars);
-    names_free(&labels);
+    names_free(&ps.vars);
+    names_free(&ps.labels);
     if (!ok) {
         bg_stream_free(s);
         return NULL;

@@ -3,6 +3,7 @@
  *
  *   replay [--backend=NAME[,NAME]] [--transcript=PATH] [--scratch=DIR]
  *          [--keep] [-v] STREAM|DIR...
+ *   replay --record=PATH [--backend=NAME] STREAM|DIR...
  *
  * One line per stream (passed, or the first failed assertion / the first
  * difference between backends), then "N passed, M failed" counting
@@ -11,6 +12,9 @@
  * that failed).  A directory stands for its *.jsonl files in name order.
  * --transcript: with one stream and one backend PATH is the transcript
  * file; otherwise PATH is a directory receiving STEM.BACKEND.jsonl.
+ * --record: write each stream back with its expectations filled from the
+ * backend's answers (record.h); with one stream PATH is the output file,
+ * otherwise a directory receiving files of the same names.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -25,6 +29,7 @@
 
 #include "backend.h"
 #include "bg.h"
+#include "record.h"
 #include "runner.h"
 #include "stream.h"
 
@@ -32,7 +37,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: replay [--backend=NAME[,NAME]] [--transcript=PATH] [--scratch=DIR]\n"
-            "              [--keep] [-v] STREAM|DIR...\n"
+            "              [--keep] [-v] [--record=PATH] STREAM|DIR...\n"
             "       replay --list-backends\n"
             "backends: %s (default: the first one available)\n",
             bg_backend_names());
@@ -116,9 +121,10 @@ int main(int argc, char **argv)
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"list-backends", no_argument, NULL, 'l'},
+        {"record", required_argument, NULL, 'r'},
         {NULL, 0, NULL, 0},
     };
-    const char *backend_arg = NULL, *transcript = NULL;
+    const char *backend_arg = NULL, *transcript = NULL, *record = NULL;
     BgRunOptions opt = {0};
     int c;
 
@@ -133,6 +139,7 @@ int main(int argc, char **argv)
         case 'v': opt.verbose = true; break;
         case 'h': usage(stdout); return 0;
         case 'l': return list_backends();
+        case 'r': record = optarg; break;
         default: usage(stderr); return 2;
         }
     }
@@ -180,11 +187,20 @@ int main(int argc, char **argv)
         n_backends = 1;
     }
 
+    if (record && n_backends != 1) {
+        fprintf(stderr, "replay: --record takes one backend\n");
+        return 2;
+    }
     Files files = {0};
     for (int i = optind; i < argc; i++)
         if (!expand(argv[i], &files))
             return 2;
     bool transcript_dir = transcript && (files.n > 1 || n_backends > 1);
+    bool record_dir = record && files.n > 1;
+    if (record_dir && mkdir(record, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "replay: cannot create %s: %s\n", record, strerror(errno));
+        return 2;
+    }
     if (transcript_dir && mkdir(transcript, 0755) != 0 && errno != EEXIST) {
         fprintf(stderr, "replay: cannot create %s: %s\n", transcript, strerror(errno));
         return 2;
@@ -219,10 +235,38 @@ int main(int argc, char **argv)
             free(path);
         }
         BgRunReport rep = {0};
+        BgRecorder *rec = record ? record_new() : NULL;
+        opt.on_step = rec ? record_step : NULL;
+        opt.hook_opaque = rec;
         if (!open_failed)
             bg_run_stream(s, backends, n_backends, &opt, &rep);
         else
             rep.status = BG_RUN_ERROR;
+        if (rec && rep.status != BG_RUN_ERROR) {
+            char *stem = stem_of(files.v[i]);
+            char *path = record_dir ? bg_asprintf("%s/%s.jsonl", record, stem) : bg_strdup(record);
+            free(stem);
+            BgError rerr = {0};
+            BgStream *recorded = NULL;
+            if (record_write(rec, files.v[i], path, &rerr))
+                recorded = bg_stream_load(path, &rerr);
+            /* What failed may be an old expectation the recording replaces:
+             * judge the recorded stream by running it again. */
+            bg_run_report_cleanup(&rep);
+            if (recorded) {
+                BgRunOptions again = opt;
+                again.on_step = NULL;
+                for (int b = 0; b < n_backends; b++)
+                    again.transcript[b] = NULL;
+                bg_run_stream(recorded, backends, n_backends, &again, &rep);
+                bg_stream_free(recorded);
+            } else {
+                rep.status = BG_RUN_ERROR;
+                rep.message = bg_asprintf("replay: %s", rerr.text);
+            }
+            free(path);
+        }
+        record_free(rec);
         for (int b = 0; b < n_backends; b++)
             if (opt.transcript[b])
                 fclose(opt.transcript[b]);

@@ -25,20 +25,19 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 scratch_root=$(mktemp -d /var/tmp/bgraph-check.XXXXXX)
 trap 'rm -rf "$scratch_root"' EXIT
 
-for B in "$@"; do
-    echo "== variant $B"
-    # 1. unit tests
+run_unit() {   # 1. unit tests
+    local B=$1 out
     if out=$("$B/unit" 2>&1); then
-        n=$(printf '%s\n' "$out" | tail -n 1)
-        echo "unit: $n"
+        echo "unit: $(printf '%s\n' "$out" | tail -n 1)"
         ok
     else
         printf '%s\n' "$out" | grep -E '^(FAIL|  )' | head -40
         bad "$B/unit: $(printf '%s\n' "$out" | tail -n 1)"
     fi
+}
 
-    # 2. bad input
-    nbad=0
+run_bad() {    # 2. bad input is refused with exit status 2 and its message
+    local B=$1 f want err rc n=0
     for f in tests/streams/bad/*.jsonl; do
         [ -e "$f" ] || continue
         want=$(sed -n '1s/^# stderr: //p' "$f")
@@ -50,15 +49,16 @@ for B in "$@"; do
         elif ! grep -qxF -- "$want" <<<"$err"; then
             bad "$f: expected stderr line: $want; got: $err"
         else
-            ok; nbad=$((nbad + 1))
+            ok; n=$((n + 1))
         fi
     done
-    echo "bad input: $nbad refused as expected"
+    echo "bad input: $n streams refused as expected"
+}
 
-    # 3 and 4. corpus on each backend, twice, transcripts compared
-    for backend in $("$B/replay" --list-backends 2>/dev/null || echo qemu); do
+run_corpus() { # 3 and 4. the corpus on each backend, twice, transcripts compared
+    local B=$1 backend dir out t1 t2
+    for backend in $("$B/replay" --list-backends); do
         for dir in corpus/seed corpus/conformance corpus/regress tests/streams/good; do
-            [ -d "$dir" ] || continue
             ls "$dir"/*.jsonl >/dev/null 2>&1 || continue
             t1="$scratch_root/t1-$backend"; t2="$scratch_root/t2-$backend"
             rm -rf "$t1" "$t2"
@@ -74,6 +74,7 @@ for B in "$@"; do
             "$B/replay" --backend="$backend" --scratch="$scratch_root" \
                 --transcript="$t2" "$dir"/*.jsonl >/dev/null 2>&1
             if diff -r "$t1" "$t2" >"$scratch_root/diff" 2>&1; then
+                echo "$dir on $backend: second run gives byte-identical transcripts"
                 ok
             else
                 head -20 "$scratch_root/diff"
@@ -81,20 +82,30 @@ for B in "$@"; do
             fi
         done
     done
+}
 
-    # 5. the parser fuzzer, briefly
-    if [ -x "$B/fuzz_stream" ]; then
-        mkdir -p "$scratch_root/fuzz-corpus"
-        if "$B/fuzz_stream" -runs=20000 -max_len=4096 -dict=fuzz/stream.dict \
-                "$scratch_root/fuzz-corpus" corpus/seed tests/streams \
-                >"$scratch_root/fuzz.log" 2>&1; then
-            echo "parser fuzzer: $(grep -E '^#[0-9]+.*DONE' "$scratch_root/fuzz.log" | tail -n 1)"
-            ok
-        else
-            tail -n 30 "$scratch_root/fuzz.log"
-            bad "$B/fuzz_stream found a problem"
-        fi
+run_fuzz() {   # 5. the stream parser fuzzer, a short run
+    local B=$1
+    mkdir -p "$scratch_root/fuzz-corpus"
+    if "$B/fuzz_stream" -runs=20000 -max_len=4096 -dict=fuzz/stream.dict \
+            "$scratch_root/fuzz-corpus" corpus/seed tests/streams \
+            >"$scratch_root/fuzz.log" 2>&1; then
+        echo "parser fuzzer: $(grep -E '^#[0-9]+.*DONE' "$scratch_root/fuzz.log" | tail -n 1)"
+        ok
+    else
+        tail -n 30 "$scratch_root/fuzz.log"
+        bad "$B/fuzz_stream found a problem"
     fi
+}
+
+for B in "$@"; do
+    echo "== $B"
+    if [ -x "$B/unit" ]; then
+        run_unit "$B"
+        run_bad "$B"
+        run_corpus "$B"
+    fi
+    [ -x "$B/fuzz_stream" ] && run_fuzz "$B"
 done
 
 if [ $failed -gt 0 ]; then
