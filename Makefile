@@ -26,6 +26,14 @@ MODEL  = $(sort $(wildcard model/*.c))
 REAL   = $(sort $(wildcard real/*.c))
 LIBSRC = $(COMMON) $(QEMU) $(MODEL) $(REAL) replay/backends.c replay/record.c
 UNIT   = $(sort $(wildcard tests/unit/*.c)) tests/test_main.c
+FUZZLIB = fuzz/mutator.c fuzz/gen.c fuzz/mut_lines.c fuzz/mut_state.c fuzz/mut_values.c
+
+# Quiet by default; V=1 shows the commands.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
 
 B ?= build
 O  = $(B)/obj
@@ -35,24 +43,27 @@ all: deps-check $(B)/replay $(B)/unit
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(STD) $(CPPFLAGS) $(WARN) $(CFLAGS) -c -o $@ $<
+	@$(if $(Q),echo "  CC      $(B) $<")
+	$(Q)$(CC) $(STD) $(CPPFLAGS) $(WARN) $(CFLAGS) -c -o $@ $<
 
 $(B)/replay: $(call obj,$(LIBSRC) replay/replay.c)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/unit: $(call obj,$(LIBSRC) $(UNIT))
+$(B)/unit: $(call obj,$(LIBSRC) $(FUZZLIB) $(UNIT))
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # ---- dependencies ---------------------------------------------------------
 DEPS_PKGS = clang gcc make libjansson-dev zlib1g-dev lcov gnuplot-nox \
             qemu-system-x86 qemu-utils coreutils
 deps:
-	@tools/deps.sh $(DEPS_PKGS)
+	@sh tools/deps.sh $(DEPS_PKGS)
 # Cheap check used by every build: only runs the installer when a package is missing.
 deps-check:
-	@tools/deps.sh --quiet $(DEPS_PKGS)
+	@sh tools/deps.sh --quiet $(DEPS_PKGS)
 
 # ---- fuzz targets (clang, libFuzzer + ASan + UBSan) ------------------------
 FUZZ_CC    = clang
@@ -62,7 +73,8 @@ FUZZ_FLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-
 # The stream parser target: reader, expectation checker, normaliser.
 $(B)/fuzz_stream: $(call obj,$(COMMON) fuzz/fuzz_stream.c)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
 fuzz-build: deps-check
 	@$(MAKE) --no-print-directory B=build/fuzz CC=$(FUZZ_CC) CFLAGS='$(FUZZ_FLAGS)' \
@@ -71,14 +83,14 @@ fuzz-build: deps-check
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS    ?= 1
 fuzz: fuzz-build
-	@tools/fuzz-campaign.sh $(FUZZ_SECONDS) $(FUZZ_JOBS)
+	@bash tools/fuzz-campaign.sh $(FUZZ_SECONDS) $(FUZZ_JOBS)
 
 # ---- tests ----------------------------------------------------------------
 ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 check: all fuzz-build
 	@$(MAKE) --no-print-directory B=build/asan CFLAGS='$(ASAN_FLAGS)' build/asan/replay build/asan/unit
-	@tests/run.sh build build/asan build/fuzz
+	@bash tests/run.sh build build/asan build/fuzz
 
 clean:
 	rm -rf build reports/coverage reports/fuzz

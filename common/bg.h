@@ -25,6 +25,9 @@
 #define BG_MAX_NODES           256          /* blockdev-add steps in one stream */
 #define BG_MAX_SCRATCH_BYTES   (2ull << 30) /* disk use of one scratch dir: 2 GiB */
 #define BG_MAX_VARS            64           /* bind variables */
+#define BG_MAX_NULL_LATENCY_NS 1000000000ll /* null-co/null-aio latency-ns: 1 s per request */
+#define BG_MAX_SCRATCH_FILES   1024         /* entries in one scratch dir (scanned every step) */
+#define BG_MAX_SCRATCH_DEPTH   16           /* subdirectory nesting of one scratch dir */
 
 /* Time limits on the qemu backend (seconds). */
 #define BG_STEP_TIMEOUT_S      30           /* one QMP command or offline tool */

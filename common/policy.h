@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "error.h"
 #include "stream.h"
@@ -36,5 +37,61 @@ bool bg_policy_check_step(BgStepKind kind, const json_t *body, BgError *err);
 
 /* Is NAME a QMP command streams may use?  (the list is in policy.c) */
 bool bg_policy_command_known(const char *name);
+
+/* Is NAME a block driver streams may use (anywhere, not only in a reopen)? */
+bool bg_policy_driver_allowed(const char *name);
+
+/*
+ * What a file name found in a step is used for; it decides which
+ * exceptions apply and what a relative name is relative to.
+ */
+typedef enum BgFileRole {
+    BG_FILE_IMAGE,         /* opened or created: "filename", img-create/io "file", qemu-img files */
+    BG_FILE_CONFIG,        /* blkdebug's "config" in blockdev-add: "/dev/null" is allowed */
+    BG_FILE_REOPEN_CONFIG, /* "config" in a reopen: never read by QEMU 7.2 (the option cannot
+                            * change), so an absolute name passes the lexical check; at run
+                            * time it must be inside the scratch directory or not exist */
+    BG_FILE_BACKING,       /* img-create "backing": relative to the new image's directory */
+    BG_FILE_HEADER,        /* block-stream/block-commit "backing-file": written into a header */
+} BgFileRole;
+
+/*
+ * Called for each file name of a step.  BASE is the image a BG_FILE_BACKING
+ * name belongs to (img-create's "file"), otherwise NULL.  Returns false with
+ * err set to refuse.
+ */
+typedef bool (*BgFileFn)(const char *name, BgFileRole role, const char *base, void *opaque,
+                         BgError *err);
+
+/*
+ * bg_policy_check_step() with the file-name rule supplied by the caller: the
+ * one walk that finds every file name of a step.  bg_policy_check_step()
+ * passes the lexical rule of confine.h; bg_confine_step() re-runs the whole
+ * check on the substituted step (a ${VAR} may have become anything) with
+ * the run-time rule.
+ */
+bool bg_policy_check_step_files(BgStepKind kind, const json_t *body, BgFileFn on_file,
+                                void *opaque, BgError *err);
+
+/*
+ * Check one qemu-io command line (the -c argument, or the quoted part of
+ * HMP "qemu-io NODE \"CMD\"").  WHO prefixes the message ("io").
+ */
+bool bg_policy_qemu_io_cmd(const char *who, const char *cmd, BgError *err);
+
+/*
+ * qemu-io's and qemu-img's cvtnum() as far as streams may use it: decimal or
+ * 0x hex digits, then at most one suffix b/k/M/G/T/P/E (any case), nothing
+ * else.  False when malformed or above INT64_MAX.
+ */
+bool bg_policy_parse_size(const char *s, uint64_t *out);
+
+/*
+ * S made fit for a one-line message: control and non-ASCII bytes as \xNN,
+ * cut after BG_QUOTE_MAX bytes with "...".  Returns OUT.
+ */
+#define BG_QUOTE_MAX   160
+#define BG_QUOTE_BYTES (4 * BG_QUOTE_MAX + 8)
+const char *bg_policy_quote(const char *s, char out[BG_QUOTE_BYTES]);
 
 #endif

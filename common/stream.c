@@ -420,6 +420,33 @@ static bool parse_line(BgStream *s, const char *text, size_t len, int line, Pars
     return true;
 }
 
+/*
+ * A message about a stream is one line whatever the stream holds: control
+ * bytes echoed from keys, values or the file name become \xNN, so a stream
+ * cannot forge lines in the tool's output.
+ */
+static void one_line(BgError *err)
+{
+    if (!err || !err->set)
+        return;
+    char out[BG_ERROR_TEXT];
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)err->text; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            if (o + 4 >= sizeof(out))
+                break;
+            snprintf(out + o, 5, "\\x%02x", *p);
+            o += 4;
+        } else {
+            if (o + 1 >= sizeof(out))
+                break;
+            out[o++] = (char)*p;
+        }
+    }
+    out[o] = '\0';
+    memcpy(err->text, out, o + 1);
+}
+
 BgStream *bg_stream_parse(const char *name, const char *data, size_t len, BgError *err)
 {
     BgStream *s = bg_calloc(1, sizeof(*s));
@@ -455,6 +482,7 @@ BgStream *bg_stream_parse(const char *name, const char *data, size_t len, BgErro
     names_free(&ps.vars);
     names_free(&ps.labels);
     if (!ok) {
+        one_line(err);
         bg_stream_free(s);
         return NULL;
     }
@@ -466,6 +494,7 @@ BgStream *bg_stream_load(const char *path, BgError *err)
     FILE *f = fopen(path, "rb");
     if (!f) {
         bg_error_setf(err, "%s: cannot open: %s", path, strerror(errno));
+        one_line(err);
         return NULL;
     }
     BgBuf b = {0};

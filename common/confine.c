@@ -1,0 +1,504 @@
+/*
+ * confine.c: every file a stream names stays inside its scratch directory
+ * (confine.h).
+ *
+ * What this is: the lexical rule applied when a stream is loaded
+ * (bg_confine_name), and the run-time rule applied just before each step
+ * (bg_confine_step): the step is checked again by policy.c after
+ * substitution (a ${VAR} may have become anything), each of its file names
+ * must resolve, symbolic links included, under the scratch directory, and
+ * the scratch directory itself is scanned, because an io step can write any
+ * bytes into an image, including a header that names /etc/passwd.
+ * What it is not: a sandbox.  It keeps honest tools from being pointed
+ * outside; it does not contain a compromised QEMU.
+ *
+ * What the scan refuses (QEMU 7.2 sources):
+ *   - a symbolic link that resolves outside, or not at all; a hard-linked
+ *     file (both can only be planted, no step creates them); a FIFO or
+ *     device node (QEMU would block on it or open a host device);
+ *   - a qcow2 or qcow image (magic "QFI\xfb": block/qcow2.c
+ *     qcow2_do_open(), block/qcow.c qcow_open(); same backing_file_offset
+ *     and _size at header bytes 8..19, big endian) whose backing file name
+ *     resolves outside, relative names being relative to the image's
+ *     directory (block.c bdrv_get_full_backing_filename()); a qcow2 header
+ *     extension 0x44415441 (external data file) that does, or 0xE2792ACA
+ *     (backing format) that names a driver outside policy.c's allowlist;
+ *   - a qed or vmdk image (block/qed.c "QED\0", block/vmdk.c "KDMV",
+ *     "COWD" or a text descriptor as vmdk_probe() reads it): formats that
+ *     name other files and that only probing (no "fmt") could open;
+ *   - more than BG_MAX_SCRATCH_BYTES of disk use, BG_MAX_SCRATCH_FILES
+ *     entries or BG_MAX_SCRATCH_DEPTH levels.
+ * Paths in messages are written with $DIR, so messages do not depend on
+ * where the scratch directory is.
+ */
+#include "confine.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bg.h"
+#include "policy.h"
+
+/* ---- the lexical rule ---------------------------------------------------- */
+
+/* QEMU's path_has_protocol(): a ':' before the first '/'. */
+static bool has_protocol(const char *name)
+{
+    return name[strcspn(name, ":/")] == ':';
+}
+
+bool bg_confine_name(const char *name, bool allow_dev_null, BgError *err)
+{
+    char q[BG_QUOTE_BYTES];
+    const char *rel = name;
+    if (allow_dev_null && strcmp(name, "/dev/null") == 0)
+        return true;
+    if (strncmp(name, "$DIR", 4) == 0) {
+        if (name[4] != '\0' && name[4] != '/')
+            return bg_error_setf(err, "file name '%s': $DIR must be followed by '/'",
+                                 bg_policy_quote(name, q));
+        rel = name + 4;
+        while (*rel == '/')
+            rel++;
+    } else if (name[0] == '/') {
+        return bg_error_setf(err, "file name '%s' is outside the scratch directory",
+                             bg_policy_quote(name, q));
+    }
+    if (strstr(rel, "$DIR"))
+        return bg_error_setf(err, "file name '%s': $DIR may only start a file name",
+                             bg_policy_quote(name, q));
+    if (has_protocol(rel))
+        return bg_error_setf(err, "file name '%s' has a protocol prefix; only plain file names "
+                             "are allowed", bg_policy_quote(name, q));
+    long depth = 0;
+    for (const char *c = rel; *c;) {
+        size_t n = strcspn(c, "/");
+        if (n == 2 && c[0] == '.' && c[1] == '.') {
+            if (--depth < 0)
+                return bg_error_setf(err, "file name '%s' leaves the scratch directory",
+                                     bg_policy_quote(name, q));
+        } else if (n > 0 && !(n == 1 && c[0] == '.')) {
+            depth++;
+        }
+        c += n;
+        while (*c == '/')
+            c++;
+    }
+    return true;
+}
+
+/* ---- paths ----------------------------------------------------------------- */
+
+typedef struct Confine {
+    char scratch[PATH_MAX];   /* real path, no trailing '/' (unless it is "/") */
+    size_t len;
+} Confine;
+
+static bool inside(const Confine *c, const char *path)
+{
+    if (c->len == 1)
+        return path[0] == '/';
+    return strncmp(path, c->scratch, c->len) == 0 && (path[c->len] == '\0' ||
+                                                      path[c->len] == '/');
+}
+
+/* PATH for a message: the scratch directory written $DIR, control bytes escaped. */
+static const char *shown(const Confine *c, const char *path, char out[BG_QUOTE_BYTES])
+{
+    char tmp[PATH_MAX + 8];
+    if (c->len > 1 && inside(c, path))
+        snprintf(tmp, sizeof(tmp), "$DIR%s", path + c->len);
+    else
+        snprintf(tmp, sizeof(tmp), "%s", path);
+    return bg_policy_quote(tmp, out);
+}
+
+/* Lexically drop ".", ".." and repeated '/' of an absolute PATH, in place. */
+static void normalise(char *path)
+{
+    size_t o = 0;                       /* bytes of the result, without a trailing '/' */
+    const char *in = path + 1;
+    while (*in) {
+        size_t n = strcspn(in, "/");
+        if (n == 2 && in[0] == '.' && in[1] == '.') {
+            while (o > 0 && path[o - 1] != '/')
+                o--;
+            if (o > 0)
+                o--;
+        } else if (n > 0 && !(n == 1 && in[0] == '.')) {
+            path[o++] = '/';            /* the input is always at least this far ahead */
+            memmove(path + o, in, n);
+            o += n;
+        }
+        in += n;
+        while (*in == '/')
+            in++;
+    }
+    if (o == 0)
+        path[o++] = '/';
+    path[o] = '\0';
+}
+
+/*
+ * Where absolute PATH leads: the real path of its longest existing prefix
+ * (symbolic links resolved, a dangling one refused) followed by the rest,
+ * normalised.  RESOLVED has PATH_MAX bytes.
+ */
+static bool resolve(const Confine *c, const char *path, const char *name, char *resolved,
+                    BgError *err)
+{
+    char q[BG_QUOTE_BYTES], q2[BG_QUOTE_BYTES], prefix[PATH_MAX], real[PATH_MAX];
+    struct stat st;
+    size_t len = strlen(path);
+    if (len >= PATH_MAX || path[0] != '/')
+        return bg_error_setf(err, "file name '%s' is too long or not absolute",
+                             shown(c, name, q));
+    memcpy(prefix, path, len + 1);
+    while (lstat(prefix, &st) != 0) {
+        char *slash = strrchr(prefix, '/');
+        if (slash == prefix) {
+            prefix[1] = '\0';
+            break;
+        }
+        *slash = '\0';
+    }
+    size_t plen = strlen(prefix);
+    if (!realpath(prefix, real))
+        return bg_error_setf(err, "file name '%s' goes through '%s', which cannot be resolved "
+                             "(%s)", shown(c, name, q), shown(c, prefix, q2), strerror(errno));
+    if (snprintf(resolved, PATH_MAX, "%s/%s", real, path + plen) >= PATH_MAX)
+        return bg_error_setf(err, "file name '%s' is too long", shown(c, name, q));
+    normalise(resolved);
+    return true;
+}
+
+/* Absolute PATH (written NAME in the step) must lead under the scratch directory. */
+static bool confine_path(const Confine *c, const char *path, const char *name,
+                         bool missing_ok, BgError *err)
+{
+    char q[BG_QUOTE_BYTES], q2[BG_QUOTE_BYTES], resolved[PATH_MAX];
+    struct stat st;
+    if (!resolve(c, path, name, resolved, err))
+        return false;
+    if (inside(c, resolved))
+        return true;
+    if (missing_ok && lstat(path, &st) != 0 && (errno == ENOENT || errno == ENOTDIR))
+        return true;
+    char norm[PATH_MAX];
+    snprintf(norm, sizeof(norm), "%s", path);
+    normalise(norm);
+    if (strcmp(norm, resolved) == 0)
+        return bg_error_setf(err, "file name '%s' is outside the scratch directory",
+                             shown(c, name, q));
+    return bg_error_setf(err, "file name '%s' resolves to '%s', outside the scratch directory",
+                         shown(c, name, q), shown(c, resolved, q2));
+}
+
+/* NAME relative to DIR (or absolute); NULL when too long. */
+static char *join(const char *dir, const char *name)
+{
+    char *p = name[0] == '/' ? bg_strdup(name) : bg_asprintf("%s/%s", dir, name);
+    if (strlen(p) >= PATH_MAX) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+/* The run-time rule for one file name of the substituted step. */
+static bool runtime_file(const char *name, BgFileRole role, const char *base, void *opaque,
+                         BgError *err)
+{
+    const Confine *c = opaque;
+    char q[BG_QUOTE_BYTES];
+    bool config = role == BG_FILE_CONFIG || role == BG_FILE_REOPEN_CONFIG;
+    if (name[0] == '\0' || (config && strcmp(name, "/dev/null") == 0))
+        return true;
+    if (has_protocol(name))
+        return bg_error_setf(err, "file name '%s' has a protocol prefix; only plain file names "
+                             "are allowed", shown(c, name, q));
+    char *path = join(c->scratch, name);
+    bool ok = path ? confine_path(c, path, name, role == BG_FILE_REOPEN_CONFIG, err)
+                   : bg_error_setf(err, "file name '%s' is too long", shown(c, name, q));
+    free(path);
+    if (ok && role == BG_FILE_BACKING && name[0] != '/' && base) {
+        /* qemu-img create reads a relative backing name from the image's directory */
+        char *image = join(c->scratch, base), *dir = NULL, *p2 = NULL;
+        if (image) {
+            *strrchr(image, '/') = '\0';
+            dir = image[0] ? image : bg_strdup("/");
+            p2 = join(dir, name);
+        }
+        ok = p2 ? confine_path(c, p2, name, false, err)
+                : bg_error_setf(err, "file name '%s' is too long", shown(c, name, q));
+        if (dir != image)
+            free(dir);
+        free(image);
+        free(p2);
+    }
+    return ok;
+}
+
+/* ---- the scan of the scratch directory ------------------------------------- */
+
+typedef struct Scan {
+    const Confine *c;
+    uint64_t bytes;      /* disk use so far */
+    size_t entries;      /* entries seen so far */
+} Scan;
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t be64(const unsigned char *p)
+{
+    return (uint64_t)be32(p) << 32 | be32(p + 4);
+}
+
+/* Read a name of SIZE bytes at OFF (up to the first NUL, at most 4095 bytes); "" if short. */
+static void read_name(int fd, uint64_t off, uint64_t size, char name[4096])
+{
+    size_t n = size < 4095 ? (size_t)size : 4095;
+    ssize_t r = off <= (uint64_t)INT64_MAX - n ? pread(fd, name, n, (off_t)off) : -1;
+    name[r == (ssize_t)n ? n : 0] = '\0';
+}
+
+/* A file name read from the header of IMAGE (whose names are relative to DIR). */
+static bool header_name(const Scan *sc, const char *image, const char *what, const char *name,
+                        const char *dir, BgError *err)
+{
+    char q[BG_QUOTE_BYTES], q2[BG_QUOTE_BYTES], resolved[PATH_MAX];
+    BgError ignored = {0};
+    if (!name[0])
+        return true;
+    if (has_protocol(name))
+        return bg_error_setf(err, "image '%s' names %s '%s', which has a protocol prefix",
+                             shown(sc->c, image, q), what, bg_policy_quote(name, q2));
+    char *path = join(dir, name);
+    bool ok = path && resolve(sc->c, path, name, resolved, &ignored) && inside(sc->c, resolved);
+    free(path);
+    if (!ok)
+        return bg_error_setf(err, "image '%s' names %s '%s', outside the scratch directory",
+                             shown(sc->c, image, q), what, bg_policy_quote(name, q2));
+    return true;
+}
+
+/* vmdk_probe()'s text case: comment and blank lines, then "version=[123]". */
+static bool vmdk_descriptor(const unsigned char *buf, size_t n)
+{
+    const char *p = (const char *)buf, *end = p + n;
+    while (p < end) {
+        if (*p == '#') {
+            while (p < end && *p != '\n')
+                p++;
+            p++;
+            continue;
+        }
+        if (*p == ' ') {
+            while (p < end && *p == ' ')
+                p++;
+            if (p < end && *p == '\r')
+                p++;
+            if (p == end || *p != '\n')
+                return false;
+            p++;
+            continue;
+        }
+        return end - p >= 9 && strncmp(p, "version=", 8) == 0 && p[8] >= '1' && p[8] <= '3';
+    }
+    return false;
+}
+
+/* The header of regular file IMAGE (opened as FD), names relative to DIR. */
+static bool check_image(const Scan *sc, int fd, const char *image, const char *dir, BgError *err)
+{
+    char q[BG_QUOTE_BYTES], q2[BG_QUOTE_BYTES], name[4096];
+    unsigned char h[4096] = {0};
+    ssize_t n = pread(fd, h, sizeof(h), 0);
+    if (n < 4)
+        return true;
+    if (memcmp(h, "QED\0", 4) == 0 || memcmp(h, "KDMV", 4) == 0 || memcmp(h, "COWD", 4) == 0 ||
+        vmdk_descriptor(h, (size_t)n))
+        return bg_error_setf(err, "'%s' is a %s image, a format that names other files; only "
+                             "qcow2 and raw images are allowed", shown(sc->c, image, q),
+                             h[0] == 'Q' ? "qed" : "vmdk");
+    if (memcmp(h, "QFI\xfb", 4) != 0 || n < 24)
+        return true;
+    uint32_t version = be32(h + 4), cluster_bits = be32(h + 20);
+    uint64_t backing_off = be64(h + 8);
+    if (backing_off) {
+        read_name(fd, backing_off, be32(h + 16), name);
+        if (!header_name(sc, image, "backing file", name, dir, err))
+            return false;
+    }
+    if (version < 2 || cluster_bits < 9 || cluster_bits > 21)
+        return true;   /* qcow (v1) has no extensions; qcow2 refuses such a header */
+    uint64_t off = version >= 3 && n >= 104 ? be32(h + 100) : 72;
+    uint64_t end = backing_off ? backing_off : (uint64_t)1 << cluster_bits;
+    if (end > (uint64_t)1 << cluster_bits)
+        end = (uint64_t)1 << cluster_bits;
+    for (int i = 0; i < 4096 && off + 8 <= end; i++) {
+        unsigned char e[8];
+        if (pread(fd, e, 8, (off_t)off) != 8)
+            break;
+        uint32_t magic = be32(e), len = be32(e + 4);
+        if (magic == 0)
+            break;
+        if (magic == 0xE2792ACAu) {           /* backing format */
+            read_name(fd, off + 8, len, name);
+            if (name[0] && !bg_policy_driver_allowed(name))
+                return bg_error_setf(err, "image '%s' names backing format '%s', which is not "
+                                     "an allowed driver", shown(sc->c, image, q),
+                                     bg_policy_quote(name, q2));
+        } else if (magic == 0x44415441u) {    /* external data file */
+            read_name(fd, off + 8, len, name);
+            if (!header_name(sc, image, "external data file", name, dir, err))
+                return false;
+        }
+        off += 8 + (((uint64_t)len + 7) & ~(uint64_t)7);
+    }
+    return true;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The sorted entry names of DIR (so that the first refusal does not depend on the file system). */
+static bool list_dir(const Scan *sc, const char *dir, char ***names_out, size_t *count,
+                     BgError *err)
+{
+    char q[BG_QUOTE_BYTES];
+    DIR *d = opendir(dir);
+    if (!d)
+        return bg_error_setf(err, "cannot read '%s': %s", shown(sc->c, dir, q), strerror(errno));
+    char **names = NULL;
+    size_t n = 0;
+    bool ok = true;
+    struct dirent *de;
+    while (ok && (de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (sc->entries + n >= BG_MAX_SCRATCH_FILES) {
+            ok = bg_error_setf(err, "the scratch directory holds more than %d files",
+                               BG_MAX_SCRATCH_FILES);
+            break;
+        }
+        names = bg_realloc(names, (n + 1) * sizeof(*names));
+        names[n++] = bg_strdup(de->d_name);
+    }
+    closedir(d);
+    if (ok && n > 1)
+        qsort(names, n, sizeof(*names), compare_names);
+    if (!ok) {
+        for (size_t i = 0; i < n; i++)
+            free(names[i]);
+        free(names);
+        names = NULL;
+        n = 0;
+    }
+    *names_out = names;
+    *count = n;
+    return ok;
+}
+
+/* Open regular file PATH without following links or blocking, and check its header. */
+static bool check_file(const Scan *sc, const char *path, const char *shown_as, const char *dir,
+                       BgError *err)
+{
+    char q[BG_QUOTE_BYTES];
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return bg_error_setf(err, "cannot open '%s': %s", shown(sc->c, shown_as, q),
+                             strerror(errno));
+    bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode)
+              ? check_image(sc, fd, shown_as, dir, err)
+              : bg_error_setf(err, "'%s' changed while it was checked", shown(sc->c, shown_as, q));
+    close(fd);
+    return ok;
+}
+
+static bool scan_dir(Scan *sc, const char *dir, int depth, BgError *err)
+{
+    char q[BG_QUOTE_BYTES], q2[BG_QUOTE_BYTES], real[PATH_MAX];
+    if (depth > BG_MAX_SCRATCH_DEPTH)
+        return bg_error_setf(err, "the scratch directory is nested deeper than %d levels",
+                             BG_MAX_SCRATCH_DEPTH);
+    size_t n = 0;
+    char **names = NULL;
+    if (!list_dir(sc, dir, &names, &n, err))
+        return false;
+    sc->entries += n;
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) {
+        char *path = ok ? join(dir, names[i]) : NULL;
+        struct stat st;
+        if (!ok) {
+            /* only freeing */
+        } else if (!path) {
+            ok = bg_error_setf(err, "a path in the scratch directory is too long");
+        } else if (lstat(path, &st) != 0) {
+            ok = errno == ENOENT || bg_error_setf(err, "cannot stat '%s': %s",
+                                                  shown(sc->c, path, q), strerror(errno));
+        } else if (S_ISLNK(st.st_mode)) {
+            if (!realpath(path, real))
+                ok = bg_error_setf(err, "symbolic link '%s' cannot be resolved (%s)",
+                                   shown(sc->c, path, q), strerror(errno));
+            else if (!inside(sc->c, real))
+                ok = bg_error_setf(err, "symbolic link '%s' points outside the scratch "
+                                   "directory, to '%s'", shown(sc->c, path, q),
+                                   bg_policy_quote(real, q2));
+            else if (stat(real, &st) == 0 && S_ISREG(st.st_mode))
+                ok = check_file(sc, real, path, dir, err);  /* names relative to the link */
+        } else if (S_ISREG(st.st_mode)) {
+            sc->bytes += (uint64_t)st.st_blocks * 512;
+            if (st.st_nlink > 1)
+                ok = bg_error_setf(err, "'%s' has %ju hard links; files in the scratch "
+                                   "directory may have only one", shown(sc->c, path, q),
+                                   (uintmax_t)st.st_nlink);
+            else
+                ok = check_file(sc, path, path, dir, err);
+        } else if (S_ISDIR(st.st_mode)) {
+            sc->bytes += (uint64_t)st.st_blocks * 512;
+            ok = scan_dir(sc, path, depth + 1, err);
+        } else if (!S_ISSOCK(st.st_mode)) {
+            ok = bg_error_setf(err, "'%s' is not a regular file or directory",
+                               shown(sc->c, path, q));
+        }
+        free(path);
+        free(names[i]);
+    }
+    free(names);
+    return ok;
+}
+
+bool bg_confine_step(const char *scratch, BgStepKind kind, const json_t *cmd, BgError *err)
+{
+    Confine c;
+    if (!scratch || !realpath(scratch, c.scratch))
+        return bg_error_setf(err, "cannot resolve the scratch directory '%s': %s",
+                             scratch ? scratch : "(null)", strerror(errno));
+    c.len = strlen(c.scratch);
+    if (kind != BG_STEP_NOOP && !bg_policy_check_step_files(kind, cmd, runtime_file, &c, err))
+        return false;
+    Scan sc = { .c = &c };
+    if (!scan_dir(&sc, c.scratch, 0, err))
+        return false;
+    if (sc.bytes > BG_MAX_SCRATCH_BYTES)
+        return bg_error_setf(err, "the scratch directory uses %" PRIu64 " bytes, above the "
+                             "limit of %llu", sc.bytes, BG_MAX_SCRATCH_BYTES);
+    return true;
+}
