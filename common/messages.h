@@ -109,6 +109,230 @@
 /* throttle_parse_options() */
 #define BG_MSG_THROTTLE_GROUP_NEEDED "Please specify a throttle group"
 
+/* real/ storage layer: block/file-posix.c, util/osdep.c */
+/* qemu_open_internal() (util/osdep.c): error_setg_errno(errp, errno, "Could not open '%s'") */
+#define BG_MSG_FILE_OPEN "Could not open '%s': %s"
+/* qemu_open_internal(): EINVAL with O_DIRECT */
+#define BG_MSG_FILE_NO_ODIRECT "Could not open '%s': filesystem does not support O_DIRECT"
+/* raw_open_common() */
+#define BG_MSG_FILE_AIO_NATIVE "aio=native was specified, but it requires cache.direct=on, which was not specified."
+/* pr_manager_lookup() (scsi/pr-manager.c) */
+#define BG_MSG_FILE_PR_MANAGER "No persistent reservation manager with id '%s'"
+/* raw_apply_lock_bytes() */
+#define BG_MSG_FILE_LOCK_BYTE "Failed to lock byte %d"
+/* raw_check_lock_bytes() */
+#define BG_MSG_FILE_LOCK_GET "Failed to get \"%s\" lock"
+/* raw_check_lock_bytes() */
+#define BG_MSG_FILE_LOCK_GET_SHARED "Failed to get shared \"%s\" lock"
+/* raw_handle_perm_lock(): the hint printed after a lock error (not part of a QMP desc) */
+#define BG_MSG_FILE_LOCK_HINT "Is another process using the image [%s]?"
+/* handle_aiocb_truncate() */
+#define BG_MSG_FILE_RESIZE "Could not resize file: %s"
+
+/* real/ storage layer: block/raw-format.c, block/null.c */
+/* raw_co_truncate() */
+#define BG_MSG_RAW_FIXED_SIZE "Cannot resize fixed-size raw disks"
+/* null_file_open() */
+#define BG_MSG_NULL_LATENCY "latency-ns is invalid"
+
+/* real/ storage layer: block/qcow2.c, block/qcow2-refcount.c */
+/* qcow2_do_open(): error_setg_errno(errp, -ret, "Could not read qcow2 header") */
+#define BG_MSG_QCOW2_READ_HEADER "Could not read qcow2 header: %s"
+/* qcow2_do_open() */
+#define BG_MSG_QCOW2_NOT_QCOW2 "Image is not in qcow2 format"
+/* qcow2_do_open() */
+#define BG_MSG_QCOW2_VERSION "Unsupported qcow2 version %" PRIu32
+/* qcow2_do_open() */
+#define BG_MSG_QCOW2_CLUSTER_SIZE "Unsupported cluster size: 2^%" PRIu32
+/* qcow2_do_open() */
+#define BG_MSG_QCOW2_HEADER_SHORT "qcow2 header too short"
+/* qcow2_do_open() */
+#define BG_MSG_QCOW2_HEADER_EXCEEDS "qcow2 header exceeds cluster size"
+/* qcow2_do_open() */
+#define BG_MSG_QCOW2_BACKING_OFFSET "Invalid backing file offset"
+/* report_unsupported_feature() (the engine also names what it does not implement) */
+#define BG_MSG_QCOW2_UNSUPPORTED_FEATURE "Unsupported qcow2 feature(s): %s"
+/* validate_compression_type() */
+#define BG_MSG_QCOW2_COMPRESSION_TYPE "qcow2: unknown compression type: %u"
+/* qcow2_do_open() */
+#define BG_MSG_QCOW2_CORRUPT_RW "qcow2: Image is corrupt; cannot be opened read/write"
+/* qcow2_do_open() */
+#define BG_MSG_QCOW2_REFCOUNT_WIDTH "Reference count entry width too large; may not exceed 64 bits"
+/* qcow2_do_open() */
+#define BG_MSG_QCOW2_NO_REFTABLE "Image does not contain a reference count table"
+/* qcow2_validate_table() */
+#define BG_MSG_QCOW2_TABLE_TOO_LARGE "%s too large"
+/* qcow2_validate_table() */
+#define BG_MSG_QCOW2_TABLE_OFFSET "%s offset invalid"
+/* qcow2_do_open() */
+#define BG_MSG_QCOW2_TOO_BIG "Image is too big"
+/* qcow2_do_open() */
+#define BG_MSG_QCOW2_L1_TOO_SMALL "L1 table is too small"
+/* qcow2_do_open(): error_setg_errno(errp, -ret, "Could not read L1 table") */
+#define BG_MSG_QCOW2_READ_L1 "Could not read L1 table: %s"
+/* qcow2_do_open() */
+#define BG_MSG_QCOW2_BACKING_TOO_LONG "Backing file name too long"
+/* qcow2_read_extensions() */
+#define BG_MSG_QCOW2_EXT_TOO_LARGE "Header extension too large"
+/* qcow2_do_open() */
+#define BG_MSG_QCOW2_REFCOUNT_INIT "Could not initialize refcount handling: %s"
+/* qcow2_do_open() */
+#define BG_MSG_QCOW2_UPDATE_HEADER "Could not update qcow2 header: %s"
+/* qcow2_do_open() */
+#define BG_MSG_QCOW2_REPAIR_DIRTY "Could not repair dirty image: %s"
+/* qcow2_update_options_prepare() */
+#define BG_MSG_QCOW2_L2_CACHE_TOO_BIG "L2 cache size too big"
+/* qcow2_update_options_prepare() */
+#define BG_MSG_QCOW2_REFCOUNT_CACHE_TOO_BIG "Refcount cache size too big"
+/* qcow2_update_options_prepare() */
+#define BG_MSG_QCOW2_FLUSH_L2 "Failed to flush the L2 table cache: %s"
+/* qcow2_update_options_prepare() */
+#define BG_MSG_QCOW2_FLUSH_REFCOUNT "Failed to flush the refcount block cache: %s"
+/* qcow2_update_options_prepare() */
+#define BG_MSG_QCOW2_CACHE_ALLOC "Could not allocate metadata caches"
+/* qcow2_update_options_prepare() */
+#define BG_MSG_QCOW2_CLEAN_INTERVAL_TOO_BIG "Cache clean interval too big"
+/* qcow2_update_options_prepare() */
+#define BG_MSG_QCOW2_LAZY_V3 "Lazy refcounts require a qcow2 image with at least qemu 1.1 compatibility level"
+/* qcow2_update_options_prepare() */
+#define BG_MSG_QCOW2_DISABLE_LAZY "Failed to disable lazy refcounts: %s"
+/* qcow2_update_options_prepare() */
+#define BG_MSG_QCOW2_OVERLAP_CONFLICT "Conflicting values for qcow2 options 'overlap-check' ('%s') and 'overlap-check.template' ('%s')"
+/* qcow2_update_options_prepare() */
+#define BG_MSG_QCOW2_OVERLAP_VALUE "Unsupported value '%s' for qcow2 option 'overlap-check'. Allowed are any of the following: none, constant, cached, all"
+/* qcow2_co_truncate() */
+#define BG_MSG_QCOW2_SIZE_MULTIPLE "The new size must be a multiple of 512"
+/* qcow2_co_truncate() */
+#define BG_MSG_QCOW2_RESIZE_SNAPSHOTS "Can't resize an image which has snapshots"
+/* qcow2_co_truncate() before 2.11 (the engine does not shrink qcow2 images) */
+#define BG_MSG_QCOW2_NO_SHRINK "qcow2 doesn't support shrinking images yet"
+/* qcow2_co_truncate() */
+#define BG_MSG_QCOW2_GROW_L1 "Failed to grow the L1 table: %s"
+/* qcow2_co_truncate() */
+#define BG_MSG_QCOW2_UPDATE_SIZE "Failed to update the image size: %s"
+/* qcow2_signal_corruption(), printed on stderr */
+#define BG_MSG_QCOW2_MARK_CORRUPT "qcow2: Marking image as corrupt: %s; further corruption events will be suppressed"
+/* qcow2_signal_corruption(), printed on stderr */
+#define BG_MSG_QCOW2_IMAGE_CORRUPT "qcow2: Image is corrupt: %s; further non-fatal corruption events will be suppressed"
+
+/* real/ storage layer: qcow2_co_create() (block/qcow2.c) */
+/* qcow2_co_create() */
+#define BG_MSG_QCOW2_WRITE_HEADER "Could not write qcow2 header: %s"
+/* qcow2_co_create() */
+#define BG_MSG_QCOW2_WRITE_REFTABLE "Could not write refcount table: %s"
+/* qcow2_co_create() */
+#define BG_MSG_QCOW2_ALLOC_HEADER "Could not allocate clusters for qcow2 header and refcount table: %s"
+/* qcow2_co_create() */
+#define BG_MSG_QCOW2_ASSIGN_BACKING "Could not assign backing file '%s' with format '%s': %s"
+
+/* real/ storage layer: qemu-img create (qemu-img.c img_create(), block.c bdrv_img_create()) */
+/* cvtnum_full() */
+#define BG_MSG_IMG_INVALID_SIZE "Invalid %s specified. You may use k, M, G, T, P or E suffixes for"
+/* cvtnum_full() */
+#define BG_MSG_IMG_INVALID_SIZE2 "kilobytes, megabytes, gigabytes, terabytes, petabytes and exabytes."
+/* cvtnum_full() */
+#define BG_MSG_IMG_SIZE_RANGE "Invalid %s specified. Must be between %" PRId64 " and %" PRId64 "."
+/* qemu_open_internal() with O_CREAT (util/osdep.c) */
+#define BG_MSG_IMG_CREATE_FILE "Could not create '%s': %s"
+/* bdrv_img_create() */
+#define BG_MSG_IMG_NO_BACKING "Backing file not supported for file format '%s'"
+/* bdrv_img_create() */
+#define BG_MSG_IMG_NO_BACKING_FMT "Backing file format not supported for file format '%s'"
+/* bdrv_img_create() */
+#define BG_MSG_IMG_SAME_BACKING "Error: Trying to create an image with the same filename as the backing file"
+/* bdrv_img_create() */
+#define BG_MSG_IMG_EMPTY_BACKING "Expected backing file name, got empty string"
+/* bdrv_img_create(): hint after a failed backing open */
+#define BG_MSG_IMG_OPEN_BACKING_HINT "Could not open backing image."
+/* bdrv_img_create() */
+#define BG_MSG_IMG_BACKING_NO_FMT "Backing file specified without backing format"
+/* bdrv_img_create(): hint, printed without a newline */
+#define BG_MSG_IMG_DETECTED_HINT "Detected format of %s."
+/* bdrv_img_create() */
+#define BG_MSG_IMG_NEEDS_SIZE "Image creation needs a size parameter"
+
+/* real/ storage layer: qemu-io (qemu-io-cmds.c, qemu-io.c), QEMU 7.2 */
+/* print_report() */
+#define BG_MSG_QEMUIO_REPORT "%s %" PRId64 "/%" PRId64 " bytes at offset %" PRId64
+/* print_report() */
+#define BG_MSG_QEMUIO_TIMING "%s, %d ops; %s (%s/sec and %.4f ops/sec)"
+/* print_report() with -C */
+#define BG_MSG_QEMUIO_REPORT_CSV "%" PRId64 ",%d,%s,%.3f,%.3f"
+/* read_f(), readv_f() */
+#define BG_MSG_QEMUIO_PATTERN_FAILED "Pattern verification failed at offset %" PRId64 ", %" PRId64 " bytes"
+/* read_f() */
+#define BG_MSG_QEMUIO_PATTERN_RANGE "pattern verification range exceeds end of read data"
+/* read_f(), write_f(), readv_f(), writev_f(), discard_f(): "<op> failed: <strerror>" */
+#define BG_MSG_QEMUIO_FAILED "%s failed: %s"
+/* print_cvtnum_err() */
+#define BG_MSG_QEMUIO_PARSE_EINVAL "Parsing error: non-numeric argument, or extraneous/unrecognized suffix -- %s"
+/* print_cvtnum_err() */
+#define BG_MSG_QEMUIO_PARSE_ERANGE "Parsing error: argument too large -- %s"
+/* print_cvtnum_err() */
+#define BG_MSG_QEMUIO_PARSE_OTHER "Parsing error: %s"
+/* do_strtosz() (util/cutils.c), a warning */
+#define BG_MSG_QEMUIO_HEX_SUFFIX "Using a multiplier suffix on hex numbers is deprecated: %s"
+/* parse_pattern() */
+#define BG_MSG_QEMUIO_BAD_PATTERN "%s is not a valid pattern byte"
+/* read_f(), discard_f() */
+#define BG_MSG_QEMUIO_LENGTH_MAX "length cannot exceed %" PRIu64 ", given %s"
+/* write_f() */
+#define BG_MSG_QEMUIO_LENGTH_MAX_N "length cannot exceed %" PRIu64 " without -n, given %s"
+/* write_f() */
+#define BG_MSG_QEMUIO_B_AND_Z "-b and -z cannot be specified at the same time"
+/* write_f() */
+#define BG_MSG_QEMUIO_F_AND_BC "-f and -b or -c cannot be specified at the same time"
+/* write_f() */
+#define BG_MSG_QEMUIO_N_NEEDS_Z "-n requires -z to be specified"
+/* write_f() */
+#define BG_MSG_QEMUIO_U_NEEDS_Z "-u requires -z to be specified"
+/* write_f() */
+#define BG_MSG_QEMUIO_ONE_OF_ZPS "Only one of -z, -P, and -s can be specified at the same time"
+/* read_f(), write_f() */
+#define BG_MSG_QEMUIO_UNALIGNED "%" PRId64 " is not a sector-aligned value for '%s'"
+/* create_iovec() */
+#define BG_MSG_QEMUIO_ARG_EXCEEDS "Argument '%s' exceeds maximum size %" PRIu64
+/* create_iovec() */
+#define BG_MSG_QEMUIO_TOTAL_EXCEEDS "The total number of bytes exceed the maximum size %" PRIu64
+/* length_f() */
+#define BG_MSG_QEMUIO_GETLENGTH "getlength: %s"
+/* map_f() */
+#define BG_MSG_QEMUIO_MAP_LENGTH "Failed to query image length: %s"
+/* map_f() */
+#define BG_MSG_QEMUIO_MAP_STATUS "Failed to get allocation status: %s"
+/* map_f() */
+#define BG_MSG_QEMUIO_MAP_END "Unexpected end of image"
+/* map_f() */
+#define BG_MSG_QEMUIO_MAP_LINE "%s (0x%" PRIx64 ") bytes %s at offset %s (0x%" PRIx64 ")"
+/* alloc_f() */
+#define BG_MSG_QEMUIO_ALLOC_LINE "%" PRId64 "/%" PRId64 " bytes allocated at offset %s"
+/* alloc_f() */
+#define BG_MSG_QEMUIO_IS_ALLOCATED "is_allocated failed: %s"
+/* qemuio_command_usage() */
+#define BG_MSG_QEMUIO_USAGE "%s %s -- %s"
+/* qemuio_command(), on stderr */
+#define BG_MSG_QEMUIO_NOT_FOUND "command \"%s\" not found"
+/* command(), on stderr */
+#define BG_MSG_QEMUIO_ARGC_MIN "bad argument count %d to %s, expected at least %d arguments"
+/* command(), on stderr */
+#define BG_MSG_QEMUIO_ARGC_EXACT "bad argument count %d to %s, expected %d arguments"
+/* command(), on stderr */
+#define BG_MSG_QEMUIO_ARGC_RANGE "bad argument count %d to %s, expected between %d and %d arguments"
+/* getopt() (glibc), on stderr */
+#define BG_MSG_QEMUIO_GETOPT_INVALID "%s: invalid option -- '%c'"
+/* getopt() (glibc), on stderr */
+#define BG_MSG_QEMUIO_GETOPT_NEEDS_ARG "%s: option requires an argument -- '%c'"
+/* info_f() */
+#define BG_MSG_QEMUIO_INFO_FORMAT "format name: %s"
+/* info_f() */
+#define BG_MSG_QEMUIO_INFO_CLUSTER "cluster size: %s"
+/* info_f() */
+#define BG_MSG_QEMUIO_INFO_VMSTATE "vm state offset: %s"
+/* info_f() */
+#define BG_MSG_QEMUIO_INFO_SPECIFIC "Format specific information:"
+/* openfile() (qemu-io.c): error_reportf_err(..., "can't open device %s: ") */
+#define BG_MSG_QEMUIO_CANT_OPEN "can't open device %s: %s"
+
 /* qom/object_interfaces.c */
 /* user_creatable_del() */
 #define BG_MSG_OBJECT_NOT_FOUND "object '%s' not found"
@@ -126,6 +350,47 @@
 /* block/monitor/block-hmp-cmds.c, hmp_qemu_io() (the HMP reply string) */
 /* hmp_qemu_io() */
 #define BG_MSG_HMP_NO_DEVICE "Error: Cannot find device='' nor node-name='%s'\r\n"
+
+/* Added for the model (issue 3); QEMU 7.2.0 function above each. */
+/* bdrv_assign_node_name() */
+#define BG_MSG_INVALID_NODE_NAME "Invalid node-name: '%s'"
+/* bdrv_open_child_bs() */
+#define BG_MSG_CHILD_MISSING "A block device must be specified for \"%s\""
+/* bdrv_open_inherit() */
+#define BG_MSG_REFERENCE_WITH_OPTIONS "Cannot reference an existing block device with additional options or a new filename"
+/* bdrv_open_inherit() */
+#define BG_MSG_PROTOCOL_OPTION "Block protocol '%s' doesn't support the option '%s'"
+/* bdrv_open_inherit() */
+#define BG_MSG_FORMAT_OPTION "Block format '%s' does not support the option '%s'"
+/* bdrv_open_common() */
+#define BG_MSG_FORCE_SHARE_RW "force-share=on can only be used with read-only images"
+/* bdrv_open_backing_file(), prepended to the backing node's error */
+#define BG_MSG_BACKING_OPEN_PREFIX "Could not open backing file: "
+/* raw_open_common() (block/file-posix.c), error_setg_errno() */
+#define BG_MSG_COULD_NOT_OPEN "Could not open '%s': %s"
+/* qcow2_do_open() */
+#define BG_MSG_QCOW2_NOT_QCOW2 "Image is not in qcow2 format"
+/* compress_open() (block/filter-compress.c) */
+#define BG_MSG_COMPRESS_UNSUPPORTED "Compression is not supported for underlying format: %s"
+/* quorum_open() */
+#define BG_MSG_QUORUM_NO_CHILDREN "Number of provided children must be 1 or more"
+/* quorum_valid_threshold() */
+#define BG_MSG_QUORUM_THRESHOLD "threshold may not exceed children count"
+/* quorum_valid_threshold(): QERR_INVALID_PARAMETER_VALUE */
+#define BG_MSG_QAPI_INVALID_VALUE "Parameter '%s' expects %s"
+/* block_job_create() -> job_create() */
+#define BG_MSG_JOB_ID_IN_USE "Job ID '%s' already in use"
+/* qmp_block_commit() / qmp_block_stream(): bdrv_lookup_bs() with device and node name */
+#define BG_MSG_JOB_DEVICE_NOT_FOUND "Cannot find device='%s' nor node-name='%s'"
+/* job_apply_verb_locked() */
+#define BG_MSG_JOB_VERB "Job '%s' in state '%s' cannot accept command verb '%s'"
+/* block_job_get_locked() users: qmp_block_job_complete() */
+#define BG_MSG_BLOCK_JOB_NOT_FOUND "Block job '%s' not found"
+/* qemuio_command(): "qemu-io: " is not printed in the HMP case; these are qemu-io texts */
+/* do_pread()/do_pwrite() failures, print_report() etc. (qemu-io-cmds.c) */
+#define BG_MSG_IO_READ_FAILED "read failed: %s\n"
+#define BG_MSG_IO_WRITE_FAILED "write failed: %s\n"
+#define BG_MSG_IO_PATTERN_FAILED "Pattern verification failed at offset %" PRId64 ", %" PRId64 " bytes\n"
 
 /*
  * The seed's (x-blockdev-reopen's) wording of a QEMU 7.2 blockdev-reopen

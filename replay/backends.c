@@ -8,9 +8,11 @@
 #include "backend.h"
 
 extern const BgBackendOps bg_qemu_backend_ops;
+extern const BgBackendOps bg_model_backend_ops;
 
 static const BgBackendOps *const registry[] = {
     &bg_qemu_backend_ops,
+    &bg_model_backend_ops,
 };
 
 #define N_BACKENDS (sizeof(registry) / sizeof(registry[0]))

@@ -21,7 +21,12 @@ int bg_test_failures;
     X(confine) \
     X(policy) \
     X(runner) \
-    X(qemu_backend)
+    X(mutator) \
+    X(qemu_backend) \
+    X(model_qdict) \
+    X(model_options) \
+    X(model_check) \
+    X(model_backend)
 
 #define DECLARE(m) extern const BgTest test_##m##_suite[];
 SUITES(DECLARE)

@@ -1,0 +1,450 @@
+/*
+ * model.h: the reference model of QEMU 7.2's block graph (backend "model").
+ *
+ * What this is: the plain data every model_*.c file works on, and their
+ * prototypes.  The only symbol other parts of the project use is
+ * bg_model_backend_ops (model_backend.c).
+ *
+ * The shape (DESIGN.md, issue 3): nodes in an array in the order QEMU
+ * assigns node names (graph_bdrv_states), children as plain edges in each
+ * node, lookup by linear scan, ids instead of pointers so that a whole world
+ * can be deep-copied; images as logical bytes plus an allocation map per
+ * image file in an in-memory file table; permissions recomputed from scratch;
+ * a reopen that works on a copy of the world and keeps it only if all is
+ * well.  No caches, no cleverness.
+ *
+ * What it is not: QEMU.  No coroutines, no AioContext locking, no on-disk
+ * qcow2 layout (only the host cluster accounting that decides a qcow2 file's
+ * length), no real files.
+ */
+#ifndef BG_MODEL_H
+#define BG_MODEL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "bg.h"
+#include "error.h"
+
+extern const BgBackendOps bg_model_backend_ops;
+
+/* ======================================================================
+ * Specification tables (common/options.def)
+ * ====================================================================== */
+
+typedef enum ModelDrvKind { BG_DRV_FORMAT, BG_DRV_FILTER, BG_DRV_PROTOCOL, BG_DRV_OTHER } ModelDrvKind;
+enum { BG_DRVF_BACKING = 1, BG_DRVF_REOPEN = 2, BG_DRVF_INTERNAL = 4 };
+
+typedef enum ModelOptType {
+    BG_OT_STR, BG_OT_BOOL, BG_OT_INT, BG_OT_ENUM, BG_OT_STRUCT,
+    BG_OT_REF, BG_OT_REF_NULL, BG_OT_REF_LIST, BG_OT_ANY,
+} ModelOptType;
+enum { BG_OF_REQUIRED = 1, BG_OF_MUTABLE = 2, BG_OF_STRONG = 4 };
+typedef enum ModelOptReopen {
+    BG_OR_GENERIC, BG_OR_GENERIC_BACK, BG_OR_CONSUMED, BG_OR_DRV_BACK, BG_OR_KEPT, BG_OR_CHILD,
+} ModelOptReopen;
+
+typedef struct ModelDriver {
+    const char *name;       /* format_name */
+    ModelDrvKind kind;
+    unsigned flags;         /* BG_DRVF_* */
+} ModelDriver;
+
+typedef struct ModelOpt {
+    const char *driver;     /* "" for the union base */
+    const char *name;       /* "cache.direct" for a struct member */
+    ModelOptType type;
+    unsigned flags;         /* BG_OF_* */
+    ModelOptReopen reopen;
+    const char *enums;      /* '|'-separated values of an enum */
+    const char *dflt;       /* documentation */
+} ModelOpt;
+
+/* model_options.c */
+const ModelDriver *model_driver_find(const char *name);   /* NULL: not modelled */
+bool model_driver_in_enum(const char *name);              /* BlockdevDriver value */
+size_t model_opt_count(void);
+const ModelOpt *model_opt_at(size_t i);
+/* The option row of flattened KEY for DRIVER (base rows included), or NULL. */
+const ModelOpt *model_opt_find(const char *driver, const char *key);
+bool model_opt_enum_has(const ModelOpt *o, const char *value);
+
+/* ======================================================================
+ * QDict (model_qdict.c): QEMU's QDict with its iteration order
+ * ====================================================================== */
+
+typedef struct ModelQDictEntry {
+    char *key;
+    json_t *val;            /* a scalar, null, or (unflattened dicts only) object/array */
+    uint64_t seq;           /* insertion stamp: newest first within a bucket */
+} ModelQDictEntry;
+
+typedef struct ModelQDict {
+    ModelQDictEntry *e;
+    size_t n, cap;
+    uint64_t next_seq;
+} ModelQDict;
+
+unsigned model_qdict_bucket(const char *key);
+ModelQDict *model_qdict_new(void);
+void model_qdict_free(ModelQDict *d);
+ModelQDict *model_qdict_clone(const ModelQDict *d);            /* qdict_clone_shallow() */
+json_t *model_qdict_get(const ModelQDict *d, const char *key);  /* borrowed */
+const char *model_qdict_get_str(const ModelQDict *d, const char *key);
+bool model_qdict_has(const ModelQDict *d, const char *key);
+void model_qdict_put(ModelQDict *d, const char *key, json_t *take_val);
+void model_qdict_put_str(ModelQDict *d, const char *key, const char *s);
+void model_qdict_set_default_str(ModelQDict *d, const char *key, const char *s);
+void model_qdict_copy_default(ModelQDict *dst, const ModelQDict *src, const char *key);
+bool model_qdict_del(ModelQDict *d, const char *key);
+/* Keys in QEMU's iteration order (array of borrowed key pointers, owned array). */
+const char **model_qdict_order(const ModelQDict *d, size_t *n);
+/* qdict_extract_subqdict(): move "PREFIX*" entries (prefix stripped) into *out (may be NULL). */
+void model_qdict_extract_sub(ModelQDict *d, ModelQDict **out, const char *prefix);
+/* qdict_join(dest, src, false): entries of SRC whose keys DEST lacks. */
+void model_qdict_join(ModelQDict *dest, const ModelQDict *src);
+/* qdict_flatten() of a JSON object whose members were inserted in the given order. */
+ModelQDict *model_qdict_from_json(const json_t *obj);
+void model_qdict_flatten(ModelQDict *d);
+/* qobject_to_json() text of a dict (json:{...} filenames). Owned. */
+char *model_qdict_to_json_text(const ModelQDict *d);
+/* qobject_is_equal() */
+bool model_qobject_equal(const json_t *a, const json_t *b);
+/* qnum/qbool/qstring to the string QemuOpts keeps ("on"/"off" for bools). Owned. */
+char *model_qobject_to_opt_str(const json_t *v);
+
+/* ======================================================================
+ * Images (model_image.c): the in-memory file table of the scratch dir
+ * ====================================================================== */
+
+#define MODEL_CLUSTER 65536u
+enum { MODEL_CL_UNALLOC = 0, MODEL_CL_DATA, MODEL_CL_ZERO, MODEL_CL_COMPRESSED };
+
+typedef struct ModelFile {
+    char *path;             /* absolute path */
+    bool qcow2;             /* a qcow2 header was written by img-create */
+    /* raw contents (not qcow2) */
+    uint8_t *bytes;
+    uint64_t len;
+    /* qcow2: header facts and logical contents */
+    uint64_t vsize;         /* virtual size */
+    char *backing;          /* backing file name as stored, or NULL */
+    char *backing_fmt;      /* backing format extension, or NULL */
+    uint8_t *data;          /* vsize logical bytes */
+    uint8_t *cl;            /* per guest cluster: MODEL_CL_* */
+    uint64_t *host;         /* per guest cluster: host cluster index (DATA) */
+    uint8_t *used;          /* per host cluster: refcount > 0 */
+    uint64_t n_host;        /* host clusters tracked in `used` */
+    uint64_t *l2;           /* per L1 entry: host cluster of the L2 table, 0 if none */
+    uint64_t n_l1;
+    uint64_t free_index;    /* BDRVQcow2State.free_cluster_index (reset on open) */
+    uint64_t free_byte;     /* free_byte_offset for compressed data (byte, 0 if none) */
+    uint64_t host_len;      /* length of the host file */
+} ModelFile;
+
+typedef struct ModelFiles {
+    ModelFile **f;
+    size_t n;
+} ModelFiles;
+
+void model_image_cleanup(ModelFiles *t);
+ModelFile *model_image_find(ModelFiles *t, const char *abspath);
+/* Host length of a file (what a `file` node reports as its size). */
+uint64_t model_image_host_len(const ModelFile *f);
+/* `img-create` step. */
+void model_image_create(ModelFiles *t, const char *scratch, const json_t *spec, BgResult *res);
+/* qcow2 logical I/O on the image (no bounds checks: the caller did them). */
+void model_image_qcow2_open(ModelFile *f);
+bool model_image_qcow2_allocated(const ModelFile *f, uint64_t cluster, bool *zero);
+void model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uint8_t *buf,
+                             bool zero, bool may_unmap, bool compressed, BgError *err);
+/* Parse a size as qemu-img/qemu-io do ("3M", "10k", "512"). */
+bool model_image_parse_size(const char *s, uint64_t *out);
+/* Join a relative name to the directory of BASE (path_combine()). Owned. */
+char *model_image_path_combine(const char *base, const char *name);
+
+/* ======================================================================
+ * The graph (model_graph.c)
+ * ====================================================================== */
+
+/* Permissions (include/block/block-common.h, QEMU 7.2: no GRAPH_MOD). */
+enum {
+    MODEL_PERM_CONSISTENT_READ = 0x01,
+    MODEL_PERM_WRITE = 0x02,
+    MODEL_PERM_WRITE_UNCHANGED = 0x04,
+    MODEL_PERM_RESIZE = 0x08,
+    MODEL_PERM_ALL = 0x0f,
+};
+/* Child roles (BdrvChildRole). */
+enum {
+    MODEL_ROLE_DATA = 1, MODEL_ROLE_METADATA = 2, MODEL_ROLE_FILTERED = 4,
+    MODEL_ROLE_COW = 8, MODEL_ROLE_PRIMARY = 16,
+    MODEL_ROLE_IMAGE = MODEL_ROLE_DATA | MODEL_ROLE_METADATA | MODEL_ROLE_PRIMARY,
+};
+enum { MODEL_DZ_OFF, MODEL_DZ_ON, MODEL_DZ_UNMAP };
+
+typedef struct ModelChild {
+    char *name;             /* "file", "backing", "image", "test", "raw", "children.N" */
+    int node;               /* id of the child node */
+    unsigned role;          /* MODEL_ROLE_* */
+    bool frozen;            /* bdrv_freeze_backing_chain() */
+    uint64_t seq;           /* attach stamp: the child's parents list is newest first */
+    unsigned perm, shared;  /* computed by model_perm_refresh() */
+} ModelChild;
+
+typedef struct ModelNode {
+    int id;                 /* unique in a world, never reused */
+    char *name;             /* node-name, explicit or "#blockN" */
+    bool auto_name;
+    const ModelDriver *drv;
+    ModelQDict *options;    /* bs->options */
+    ModelQDict *explicit_options;
+    bool read_only;         /* !BDRV_O_RDWR */
+    bool auto_read_only, nocache, noflush, unmap;
+    int detect_zeroes;      /* MODEL_DZ_* */
+    bool force_share;
+    int inherits_from;      /* node id, 0 for none */
+    bool implicit;          /* job filter without a user-given name */
+    bool monitor_owned;
+    char *iothread;         /* AioContext: NULL = main loop, else iothread id */
+    ModelChild *children;   /* newest first (QLIST_INSERT_HEAD) */
+    size_t n_children;
+    /* driver state */
+    char *filename;         /* file: the path; others: NULL */
+    uint64_t size;          /* null-co: size; raw: size (has_size) */
+    uint64_t offset;        /* raw */
+    bool has_size;          /* raw */
+    bool read_zeroes;       /* null-co */
+    char *throttle_group;   /* throttle */
+    char *config;           /* blkdebug */
+    char *backing_file;     /* qcow2: header backing name (bs->backing_file) */
+    char *auto_backing_file;/* qcow2: bs->auto_backing_file (combined path) */
+    char *backing_fmt;      /* qcow2: backing format from the header */
+    unsigned quorum_next;   /* quorum: next child index */
+    bool rewrite_corrupted; /* quorum */
+    unsigned take_perms, unshare_perms;  /* blkdebug */
+} ModelNode;
+
+typedef enum ModelBlkKind { MODEL_BLK_DEVICE, MODEL_BLK_JOB } ModelBlkKind;
+
+/* A BlockBackend: a scsi-hd device or a job's. */
+typedef struct ModelBlk {
+    ModelBlkKind kind;
+    char *owner;            /* device id (may be NULL: anonymous) or job id */
+    int node;               /* root node id */
+    unsigned perm, shared;
+    uint64_t seq;
+    char *iothread;         /* device: its controller's iothread */
+} ModelBlk;
+
+typedef struct ModelDevice {
+    char *id;               /* may be NULL */
+    char *driver;           /* "virtio-scsi", "scsi-hd" */
+    char *iothread;         /* virtio-scsi */
+    char *bus;              /* scsi-hd */
+} ModelDevice;
+
+typedef enum ModelJobStatus {
+    MODEL_JOB_CREATED, MODEL_JOB_RUNNING, MODEL_JOB_READY, MODEL_JOB_WAITING,
+    MODEL_JOB_PENDING, MODEL_JOB_ABORTING, MODEL_JOB_CONCLUDED, MODEL_JOB_NULL,
+} ModelJobStatus;
+
+typedef enum ModelJobType { MODEL_JOB_STREAM, MODEL_JOB_COMMIT, MODEL_JOB_ACTIVE_COMMIT } ModelJobType;
+
+typedef struct ModelJob {
+    char *id;
+    ModelJobType type;
+    ModelJobStatus status;
+    bool auto_finalize, auto_dismiss;
+    bool cancelled;
+    int filter;             /* id of the job's filter node */
+    int top, base;          /* node ids: top of the chain, base (0: none) */
+    int below_base;         /* stream: the base node (0: none) */
+    char *backing_file_str; /* backing-file argument, or NULL */
+    uint64_t len;
+    bool base_was_ro;       /* commit: the base, stream: the top was reopened read-write */
+} ModelJob;
+
+typedef struct ModelWorld {
+    ModelNode **nodes;      /* in node-name assignment order */
+    size_t n_nodes;
+    ModelBlk *blks;
+    size_t n_blks;
+    ModelDevice *devices;
+    size_t n_devices;
+    char **groups;          /* throttle-group objects */
+    size_t n_groups;
+    char **iothreads;       /* iothread objects */
+    size_t n_iothreads;
+    ModelJob *jobs;
+    size_t n_jobs;
+    int next_id;
+    uint64_t next_seq;
+    unsigned auto_counter;  /* id_generate(ID_BLOCK) */
+} ModelWorld;
+
+ModelWorld *model_graph_new(void);
+void model_graph_free(ModelWorld *w);
+ModelWorld *model_graph_copy(const ModelWorld *w);
+ModelNode *model_graph_node(const ModelWorld *w, int id);
+ModelNode *model_graph_find(const ModelWorld *w, const char *name);
+ModelNode *model_graph_node_new(ModelWorld *w, const ModelDriver *drv);
+void model_graph_node_free(ModelNode *n);
+/* Attach CHILD under PARENT as NAME (head of the children list). */
+ModelChild *model_graph_attach(ModelWorld *w, ModelNode *parent, ModelNode *child,
+                               const char *name, unsigned role);
+/* Detach PARENT's child NAME; returns the child id or 0. */
+int model_graph_detach(ModelWorld *w, ModelNode *parent, const char *name);
+ModelChild *model_graph_child(const ModelNode *n, const char *name);
+ModelNode *model_graph_child_node(const ModelWorld *w, const ModelNode *n, const char *name);
+/* bs->backing, bs->file (the primary child for filters), bdrv_filter_bs() */
+ModelNode *model_graph_backing(const ModelWorld *w, const ModelNode *n);
+ModelNode *model_graph_file(const ModelWorld *w, const ModelNode *n);
+ModelNode *model_graph_filtered(const ModelWorld *w, const ModelNode *n);
+ModelNode *model_graph_skip_implicit(const ModelWorld *w, ModelNode *n);
+/* bdrv_recurse_has_child(): TARGET reachable from FROM (FROM itself included). */
+bool model_graph_reaches(const ModelWorld *w, const ModelNode *from, const ModelNode *target);
+/* Number of parents (edges), BlockBackends and the monitor's reference. */
+int model_graph_refcnt(const ModelWorld *w, const ModelNode *n);
+bool model_graph_has_blk(const ModelWorld *w, const ModelNode *n);
+/* Drop nodes nothing references any more (bdrv_unref to 0), children first. */
+void model_graph_collect(ModelWorld *w);
+bool model_graph_group_exists(const ModelWorld *w, const char *id);
+bool model_graph_iothread_exists(const ModelWorld *w, const char *id);
+ModelJob *model_graph_job(const ModelWorld *w, const char *id);
+/* bdrv_get_device_or_node_name() */
+const char *model_graph_device_or_node_name(const ModelWorld *w, const ModelNode *n);
+
+/* ======================================================================
+ * The model state: files + world + VM (model_backend.c)
+ * ====================================================================== */
+
+typedef struct ModelState {
+    char *scratch;
+    ModelFiles files;
+    ModelWorld *w;
+    bool vm;                /* a VM runs */
+    BgBuf log;              /* what the running VM printed (qemu-io) */
+    char *last_log;         /* log of the VM that ended last */
+    json_t *queue;          /* events not yet waited for */
+    json_t *step_events;    /* events of the current step (borrowed by the step) */
+    const char *unsupported;/* set by a command the model cannot answer (static text) */
+} ModelState;
+
+/* Raise an event: the step's list and the queue. */
+void model_event(ModelState *st, const char *name, json_t *take_data);
+
+/* ======================================================================
+ * Opening nodes (model_open.c): blockdev-add, bdrv_open_inherit()
+ * ====================================================================== */
+
+/* blockdev-add of validated ARGS on world W (which the caller discards on error). */
+bool model_open_blockdev_add(ModelState *st, ModelWorld *w, const json_t *args, BgError *err);
+/* Open a node from a flattened options dict (takes OPTIONS). */
+ModelNode *model_open_node(ModelState *st, ModelWorld *w, ModelQDict *take_options,
+                           ModelNode *parent, const char *child_name, unsigned role,
+                           BgError *err);
+/* bdrv_inherited_options() */
+void model_open_inherit(unsigned role, bool parent_is_format, ModelQDict *child_options,
+                        const ModelQDict *parent_options);
+/* Flags from options (update_flags_from_options()): read-only etc. */
+void model_open_flags_from_options(ModelNode *n, const ModelQDict *opts);
+/* The value of a bool-ish generic option ("on"/"off" strings or JSON bools). */
+bool model_open_opt_bool(const ModelQDict *opts, const char *key, bool dflt, bool *is_valid);
+/* qcow2 cache option checks (read_cache_sizes()), raw offset/size (raw_apply_options()). */
+bool model_open_qcow2_cache_check(const ModelQDict *opts, BgError *err);
+bool model_open_raw_apply(ModelState *st, const ModelWorld *w, ModelNode *n, const ModelQDict *opts,
+                          BgError *err);
+/* Host-file or node length. */
+uint64_t model_open_length(ModelState *st, const ModelWorld *w, const ModelNode *n);
+
+/* ======================================================================
+ * QAPI input validation (model_qapi.c)
+ * ====================================================================== */
+
+/* Validate BlockdevOptions OBJ; PATH is the visitor's path prefix ("" or "options[0]"). */
+bool model_qapi_blockdev_options(const json_t *obj, const char *path, BgError *err);
+/* Validate blockdev-reopen's arguments {"options": [...]}. */
+bool model_qapi_blockdev_reopen(const json_t *args, BgError *err);
+/* Schema-order copy of a validated BlockdevOptions object (output visitor). */
+json_t *model_qapi_output(const json_t *obj);
+
+/* ======================================================================
+ * Reopen (model_reopen.c)
+ * ====================================================================== */
+
+bool model_reopen(ModelState *st, const json_t *options_list, BgError *err);
+/* bdrv_reopen_set_read_only() on world W in place (W is a scratch copy). */
+bool model_reopen_set_read_only(ModelState *st, ModelWorld *w, ModelNode *n, bool read_only,
+                                BgError *err);
+
+/* ======================================================================
+ * Permissions (model_perm.c)
+ * ====================================================================== */
+
+/* Recompute every edge's permissions from scratch and check the nodes of
+ * ORDER (ids, in order) first, then all others.  First error wins. */
+bool model_perm_refresh(ModelWorld *w, const int *order, size_t n_order, BgError *err);
+/* The same, telling "Block node is read-only" (read-only in OLD too) from
+ * "Read-only block node ... cannot support read-write users". */
+bool model_perm_refresh_from(ModelWorld *w, const ModelWorld *old, const int *order, size_t n_order,
+                             BgError *err);
+/* bdrv_topological_dfs(): add N's subtree to LIST (ids). */
+void model_perm_topo(const ModelWorld *w, const ModelNode *n, int **list, size_t *len);
+char *model_perm_names(unsigned perm);
+
+/* ======================================================================
+ * Queries (model_query.c)
+ * ====================================================================== */
+
+json_t *model_query_named_block_nodes(ModelState *st, bool flat);
+/* bdrv_refresh_filename(): the node's filename (owned). */
+char *model_query_filename(ModelState *st, const ModelWorld *w, const ModelNode *n);
+json_t *model_query_block_jobs(ModelState *st);
+json_t *model_query_jobs(ModelState *st);
+
+/* ======================================================================
+ * Data path and qemu-io (model_io.c)
+ * ====================================================================== */
+
+/* Guest-visible read/write through node N.  Returns false with a reason in
+ * *unsupported (static text) when the model keeps no data for it. */
+bool model_io_read(ModelState *st, const ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf,
+                   const char **unsupported);
+/* HMP qemu-io NODE "CMD": fills res (return "" or an error string). */
+void model_io_hmp(ModelState *st, const char *command_line, BgResult *res);
+/* `io` step (offline qemu-io). */
+void model_io_offline(ModelState *st, const json_t *spec, BgResult *res);
+
+/* ======================================================================
+ * Jobs (model_job.c)
+ * ====================================================================== */
+
+bool model_job_block_stream(ModelState *st, const json_t *args, BgError *err);
+bool model_job_block_commit(ModelState *st, const json_t *args, BgError *err);
+bool model_job_command(ModelState *st, const char *cmd, const json_t *args, BgError *err);
+/* Advance JOB by one transition; false when it cannot move without a command. */
+bool model_job_step(ModelState *st, ModelJob *job);
+/* The driving steps: wait-event, wait-job, run-job. */
+void model_job_wait_event(ModelState *st, const json_t *spec, BgResult *res);
+void model_job_wait_job(ModelState *st, const char *id, BgResult *res);
+void model_job_run_job(ModelState *st, const json_t *spec, BgResult *res);
+
+/* ======================================================================
+ * AioContexts (model_aio.c)
+ * ====================================================================== */
+
+/* Before PARENT takes CHILD: move one side's subgraph into the other's context. */
+bool model_aio_attach(ModelWorld *w, ModelNode *parent, ModelNode *child, BgError *err);
+/* Move N's subgraph into CTX (a device's BlockBackend refuses). */
+bool model_aio_move(ModelWorld *w, ModelNode *n, const char *ctx, BgError *err);
+
+/* ======================================================================
+ * Invariants (model_check.c)
+ * ====================================================================== */
+
+bool model_check(const ModelState *st);
+
+#endif

@@ -1,0 +1,476 @@
+/*
+ * model_backend.c: BgBackendOps "model": the step dispatch, the VM's life,
+ * events, and the small QMP commands that need no file of their own
+ * (blockdev-del, object-add/del, device_add, queries).
+ *
+ * What this is: the vtable the runner calls.  Every step gets a result the
+ * way the qemu backend would report QEMU's answer: a return value or a
+ * GenericError with QEMU's text, qemu-io output as io_out, events raised
+ * during the step (and kept in a queue for wait-event, wait-job, run-job),
+ * the VM log at shutdown.  A step the model keeps no data for answers
+ * "unsupported".  model_check() runs after every step inside assert().
+ * What it is not: a QEMU process.  No time passes; jobs move only when a
+ * step drives them (model_job.c).
+ *
+ * Mirrors QEMU 7.2.0 blockdev.c qmp_blockdev_add() / qmp_blockdev_del(),
+ * qom/object_interfaces.c user_creatable_add_type() / user_creatable_del(),
+ * block/throttle-groups.c throttle_group_can_be_deleted(),
+ * hw/block/block.c blkconf_apply_backend_options() (scsi-hd permissions),
+ * hw/scsi/virtio-scsi.c virtio_scsi_hotplug() (the iothread's context),
+ * and qemu/qemu_backend.c of this project for the step semantics.
+ */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "messages.h"
+#include "model.h"
+
+struct BgBackend {
+    ModelState st;
+};
+
+void model_event(ModelState *st, const char *name, json_t *take_data)
+{
+    json_t *ev = json_pack("{s:s,s:o}", "event", name, "data", take_data);
+    if (st->step_events)
+        json_array_append_new(st->step_events, json_deep_copy(ev));
+    json_array_append_new(st->queue, ev);
+}
+
+static void vm_start(ModelState *st)
+{
+    if (st->vm)
+        return;
+    st->vm = true;
+    model_graph_free(st->w);
+    st->w = model_graph_new();
+    bg_buf_cleanup(&st->log);
+    json_array_clear(st->queue);
+}
+
+static void vm_stop(ModelState *st)
+{
+    if (!st->vm)
+        return;
+    model_event(st, "SHUTDOWN", json_pack("{s:b,s:s}", "guest", 0, "reason", "host-qmp-quit"));
+    st->vm = false;
+    free(st->last_log);
+    st->last_log = bg_strdup(st->log.data ? st->log.data : "");
+    bg_buf_cleanup(&st->log);
+    model_graph_free(st->w);
+    st->w = model_graph_new();
+    json_array_clear(st->queue);
+}
+
+/* ---- small commands ------------------------------------------------------------------ */
+
+static const char *arg_str(const json_t *args, const char *key, BgError *err)
+{
+    json_t *v = json_object_get(args, key);
+    if (!v) {
+        bg_error_setf(err, BG_MSG_QAPI_MISSING, key);
+        return NULL;
+    }
+    if (!json_is_string(v)) {
+        bg_error_setf(err, BG_MSG_QAPI_INVALID_TYPE, key, "string");
+        return NULL;
+    }
+    return json_string_value(v);
+}
+
+/* qmp_blockdev_del() */
+static bool blockdev_del(ModelState *st, const json_t *args, BgError *err)
+{
+    const char *name = arg_str(args, "node-name", err);
+    if (!name)
+        return false;
+    ModelWorld *w = st->w;
+    ModelNode *n = model_graph_find(w, name);
+    if (!n)
+        return bg_error_setf(err, BG_MSG_FIND_NODE_FAILED, name);
+    if (model_graph_has_blk(w, n))
+        return bg_error_setf(err, BG_MSG_NODE_IN_USE, name);
+    /* bdrv_op_is_blocked(DRIVE_DEL): the newest blocker (a job's, or a
+     * backing parent's) is the one reported */
+    const ModelBlk *jb = NULL;
+    for (size_t i = 0; i < w->n_blks; i++)
+        if (w->blks[i].kind == MODEL_BLK_JOB && w->blks[i].node == n->id)
+            jb = &w->blks[i];
+    const ModelNode *bparent = NULL;
+    uint64_t bseq = 0;
+    for (size_t i = 0; i < w->n_nodes; i++)
+        for (size_t c = 0; c < w->nodes[i]->n_children; c++) {
+            const ModelChild *ch = &w->nodes[i]->children[c];
+            if (ch->node == n->id && (ch->role & MODEL_ROLE_COW) && ch->seq > bseq) {
+                bseq = ch->seq;
+                bparent = w->nodes[i];
+            }
+        }
+    if (jb && (!bparent || jb->seq > bseq)) {
+        const ModelJob *j = model_graph_job(w, jb->owner);
+        char *reason = bg_asprintf("block device is in use by block job: %s",
+                                   j && j->type == MODEL_JOB_STREAM ? "stream" : "commit");
+        bg_error_setf(err, BG_MSG_NODE_BUSY, model_graph_device_or_node_name(w, n), reason);
+        free(reason);
+        return false;
+    }
+    if (bparent) {
+        char *reason = bg_asprintf(BG_MSG_BUSY_BACKING_HD,
+                                   model_graph_device_or_node_name(w, bparent));
+        bg_error_setf(err, BG_MSG_NODE_BUSY, model_graph_device_or_node_name(w, n), reason);
+        free(reason);
+        return false;
+    }
+    if (!n->monitor_owned)
+        return bg_error_setf(err, BG_MSG_NOT_OWNED_BY_MONITOR, n->name);
+    if (model_graph_refcnt(w, n) > 1)
+        return bg_error_setf(err, BG_MSG_BLOCK_DEVICE_IN_USE,
+                             model_graph_device_or_node_name(w, n));
+    n->monitor_owned = false;
+    model_graph_collect(w);
+    BgError ignore = {0};
+    model_perm_refresh(w, NULL, 0, &ignore);
+    return true;
+}
+
+static bool object_add(ModelState *st, const json_t *args, BgError *err)
+{
+    const char *type = arg_str(args, "qom-type", err);
+    const char *id = type ? arg_str(args, "id", err) : NULL;
+    if (!id)
+        return false;
+    ModelWorld *w = st->w;
+    bool group = strcmp(type, "throttle-group") == 0, iothread = strcmp(type, "iothread") == 0;
+    if (!group && !iothread) {
+        st->unsupported = "QOM types other than throttle-group and iothread are not modelled";
+        return false;
+    }
+    if (model_graph_group_exists(w, id) || model_graph_iothread_exists(w, id)) {
+        st->unsupported = "duplicate object ids are not modelled";
+        return false;
+    }
+    char ***v = group ? &w->groups : &w->iothreads;
+    size_t *n = group ? &w->n_groups : &w->n_iothreads;
+    *v = bg_realloc(*v, (*n + 1) * sizeof(**v));
+    (*v)[(*n)++] = bg_strdup(id);
+    return true;
+}
+
+static bool object_del(ModelState *st, const json_t *args, BgError *err)
+{
+    const char *id = arg_str(args, "id", err);
+    if (!id)
+        return false;
+    ModelWorld *w = st->w;
+    for (size_t i = 0; i < w->n_groups; i++) {
+        if (strcmp(w->groups[i], id) != 0)
+            continue;
+        for (size_t k = 0; k < w->n_nodes; k++)
+            if (w->nodes[k]->throttle_group && strcmp(w->nodes[k]->throttle_group, id) == 0)
+                return bg_error_setf(err, BG_MSG_OBJECT_IN_USE, id);
+        free(w->groups[i]);
+        memmove(&w->groups[i], &w->groups[i + 1], (w->n_groups - i - 1) * sizeof(char *));
+        w->n_groups--;
+        return true;
+    }
+    for (size_t i = 0; i < w->n_iothreads; i++) {
+        if (strcmp(w->iothreads[i], id) != 0)
+            continue;
+        for (size_t k = 0; k < w->n_devices; k++)
+            if (w->devices[k].iothread && strcmp(w->devices[k].iothread, id) == 0) {
+                st->unsupported = "deleting an iothread a device uses is not modelled";
+                return false;
+            }
+        free(w->iothreads[i]);
+        memmove(&w->iothreads[i], &w->iothreads[i + 1], (w->n_iothreads - i - 1) * sizeof(char *));
+        w->n_iothreads--;
+        return true;
+    }
+    return bg_error_setf(err, BG_MSG_OBJECT_NOT_FOUND, id);
+}
+
+static void device_push(ModelWorld *w, const char *id, const char *driver, const char *iothread,
+                        const char *bus)
+{
+    w->devices = bg_realloc(w->devices, (w->n_devices + 1) * sizeof(*w->devices));
+    w->devices[w->n_devices++] = (ModelDevice){ id ? bg_strdup(id) : NULL, bg_strdup(driver),
+                                                iothread ? bg_strdup(iothread) : NULL,
+                                                bus ? bg_strdup(bus) : NULL };
+}
+
+/* device_add for virtio-scsi and scsi-hd, as the seed uses them. */
+static bool device_add(ModelState *st, const json_t *args, BgError *err)
+{
+    const char *driver = arg_str(args, "driver", err);
+    if (!driver)
+        return false;
+    const char *id = json_string_value(json_object_get(args, "id"));
+    if (strcmp(driver, "virtio-scsi") == 0) {
+        const char *it = json_string_value(json_object_get(args, "iothread"));
+        if (it && !*it)
+            it = NULL;
+        if (it && !model_graph_iothread_exists(st->w, it)) {
+            st->unsupported = "device_add with an unknown iothread is not modelled";
+            return false;
+        }
+        device_push(st->w, id, driver, it, NULL);
+        return true;
+    }
+    if (strcmp(driver, "scsi-hd") != 0) {
+        st->unsupported = "devices other than virtio-scsi and scsi-hd are not modelled";
+        return false;
+    }
+    const char *drive = json_string_value(json_object_get(args, "drive"));
+    const char *bus = json_string_value(json_object_get(args, "bus"));
+    ModelWorld *w = model_graph_copy(st->w);
+    ModelNode *n = drive ? model_graph_find(w, drive) : NULL;
+    const ModelDevice *ctrl = NULL;
+    for (size_t i = 0; bus && i < w->n_devices; i++) {
+        size_t l = w->devices[i].id ? strlen(w->devices[i].id) : 0;
+        if (l && strncmp(bus, w->devices[i].id, l) == 0 && strcmp(bus + l, ".0") == 0)
+            ctrl = &w->devices[i];
+    }
+    if (!n || !ctrl || model_graph_has_blk(w, n)) {
+        model_graph_free(w);
+        st->unsupported = "scsi-hd without a free node and a known bus is not modelled";
+        return false;
+    }
+    json_t *srw = json_object_get(args, "share-rw");
+    bool share_rw = json_is_true(srw) || (json_is_string(srw) && strcmp(json_string_value(srw), "on") == 0);
+    char *iothread = ctrl->iothread ? bg_strdup(ctrl->iothread) : NULL;
+    /* blkconf_apply_backend_options(conf, read_only = !writable, resizable = true) */
+    unsigned perm = MODEL_PERM_CONSISTENT_READ | (n->read_only ? 0 : MODEL_PERM_WRITE);
+    unsigned shared = MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED | MODEL_PERM_RESIZE |
+                      (share_rw ? MODEL_PERM_WRITE : 0);
+    w->blks = bg_realloc(w->blks, (w->n_blks + 1) * sizeof(*w->blks));
+    w->blks[w->n_blks++] = (ModelBlk){ MODEL_BLK_DEVICE, id ? bg_strdup(id) : NULL, n->id, perm,
+                                       shared, ++w->next_seq, NULL };
+    int *order = NULL;
+    size_t len = 0;
+    model_perm_topo(w, n, &order, &len);
+    bool ok = model_perm_refresh(w, order, len, err);
+    free(order);
+    /* virtio_scsi_hotplug(): the disk (its BlockBackend first) joins the
+     * controller's iothread */
+    w->blks[w->n_blks - 1].iothread = iothread;
+    iothread = NULL;
+    if (ok && w->blks[w->n_blks - 1].iothread)
+        ok = model_aio_move(w, n, w->blks[w->n_blks - 1].iothread, err);
+    if (ok) {
+        device_push(w, id, driver, NULL, bus);
+        ModelWorld *old = st->w;
+        st->w = w;
+        w = old;
+    }
+    free(iothread);
+    model_graph_free(w);
+    return ok;
+}
+
+/* ---- execute --------------------------------------------------------------------------- */
+
+static void set_error(BgResult *res, const BgError *err, bool seed_wording)
+{
+    char *text = seed_wording ? bg_msg_seed_wording(err->text) : bg_strdup(err->text);
+    bg_result_set_error(res, "GenericError", text);
+    free(text);
+}
+
+static void execute(ModelState *st, const char *name, json_t *args, BgResult *res)
+{
+    BgError err = {0};
+    bool ok = true;
+    json_t *ret = NULL;
+    bool seed = false;
+
+    if (strcmp(name, "blockdev-add") == 0) {
+        if (!args || !model_qapi_blockdev_options(args, "", &err)) {
+            ok = false;
+            if (!args)
+                bg_error_setf(&err, BG_MSG_QAPI_MISSING, "driver");
+        } else {
+            ModelWorld *w = model_graph_copy(st->w);
+            ok = model_open_blockdev_add(st, w, args, &err);
+            if (ok) {
+                ModelWorld *old = st->w;
+                st->w = w;
+                w = old;
+            }
+            model_graph_free(w);
+        }
+    } else if (strcmp(name, "x-blockdev-reopen") == 0 || strcmp(name, "blockdev-reopen") == 0) {
+        seed = strcmp(name, "x-blockdev-reopen") == 0;
+        json_t *wrapped = seed ? json_pack("{s:[O]}", "options", args ? args : json_object())
+                               : json_incref(args ? args : json_object());
+        ok = model_qapi_blockdev_reopen(wrapped, &err) &&
+             model_reopen(st, json_object_get(wrapped, "options"), &err);
+        json_decref(wrapped);
+    } else if (strcmp(name, "blockdev-del") == 0) {
+        ok = blockdev_del(st, args, &err);
+    } else if (strcmp(name, "query-named-block-nodes") == 0) {
+        ret = model_query_named_block_nodes(st, json_is_true(json_object_get(args, "flat")));
+    } else if (strcmp(name, "query-block-jobs") == 0) {
+        ret = model_query_block_jobs(st);
+    } else if (strcmp(name, "query-jobs") == 0) {
+        ret = model_query_jobs(st);
+    } else if (strcmp(name, "object-add") == 0) {
+        ok = object_add(st, args, &err);
+    } else if (strcmp(name, "object-del") == 0) {
+        ok = object_del(st, args, &err);
+    } else if (strcmp(name, "device_add") == 0) {
+        ok = device_add(st, args, &err);
+    } else if (strcmp(name, "block-stream") == 0) {
+        ok = model_job_block_stream(st, args, &err);
+    } else if (strcmp(name, "block-commit") == 0) {
+        ok = model_job_block_commit(st, args, &err);
+    } else if (strcmp(name, "block-job-complete") == 0 || strcmp(name, "job-complete") == 0 ||
+               strcmp(name, "job-finalize") == 0 || strcmp(name, "job-dismiss") == 0 ||
+               strcmp(name, "job-cancel") == 0) {
+        ok = model_job_command(st, name, args, &err);
+    } else if (strcmp(name, "human-monitor-command") == 0) {
+        const char *line = json_string_value(json_object_get(args, "command-line"));
+        if (line)
+            model_io_hmp(st, line, res);
+        else
+            bg_result_set_unsupported(res, "human-monitor-command without a command line");
+        return;
+    } else if (strcmp(name, "quit") == 0) {
+        vm_stop(st);
+    } else {
+        bg_result_set_unsupported(res, "a QMP command the model does not implement");
+        return;
+    }
+    if (st->unsupported) {
+        bg_result_set_unsupported(res, st->unsupported);
+        json_decref(ret);
+        return;
+    }
+    if (!ok)
+        set_error(res, &err, seed);
+    else
+        bg_result_set_return(res, ret ? ret : json_object());
+}
+
+static BgBackend *model_open(const BgBackendConfig *cfg, BgError *err)
+{
+    (void)err;
+    BgBackend *be = bg_calloc(1, sizeof(*be));
+    be->st.scratch = bg_strdup(cfg->scratch);
+    be->st.w = model_graph_new();
+    be->st.queue = json_array();
+    return be;
+}
+
+static bool model_execute(BgBackend *be, const BgStep *step, json_t *cmd, BgResult *res, BgError *err)
+{
+    (void)err;
+    ModelState *st = &be->st;
+    st->unsupported = NULL;
+    st->step_events = json_array();
+    switch (step->kind) {
+    case BG_STEP_IMG_CREATE:
+        model_image_create(&st->files, st->scratch, json_object_get(cmd, "img-create"), res);
+        break;
+    case BG_STEP_IO:
+        model_io_offline(st, json_object_get(cmd, "io"), res);
+        break;
+    case BG_STEP_QEMU_IMG:
+        bg_result_set_unsupported(res, "the model keeps no image files for qemu-img");
+        break;
+    case BG_STEP_LAUNCH:
+        if (st->vm) {
+            bg_result_set_error(res, "GenericError",
+                                "launch: the VM is already running (shutdown first)");
+        } else {
+            vm_start(st);
+            bg_result_set_return(res, json_object());
+        }
+        break;
+    case BG_STEP_EXECUTE: {
+        const char *name = json_string_value(json_object_get(cmd, "execute"));
+        vm_start(st);
+        execute(st, name ? name : "", json_object_get(cmd, "arguments"), res);
+        break;
+    }
+    case BG_STEP_WAIT_EVENT:
+        vm_start(st);
+        model_job_wait_event(st, json_object_get(cmd, "wait-event"), res);
+        break;
+    case BG_STEP_WAIT_JOB: {
+        const char *id = json_string_value(json_object_get(cmd, "wait-job"));
+        vm_start(st);
+        if (id)
+            model_job_wait_job(st, id, res);
+        else
+            bg_result_set_unsupported(res, "wait-job without a job id");
+        break;
+    }
+    case BG_STEP_RUN_JOB:
+        vm_start(st);
+        model_job_run_job(st, json_object_get(cmd, "run-job"), res);
+        break;
+    case BG_STEP_SHUTDOWN:
+        vm_stop(st);
+        bg_result_set_return(res, json_object());
+        res->log = bg_strdup(st->last_log ? st->last_log : "");
+        break;
+    default:
+        bg_result_set_unsupported(res, "not a step");
+        break;
+    }
+    if (json_array_size(st->step_events))
+        res->events = json_incref(st->step_events);
+    json_decref(st->step_events);
+    st->step_events = NULL;
+    assert(model_check(st));
+    return true;
+}
+
+static bool model_read_node(BgBackend *be, const char *node, uint64_t offset, uint64_t len,
+                            uint8_t *buf, BgError *err)
+{
+    const ModelNode *n = model_graph_find(be->st.w, node);
+    if (!n)
+        return bg_error_setf(err, "no node '%s'", node);
+    const char *unsupported = NULL;
+    if (!model_io_read(&be->st, n, offset, len, buf, &unsupported))
+        return bg_error_setf(err, "%s", unsupported ? unsupported : "read failed");
+    return true;
+}
+
+static char *model_get_log(BgBackend *be)
+{
+    if (be->st.vm)
+        return bg_strdup(be->st.log.data ? be->st.log.data : "");
+    return be->st.last_log ? bg_strdup(be->st.last_log) : NULL;
+}
+
+static void model_close(BgBackend *be)
+{
+    if (!be)
+        return;
+    ModelState *st = &be->st;
+    free(st->scratch);
+    model_image_cleanup(&st->files);
+    model_graph_free(st->w);
+    bg_buf_cleanup(&st->log);
+    free(st->last_log);
+    json_decref(st->queue);
+    free(be);
+}
+
+static bool model_available(void)
+{
+    return true;
+}
+
+const BgBackendOps bg_model_backend_ops = {
+    .name = "model",
+    .available = model_available,
+    .open = model_open,
+    .execute = model_execute,
+    .read_node = model_read_node,
+    .get_log = model_get_log,
+    .close = model_close,
+};

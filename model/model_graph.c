@@ -1,0 +1,378 @@
+/*
+ * model_graph.c: the world: nodes, child edges, BlockBackends, objects,
+ * devices and jobs, as plain arrays.
+ *
+ * What this is: creation, deep copy and destruction of a world, edges
+ * attached at the head of a node's children list (bdrv_child_cb_attach()
+ * does QLIST_INSERT_HEAD), lookups by linear scan, reachability, reference
+ * counting and the removal of nodes nothing references any more.
+ * What it is not: opening nodes (model_open.c), permissions (model_perm.c)
+ * or any QMP command.
+ *
+ * Mirrors QEMU 7.2.0 block.c: graph_bdrv_states (nodes in the order their
+ * names were assigned, bdrv_assign_node_name()), bdrv_attach_child_noperm(),
+ * bdrv_replace_child_noperm() (a node's parents list is newest first),
+ * bdrv_recurse_has_child(), bdrv_filter_bs(), bdrv_skip_implicit_filters(),
+ * bdrv_unref() / bdrv_close().
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+
+static char *dup0(const char *s)
+{
+    return s ? bg_strdup(s) : NULL;
+}
+
+ModelWorld *model_graph_new(void)
+{
+    ModelWorld *w = bg_calloc(1, sizeof(*w));
+    w->next_id = 1;
+    return w;
+}
+
+void model_graph_node_free(ModelNode *n)
+{
+    if (!n)
+        return;
+    free(n->name);
+    model_qdict_free(n->options);
+    model_qdict_free(n->explicit_options);
+    free(n->iothread);
+    for (size_t i = 0; i < n->n_children; i++)
+        free(n->children[i].name);
+    free(n->children);
+    free(n->filename);
+    free(n->throttle_group);
+    free(n->config);
+    free(n->backing_file);
+    free(n->auto_backing_file);
+    free(n->backing_fmt);
+    free(n);
+}
+
+static void strv_free(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static void job_cleanup(ModelJob *j)
+{
+    free(j->id);
+    free(j->backing_file_str);
+}
+
+void model_graph_free(ModelWorld *w)
+{
+    if (!w)
+        return;
+    for (size_t i = 0; i < w->n_nodes; i++)
+        model_graph_node_free(w->nodes[i]);
+    free(w->nodes);
+    for (size_t i = 0; i < w->n_blks; i++) {
+        free(w->blks[i].owner);
+        free(w->blks[i].iothread);
+    }
+    free(w->blks);
+    for (size_t i = 0; i < w->n_devices; i++) {
+        free(w->devices[i].id);
+        free(w->devices[i].driver);
+        free(w->devices[i].iothread);
+        free(w->devices[i].bus);
+    }
+    free(w->devices);
+    strv_free(w->groups, w->n_groups);
+    strv_free(w->iothreads, w->n_iothreads);
+    for (size_t i = 0; i < w->n_jobs; i++)
+        job_cleanup(&w->jobs[i]);
+    free(w->jobs);
+    free(w);
+}
+
+static ModelNode *node_copy(const ModelNode *s)
+{
+    ModelNode *n = bg_malloc(sizeof(*n));
+    *n = *s;
+    n->name = dup0(s->name);
+    n->options = model_qdict_clone(s->options);
+    n->explicit_options = model_qdict_clone(s->explicit_options);
+    n->iothread = dup0(s->iothread);
+    n->children = bg_calloc(s->n_children + 1, sizeof(ModelChild));
+    for (size_t i = 0; i < s->n_children; i++) {
+        n->children[i] = s->children[i];
+        n->children[i].name = bg_strdup(s->children[i].name);
+    }
+    n->filename = dup0(s->filename);
+    n->throttle_group = dup0(s->throttle_group);
+    n->config = dup0(s->config);
+    n->backing_file = dup0(s->backing_file);
+    n->auto_backing_file = dup0(s->auto_backing_file);
+    n->backing_fmt = dup0(s->backing_fmt);
+    return n;
+}
+
+static char **strv_copy(char *const *v, size_t n)
+{
+    char **c = bg_calloc(n + 1, sizeof(*c));
+    for (size_t i = 0; i < n; i++)
+        c[i] = bg_strdup(v[i]);
+    return c;
+}
+
+/*
+ * A deep copy.  Note that model_qdict_clone() keeps the iteration order of
+ * each dict only up to in-bucket order; a copy is therefore made entry by
+ * entry, not by clone, to be exactly the same dict.
+ */
+static ModelQDict *qdict_dup(const ModelQDict *d)
+{
+    ModelQDict *c = model_qdict_new();
+    c->next_seq = d->next_seq;
+    c->cap = d->n + 1;
+    c->e = bg_calloc(c->cap, sizeof(*c->e));
+    for (size_t i = 0; i < d->n; i++) {
+        c->e[i].key = bg_strdup(d->e[i].key);
+        c->e[i].val = json_incref(d->e[i].val);
+        c->e[i].seq = d->e[i].seq;
+    }
+    c->n = d->n;
+    return c;
+}
+
+ModelWorld *model_graph_copy(const ModelWorld *s)
+{
+    ModelWorld *w = bg_malloc(sizeof(*w));
+    *w = *s;
+    w->nodes = bg_calloc(s->n_nodes + 1, sizeof(*w->nodes));
+    for (size_t i = 0; i < s->n_nodes; i++) {
+        w->nodes[i] = node_copy(s->nodes[i]);
+        model_qdict_free(w->nodes[i]->options);
+        model_qdict_free(w->nodes[i]->explicit_options);
+        w->nodes[i]->options = qdict_dup(s->nodes[i]->options);
+        w->nodes[i]->explicit_options = qdict_dup(s->nodes[i]->explicit_options);
+    }
+    w->blks = bg_calloc(s->n_blks + 1, sizeof(*w->blks));
+    for (size_t i = 0; i < s->n_blks; i++) {
+        w->blks[i] = s->blks[i];
+        w->blks[i].owner = dup0(s->blks[i].owner);
+        w->blks[i].iothread = dup0(s->blks[i].iothread);
+    }
+    w->devices = bg_calloc(s->n_devices + 1, sizeof(*w->devices));
+    for (size_t i = 0; i < s->n_devices; i++) {
+        w->devices[i].id = dup0(s->devices[i].id);
+        w->devices[i].driver = dup0(s->devices[i].driver);
+        w->devices[i].iothread = dup0(s->devices[i].iothread);
+        w->devices[i].bus = dup0(s->devices[i].bus);
+    }
+    w->groups = strv_copy(s->groups, s->n_groups);
+    w->iothreads = strv_copy(s->iothreads, s->n_iothreads);
+    w->jobs = bg_calloc(s->n_jobs + 1, sizeof(*w->jobs));
+    for (size_t i = 0; i < s->n_jobs; i++) {
+        w->jobs[i] = s->jobs[i];
+        w->jobs[i].id = dup0(s->jobs[i].id);
+        w->jobs[i].backing_file_str = dup0(s->jobs[i].backing_file_str);
+    }
+    return w;
+}
+
+ModelNode *model_graph_node(const ModelWorld *w, int id)
+{
+    for (size_t i = 0; id && i < w->n_nodes; i++)
+        if (w->nodes[i]->id == id)
+            return w->nodes[i];
+    return NULL;
+}
+
+ModelNode *model_graph_find(const ModelWorld *w, const char *name)
+{
+    for (size_t i = 0; name && i < w->n_nodes; i++)
+        if (strcmp(w->nodes[i]->name, name) == 0)
+            return w->nodes[i];
+    return NULL;
+}
+
+/* A node without a name yet; model_open.c names it and appends it. */
+ModelNode *model_graph_node_new(ModelWorld *w, const ModelDriver *drv)
+{
+    ModelNode *n = bg_calloc(1, sizeof(*n));
+    n->id = w->next_id++;
+    n->drv = drv;
+    n->options = model_qdict_new();
+    n->explicit_options = model_qdict_new();
+    return n;
+}
+
+ModelChild *model_graph_attach(ModelWorld *w, ModelNode *parent, ModelNode *child,
+                               const char *name, unsigned role)
+{
+    parent->children = bg_realloc(parent->children, (parent->n_children + 1) * sizeof(ModelChild));
+    memmove(&parent->children[1], &parent->children[0], parent->n_children * sizeof(ModelChild));
+    parent->children[0] = (ModelChild){ .name = bg_strdup(name), .node = child->id, .role = role,
+                                        .seq = ++w->next_seq };
+    parent->n_children++;
+    return &parent->children[0];
+}
+
+int model_graph_detach(ModelWorld *w, ModelNode *parent, const char *name)
+{
+    (void)w;
+    for (size_t i = 0; i < parent->n_children; i++) {
+        if (strcmp(parent->children[i].name, name) == 0) {
+            int id = parent->children[i].node;
+            free(parent->children[i].name);
+            memmove(&parent->children[i], &parent->children[i + 1],
+                    (parent->n_children - i - 1) * sizeof(ModelChild));
+            parent->n_children--;
+            return id;
+        }
+    }
+    return 0;
+}
+
+ModelChild *model_graph_child(const ModelNode *n, const char *name)
+{
+    for (size_t i = 0; i < n->n_children; i++)
+        if (strcmp(n->children[i].name, name) == 0)
+            return &n->children[i];
+    return NULL;
+}
+
+ModelNode *model_graph_child_node(const ModelWorld *w, const ModelNode *n, const char *name)
+{
+    ModelChild *c = model_graph_child(n, name);
+    return c ? model_graph_node(w, c->node) : NULL;
+}
+
+ModelNode *model_graph_backing(const ModelWorld *w, const ModelNode *n)
+{
+    for (size_t i = 0; i < n->n_children; i++)
+        if (n->children[i].role & MODEL_ROLE_COW)
+            return model_graph_node(w, n->children[i].node);
+    return NULL;
+}
+
+/* bs->file: the "file" child, or for filters the PRIMARY child (blkdebug's
+ * "image", blkverify's "raw"). */
+ModelNode *model_graph_file(const ModelWorld *w, const ModelNode *n)
+{
+    for (size_t i = 0; i < n->n_children; i++) {
+        const ModelChild *c = &n->children[i];
+        if (strcmp(c->name, "file") == 0 ||
+            (n->drv->kind == BG_DRV_FILTER && (c->role & MODEL_ROLE_PRIMARY)))
+            return model_graph_node(w, c->node);
+    }
+    return NULL;
+}
+
+/* bdrv_filter_bs(): the FILTERED child of a filter (or raw acting as one,
+ * which the model does not model). */
+ModelNode *model_graph_filtered(const ModelWorld *w, const ModelNode *n)
+{
+    if (n->drv->kind != BG_DRV_FILTER)
+        return NULL;
+    for (size_t i = 0; i < n->n_children; i++)
+        if (n->children[i].role & MODEL_ROLE_FILTERED)
+            return model_graph_node(w, n->children[i].node);
+    return NULL;
+}
+
+ModelNode *model_graph_skip_implicit(const ModelWorld *w, ModelNode *n)
+{
+    while (n && n->implicit)
+        n = model_graph_filtered(w, n);
+    return n;
+}
+
+bool model_graph_reaches(const ModelWorld *w, const ModelNode *from, const ModelNode *target)
+{
+    if (from == target)
+        return true;
+    for (size_t i = 0; i < from->n_children; i++)
+        if (model_graph_reaches(w, model_graph_node(w, from->children[i].node), target))
+            return true;
+    return false;
+}
+
+bool model_graph_has_blk(const ModelWorld *w, const ModelNode *n)
+{
+    for (size_t i = 0; i < w->n_blks; i++)
+        if (w->blks[i].node == n->id && w->blks[i].kind == MODEL_BLK_DEVICE)
+            return true;
+    return false;
+}
+
+int model_graph_refcnt(const ModelWorld *w, const ModelNode *n)
+{
+    int r = n->monitor_owned ? 1 : 0;
+    for (size_t i = 0; i < w->n_nodes; i++)
+        for (size_t c = 0; c < w->nodes[i]->n_children; c++)
+            if (w->nodes[i]->children[c].node == n->id)
+                r++;
+    for (size_t i = 0; i < w->n_blks; i++)
+        if (w->blks[i].node == n->id)
+            r++;
+    for (size_t i = 0; i < w->n_jobs; i++)
+        if (w->jobs[i].filter == n->id && w->jobs[i].status != MODEL_JOB_NULL)
+            r++;
+    return r;
+}
+
+static void remove_node(ModelWorld *w, size_t idx)
+{
+    ModelNode *n = w->nodes[idx];
+    memmove(&w->nodes[idx], &w->nodes[idx + 1], (w->n_nodes - idx - 1) * sizeof(*w->nodes));
+    w->n_nodes--;
+    for (size_t i = 0; i < w->n_nodes; i++)   /* inherits_from of the others */
+        if (w->nodes[i]->inherits_from == n->id)
+            w->nodes[i]->inherits_from = 0;
+    model_graph_node_free(n);
+}
+
+void model_graph_collect(ModelWorld *w)
+{
+    for (bool again = true; again;) {
+        again = false;
+        for (size_t i = 0; i < w->n_nodes; i++) {
+            if (model_graph_refcnt(w, w->nodes[i]) == 0) {
+                remove_node(w, i);
+                again = true;
+                break;
+            }
+        }
+    }
+}
+
+bool model_graph_group_exists(const ModelWorld *w, const char *id)
+{
+    for (size_t i = 0; i < w->n_groups; i++)
+        if (strcmp(w->groups[i], id) == 0)
+            return true;
+    return false;
+}
+
+bool model_graph_iothread_exists(const ModelWorld *w, const char *id)
+{
+    for (size_t i = 0; i < w->n_iothreads; i++)
+        if (strcmp(w->iothreads[i], id) == 0)
+            return true;
+    return false;
+}
+
+ModelJob *model_graph_job(const ModelWorld *w, const char *id)
+{
+    for (size_t i = 0; i < w->n_jobs; i++)
+        if (strcmp(w->jobs[i].id, id) == 0 && w->jobs[i].status != MODEL_JOB_NULL)
+            return &w->jobs[i];
+    return NULL;
+}
+
+/* bdrv_get_device_or_node_name(): a named BlockBackend's name would come
+ * first; the model's BlockBackends (scsi-hd devices, jobs) are anonymous. */
+const char *model_graph_device_or_node_name(const ModelWorld *w, const ModelNode *n)
+{
+    (void)w;
+    return n->name;
+}

@@ -1,0 +1,460 @@
+/*
+ * model_image.c: the scratch directory's image files, in memory.
+ *
+ * What this is: one ModelFile per file a stream creates.  A raw file is its
+ * bytes.  A qcow2 file is its header facts (virtual size, backing file name
+ * and format) plus its logical contents and a per-cluster allocation map,
+ * plus the host cluster accounting qcow2 does (free_cluster_index,
+ * first-fit allocation of L2 tables and data clusters, freeing on
+ * write-zeroes with unmap, compressed bytes) because that decides the host
+ * file's length, which a `file` node reports as its virtual size.  And the
+ * img-create step with qemu-img's exact output line.
+ *
+ * What it is not: the qcow2 on-disk layout.  No header, L1/L2 or refcount
+ * bytes exist; a raw read of a qcow2 file's metadata is "unsupported".
+ *
+ * Mirrors QEMU 7.2.0 qemu-img.c img_create() / block/qcow2.c
+ * qcow2_co_create() (a fresh image: header, refcount table, refcount block,
+ * L1 table in clusters 0-3, file length 0x30000 + 8 * l1_size),
+ * block/qcow2-refcount.c alloc_clusters_noref() / update_refcount() /
+ * qcow2_alloc_bytes(), block/qcow2-cluster.c handle_alloc() / l2_allocate()
+ * / zero_in_l2_slice(), util/cutils.c qemu_strtosz().
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "model.h"
+
+#define L2_ENTRIES (MODEL_CLUSTER / 8)           /* guest clusters one L2 table maps */
+
+static void file_free(ModelFile *f)
+{
+    if (!f)
+        return;
+    free(f->path);
+    free(f->bytes);
+    free(f->backing);
+    free(f->backing_fmt);
+    free(f->data);
+    free(f->cl);
+    free(f->host);
+    free(f->used);
+    free(f->l2);
+    free(f);
+}
+
+void model_image_cleanup(ModelFiles *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        file_free(t->f[i]);
+    free(t->f);
+    *t = (ModelFiles){0};
+}
+
+ModelFile *model_image_find(ModelFiles *t, const char *abspath)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (strcmp(t->f[i]->path, abspath) == 0)
+            return t->f[i];
+    return NULL;
+}
+
+uint64_t model_image_host_len(const ModelFile *f)
+{
+    return f->qcow2 ? f->host_len : f->len;
+}
+
+/* util/cutils.c do_strtosz(): a number (decimal, or hex without suffix),
+ * an optional fraction, an optional suffix B/K/M/G/T/P/E (either case). */
+bool model_image_parse_size(const char *s, uint64_t *out)
+{
+    const char *p = s;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p == '-' || *p == '\0')
+        return false;
+    errno = 0;
+    char *end;
+    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+        uint64_t v = strtoull(p, &end, 16);
+        if (errno || end == p + 2 || *end)
+            return false;
+        *out = v;
+        return true;
+    }
+    double d = strtod(p, &end);
+    if (errno || end == p)
+        return false;
+    uint64_t mul = 1;
+    if (*end) {
+        switch (*end) {
+        case 'b': case 'B': mul = 1; break;
+        case 'k': case 'K': mul = 1ull << 10; break;
+        case 'm': case 'M': mul = 1ull << 20; break;
+        case 'g': case 'G': mul = 1ull << 30; break;
+        case 't': case 'T': mul = 1ull << 40; break;
+        case 'p': case 'P': mul = 1ull << 50; break;
+        case 'e': case 'E': mul = 1ull << 60; break;
+        default: return false;
+        }
+        if (end[1])
+            return false;
+    } else if (strchr(p, '.')) {
+        return false;               /* a fraction needs a suffix */
+    }
+    double r = d * (double)mul;
+    if (r < 0 || r >= 18446744073709551616.0)
+        return false;
+    *out = (uint64_t)r;
+    return true;
+}
+
+char *model_image_path_combine(const char *base, const char *name)
+{
+    if (name[0] == '/')
+        return bg_strdup(name);
+    const char *slash = strrchr(base, '/');
+    if (!slash)
+        return bg_strdup(name);
+    return bg_asprintf("%.*s/%s", (int)(slash - base), base, name);
+}
+
+/* ---- qcow2 host cluster accounting --------------------------------------------- */
+
+static void host_ensure(ModelFile *f, uint64_t n)
+{
+    if (n <= f->n_host)
+        return;
+    uint64_t cap = f->n_host ? f->n_host : 64;
+    while (cap < n)
+        cap *= 2;
+    f->used = bg_realloc(f->used, cap);
+    memset(f->used + f->n_host, 0, cap - f->n_host);
+    f->n_host = cap;
+}
+
+static bool host_used(ModelFile *f, uint64_t c)
+{
+    return c < f->n_host && f->used[c];
+}
+
+static void host_grow_len(ModelFile *f, uint64_t end)
+{
+    if (end > f->host_len)
+        f->host_len = end;
+}
+
+/* alloc_clusters_noref() + update_refcount(+1): N contiguous clusters. */
+static uint64_t host_alloc(ModelFile *f, uint64_t n)
+{
+retry:
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t c = f->free_index++;
+        if (host_used(f, c))
+            goto retry;
+    }
+    uint64_t first = f->free_index - n;
+    host_ensure(f, f->free_index);
+    for (uint64_t i = 0; i < n; i++)
+        f->used[first + i] = 1;
+    return first;
+}
+
+/* update_refcount(-1) to zero: the allocator may come back here. */
+static void host_free(ModelFile *f, uint64_t c)
+{
+    if (c < f->n_host)
+        f->used[c] = 0;
+    if (c < f->free_index)
+        f->free_index = c;
+}
+
+static uint64_t guest_clusters(const ModelFile *f)
+{
+    return (f->vsize + MODEL_CLUSTER - 1) / MODEL_CLUSTER;
+}
+
+static void qcow2_init(ModelFile *f, uint64_t vsize)
+{
+    f->qcow2 = true;
+    f->vsize = vsize;
+    uint64_t nc = guest_clusters(f);
+    f->data = bg_calloc(nc ? nc * MODEL_CLUSTER : 1, 1);
+    f->cl = bg_calloc(nc + 1, 1);
+    f->host = bg_calloc(nc + 1, sizeof(uint64_t));
+    f->n_l1 = (nc + L2_ENTRIES - 1) / L2_ENTRIES;
+    f->l2 = bg_calloc(f->n_l1 + 1, sizeof(uint64_t));
+    host_ensure(f, 4);
+    for (int i = 0; i < 4; i++)     /* header, refcount table, refcount block, L1 */
+        f->used[i] = 1;
+    f->host_len = 3 * MODEL_CLUSTER + 8 * f->n_l1;
+    f->free_index = 0;
+}
+
+void model_image_qcow2_open(ModelFile *f)
+{
+    f->free_index = 0;
+    f->free_byte = 0;
+}
+
+bool model_image_qcow2_allocated(const ModelFile *f, uint64_t cluster, bool *zero)
+{
+    *zero = f->cl[cluster] == MODEL_CL_ZERO;
+    return f->cl[cluster] != MODEL_CL_UNALLOC;
+}
+
+/* l2_allocate() when the L1 entry of CLUSTER is empty. */
+static void ensure_l2(ModelFile *f, uint64_t cluster)
+{
+    uint64_t l1 = cluster / L2_ENTRIES;
+    if (f->l2[l1])
+        return;
+    f->l2[l1] = host_alloc(f, 1);
+    host_grow_len(f, (f->l2[l1] + 1) * MODEL_CLUSTER);
+}
+
+/* Drop what CLUSTER holds (the old data cluster, or its compressed bytes'
+ * reference on their host cluster is kept: other compressed data may share it). */
+static void release(ModelFile *f, uint64_t cluster)
+{
+    if (f->cl[cluster] == MODEL_CL_DATA || (f->cl[cluster] == MODEL_CL_ZERO && f->host[cluster]))
+        host_free(f, f->host[cluster]);
+    f->host[cluster] = 0;
+}
+
+/* Size of CLUSTER's contents compressed as qcow2 does (raw deflate, window
+ * 4 KiB); 0 when it does not fit in cluster_size - 1 bytes. */
+static uint64_t compressed_size(const uint8_t *buf)
+{
+    z_stream strm = {0};
+    if (deflateInit2(&strm, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 9, Z_DEFAULT_STRATEGY) != Z_OK)
+        return 0;
+    uint8_t *out = bg_malloc(MODEL_CLUSTER);
+    strm.avail_in = MODEL_CLUSTER;
+    strm.next_in = (uint8_t *)buf;
+    strm.avail_out = MODEL_CLUSTER - 1;
+    strm.next_out = out;
+    int ret = deflate(&strm, Z_FINISH);
+    uint64_t n = ret == Z_STREAM_END ? MODEL_CLUSTER - 1 - strm.avail_out : 0;
+    deflateEnd(&strm);
+    free(out);
+    return n;
+}
+
+/* qcow2_alloc_bytes() */
+static uint64_t alloc_bytes(ModelFile *f, uint64_t size)
+{
+    uint64_t offset = f->free_byte;
+    uint64_t free_in_cluster = MODEL_CLUSTER - offset % MODEL_CLUSTER;
+    if (!offset || free_in_cluster < size) {
+        uint64_t c = host_alloc(f, 1);
+        uint64_t nc = c * MODEL_CLUSTER;
+        if (!offset || (offset + MODEL_CLUSTER - 1) / MODEL_CLUSTER * MODEL_CLUSTER != nc)
+            offset = nc;
+    }
+    f->free_byte = offset + size;
+    if (f->free_byte % MODEL_CLUSTER == 0)
+        f->free_byte = 0;
+    host_grow_len(f, offset + size);
+    return offset;
+}
+
+/*
+ * A write of whole clusters' worth of bytes (the caller did the COW of
+ * partial clusters).  ZERO: write zeroes (the buffer is ignored); MAY_UNMAP:
+ * free the host clusters (v3 zero flag).  COMPRESSED: one whole cluster.
+ */
+void model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uint8_t *buf,
+                             bool zero, bool may_unmap, bool compressed, BgError *err)
+{
+    uint64_t first = off / MODEL_CLUSTER, last = (off + len - 1) / MODEL_CLUSTER;
+    if (compressed) {
+        uint64_t c = first;
+        /* qcow2_alloc_compressed_cluster_offset(): no host offset allowed */
+        if (!(f->cl[c] == MODEL_CL_UNALLOC || (f->cl[c] == MODEL_CL_ZERO && !f->host[c]))) {
+            bg_error_setf(err, "Input/output error");
+            return;
+        }
+        uint64_t n = compressed_size(buf);
+        if (n) {
+            ensure_l2(f, c);
+            release(f, c);
+            alloc_bytes(f, n);
+            memcpy(f->data + c * MODEL_CLUSTER, buf, MODEL_CLUSTER);
+            f->cl[c] = MODEL_CL_COMPRESSED;
+            return;
+        }
+        compressed = false;           /* does not compress: a normal write */
+    }
+    if (zero) {
+        /* zero_in_l2_slice(): the L2 table is allocated if needed; an
+         * allocated cluster is freed when unmapping is allowed (always for
+         * compressed ones), else it keeps its host cluster (ZERO_ALLOC). */
+        for (uint64_t c = first; c <= last; c++) {
+            bool allocated = f->cl[c] == MODEL_CL_DATA || f->cl[c] == MODEL_CL_COMPRESSED ||
+                             (f->cl[c] == MODEL_CL_ZERO && f->host[c]);
+            memset(f->data + c * MODEL_CLUSTER, 0, MODEL_CLUSTER);
+            ensure_l2(f, c);
+            if (f->cl[c] == MODEL_CL_COMPRESSED || (may_unmap && allocated))
+                release(f, c);
+            f->cl[c] = MODEL_CL_ZERO;
+        }
+        return;
+    }
+    /* handle_alloc(): runs of clusters needing a new host cluster, within one
+     * L2 table, are allocated contiguously, L2 table first. */
+    uint64_t c = first;
+    while (c <= last) {
+        bool in_place = f->cl[c] == MODEL_CL_DATA || (f->cl[c] == MODEL_CL_ZERO && f->host[c]);
+        if (in_place) {
+            f->cl[c] = MODEL_CL_DATA;
+            c++;
+            continue;
+        }
+        uint64_t run = 1;
+        while (c + run <= last && (c + run) / L2_ENTRIES == c / L2_ENTRIES &&
+               !(f->cl[c + run] == MODEL_CL_DATA || (f->cl[c + run] == MODEL_CL_ZERO && f->host[c + run])))
+            run++;
+        ensure_l2(f, c);
+        uint64_t h = host_alloc(f, run);
+        for (uint64_t i = 0; i < run; i++) {
+            release(f, c + i);
+            f->host[c + i] = h + i;
+            f->cl[c + i] = MODEL_CL_DATA;
+        }
+        host_grow_len(f, (h + run) * MODEL_CLUSTER);
+        c += run;
+    }
+    memcpy(f->data + off, buf, len);
+}
+
+/* ---- img-create ---------------------------------------------------------------------- */
+
+static char *word(const json_t *v)
+{
+    if (json_is_string(v))
+        return bg_strdup(json_string_value(v));
+    if (json_is_integer(v))
+        return bg_asprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    return NULL;
+}
+
+static void offline_result(BgResult *res, int rc, char *take_out, char *take_err)
+{
+    res->kind = BG_RES_OFFLINE;
+    res->rc = rc;
+    res->out = take_out ? take_out : bg_strdup("");
+    res->err_text = take_err ? take_err : bg_strdup("");
+}
+
+static char *abs_path(const char *scratch, const char *name)
+{
+    return name[0] == '/' ? bg_strdup(name) : bg_asprintf("%s/%s", scratch, name);
+}
+
+static ModelFile *file_replace(ModelFiles *t, const char *path)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        if (strcmp(t->f[i]->path, path) == 0) {
+            file_free(t->f[i]);
+            t->f[i] = bg_calloc(1, sizeof(ModelFile));
+            t->f[i]->path = bg_strdup(path);
+            return t->f[i];
+        }
+    }
+    t->f = bg_realloc(t->f, (t->n + 1) * sizeof(*t->f));
+    ModelFile *f = bg_calloc(1, sizeof(ModelFile));
+    f->path = bg_strdup(path);
+    t->f[t->n++] = f;
+    return f;
+}
+
+/* qemu-img create -f FMT [-b BACKING -F BFMT] FILE [SIZE] */
+void model_image_create(ModelFiles *t, const char *scratch, const json_t *spec, BgResult *res)
+{
+    char *fmt = word(json_object_get(spec, "fmt"));
+    char *file = word(json_object_get(spec, "file"));
+    char *backing = word(json_object_get(spec, "backing"));
+    char *bfmt = word(json_object_get(spec, "backing-fmt"));
+    char *size_s = word(json_object_get(spec, "size"));
+    char *path = file ? abs_path(scratch, file) : NULL;
+    uint64_t size = 0;
+
+    if (!fmt || !file || (strcmp(fmt, "qcow2") != 0 && strcmp(fmt, "raw") != 0)) {
+        bg_result_set_unsupported(res, "img-create: the model creates qcow2 and raw images only");
+        goto out;
+    }
+    if (size_s && !model_image_parse_size(size_s, &size)) {
+        offline_result(res, 1, NULL, bg_asprintf("qemu-img: Invalid image size specified. You may "
+                                                 "use k, M, G, T, P or E suffixes for\nqemu-img: "
+                                                 "kilobytes, megabytes, gigabytes, terabytes, "
+                                                 "petabytes and exabytes.\n"));
+        goto out;
+    }
+    if (backing && strcmp(fmt, "qcow2") == 0) {
+        if (!bfmt) {
+            offline_result(res, 1, NULL, bg_asprintf("qemu-img: %s: Backing file specified "
+                                                     "without backing format\n", file));
+            goto out;
+        }
+        char *bpath = model_image_path_combine(path, backing);
+        ModelFile *b = model_image_find(t, bpath);
+        bool fmt_ok = b && (strcmp(bfmt, "raw") == 0 || (strcmp(bfmt, "qcow2") == 0 && b->qcow2));
+        free(bpath);
+        if (!b || !fmt_ok || (strcmp(bfmt, "raw") != 0 && strcmp(bfmt, "qcow2") != 0)) {
+            if (!b || (strcmp(bfmt, "raw") != 0 && strcmp(bfmt, "qcow2") != 0))
+                bg_result_set_unsupported(res, "img-create: backing file the model does not hold");
+            else
+                offline_result(res, 1, NULL, bg_asprintf("qemu-img: %s: Image is not in qcow2 "
+                                                         "format\nCould not open backing image.\n",
+                                                         file));
+            goto out;
+        }
+        if (!size_s)
+            size = strcmp(bfmt, "raw") == 0 ? model_image_host_len(b) : b->vsize;
+    } else if (backing) {
+        bg_result_set_unsupported(res, "img-create: raw images have no backing file");
+        goto out;
+    } else if (!size_s) {
+        offline_result(res, 1, NULL, bg_asprintf("qemu-img: %s: Image creation needs a size "
+                                                 "parameter\n", file));
+        goto out;
+    }
+    if (size > BG_MAX_IMAGE_BYTES) {
+        bg_result_set_unsupported(res, "img-create: image larger than the model's limit");
+        goto out;
+    }
+
+    ModelFile *f = file_replace(t, path);
+    char *out;
+    if (strcmp(fmt, "qcow2") == 0) {
+        qcow2_init(f, size);
+        if (backing) {
+            f->backing = bg_strdup(backing);
+            f->backing_fmt = bg_strdup(bfmt);
+            out = bg_asprintf("Formatting '%s', fmt=qcow2 cluster_size=65536 extended_l2=off "
+                              "compression_type=zlib size=%" PRIu64 " backing_file=%s "
+                              "backing_fmt=%s lazy_refcounts=off refcount_bits=16\n",
+                              file, size, backing, bfmt);
+        } else {
+            out = bg_asprintf("Formatting '%s', fmt=qcow2 cluster_size=65536 extended_l2=off "
+                              "compression_type=zlib size=%" PRIu64 " lazy_refcounts=off "
+                              "refcount_bits=16\n", file, size);
+        }
+    } else {
+        f->len = size;
+        f->bytes = bg_calloc(size ? size : 1, 1);
+        out = bg_asprintf("Formatting '%s', fmt=raw size=%" PRIu64 "\n", file, size);
+    }
+    offline_result(res, 0, out, NULL);
+out:
+    free(fmt);
+    free(file);
+    free(backing);
+    free(bfmt);
+    free(size_s);
+    free(path);
+}

@@ -1,0 +1,642 @@
+/*
+ * model_open.c: opening nodes (blockdev-add and the children it creates).
+ *
+ * What this is: bdrv_open_inherit() on the model's data: options as QEMU
+ * keeps them (bs->options, bs->explicit_options), inheritance from the
+ * parent, the order in which nodes get their names (a format node after its
+ * `file` child and before its `backing` child), children by definition or by
+ * reference, implicit backing files opened from the image header, and each
+ * modelled driver's open checks.
+ * What it is not: QAPI validation (model_qapi.c) or permission checks
+ * (model_perm.c, run by the caller after the whole tree is open).
+ *
+ * Mirrors QEMU 7.2.0 blockdev.c qmp_blockdev_add() / bds_tree_init(),
+ * block.c bdrv_open_inherit(), bdrv_inherited_options(), bdrv_open_common(),
+ * bdrv_assign_node_name(), bdrv_open_child_bs(), bdrv_open_backing_file(),
+ * and the drivers' open functions (file-posix raw_open_common(), qcow2
+ * qcow2_do_open(), raw-format raw_open(), throttle, compress, copy-on-read,
+ * null, blkdebug, blkverify, quorum).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "messages.h"
+#include "model.h"
+
+/* ---- options helpers ----------------------------------------------------------- */
+
+/* A boolean option as bdrv_open_inherit()/QemuOpts read it: JSON bools, or
+ * the strings "on"/"off"/"true"/"false" that inheritance puts there. */
+bool model_open_opt_bool(const ModelQDict *opts, const char *key, bool dflt, bool *is_valid)
+{
+    json_t *v = model_qdict_get(opts, key);
+    if (is_valid)
+        *is_valid = true;
+    if (!v)
+        return dflt;
+    if (json_is_boolean(v))
+        return json_is_true(v);
+    const char *s = json_string_value(v);
+    if (s && (strcmp(s, "on") == 0 || strcmp(s, "true") == 0 || strcmp(s, "yes") == 0))
+        return true;
+    if (s && (strcmp(s, "off") == 0 || strcmp(s, "false") == 0 || strcmp(s, "no") == 0))
+        return false;
+    if (is_valid)
+        *is_valid = false;
+    return dflt;
+}
+
+static int64_t opt_int(const ModelQDict *opts, const char *key, int64_t dflt)
+{
+    json_t *v = model_qdict_get(opts, key);
+    if (json_is_integer(v))
+        return json_integer_value(v);
+    if (json_is_string(v)) {
+        uint64_t u;
+        if (model_image_parse_size(json_string_value(v), &u))
+            return (int64_t)u;
+    }
+    return dflt;
+}
+
+/* block.c update_flags_from_options() */
+void model_open_flags_from_options(ModelNode *n, const ModelQDict *opts)
+{
+    n->noflush = model_open_opt_bool(opts, "cache.no-flush", false, NULL);
+    n->nocache = model_open_opt_bool(opts, "cache.direct", false, NULL);
+    n->read_only = model_open_opt_bool(opts, "read-only", false, NULL);
+    n->auto_read_only = model_open_opt_bool(opts, "auto-read-only", false, NULL);
+}
+
+/* block.c bdrv_inherited_options() (the option part; flags follow from them) */
+void model_open_inherit(unsigned role, bool parent_is_format, ModelQDict *child_options,
+                        const ModelQDict *parent_options)
+{
+    (void)parent_is_format;
+    model_qdict_copy_default(child_options, parent_options, "cache.direct");
+    model_qdict_copy_default(child_options, parent_options, "cache.no-flush");
+    model_qdict_copy_default(child_options, parent_options, "force-share");
+    if (role & MODEL_ROLE_COW) {
+        model_qdict_set_default_str(child_options, "read-only", "on");
+        model_qdict_set_default_str(child_options, "auto-read-only", "off");
+    } else {
+        model_qdict_copy_default(child_options, parent_options, "read-only");
+        model_qdict_copy_default(child_options, parent_options, "auto-read-only");
+    }
+    model_qdict_set_default_str(child_options, "discard", "unmap");
+}
+
+/* ---- lengths --------------------------------------------------------------------- */
+
+static ModelFile *node_file(ModelState *st, const ModelNode *n)
+{
+    return n->filename ? model_image_find(&st->files, n->filename) : NULL;
+}
+
+/* The image file under a qcow2 node: its `file` child, through filters. */
+static ModelFile *qcow2_image(ModelState *st, const ModelWorld *w, const ModelNode *n)
+{
+    const ModelNode *f = model_graph_file(w, n);
+    while (f && f->drv->kind == BG_DRV_FILTER)
+        f = model_graph_filtered(w, f);
+    if (!f || strcmp(f->drv->name, "file") != 0)
+        return NULL;
+    return node_file(st, f);
+}
+
+uint64_t model_open_length(ModelState *st, const ModelWorld *w, const ModelNode *n)
+{
+    const char *d = n->drv->name;
+    if (strcmp(d, "file") == 0) {
+        ModelFile *f = node_file(st, n);
+        return f ? model_image_host_len(f) : 0;
+    }
+    if (strcmp(d, "qcow2") == 0) {
+        ModelFile *f = qcow2_image(st, w, n);
+        return f ? (f->vsize + 511) / 512 * 512 : 0;
+    }
+    if (strcmp(d, "null-co") == 0 || strcmp(d, "null-aio") == 0)
+        return n->size;
+    if (strcmp(d, "raw") == 0) {
+        /* raw_getlength(): the size follows the current `file` child */
+        const ModelNode *c = model_graph_file(w, n);
+        uint64_t len = c ? model_open_length(st, w, c) : 0;
+        if (len < n->offset)
+            return 0;
+        return n->has_size && n->size < len - n->offset ? n->size : len - n->offset;
+    }
+    if (strcmp(d, "quorum") == 0) {   /* quorum_getlength(): the first child */
+        const ModelNode *c = model_graph_child_node(w, n, "children.0");
+        return c ? model_open_length(st, w, c) : 0;
+    }
+    const ModelNode *c = model_graph_file(w, n);
+    return c ? model_open_length(st, w, c) : 0;
+}
+
+/* ---- node names ---------------------------------------------------------------------- */
+
+static bool id_wellformed(const char *id)
+{
+    if (!((id[0] >= 'a' && id[0] <= 'z') || (id[0] >= 'A' && id[0] <= 'Z')))
+        return false;
+    for (const char *p = id + 1; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              strchr("-._", *p)))
+            return false;
+    return true;
+}
+
+/* bdrv_assign_node_name(): the node joins graph_bdrv_states here. */
+static bool assign_name(ModelWorld *w, ModelNode *n, const char *name, BgError *err)
+{
+    if (!name) {
+        n->name = bg_asprintf("#block%u", ++w->auto_counter);
+        n->auto_name = true;
+    } else {
+        if (!id_wellformed(name))
+            return bg_error_setf(err, BG_MSG_INVALID_NODE_NAME, name);
+        if (model_graph_find(w, name))
+            return bg_error_setf(err, BG_MSG_DUPLICATE_NODE, name);
+        n->name = bg_strdup(name);
+    }
+    w->nodes = bg_realloc(w->nodes, (w->n_nodes + 1) * sizeof(*w->nodes));
+    w->nodes[w->n_nodes++] = n;
+    return true;
+}
+
+/* ---- children ---------------------------------------------------------------------------- */
+
+/*
+ * bdrv_open_child_bs() + bdrv_attach_child(): open or look up the child KEY
+ * of PARENT from OPTS (which loses "KEY" and "KEY.*").  *none: there was no
+ * such child and ALLOW_NONE.
+ */
+static ModelNode *open_child(ModelState *st, ModelWorld *w, ModelQDict *opts, const char *key,
+                             ModelNode *parent, unsigned role, bool allow_none, bool attach,
+                             BgError *err)
+{
+    char *dot = bg_asprintf("%s.", key);
+    ModelQDict *image_options = NULL;
+    model_qdict_extract_sub(opts, &image_options, dot);
+    free(dot);
+    const char *reference = model_qdict_get_str(opts, key);
+    ModelNode *child = NULL;
+    if (!reference && image_options->n == 0) {
+        model_qdict_free(image_options);
+        if (!allow_none)
+            bg_error_setf(err, BG_MSG_CHILD_MISSING, key);
+        return NULL;
+    }
+    if (reference) {
+        if (image_options->n) {
+            bg_error_setf(err, BG_MSG_REFERENCE_WITH_OPTIONS);
+        } else {
+            child = model_graph_find(w, reference);
+            if (!child)
+                bg_error_setf(err, BG_MSG_LOOKUP_BS, reference, reference);
+        }
+        model_qdict_free(image_options);
+        if (child && attach)
+            model_graph_attach(w, parent, child, key, role);
+    } else {
+        child = model_open_node(st, w, image_options, parent, key, role, err);
+        if (child && attach)
+            model_graph_attach(w, parent, child, key, role);
+    }
+    model_qdict_del(opts, key);
+    return child;
+}
+
+/* bdrv_open_file_child(): the role a filter or a format gives its `file`. */
+static unsigned file_role(const ModelNode *n)
+{
+    return n->drv->kind == BG_DRV_FILTER ? MODEL_ROLE_FILTERED | MODEL_ROLE_PRIMARY
+                                         : MODEL_ROLE_IMAGE;
+}
+
+/* ---- drivers ------------------------------------------------------------------------------- */
+
+static bool open_file(ModelState *st, ModelNode *n, ModelQDict *opts, BgError *err)
+{
+    const char *filename = model_qdict_get_str(opts, "filename");
+    if (!filename || !model_image_find(&st->files, filename))
+        return bg_error_setf(err, BG_MSG_COULD_NOT_OPEN, filename ? filename : "",
+                             "No such file or directory");
+    n->filename = bg_strdup(filename);
+    static const char *const consumed[] = { "filename", "pr-manager", "locking", "aio",
+                                            "aio-max-batch", "drop-cache",
+                                            "x-check-cache-dropped" };
+    for (size_t i = 0; i < sizeof(consumed) / sizeof(consumed[0]); i++)
+        model_qdict_del(opts, consumed[i]);
+    return true;
+}
+
+/* block/qcow2.c read_cache_sizes(), the checks that only depend on options. */
+bool model_open_qcow2_cache_check(const ModelQDict *opts, BgError *err)
+{
+    bool combined_set = model_qdict_has(opts, "cache-size");
+    bool l2_set = model_qdict_has(opts, "l2-cache-size");
+    bool rc_set = model_qdict_has(opts, "refcount-cache-size");
+    int64_t combined = opt_int(opts, "cache-size", 0);
+    int64_t l2_max = opt_int(opts, "l2-cache-size", 32 << 20);
+    int64_t rc = opt_int(opts, "refcount-cache-size", 0);
+    int64_t entry = opt_int(opts, "l2-cache-entry-size", MODEL_CLUSTER);
+    if (combined_set) {
+        if (l2_set && rc_set)
+            return bg_error_setf(err, BG_MSG_QCOW2_ALL_THREE);
+        if (l2_set && l2_max > combined)
+            return bg_error_setf(err, BG_MSG_QCOW2_L2_EXCEEDS);
+        if (rc > combined)
+            return bg_error_setf(err, BG_MSG_QCOW2_REFCOUNT_EXCEEDS);
+    }
+    if (entry < 512 || entry > (int64_t)MODEL_CLUSTER || (entry & (entry - 1)))
+        return bg_error_setf(err, BG_MSG_QCOW2_L2_ENTRY_SIZE, 512, (int)MODEL_CLUSTER);
+    return true;
+}
+
+static void qcow2_consume(ModelQDict *opts)
+{
+    static const char *const keys[] = {
+        "lazy-refcounts", "pass-discard-request", "pass-discard-snapshot",
+        "pass-discard-other", "overlap-check", "cache-size", "l2-cache-size",
+        "l2-cache-entry-size", "refcount-cache-size", "cache-clean-interval",
+    };
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        model_qdict_del(opts, keys[i]);
+    model_qdict_extract_sub(opts, NULL, "overlap-check.");
+    model_qdict_extract_sub(opts, NULL, "encrypt.");
+}
+
+static bool open_qcow2(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict *opts, BgError *err)
+{
+    if (!open_child(st, w, opts, "file", n, MODEL_ROLE_IMAGE, false, true, err))
+        return false;
+    ModelFile *f = qcow2_image(st, w, n);
+    if (!f) {
+        const ModelNode *c = model_graph_file(w, n);
+        if (c && strcmp(c->drv->name, "file") == 0)
+            return bg_error_setf(err, BG_MSG_QCOW2_NOT_QCOW2);
+        st->unsupported = "qcow2 over a node that is not a file: the model keeps no such layout";
+        return false;
+    }
+    if (!f->qcow2)
+        return bg_error_setf(err, BG_MSG_QCOW2_NOT_QCOW2);
+    if (model_qdict_has(opts, "data-file") || model_qdict_has(opts, "encrypt.format")) {
+        st->unsupported = "qcow2 data-file and encryption are not modelled";
+        return false;
+    }
+    if (!model_open_qcow2_cache_check(opts, err))
+        return false;
+    qcow2_consume(opts);
+    model_image_qcow2_open(f);
+    n->backing_file = f->backing ? bg_strdup(f->backing) : NULL;
+    n->backing_fmt = f->backing_fmt ? bg_strdup(f->backing_fmt) : NULL;
+    n->auto_backing_file = f->backing ? model_image_path_combine(f->path, f->backing) : NULL;
+    return true;
+}
+
+/* block/raw-format.c raw_read_options() + raw_apply_options() */
+bool model_open_raw_apply(ModelState *st, const ModelWorld *w, ModelNode *n, const ModelQDict *opts,
+                          BgError *err)
+{
+    uint64_t offset = (uint64_t)opt_int(opts, "offset", 0);
+    bool has_size = model_qdict_has(opts, "size");
+    uint64_t size = (uint64_t)opt_int(opts, "size", 0);
+    const ModelNode *c = model_graph_file(w, n);
+    int64_t real = c ? (int64_t)model_open_length(st, w, c) : 0;
+    if (offset > (uint64_t)real)
+        return bg_error_setf(err, BG_MSG_RAW_OFFSET_TOO_BIG, offset, real);
+    if (has_size && (uint64_t)(real - (int64_t)offset) < size)
+        return bg_error_setf(err, BG_MSG_RAW_SUM_TOO_BIG, offset, size, real);
+    if (has_size && size % 512)
+        return bg_error_setf(err, BG_MSG_RAW_SIZE_ALIGN, 512ULL);
+    n->offset = offset;
+    n->has_size = has_size;
+    n->size = has_size ? size : (uint64_t)real - offset;
+    return true;
+}
+
+static bool open_raw(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict *opts, BgError *err)
+{
+    bool limited = opt_int(opts, "offset", 0) != 0 || model_qdict_has(opts, "size");
+    unsigned role = limited ? MODEL_ROLE_DATA | MODEL_ROLE_PRIMARY
+                            : MODEL_ROLE_FILTERED | MODEL_ROLE_PRIMARY;
+    if (!open_child(st, w, opts, "file", n, role, false, true, err))
+        return false;
+    if (!model_open_raw_apply(st, w, n, opts, err))
+        return false;
+    model_qdict_del(opts, "offset");
+    model_qdict_del(opts, "size");
+    return true;
+}
+
+static bool open_filter(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict *opts, BgError *err)
+{
+    const char *d = n->drv->name;
+    if (strcmp(d, "throttle") == 0) {
+        const char *g = model_qdict_get_str(opts, "throttle-group");
+        if (!g)
+            return bg_error_setf(err, BG_MSG_THROTTLE_GROUP_NEEDED);
+        if (!model_graph_group_exists(w, g))
+            return bg_error_setf(err, BG_MSG_THROTTLE_NO_GROUP, g);
+    }
+    ModelNode *c = open_child(st, w, opts, "file", n, file_role(n), false, true, err);
+    if (!c)
+        return false;
+    if (strcmp(d, "throttle") == 0) {
+        n->throttle_group = bg_strdup(model_qdict_get_str(opts, "throttle-group"));
+        model_qdict_del(opts, "throttle-group");
+    } else if (strcmp(d, "compress") == 0) {
+        /* block_driver_can_compress(): bdrv_co_pwritev_compressed(_part) */
+        if (strcmp(c->drv->name, "qcow2") != 0 && strcmp(c->drv->name, "throttle") != 0 &&
+            strcmp(c->drv->name, "copy-on-read") != 0)
+            return bg_error_setf(err, BG_MSG_COMPRESS_UNSUPPORTED, c->drv->name);
+    } else if (strcmp(d, "copy-on-read") == 0) {
+        if (model_qdict_has(opts, "bottom")) {
+            st->unsupported = "copy-on-read with bottom is not modelled";
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool open_null(ModelNode *n, ModelQDict *opts)
+{
+    n->size = (uint64_t)opt_int(opts, "size", 1 << 30);
+    n->read_zeroes = model_open_opt_bool(opts, "read-zeroes", false, NULL);
+    model_qdict_del(opts, "size");
+    model_qdict_del(opts, "latency-ns");
+    model_qdict_del(opts, "read-zeroes");
+    return true;
+}
+
+static bool open_blkdebug(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict *opts, BgError *err)
+{
+    const char *config = model_qdict_get_str(opts, "config");
+    if (config && strcmp(config, "/dev/null") != 0) {
+        st->unsupported = "blkdebug config files other than /dev/null are not modelled";
+        return false;
+    }
+    static const char *const unsupported[] = { "inject-error.", "set-state.",
+                                               "take-child-perms.", "unshare-child-perms." };
+    for (size_t i = 0; i < opts->n; i++)
+        for (size_t u = 0; u < sizeof(unsupported) / sizeof(unsupported[0]); u++)
+            if (strncmp(opts->e[i].key, unsupported[u], strlen(unsupported[u])) == 0) {
+                st->unsupported = "blkdebug rules and permission options are not modelled";
+                return false;
+            }
+    n->config = config ? bg_strdup(config) : NULL;
+    static const char *const keys[] = { "config", "align", "max-transfer", "opt-write-zero",
+                                        "max-write-zero", "opt-discard", "max-discard" };
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        model_qdict_del(opts, keys[i]);
+    return open_child(st, w, opts, "image", n, MODEL_ROLE_FILTERED | MODEL_ROLE_PRIMARY, false,
+                      true, err) != NULL;
+}
+
+static bool open_blkverify(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict *opts, BgError *err)
+{
+    return open_child(st, w, opts, "raw", n, MODEL_ROLE_FILTERED | MODEL_ROLE_PRIMARY, false, true,
+                      err) &&
+           open_child(st, w, opts, "test", n, MODEL_ROLE_DATA, false, true, err);
+}
+
+static bool open_quorum(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict *opts, BgError *err)
+{
+    int64_t threshold = opt_int(opts, "vote-threshold", 0);
+    unsigned count = 0;
+    for (;; count++) {
+        char *k = bg_asprintf("children.%u", count);
+        char *kd = bg_asprintf("children.%u.", count);
+        bool has = model_qdict_has(opts, k);
+        for (size_t i = 0; !has && i < opts->n; i++)
+            has = strncmp(opts->e[i].key, kd, strlen(kd)) == 0;
+        free(k);
+        free(kd);
+        if (!has)
+            break;
+    }
+    if (count == 0)
+        return bg_error_setf(err, BG_MSG_QUORUM_NO_CHILDREN);
+    if (threshold < 1)
+        return bg_error_setf(err, BG_MSG_QAPI_INVALID_VALUE, "vote-threshold",
+                             "a value >= 1");
+    if (threshold > count)
+        return bg_error_setf(err, BG_MSG_QUORUM_THRESHOLD);
+    if (model_open_opt_bool(opts, "blkverify", false, NULL) ||
+        model_qdict_has(opts, "read-pattern")) {
+        st->unsupported = "quorum blkverify mode and read-pattern are not modelled";
+        return false;
+    }
+    n->rewrite_corrupted = model_open_opt_bool(opts, "rewrite-corrupted", false, NULL);
+    for (unsigned i = 0; i < count; i++) {
+        char *k = bg_asprintf("children.%u", i);
+        ModelNode *c = open_child(st, w, opts, k, n, MODEL_ROLE_DATA, false, true, err);
+        free(k);
+        if (!c)
+            return false;
+    }
+    n->quorum_next = count;
+    model_qdict_del(opts, "vote-threshold");
+    model_qdict_del(opts, "rewrite-corrupted");
+    return true;
+}
+
+/* bdrv_open_backing_file() */
+static bool open_backing(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict *opts, BgError *err)
+{
+    bool defined = model_qdict_has(opts, "backing");
+    for (size_t i = 0; !defined && i < opts->n; i++)
+        defined = strncmp(opts->e[i].key, "backing.", 8) == 0;
+    if (defined) {
+        BgError local = {0};
+        ModelNode *b = open_child(st, w, opts, "backing", n, MODEL_ROLE_COW, true, true, &local);
+        if (!b && local.set) {
+            bg_error_setf(err, "%s%s", BG_MSG_BACKING_OPEN_PREFIX, local.text);
+            return false;
+        }
+        return true;
+    }
+    if (!n->backing_file)
+        return true;
+    /* The header names a backing file: open it with the parent's inherited
+     * options, the format from the header, the file from the name. */
+    ModelQDict *bo = model_qdict_new();
+    if (n->backing_fmt)
+        model_qdict_put_str(bo, "driver", n->backing_fmt);
+    else {
+        model_qdict_free(bo);
+        st->unsupported = "backing file without a format: probing is not modelled";
+        return false;
+    }
+    if (strcmp(n->backing_fmt, "qcow2") != 0 && strcmp(n->backing_fmt, "raw") != 0) {
+        model_qdict_free(bo);
+        st->unsupported = "backing format not modelled";
+        return false;
+    }
+    model_qdict_put_str(bo, "file.driver", "file");
+    model_qdict_put_str(bo, "file.filename", n->auto_backing_file);
+    BgError local = {0};
+    ModelNode *b = model_open_node(st, w, bo, n, "backing", MODEL_ROLE_COW, &local);
+    if (!b) {
+        bg_error_setf(err, "%s%s", BG_MSG_BACKING_OPEN_PREFIX, local.text);
+        return false;
+    }
+    model_graph_attach(w, n, b, "backing", MODEL_ROLE_COW);
+    return true;
+}
+
+/* ---- bdrv_open_inherit() -------------------------------------------------------------- */
+
+static void remove_child_keys(ModelNode *n)
+{
+    for (size_t i = 0; i < n->n_children; i++) {
+        char *dot = bg_asprintf("%s.", n->children[i].name);
+        model_qdict_extract_sub(n->explicit_options, NULL, dot);
+        model_qdict_extract_sub(n->options, NULL, dot);
+        model_qdict_del(n->explicit_options, n->children[i].name);
+        model_qdict_del(n->options, n->children[i].name);
+        free(dot);
+    }
+}
+
+ModelNode *model_open_node(ModelState *st, ModelWorld *w, ModelQDict *options, ModelNode *parent,
+                           const char *child_name, unsigned role, BgError *err)
+{
+    (void)child_name;
+    const char *drvname = model_qdict_get_str(options, "driver");
+    const ModelDriver *drv = drvname ? model_driver_find(drvname) : NULL;
+    if (!drv || (drv->flags & BG_DRVF_INTERNAL)) {
+        model_qdict_free(options);
+        if (!drvname)
+            st->unsupported = "a node without a driver (format probing) is not modelled";
+        else
+            st->unsupported = "a block driver the model does not implement";
+        return NULL;
+    }
+    ModelNode *n = model_graph_node_new(w, drv);
+    bool named = false;
+    model_qdict_free(n->explicit_options);
+    n->explicit_options = model_qdict_clone(options);
+    if (parent) {
+        n->inherits_from = parent->id;
+        model_open_inherit(role, parent->drv->kind == BG_DRV_FORMAT, options, parent->options);
+    }
+    model_open_flags_from_options(n, options);
+    model_qdict_free(n->options);
+    n->options = options;
+    ModelQDict *opts = model_qdict_clone(options);
+    bool no_backing = false;
+
+    json_t *bk = model_qdict_get(opts, "backing");
+    if (json_is_null(bk)) {
+        no_backing = true;
+        model_qdict_del(n->explicit_options, "backing");
+        model_qdict_del(n->options, "backing");
+        model_qdict_del(opts, "backing");
+    }
+    if (drv->kind != BG_DRV_PROTOCOL && drv->kind != BG_DRV_OTHER) {
+        /* the probing open of `file` (the driver attaches it below) */
+        ModelNode *f = open_child(st, w, opts, "file", n, MODEL_ROLE_IMAGE, true, false, err);
+        if (err->set || st->unsupported)
+            goto fail;
+        if (f)
+            model_qdict_put_str(opts, "file", f->name);
+    }
+
+    /* bdrv_open_common() */
+    if (!assign_name(w, n, model_qdict_get_str(opts, "node-name"), err))
+        goto fail;
+    named = true;
+    n->force_share = model_open_opt_bool(opts, "force-share", false, NULL);
+    if (n->force_share && !n->read_only) {
+        bg_error_setf(err, BG_MSG_FORCE_SHARE_RW);
+        goto fail;
+    }
+    const char *discard = model_qdict_get_str(opts, "discard");
+    n->unmap = discard && (strcmp(discard, "unmap") == 0 || strcmp(discard, "on") == 0);
+    const char *dz = model_qdict_get_str(opts, "detect-zeroes");
+    n->detect_zeroes = !dz ? MODEL_DZ_OFF : strcmp(dz, "on") == 0 ? MODEL_DZ_ON
+                       : strcmp(dz, "unmap") == 0 ? MODEL_DZ_UNMAP : MODEL_DZ_OFF;
+    if (n->detect_zeroes == MODEL_DZ_UNMAP && !n->unmap) {
+        bg_error_setf(err, BG_MSG_DETECT_ZEROES_UNMAP);
+        goto fail;
+    }
+    static const char *const generic[] = { "node-name", "driver", "cache.direct", "cache.no-flush",
+                                           "read-only", "auto-read-only", "discard",
+                                           "detect-zeroes", "force-share" };
+    for (size_t i = 0; i < sizeof(generic) / sizeof(generic[0]); i++)
+        model_qdict_del(opts, generic[i]);
+    if (parent && parent->iothread)
+        n->iothread = bg_strdup(parent->iothread);
+
+    bool ok;
+    const char *d = drv->name;
+    if (strcmp(d, "file") == 0)
+        ok = open_file(st, n, opts, err);
+    else if (strcmp(d, "qcow2") == 0)
+        ok = open_qcow2(st, w, n, opts, err);
+    else if (strcmp(d, "raw") == 0)
+        ok = open_raw(st, w, n, opts, err);
+    else if (strcmp(d, "null-co") == 0 || strcmp(d, "null-aio") == 0)
+        ok = open_null(n, opts);
+    else if (strcmp(d, "blkdebug") == 0)
+        ok = open_blkdebug(st, w, n, opts, err);
+    else if (strcmp(d, "blkverify") == 0)
+        ok = open_blkverify(st, w, n, opts, err);
+    else if (strcmp(d, "quorum") == 0)
+        ok = open_quorum(st, w, n, opts, err);
+    else
+        ok = open_filter(st, w, n, opts, err);
+    if (!ok)
+        goto fail;
+
+    if ((drv->flags & BG_DRVF_BACKING) && !no_backing && !open_backing(st, w, n, opts, err))
+        goto fail;
+    remove_child_keys(n);
+    if (opts->n) {
+        size_t cnt;
+        const char **keys = model_qdict_order(opts, &cnt);
+        if (drv->kind == BG_DRV_PROTOCOL)
+            bg_error_setf(err, BG_MSG_PROTOCOL_OPTION, drv->name, keys[0]);
+        else
+            bg_error_setf(err, BG_MSG_FORMAT_OPTION, drv->name, keys[0]);
+        free(keys);
+        goto fail;
+    }
+    model_qdict_free(opts);
+    return n;
+
+fail:
+    /* The caller drops the whole world; a named node stays in it until then. */
+    model_qdict_free(opts);
+    if (!named)
+        model_graph_node_free(n);
+    return NULL;
+}
+
+/* qmp_blockdev_add(): ARGS are validated; the caller drops W on failure. */
+bool model_open_blockdev_add(ModelState *st, ModelWorld *w, const json_t *args, BgError *err)
+{
+    json_t *out = model_qapi_output(args);
+    ModelQDict *opts = model_qdict_from_json(out);
+    json_decref(out);
+    if (!model_qdict_get_str(opts, "node-name")) {
+        model_qdict_free(opts);
+        return bg_error_setf(err, BG_MSG_ROOT_NODE_NAME);
+    }
+    /* bds_tree_init() */
+    model_qdict_set_default_str(opts, "cache.direct", "off");
+    model_qdict_set_default_str(opts, "cache.no-flush", "off");
+    model_qdict_set_default_str(opts, "read-only", "off");
+    ModelNode *n = model_open_node(st, w, opts, NULL, NULL, 0, err);
+    if (!n)
+        return false;
+    n->monitor_owned = true;
+    int *order = NULL;
+    size_t len = 0;
+    model_perm_topo(w, n, &order, &len);
+    bool ok = model_perm_refresh(w, order, len, err);
+    free(order);
+    return ok;
+}

@@ -1,0 +1,303 @@
+/*
+ * model_perm.c: permissions, recomputed from scratch.
+ *
+ * What this is: every edge's (perm, shared) computed top-down in
+ * topological order from the roots (BlockBackends of devices and jobs,
+ * parentless nodes), with each driver's child_perm rule; then the checks
+ * QEMU makes node by node: a conflict between two parents (every ordered
+ * pair, the node's parents newest first), then write permissions on a
+ * read-only node.  The first error wins.
+ * What it is not: incremental.  No permission is ever stored between
+ * steps except as the result of the last full computation.
+ *
+ * Mirrors QEMU 7.2.0 block.c bdrv_get_cumulative_perm(),
+ * bdrv_parent_perms_conflict() / bdrv_a_allow_b(), bdrv_node_refresh_perm(),
+ * bdrv_list_refresh_perms(), bdrv_topological_dfs(), bdrv_perm_names(),
+ * bdrv_default_perms() (filter / cow / storage), bdrv_child_perm() (a
+ * force-share child shares everything), raw_child_perm(), cor_child_perm(),
+ * blkdebug_child_perm(), quorum_child_perm(),
+ * bdrv_commit_top_child_perm(), bdrv_mirror_top_child_perm(), and
+ * hw/block/block.c blkconf_apply_backend_options() for devices.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "messages.h"
+#include "model.h"
+
+#define PERM_UNCHANGED (MODEL_PERM_ALL & ~(MODEL_PERM_WRITE | MODEL_PERM_RESIZE))
+
+char *model_perm_names(unsigned perm)
+{
+    static const struct { unsigned perm; const char *name; } names[] = {
+        { MODEL_PERM_CONSISTENT_READ, "consistent read" },
+        { MODEL_PERM_WRITE, "write" },
+        { MODEL_PERM_WRITE_UNCHANGED, "write unchanged" },
+        { MODEL_PERM_RESIZE, "resize" },
+    };
+    BgBuf b = {0};
+    for (size_t i = 0; i < 4; i++) {
+        if (perm & names[i].perm) {
+            if (b.len)
+                bg_buf_puts(&b, ", ");
+            bg_buf_puts(&b, names[i].name);
+        }
+    }
+    return bg_buf_take(&b);
+}
+
+/* bdrv_topological_dfs(): prepend N's subtree, children first visited. */
+void model_perm_topo(const ModelWorld *w, const ModelNode *n, int **list, size_t *len)
+{
+    for (size_t i = 0; i < *len; i++)
+        if ((*list)[i] == n->id)
+            return;
+    /* mark as found: QEMU adds to `found` before recursing; a placeholder
+     * at the end keeps the lookup above honest until the prepend below */
+    *list = bg_realloc(*list, (*len + 1) * sizeof(**list));
+    (*list)[(*len)++] = n->id;
+    for (size_t i = 0; i < n->n_children; i++)
+        model_perm_topo(w, model_graph_node(w, n->children[i].node), list, len);
+    /* move N from its placeholder slot to the front */
+    size_t at = 0;
+    while ((*list)[at] != n->id)
+        at++;
+    memmove(&(*list)[1], &(*list)[0], at * sizeof(**list));
+    (*list)[0] = n->id;
+}
+
+static void filter_perms(unsigned perm, unsigned shared, unsigned *np, unsigned *ns)
+{
+    *np = perm & MODEL_PERM_ALL;
+    *ns = (shared & MODEL_PERM_ALL) | PERM_UNCHANGED;
+}
+
+/* bdrv_default_perms() */
+static void default_perms(const ModelNode *bs, unsigned role, unsigned perm, unsigned shared,
+                          unsigned *np, unsigned *ns)
+{
+    if (role & MODEL_ROLE_FILTERED) {
+        filter_perms(perm, shared, np, ns);
+    } else if (role & MODEL_ROLE_COW) {
+        perm &= MODEL_PERM_CONSISTENT_READ;
+        shared = (shared & MODEL_PERM_WRITE) ? MODEL_PERM_WRITE | MODEL_PERM_RESIZE : 0;
+        shared |= MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED;
+        *np = perm;
+        *ns = shared;
+    } else {
+        filter_perms(perm, shared, &perm, &shared);
+        if (role & MODEL_ROLE_METADATA) {
+            if (!bs->read_only)
+                perm |= MODEL_PERM_WRITE | MODEL_PERM_RESIZE;
+            perm |= MODEL_PERM_CONSISTENT_READ;
+            shared &= ~(unsigned)(MODEL_PERM_WRITE | MODEL_PERM_RESIZE);
+        }
+        if (role & MODEL_ROLE_DATA) {
+            shared &= ~(unsigned)MODEL_PERM_RESIZE;
+            if (perm & MODEL_PERM_WRITE_UNCHANGED)
+                perm |= MODEL_PERM_WRITE;
+            if (perm & MODEL_PERM_WRITE)
+                perm |= MODEL_PERM_RESIZE;
+        }
+        *np = perm;
+        *ns = shared;
+    }
+}
+
+/* The driver's bdrv_child_perm(). */
+static void child_perm(const ModelNode *bs, const ModelChild *c, unsigned perm, unsigned shared,
+                       unsigned *np, unsigned *ns)
+{
+    const char *d = bs->drv->name;
+    if (strcmp(d, "raw") == 0) {
+        default_perms(bs, c->role, perm, shared, np, ns);
+        *np &= ~(unsigned)(MODEL_PERM_WRITE | MODEL_PERM_RESIZE);
+        *np |= perm & (MODEL_PERM_WRITE | MODEL_PERM_RESIZE);
+    } else if (strcmp(d, "copy-on-read") == 0) {
+        *np = (perm & MODEL_PERM_ALL) | MODEL_PERM_WRITE_UNCHANGED;
+        *ns = (shared & MODEL_PERM_ALL) | PERM_UNCHANGED;
+    } else if (strcmp(d, "blkdebug") == 0) {
+        default_perms(bs, c->role, perm, shared, np, ns);
+        *np |= bs->take_perms;
+        *ns &= ~bs->unshare_perms;
+    } else if (strcmp(d, "quorum") == 0) {
+        *np = perm & MODEL_PERM_ALL;
+        if (bs->rewrite_corrupted)
+            *np |= MODEL_PERM_WRITE;
+        *ns = (shared & (MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED)) | PERM_UNCHANGED;
+    } else if (strcmp(d, "commit_top") == 0) {
+        *np = 0;
+        *ns = MODEL_PERM_ALL;
+    } else if (strcmp(d, "mirror_top") == 0) {
+        /* bdrv_mirror_top_child_perm(), commit (is_commit) job running */
+        default_perms(bs, c->role, perm, shared, np, ns);
+        *np &= ~(unsigned)MODEL_PERM_CONSISTENT_READ;
+        *ns |= MODEL_PERM_WRITE;
+    } else {
+        default_perms(bs, c->role, perm, shared, np, ns);
+    }
+}
+
+/* A parent of a node: a child edge or a BlockBackend. */
+typedef struct Parent {
+    uint64_t seq;
+    unsigned perm, shared;
+    const ModelNode *node;    /* parent node, or NULL for a BlockBackend */
+    const ModelBlk *blk;
+    const char *child_name;   /* link name ("file", "root") */
+} Parent;
+
+static int cmp_parent(const void *a, const void *b)
+{
+    const Parent *x = a, *y = b;
+    return x->seq > y->seq ? -1 : x->seq < y->seq ? 1 : 0;
+}
+
+/* The parents of N, newest first. */
+static Parent *parents_of(const ModelWorld *w, const ModelNode *n, size_t *count)
+{
+    Parent *p = NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < w->n_nodes; i++) {
+        const ModelNode *pn = w->nodes[i];
+        for (size_t c = 0; c < pn->n_children; c++) {
+            const ModelChild *ch = &pn->children[c];
+            if (ch->node != n->id)
+                continue;
+            p = bg_realloc(p, (k + 1) * sizeof(*p));
+            p[k++] = (Parent){ ch->seq, ch->perm, ch->shared, pn, NULL, ch->name };
+        }
+    }
+    for (size_t i = 0; i < w->n_blks; i++) {
+        const ModelBlk *b = &w->blks[i];
+        if (b->node != n->id)
+            continue;
+        p = bg_realloc(p, (k + 1) * sizeof(*p));
+        p[k++] = (Parent){ b->seq, b->perm, b->shared, NULL, b, "root" };
+    }
+    if (k > 1)
+        qsort(p, k, sizeof(*p), cmp_parent);
+    *count = k;
+    return p;
+}
+
+static void cumulative(const ModelWorld *w, const ModelNode *n, unsigned *perm, unsigned *shared)
+{
+    size_t k;
+    Parent *p = parents_of(w, n, &k);
+    *perm = 0;
+    *shared = MODEL_PERM_ALL;
+    for (size_t i = 0; i < k; i++) {
+        *perm |= p[i].perm;
+        *shared &= p[i].shared;
+    }
+    free(p);
+}
+
+/* bdrv_child_user_desc(): "node 'X'" or a BlockBackend's description. */
+static char *user_desc(const Parent *p)
+{
+    if (p->node)
+        return bg_asprintf("node '%s'", p->node->name);
+    if (p->blk->kind == MODEL_BLK_JOB)
+        return bg_asprintf("block device '%s'", p->blk->owner);
+    if (p->blk->owner)
+        return bg_asprintf("block device '%s'", p->blk->owner);
+    return bg_strdup("an unnamed block device");
+}
+
+static bool check_conflicts(const ModelWorld *w, const ModelNode *n, BgError *err)
+{
+    size_t k;
+    Parent *p = parents_of(w, n, &k);
+    bool ok = true;
+    for (size_t a = 0; a < k && ok; a++) {
+        for (size_t b = 0; b < k && ok; b++) {
+            if (a == b || (p[b].perm & p[a].shared) == p[b].perm)
+                continue;
+            char *perms = model_perm_names(p[b].perm & ~p[a].shared);
+            char *au = user_desc(&p[a]), *bu = user_desc(&p[b]);
+            bg_error_setf(err, BG_MSG_PERM_CONFLICT, n->name, perms, bu, n->name, p[b].child_name,
+                          au, n->name, p[a].child_name);
+            free(perms);
+            free(au);
+            free(bu);
+            ok = false;
+        }
+    }
+    free(p);
+    return ok;
+}
+
+/* bdrv_node_refresh_perm(): write permissions never work with read-only nodes. */
+static bool check_node(const ModelWorld *w, const ModelWorld *old, const ModelNode *n, BgError *err)
+{
+    unsigned perm, shared;
+    cumulative(w, n, &perm, &shared);
+    if ((perm & (MODEL_PERM_WRITE | MODEL_PERM_WRITE_UNCHANGED)) && n->read_only) {
+        const ModelNode *was = old ? model_graph_node(old, n->id) : NULL;
+        if (!was || was->read_only)
+            return bg_error_setf(err, BG_MSG_NODE_READ_ONLY);
+        return bg_error_setf(err, BG_MSG_RO_NODE_RW_USERS, n->name);
+    }
+    return true;
+}
+
+/* Compute every edge from scratch, parents before children. */
+static void compute(ModelWorld *w)
+{
+    int *order = NULL;
+    size_t len = 0;
+    /* roots first: nodes without parent edges, in list order; their
+     * subtrees are topologically sorted, so every parent precedes its child */
+    for (size_t i = 0; i < w->n_nodes; i++) {
+        bool has_parent = false;
+        for (size_t j = 0; j < w->n_nodes && !has_parent; j++)
+            for (size_t c = 0; c < w->nodes[j]->n_children && !has_parent; c++)
+                has_parent = w->nodes[j]->children[c].node == w->nodes[i]->id;
+        if (!has_parent)
+            model_perm_topo(w, w->nodes[i], &order, &len);
+    }
+    /* model_perm_topo() prepends: the last root's tree comes first; any
+     * order in which each node follows all its parents works here, and a
+     * DFS post-order reversed is one (a DAG: each prepend puts a node
+     * before everything reachable from it). */
+    for (size_t i = 0; i < len; i++) {
+        ModelNode *n = model_graph_node(w, order[i]);
+        unsigned perm, shared;
+        cumulative(w, n, &perm, &shared);
+        for (size_t c = 0; c < n->n_children; c++) {
+            ModelChild *ch = &n->children[c];
+            unsigned np, ns;
+            child_perm(n, ch, perm, shared, &np, &ns);
+            if (model_graph_node(w, ch->node)->force_share)
+                ns = MODEL_PERM_ALL;
+            ch->perm = np;
+            ch->shared = ns;
+        }
+    }
+    free(order);
+}
+
+bool model_perm_refresh_from(ModelWorld *w, const ModelWorld *old, const int *order, size_t n_order,
+                             BgError *err)
+{
+    compute(w);
+    for (size_t i = 0; i < n_order; i++) {
+        const ModelNode *n = model_graph_node(w, order[i]);
+        if (!n)
+            continue;
+        if (!check_conflicts(w, n, err) || !check_node(w, old, n, err))
+            return false;
+    }
+    for (size_t i = 0; i < w->n_nodes; i++) {
+        if (!check_conflicts(w, w->nodes[i], err) || !check_node(w, old, w->nodes[i], err))
+            return false;
+    }
+    return true;
+}
+
+bool model_perm_refresh(ModelWorld *w, const int *order, size_t n_order, BgError *err)
+{
+    return model_perm_refresh_from(w, NULL, order, n_order, err);
+}

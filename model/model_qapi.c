@@ -1,0 +1,340 @@
+/*
+ * model_qapi.c: QAPI input validation of BlockdevOptions, in QEMU's order
+ * and wording, and the output visitor's member order.
+ *
+ * What this is: what the generated visitor visit_type_BlockdevOptions()
+ * and qapi/qobject-input-visitor.c check before any block-layer code runs:
+ * members in schema order (union base first, then the driver's struct with
+ * its base structs first, nested structs and BlockdevRef definitions
+ * recursively), a missing required member, a wrong JSON type, a bad enum
+ * value, and unknown members only after all known members of that object.
+ * The first error wins.  Paths: the full dotted path with list indexes for
+ * scalars, structs, missing and unexpected members ("options[0].file.filename");
+ * the bare member name for enum values and for alternates (BlockdevRef).
+ * What it is not: block-layer checks (model_open.c, model_reopen.c).  The
+ * schema itself is data in common/options.def.
+ *
+ * Mirrors QEMU 7.2.0 qapi/qobject-input-visitor.c (full_name_nth(),
+ * qobject_input_get_object(), qobject_input_check_struct(),
+ * qobject_input_type_*()), qapi/qapi-visit-core.c input_type_enum(), and the
+ * generated qapi-visit-block-core.c.
+ */
+#include <string.h>
+
+#include "messages.h"
+#include "model.h"
+
+static bool visit_options(const json_t *obj, const char *path, BgError *err);
+
+static char *member_path(const char *path, const char *name)
+{
+    return path[0] ? bg_asprintf("%s.%s", path, name) : bg_strdup(name);
+}
+
+static bool type_error(BgError *err, const char *path, const char *name, const char *expected)
+{
+    char *full = member_path(path, name);
+    bg_error_setf(err, BG_MSG_QAPI_INVALID_TYPE, full, expected);
+    free(full);
+    return false;
+}
+
+/* Is NAME a member of the struct at PREFIX ("" top level, "cache" nested)? */
+static bool row_in_struct(const ModelOpt *o, const char *prefix, const char **member)
+{
+    size_t pl = strlen(prefix);
+    if (pl) {
+        if (strncmp(o->name, prefix, pl) != 0 || o->name[pl] != '.')
+            return false;
+        *member = o->name + pl + 1;
+    } else {
+        *member = o->name;
+    }
+    return strchr(*member, '.') == NULL;
+}
+
+static bool row_of(const ModelOpt *o, const char *driver)
+{
+    return o->driver[0] == '\0' || (driver && strcmp(o->driver, driver) == 0);
+}
+
+static bool visit_ref(const json_t *v, const char *path, const char *name, bool allow_null,
+                      BgError *err)
+{
+    if (json_is_object(v)) {
+        char *full = member_path(path, name);
+        bool ok = visit_options(v, full, err);
+        free(full);
+        return ok;
+    }
+    if (json_is_string(v) || (allow_null && json_is_null(v)))
+        return true;
+    return bg_error_setf(err, BG_MSG_QAPI_INVALID_TYPE, name ? name : "null",
+                         allow_null ? "BlockdevRefOrNull" : "BlockdevRef");
+}
+
+static bool visit_member(const ModelOpt *o, const char *member, const json_t *v, const char *path,
+                         const char *driver, BgError *err);
+
+/* The members of the struct PREFIX of DRIVER in OBJ at PATH, then unknowns. */
+static bool visit_struct(const json_t *obj, const char *path, const char *driver,
+                         const char *prefix, BgError *err)
+{
+    for (size_t i = 0; i < model_opt_count(); i++) {
+        const ModelOpt *o = model_opt_at(i);
+        const char *member;
+        if (!row_of(o, driver) || !row_in_struct(o, prefix, &member))
+            continue;
+        json_t *v = json_object_get(obj, member);
+        if (!v) {
+            if (o->flags & BG_OF_REQUIRED) {
+                char *full = member_path(path, member);
+                bg_error_setf(err, BG_MSG_QAPI_MISSING, full);
+                free(full);
+                return false;
+            }
+            continue;
+        }
+        if (!visit_member(o, member, v, path, driver, err))
+            return false;
+    }
+    /* qobject_input_check_struct(): the first member nobody visited */
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)obj, k, v) {
+        bool known = false;
+        for (size_t i = 0; i < model_opt_count() && !known; i++) {
+            const ModelOpt *o = model_opt_at(i);
+            const char *member;
+            known = row_of(o, driver) && row_in_struct(o, prefix, &member) &&
+                    strcmp(member, k) == 0;
+        }
+        if (!known) {
+            char *full = member_path(path, k);
+            bg_error_setf(err, BG_MSG_QAPI_UNEXPECTED, full);
+            free(full);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool visit_member(const ModelOpt *o, const char *member, const json_t *v, const char *path,
+                         const char *driver, BgError *err)
+{
+    switch (o->type) {
+    case BG_OT_STR:
+        return json_is_string(v) || type_error(err, path, member, "string");
+    case BG_OT_BOOL:
+        return json_is_boolean(v) || type_error(err, path, member, "boolean");
+    case BG_OT_INT:
+        return json_is_integer(v) || type_error(err, path, member, "integer");
+    case BG_OT_ENUM:
+        if (!json_is_string(v))
+            return type_error(err, path, member, "string");
+        if (!model_opt_enum_has(o, json_string_value(v)))
+            return bg_error_setf(err, BG_MSG_QAPI_ENUM_VALUE, member, json_string_value(v));
+        return true;
+    case BG_OT_STRUCT: {
+        if (!json_is_object(v))
+            return type_error(err, path, member, "object");
+        char *full = member_path(path, member);
+        bool ok = visit_struct(v, full, driver, o->name, err);
+        free(full);
+        return ok;
+    }
+    case BG_OT_REF:
+        return visit_ref(v, path, member, false, err);
+    case BG_OT_REF_NULL:
+        return visit_ref(v, path, member, true, err);
+    case BG_OT_REF_LIST: {
+        if (!json_is_array(v))
+            return type_error(err, path, member, "array");
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e) {
+            char *full = member_path(path, member);
+            char *elem = bg_asprintf("%s[%zu]", full, i);
+            bool ok;
+            if (json_is_object(e))
+                ok = visit_options(e, elem, err);
+            else if (json_is_string(e))
+                ok = true;
+            else
+                ok = bg_error_setf(err, BG_MSG_QAPI_INVALID_TYPE, "null", "BlockdevRef");
+            free(full);
+            free(elem);
+            if (!ok)
+                return false;
+        }
+        return true;
+    }
+    case BG_OT_ANY:
+        if (strcmp(o->name, "overlap-check") == 0) {
+            /* alternate Qcow2OverlapChecks: a mode or a flags struct */
+            if (json_is_string(v)) {
+                static const char *const modes[] = { "none", "constant", "cached", "all" };
+                for (size_t i = 0; i < 4; i++)
+                    if (strcmp(json_string_value(v), modes[i]) == 0)
+                        return true;
+                return bg_error_setf(err, BG_MSG_QAPI_ENUM_VALUE, member, json_string_value(v));
+            }
+            if (json_is_object(v))
+                return true;
+            return bg_error_setf(err, BG_MSG_QAPI_INVALID_TYPE, member, "Qcow2OverlapChecks");
+        }
+        return true;
+    }
+    return true;
+}
+
+/* visit_type_BlockdevOptions(): PATH is the object's own full name. */
+static bool visit_options(const json_t *obj, const char *path, BgError *err)
+{
+    if (!json_is_object(obj))
+        return bg_error_setf(err, BG_MSG_QAPI_INVALID_TYPE, path[0] ? path : "null", "object");
+    /* the base first: its "driver" decides the branch */
+    json_t *d = json_object_get(obj, "driver");
+    const char *driver = NULL;
+    if (!d) {
+        char *full = member_path(path, "driver");
+        bg_error_setf(err, BG_MSG_QAPI_MISSING, full);
+        free(full);
+        return false;
+    }
+    for (size_t i = 0; i < model_opt_count(); i++) {
+        const ModelOpt *o = model_opt_at(i);
+        const char *member;
+        if (o->driver[0] != '\0' || !row_in_struct(o, "", &member))
+            continue;
+        json_t *v = json_object_get(obj, member);
+        if (v && !visit_member(o, member, v, path, NULL, err))
+            return false;
+    }
+    driver = json_string_value(d);
+    /* a driver the model has no schema rows for: base checked, rest unknown */
+    if (!model_driver_find(driver))
+        return true;
+    for (size_t i = 0; i < model_opt_count(); i++) {
+        const ModelOpt *o = model_opt_at(i);
+        const char *member;
+        if (o->driver[0] == '\0' || strcmp(o->driver, driver) != 0 ||
+            !row_in_struct(o, "", &member))
+            continue;
+        json_t *v = json_object_get(obj, member);
+        if (!v) {
+            if (o->flags & BG_OF_REQUIRED) {
+                char *full = member_path(path, member);
+                bg_error_setf(err, BG_MSG_QAPI_MISSING, full);
+                free(full);
+                return false;
+            }
+            continue;
+        }
+        if (!visit_member(o, member, v, path, driver, err))
+            return false;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)obj, k, v) {
+        if (!model_opt_find(driver, k)) {
+            char *full = member_path(path, k);
+            bg_error_setf(err, BG_MSG_QAPI_UNEXPECTED, full);
+            free(full);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool model_qapi_blockdev_options(const json_t *obj, const char *path, BgError *err)
+{
+    return visit_options(obj, path, err);
+}
+
+bool model_qapi_blockdev_reopen(const json_t *args, BgError *err)
+{
+    json_t *list = json_object_get(args, "options");
+    if (!list)
+        return bg_error_setf(err, BG_MSG_QAPI_MISSING, "options");
+    if (!json_is_array(list))
+        return bg_error_setf(err, BG_MSG_QAPI_INVALID_TYPE, "options", "array");
+    size_t i;
+    json_t *e;
+    json_array_foreach(list, i, e) {
+        char *path = bg_asprintf("options[%zu]", i);
+        bool ok = visit_options(e, path, err);
+        free(path);
+        if (!ok)
+            return false;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)args, k, v) {
+        if (strcmp(k, "options") != 0)
+            return bg_error_setf(err, BG_MSG_QAPI_UNEXPECTED, k);
+    }
+    return true;
+}
+
+/* ---- output visitor: the same members in schema order ------------------------ */
+
+static json_t *output_value(const ModelOpt *o, const json_t *v, const char *driver);
+
+static json_t *output_struct(const json_t *obj, const char *driver, const char *prefix)
+{
+    json_t *out = json_object();
+    for (size_t i = 0; i < model_opt_count(); i++) {
+        const ModelOpt *o = model_opt_at(i);
+        const char *member;
+        if (!row_of(o, driver) || !row_in_struct(o, prefix, &member))
+            continue;
+        json_t *v = json_object_get(obj, member);
+        if (v)
+            json_object_set_new(out, member, output_value(o, v, driver));
+    }
+    return out;
+}
+
+static json_t *output_value(const ModelOpt *o, const json_t *v, const char *driver)
+{
+    switch (o->type) {
+    case BG_OT_STRUCT:
+        return output_struct(v, driver, o->name);
+    case BG_OT_REF:
+    case BG_OT_REF_NULL:
+        return json_is_object(v) ? model_qapi_output(v) : json_deep_copy(v);
+    case BG_OT_REF_LIST: {
+        json_t *a = json_array();
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e)
+            json_array_append_new(a, json_is_object(e) ? model_qapi_output(e) : json_deep_copy(e));
+        return a;
+    }
+    default:
+        return json_deep_copy(v);
+    }
+}
+
+json_t *model_qapi_output(const json_t *obj)
+{
+    const char *driver = json_string_value(json_object_get(obj, "driver"));
+    if (!driver || !model_driver_find(driver))
+        return json_deep_copy(obj);
+    /* base members first, then the driver's: the rows are in that order */
+    json_t *out = json_object();
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < model_opt_count(); i++) {
+            const ModelOpt *o = model_opt_at(i);
+            const char *member;
+            if ((pass == 0) != (o->driver[0] == '\0') || !row_of(o, driver) ||
+                !row_in_struct(o, "", &member))
+                continue;
+            json_t *v = json_object_get(obj, member);
+            if (v)
+                json_object_set_new(out, member, output_value(o, v, driver));
+        }
+    }
+    return out;
+}
