@@ -6,7 +6,8 @@
 #
 #   1. unit tests (build/unit)
 #   2. bad input: every tests/streams/bad/*.jsonl must make replay exit 2
-#      and print the line its "# stderr:" header names
+#      and print the line its "# stderr:" header names, on every backend
+#      (or on those a second header line "# backends: A B" names)
 #   3. the corpus on every backend: corpus/*/ streams must pass
 #   4. determinism: every corpus stream run twice gives byte-identical
 #      transcripts
@@ -36,23 +37,31 @@ run_unit() {   # 1. unit tests
     fi
 }
 
-run_bad() {    # 2. bad input is refused with exit status 2 and its message
-    local B=$1 f want err rc n=0
-    for f in tests/streams/bad/*.jsonl; do
-        [ -e "$f" ] || continue
-        want=$(sed -n '1s/^# stderr: //p' "$f")
-        want=${want//\$FILE/$f}
-        err=$("$B/replay" --scratch="$scratch_root" "$f" 2>&1 >/dev/null)
-        rc=$?
-        if [ $rc -ne 2 ]; then
-            bad "$f: exit status $rc, expected 2 ($err)"
-        elif ! grep -qxF -- "$want" <<<"$err"; then
-            bad "$f: expected stderr line: $want; got: $err"
-        else
-            ok; n=$((n + 1))
-        fi
+run_bad() {    # 2. bad input is refused with exit status 2 and its message, on every backend
+    local B=$1 f want err rc n backend only
+    for backend in $("$B/replay" --list-backends); do
+        n=0
+        for f in tests/streams/bad/*.jsonl; do
+            [ -e "$f" ] || continue
+            want=$(sed -n '1s/^# stderr: //p' "$f")
+            want=${want//\$FILE/$f}
+            # "# backends: A B" limits a refusal to backends that keep files on disk
+            only=$(sed -n '2s/^# backends: //p' "$f")
+            if [ -n "$only" ] && ! grep -qw -- "$backend" <<<"$only"; then
+                continue
+            fi
+            err=$("$B/replay" --backend="$backend" --scratch="$scratch_root" "$f" 2>&1 >/dev/null)
+            rc=$?
+            if [ $rc -ne 2 ]; then
+                bad "$f on $backend: exit status $rc, expected 2 ($err)"
+            elif ! grep -qxF -- "$want" <<<"$err"; then
+                bad "$f on $backend: expected stderr line: $want; got: $err"
+            else
+                ok; n=$((n + 1))
+            fi
+        done
+        echo "bad input on $backend: $n streams refused as expected"
     done
-    echo "bad input: $n streams refused as expected"
 }
 
 run_corpus() { # 3 and 4. the corpus on each backend, twice, transcripts compared
