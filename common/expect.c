@@ -116,14 +116,15 @@ static json_t *find_node(json_t *list, const char *name)
     return NULL;
 }
 
-static void judge_check(json_t *out, int *failed, const json_t *chk, const BgResult *res,
-                        const char *scratch)
+/* CHK is compared, SHOWN (the same check as written) is reported. */
+static void judge_check(json_t *out, int *failed, const json_t *chk, const json_t *shown,
+                        const BgResult *res, const char *scratch)
 {
     json_t *ret = res->kind == BG_RES_RETURN ? res->ret : NULL;
     const char *node = json_string_value(json_object_get(chk, "node"));
     const char *path = json_string_value(json_object_get(chk, "path"));
     json_t *start = ret;
-    json_t *expected = json_deep_copy(chk);
+    json_t *expected = json_deep_copy(shown);
     if (!ret) {
         add(out, failed, "check", expected, false, bg_expect_result_json(res, scratch));
         return;
@@ -162,15 +163,18 @@ json_t *bg_expect_judge(const BgStep *step, const BgResult *res, const BgExpectC
                         int *failed)
 {
     json_t *out = json_array();
-    const json_t *e = step->expect;
+    const json_t *shown = step->expect;   /* as written */
     const char *scratch = ctx->scratch;
-    if (!e)
+    if (!shown)
         return out;
+    json_t *e = ctx->subst ? bg_json_map_strings(shown, ctx->subst, ctx->subst_opaque)
+                           : json_incref((json_t *)shown);   /* as compared */
 
     json_t *want = json_object_get(e, "return");
     if (want) {
         bool ok = res->kind == BG_RES_RETURN && bg_norm_equal(want, res->ret, scratch);
-        add(out, failed, "return", json_deep_copy(want), ok, bg_expect_result_json(res, scratch));
+        add(out, failed, "return", json_deep_copy(json_object_get(shown, "return")), ok,
+            bg_expect_result_json(res, scratch));
     }
     want = json_object_get(e, "error");
     if (want) {
@@ -184,7 +188,8 @@ json_t *bg_expect_judge(const BgStep *step, const BgResult *res, const BgExpectC
         }
         bool ok = res->kind == BG_RES_ERROR && strcmp(res->err_class, cls) == 0 &&
                   bg_norm_str_equal(desc, res->err_desc, scratch);
-        add(out, failed, "error", json_deep_copy(want), ok, bg_expect_result_json(res, scratch));
+        add(out, failed, "error", json_deep_copy(json_object_get(shown, "error")), ok,
+            bg_expect_result_json(res, scratch));
     }
     want = json_object_get(e, "same-as");
     if (want) {
@@ -194,10 +199,11 @@ json_t *bg_expect_judge(const BgStep *step, const BgResult *res, const BgExpectC
             bg_expect_result_json(res, scratch));
     }
     json_t *checks = json_object_get(e, "checks");
+    json_t *shown_checks = json_object_get(shown, "checks");
     size_t i;
     json_t *chk;
     json_array_foreach(checks, i, chk)
-        judge_check(out, failed, chk, res, scratch);
+        judge_check(out, failed, chk, json_array_get(shown_checks, i), res, scratch);
 
     want = json_object_get(e, "io-ok");
     if (want) {
@@ -218,5 +224,6 @@ json_t *bg_expect_judge(const BgStep *step, const BgResult *res, const BgExpectC
         bool ok = res->kind == BG_RES_OFFLINE && res->rc == json_integer_value(want);
         add(out, failed, "rc", json_deep_copy(want), ok, bg_expect_result_json(res, scratch));
     }
+    json_decref(e);
     return out;
 }

@@ -13,17 +13,21 @@
 #include <jansson.h>
 
 #include "backend.h"
+#include "json.h"
 #include "stream.h"
 
 typedef struct BgExpectCtx {
     const char *scratch;   /* real scratch path, written back as $DIR */
     json_t *saved;         /* label -> saved return value (borrowed object) */
+    BgJsonStrFn subst;     /* ${VAR} substitution applied before comparing, or NULL */
+    void *subst_opaque;
 } BgExpectCtx;
 
 /*
  * Judge STEP's expectations on RES.  Returns a new array of assertion
  * objects (empty when the step has no expect) and adds the number of failed
- * ones to *failed.
+ * ones to *failed.  Values are compared after ctx->subst; "expected" shows
+ * them as the stream writes them.
  */
 json_t *bg_expect_judge(const BgStep *step, const BgResult *res, const BgExpectCtx *ctx,
                         int *failed);

@@ -103,7 +103,7 @@ static char *norm_string_fn(const char *s, void *opaque)
     return bg_norm_string(s, opaque);
 }
 
-static void drop_actual_size(json_t *v)
+void bg_norm_mask_actual_size(json_t *v)
 {
     if (json_is_object(v)) {
         const char *k;
@@ -112,20 +112,20 @@ static void drop_actual_size(json_t *v)
             if (strcmp(k, "actual-size") == 0)
                 json_object_set_new(v, k, json_null());
             else
-                drop_actual_size(c);
+                bg_norm_mask_actual_size(c);
         }
     } else if (json_is_array(v)) {
         size_t i;
         json_t *c;
         json_array_foreach(v, i, c)
-            drop_actual_size(c);
+            bg_norm_mask_actual_size(c);
     }
 }
 
 json_t *bg_norm_json(const json_t *v, const char *scratch)
 {
     json_t *r = bg_json_map_strings(v, norm_string_fn, (void *)scratch);
-    drop_actual_size(r);
+    bg_norm_mask_actual_size(r);
     return r;
 }
 

@@ -10,9 +10,9 @@
  *      wherever they stand in a string;
  *   4. qemu-io's timing line reads "X ops; XX:XX:XX.X (XXX YYY/sec and XXX ops/sec)";
  *   5. object keys are unordered, list order matters.
- * Comparison forms are not for display: transcripts keep the values and use
- * bg_norm_display() (rules 1 and 4 only, plus auto names made stable by the
- * transcript writer).
+ * Comparison forms are not for display: transcripts use bg_norm_display()
+ * (rules 1 and 4), mask actual-size (rule 2: it depends on the host file
+ * system, so a transcript writes null) and make auto names stable.
  */
 #ifndef BG_NORM_H
 #define BG_NORM_H
@@ -31,6 +31,8 @@ json_t *bg_norm_json(const json_t *v, const char *scratch);
 /* Equal after normalisation. */
 bool bg_norm_equal(const json_t *a, const json_t *b, const char *scratch);
 bool bg_norm_str_equal(const char *a, const char *b, const char *scratch);
+/* Rule 2 in place: every "actual-size" value becomes null (the key stays). */
+void bg_norm_mask_actual_size(json_t *v);
 /* Display form: rules 1 and 4 (values kept).  New reference. */
 json_t *bg_norm_display(const json_t *v, const char *scratch);
 

@@ -188,7 +188,11 @@ static char *canon_names_fn(const char *s, void *opaque)
 
 static json_t *canon(Session *ss, const json_t *v)
 {
-    return v ? bg_json_map_strings(v, canon_names_fn, ss) : json_null();
+    if (!v)
+        return json_null();
+    json_t *r = bg_json_map_strings(v, canon_names_fn, ss);
+    bg_norm_mask_actual_size(r);
+    return r;
 }
 
 static json_t *canon_str(Session *ss, const char *s)
@@ -488,7 +492,9 @@ static bool run_one(Session *ss, const BgStream *s, const BgStep *step, const Bg
         json_object_set_new(line, "stdout", canon_str(ss, res->io_out ? res->io_out : ""));
     json_object_set(line, "events", *events_out);
 
-    BgExpectCtx ctx = { .scratch = ss->scratch, .saved = ss->saved };
+    /* ${VAR} stands for its value in expectations too */
+    BgExpectCtx ctx = { .scratch = ss->scratch, .saved = ss->saved, .subst = subst_fn,
+                        .subst_opaque = ss };
     int failed = 0;
     json_t *asserts = bg_expect_judge(step, res, &ctx, &failed);
     ss->assertions += (int)json_array_size(asserts);
@@ -512,9 +518,11 @@ static bool run_one(Session *ss, const BgStream *s, const BgStep *step, const Bg
             break;
         }
     }
-    json_t *canon_asserts = canon(ss, asserts);
-    json_decref(asserts);
-    json_object_set_new(line, "assertions", canon_asserts);
+    size_t ai;
+    json_t *a;
+    json_array_foreach(asserts, ai, a)
+        json_object_set_new(a, "actual", canon(ss, json_object_get(a, "actual")));
+    json_object_set_new(line, "assertions", asserts);
     if (opt->verbose) {
         char *txt = bg_json_dumps(line);
         fprintf(stderr, "[%s] %s\n", ss->ops->name, txt);

@@ -10,9 +10,11 @@
  * flushed as soon as it is written, so a crash leaves everything up to the
  * failing step.  To make the same stream give the same bytes every run:
  *   - the scratch directory is written $DIR, qemu-io timing lines are
- *     normalised, keys are sorted;
- *   - automatic node names are renamed #block1, #block2, ... in order of
- *     first appearance in the transcript (QEMU appends two random digits);
+ *     normalised, keys are sorted, "actual-size" values (host file system
+ *     allocation) are written null;
+ *   - automatic node names in commands and results are renamed #block1,
+ *     #block2, ... in order of first appearance (QEMU appends two random
+ *     digits); an assertion's "expected" is the stream's own text, as written;
  *   - job events (BLOCK_JOB_* and JOB_STATUS_CHANGE) are not listed under
  *     the step during which they happened to arrive (that depends on timing
  *     in a real QEMU) but per job, in order, in the summary line; status

@@ -378,6 +378,8 @@ static bool parse_line(BgStream *s, const char *text, size_t len, int line, Pars
     bool ok = bg_step_from_json(obj, line, &step, &serr);
     if (ok && step.cmd && !check_var_refs(step.cmd, vars, &serr))
         ok = false;
+    if (ok && step.expect && !check_var_refs(step.expect, vars, &serr))
+        ok = false;
     json_t *same_as = step.expect ? json_object_get(step.expect, "same-as") : NULL;
     if (ok && same_as && !names_has(labels, json_string_value(same_as),
                                     strlen(json_string_value(same_as))))
