@@ -114,6 +114,9 @@
 #define BG_MSG_FILE_OPEN "Could not open '%s': %s"
 /* qemu_open_internal(): EINVAL with O_DIRECT */
 #define BG_MSG_FILE_NO_ODIRECT "Could not open '%s': filesystem does not support O_DIRECT"
+/* qapi_enum_parse() (qapi/qapi-util.c), for aio and locking in raw_open_common();
+ * blockdev-add's QAPI check catches these first with BG_MSG_QAPI_ENUM_VALUE */
+#define BG_MSG_FILE_ENUM_VALUE "invalid parameter value: %s"
 /* raw_open_common() */
 #define BG_MSG_FILE_AIO_NATIVE "aio=native was specified, but it requires cache.direct=on, which was not specified."
 /* pr_manager_lookup() (scsi/pr-manager.c) */
