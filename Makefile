@@ -2,12 +2,17 @@
 #
 #   make            build the release variant: build/replay, build/unit
 #   make check      everything CI runs: unit tests and stream tests, in the
-#                   release build and under ASan+UBSan (build/asan)
+#                   release build and under ASan+UBSan (build/asan), and the
+#                   coverage floor of real/ (build/cov, tests/coverage-floor.txt)
+#   make fuzz       a bounded fuzz campaign; its report in reports/fuzz/<run>/
+#   make coverage   coverage of unit tests, corpus (and fuzz corpus with
+#                   FUZZ_SECONDS=N) as genhtml pages in reports/coverage/
 #   make deps       install what is missing (apt-get, idempotent)
 #   make clean      remove build/ and generated reports
 #
 # One build directory per variant; objects never mix.  Release binaries are
-# build/<tool>, objects build/obj/; the sanitizer variant is build/asan/.
+# build/<tool>, objects build/obj/; the sanitizer variant is build/asan/, the
+# coverage variant (clang source-based) build/cov/.
 
 CC       ?= cc
 ifeq ($(origin CC),default)
@@ -24,9 +29,10 @@ COMMON = $(sort $(wildcard common/*.c))
 QEMU   = $(sort $(wildcard qemu/*.c))
 MODEL  = $(sort $(wildcard model/*.c))
 REAL   = $(sort $(wildcard real/*.c))
-LIBSRC = $(COMMON) $(QEMU) $(MODEL) $(REAL) replay/backends.c replay/record.c
+LIBSRC = $(COMMON) $(QEMU) $(MODEL) $(REAL) replay/backends.c replay/record.c replay/minimize.c
 UNIT   = $(sort $(wildcard tests/unit/*.c)) tests/test_main.c
-FUZZLIB = fuzz/mutator.c fuzz/gen.c fuzz/mut_lines.c fuzz/mut_state.c fuzz/mut_values.c
+FUZZLIB = fuzz/mutator.c fuzz/gen.c fuzz/gen_node.c fuzz/gen_pick.c fuzz/mut_lines.c \
+          fuzz/mut_state.c fuzz/mut_values.c
 
 # Quiet by default; V=1 shows the commands.
 ifeq ($(V),1)
@@ -58,7 +64,8 @@ $(B)/unit: $(call obj,$(LIBSRC) $(FUZZLIB) $(UNIT))
 
 # ---- dependencies ---------------------------------------------------------
 DEPS_PKGS = clang gcc make libjansson-dev zlib1g-dev lcov gnuplot-nox \
-            qemu-system-x86 qemu-utils coreutils
+            qemu-system-x86 qemu-utils coreutils \
+            llvm libclang-rt-dev
 deps:
 	@sh tools/deps.sh $(DEPS_PKGS)
 # Cheap check used by every build: only runs the installer when a package is missing.
@@ -76,9 +83,20 @@ $(B)/fuzz_stream: $(call obj,$(COMMON) fuzz/fuzz_stream.c)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
+# The differential target: model against real in-process (fuzz_diff.c), with
+# the structure-aware mutator.  Neither the mutator nor the model is
+# instrumented for coverage: the mutator's branches are not progress, and
+# the oracle's byte-by-byte loops would cost a callback per comparison; the
+# feedback comes from the engine and the shared code.
+$(B)/fuzz_diff: $(call obj,$(LIBSRC) $(FUZZLIB) fuzz/fuzz_diff.c)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+$(call obj,$(FUZZLIB) $(MODEL)): CFLAGS := $(filter-out -fsanitize=fuzzer-no-link,$(CFLAGS))
+
 fuzz-build: deps-check
 	@$(MAKE) --no-print-directory B=build/fuzz CC=$(FUZZ_CC) CFLAGS='$(FUZZ_FLAGS)' \
-	    build/fuzz/fuzz_stream
+	    build/fuzz/fuzz_stream build/fuzz/fuzz_diff
 
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS    ?= 1
@@ -90,11 +108,56 @@ ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sa
 
 check: all fuzz-build
 	@$(MAKE) --no-print-directory B=build/asan CFLAGS='$(ASAN_FLAGS)' build/asan/replay build/asan/unit
-	@bash tests/run.sh build build/asan build/fuzz
+	@$(MAKE) --no-print-directory coverage-build-replay
+	@bash tests/run.sh build build/asan build/fuzz $(COV)
 
 clean:
-	rm -rf build reports/coverage reports/fuzz
+	rm -rf build reports/coverage reports/fuzz reports/index.html
 
 .PHONY: all check deps deps-check clean fuzz fuzz-build
 .DELETE_ON_ERROR:
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# ---- bench: engine vs qemu-img bench (bench/bench.c) -------------------------
+$(B)/bench: $(call obj,$(LIBSRC) bench/bench.c)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+bench: $(B)/bench
+	@$(B)/bench
+
+.PHONY: bench
+
+# ---- coverage: clang source-based, exported to lcov (tools/coverage.sh says why)
+#   make coverage         build/cov, then the unit tests and every corpus stream
+#                         on the in-process backends (model, real), and with
+#                         FUZZ_SECONDS=N a fuzz campaign's corpus too; genhtml
+#                         into reports/coverage/{model,real,shared}/; prints the
+#                         per-file table (reports/coverage/summary.{txt,json})
+#   make coverage-floor   re-measure the corpus-alone floors that make check
+#                         enforces (tests/coverage-floor.txt)
+COV       = build/cov
+COV_CC    = clang
+COV_FLAGS = -O0 -g -fprofile-instr-generate -fcoverage-mapping
+
+coverage-build: deps-check
+	@$(MAKE) --no-print-directory B=$(COV) CC=$(COV_CC) CFLAGS='$(COV_FLAGS)' $(COV)/replay $(COV)/unit
+	@echo coverage >$(COV)/VARIANT
+
+# What make check needs for the floor: the replay tool only.
+coverage-build-replay: deps-check
+	@$(MAKE) --no-print-directory B=$(COV) CC=$(COV_CC) CFLAGS='$(COV_FLAGS)' $(COV)/replay
+	@echo coverage >$(COV)/VARIANT
+
+coverage: coverage-build
+ifneq ($(filter command environment,$(firstword $(origin FUZZ_SECONDS))),)
+	-@$(MAKE) --no-print-directory fuzz
+	@bash tools/coverage.sh report build/fuzz/corpus/*/
+else
+	@bash tools/coverage.sh report
+endif
+
+coverage-floor: coverage-build-replay
+	@bash tools/coverage.sh set-floor
+
+.PHONY: coverage coverage-build coverage-build-replay coverage-floor

@@ -77,6 +77,12 @@ typedef struct BgBackendOps {
      */
     bool (*read_node)(BgBackend *be, const char *node, uint64_t offset, uint64_t len,
                       uint8_t *buf, BgError *err);
+    /*
+     * The nodes whose guest-visible bytes the comparator reads: a new array
+     * of {"node-name": NAME, "size": BYTES}, in any order, without side
+     * effects.  Optional (NULL): no data comparison.
+     */
+    json_t *(*list_nodes)(BgBackend *be);
     /* Log of the VM so far (owned string) or NULL; for failure reports. */
     char *(*get_log)(BgBackend *be);
     /* Stop everything, free everything; NULL is a no-op. */

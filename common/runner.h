@@ -43,6 +43,9 @@ typedef struct BgRunOptions {
     FILE *transcript[2];       /* per backend, or NULL */
     BgStepHook on_step;        /* or NULL */
     void *hook_opaque;
+    bool compare_data;         /* two backends: after every step that can change
+                                * data, compare the guest-visible bytes of every
+                                * node both list (chunk checksums) */
 } BgRunOptions;
 
 typedef enum BgRunStatus {

@@ -4,6 +4,7 @@
  *   replay [--backend=NAME[,NAME]] [--transcript=PATH] [--scratch=DIR]
  *          [--keep] [-v] STREAM|DIR...
  *   replay --record=PATH [--backend=NAME] STREAM|DIR...
+ *   replay --minimize=OUT --backend=A,B STREAM
  *
  * One line per stream (passed, or the first failed assertion / the first
  * difference between backends), then "N passed, M failed" counting
@@ -15,6 +16,8 @@
  * --record: write each stream back with its expectations filled from the
  * backend's answers (record.h); with one stream PATH is the output file,
  * otherwise a directory receiving files of the same names.
+ * --minimize: shrink a stream on which two backends differ, keeping the
+ * difference (minimize.h), and write the result to OUT.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -29,6 +32,7 @@
 
 #include "backend.h"
 #include "bg.h"
+#include "minimize.h"
 #include "record.h"
 #include "runner.h"
 #include "stream.h"
@@ -38,6 +42,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: replay [--backend=NAME[,NAME]] [--transcript=PATH] [--scratch=DIR]\n"
             "              [--keep] [-v] [--record=PATH] STREAM|DIR...\n"
+            "       replay --minimize=OUT --backend=A,B STREAM\n"
             "       replay --list-backends\n"
             "backends: %s (default: the first one available)\n",
             bg_backend_names());
@@ -53,6 +58,44 @@ static int list_backends(void)
             printf("%s\n", n);
     }
     free(names);
+    return 0;
+}
+
+/* --minimize=OUT: one stream, two backends. */
+static int run_minimize(const char *out, const BgBackendOps *const *backends, int n_backends,
+                        const BgRunOptions *opt, int n_files, char **files)
+{
+    if (n_backends != 2 || n_files != 1) {
+        fprintf(stderr, "replay: --minimize takes two backends and one stream\n");
+        return 2;
+    }
+    BgError err = {0};
+    BgStream *s = bg_stream_load(files[0], &err);
+    if (!s) {
+        fprintf(stderr, "%s\n", err.text);
+        return 2;
+    }
+    char *text = NULL;
+    int runs = 0;
+    bool ok = minimize_stream(s, backends, opt, &text, &runs, &err);
+    size_t before = s->n_steps;
+    bg_stream_free(s);
+    if (!ok) {
+        fprintf(stderr, "%s\n", err.text);
+        return 2;
+    }
+    FILE *f = fopen(out, "w");
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+        fprintf(stderr, "replay: cannot write %s\n", out);
+        free(text);
+        return 2;
+    }
+    size_t after = 0;
+    for (const char *p = text; *p; p++)
+        after += *p == '\n';
+    printf("minimized %s: %zu steps -> %zu (%d runs), written to %s\n", files[0], before, after,
+           runs, out);
+    free(text);
     return 0;
 }
 
@@ -122,9 +165,10 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {"list-backends", no_argument, NULL, 'l'},
         {"record", required_argument, NULL, 'r'},
+        {"minimize", required_argument, NULL, 'm'},
         {NULL, 0, NULL, 0},
     };
-    const char *backend_arg = NULL, *transcript = NULL, *record = NULL;
+    const char *backend_arg = NULL, *transcript = NULL, *record = NULL, *minimize = NULL;
     BgRunOptions opt = {0};
     int c;
 
@@ -140,6 +184,7 @@ int main(int argc, char **argv)
         case 'h': usage(stdout); return 0;
         case 'l': return list_backends();
         case 'r': record = optarg; break;
+        case 'm': minimize = optarg; break;
         default: usage(stderr); return 2;
         }
     }
@@ -187,6 +232,8 @@ int main(int argc, char **argv)
         n_backends = 1;
     }
 
+    if (minimize)
+        return run_minimize(minimize, backends, n_backends, &opt, argc - optind, argv + optind);
     if (record && n_backends != 1) {
         fprintf(stderr, "replay: --record takes one backend\n");
         return 2;

@@ -21,12 +21,17 @@ int bg_test_failures;
     X(confine) \
     X(policy) \
     X(runner) \
+    X(minimize) \
     X(mutator) \
     X(qemu_backend) \
     X(model_qdict) \
     X(model_options) \
     X(model_check) \
-    X(model_backend)
+    X(model_backend) \
+    X(real_qcow2) \
+    X(real_drivers) \
+    X(real_faults) \
+    X(real_qemuio)
 
 #define DECLARE(m) extern const BgTest test_##m##_suite[];
 SUITES(DECLARE)

@@ -64,6 +64,22 @@ static bool fake_execute(BgBackend *be, const BgStep *step, json_t *cmd, BgResul
     return true;
 }
 
+static json_t *fake_list_nodes(BgBackend *be)
+{
+    return json_pack("[{s:s,s:i},{s:s,s:i}]", "node-name", "hd1", "size", 200000, "node-name",
+                     "#block412", "size", 10);
+}
+
+/* hd1 holds zeros; variant 3 has one different byte at offset 70000. */
+static bool fake_read_node(BgBackend *be, const char *node, uint64_t offset, uint64_t len,
+                           uint8_t *buf, BgError *err)
+{
+    memset(buf, 0, len);
+    if (be->variant == 3 && offset <= 70000 && 70000 < offset + len)
+        buf[70000 - offset] = 1;
+    return true;
+}
+
 static void fake_close(BgBackend *be)
 {
     if (be) {
@@ -78,6 +94,13 @@ static const BgBackendOps fake1 = { .name = "fake1", .open = fake_open1,
                                     .execute = fake_execute, .close = fake_close };
 static const BgBackendOps fake2 = { .name = "fake2", .open = fake_open2,
                                     .execute = fake_execute, .close = fake_close };
+static BgBackend *fake_open3(const BgBackendConfig *c, BgError *e) { return fake_open_v(c, 3); }
+static const BgBackendOps fake0d = { .name = "fake0d", .open = fake_open0, .execute = fake_execute,
+                                     .read_node = fake_read_node, .list_nodes = fake_list_nodes,
+                                     .close = fake_close };
+static const BgBackendOps fake3d = { .name = "fake3d", .open = fake_open3, .execute = fake_execute,
+                                     .read_node = fake_read_node, .list_nodes = fake_list_nodes,
+                                     .close = fake_close };
 
 static const char *STREAM =
     "{\"execute\": \"query-named-block-nodes\", \"save\": \"g\", \"bind\": {\"B\": "
@@ -90,8 +113,8 @@ static const char *STREAM =
     "{\"execute\": \"query-named-block-nodes\", \"expect\": {\"same-as\": \"g\", \"checks\": "
     "[{\"node\": \"${B}\", \"path\": \"drv\", \"equals\": \"qcow2\"}]}}\n";
 
-static char *run(const char *text, const BgBackendOps *a, const BgBackendOps *b,
-                 BgRunReport *rep, char **transcript)
+static char *run_opt(const char *text, const BgBackendOps *a, const BgBackendOps *b,
+                     bool compare_data, BgRunReport *rep, char **transcript)
 {
     BgError err = {0};
     BgStream *s = bg_stream_parse("t.jsonl", text, strlen(text), &err);
@@ -102,7 +125,7 @@ static char *run(const char *text, const BgBackendOps *a, const BgBackendOps *b,
     char tdir[] = "/tmp/bg-test-runner-XXXXXX";
     CHECK(mkdtemp(tdir) != NULL);
     char *tpath = bg_asprintf("%s/t.jsonl", tdir);
-    BgRunOptions opt = { .scratch_base = tdir };
+    BgRunOptions opt = { .scratch_base = tdir, .compare_data = compare_data };
     opt.transcript[0] = fopen(tpath, "w");
     const BgBackendOps *backends[2] = { a, b };
     bg_run_stream(s, backends, b ? 2 : 1, &opt, rep);
@@ -122,6 +145,12 @@ static char *run(const char *text, const BgBackendOps *a, const BgBackendOps *b,
     free(tpath);
     bg_stream_free(s);
     return *transcript;
+}
+
+static char *run(const char *text, const BgBackendOps *a, const BgBackendOps *b,
+                 BgRunReport *rep, char **transcript)
+{
+    return run_opt(text, a, b, false, rep, transcript);
 }
 
 static void test_runner_one_backend_transcript(void)
@@ -221,7 +250,35 @@ static void test_runner_bind_selecting_nothing(void)
     bg_run_report_cleanup(&rep);
 }
 
+static void test_runner_compares_guest_data(void)
+{
+    BgRunReport rep;
+    char *t = NULL;
+    const char *stream = "{\"execute\": \"query-named-block-nodes\"}\n"
+                         "{\"execute\": \"human-monitor-command\", \"arguments\": "
+                         "{\"command-line\": \"qemu-io hd1 \\\"write 0 1\\\"\"}}\n";
+    run_opt(stream, &fake0d, &fake0d, true, &rep, &t);
+    CHECK_INT_EQ(rep.status, BG_RUN_PASSED);
+    free(t);
+    bg_run_report_cleanup(&rep);
+    /* the same stream against a backend whose hd1 differs in one byte: found after the
+     * first step that can change data (queries cannot), in the chunk holding it */
+    run_opt(stream, &fake0d, &fake3d, true, &rep, &t);
+    CHECK_INT_EQ(rep.status, BG_RUN_FAILED);
+    CHECK_INT_EQ(rep.first_line, 2);
+    CHECK_STR_EQ(json_string_value(json_object_get(rep.signature, "channel")), "data");
+    CHECK_STR_EQ(json_string_value(json_object_get(rep.signature, "path")), "/hd1/65536");
+    free(t);
+    bg_run_report_cleanup(&rep);
+    /* without compare_data the difference is not looked for */
+    run_opt(stream, &fake0d, &fake3d, false, &rep, &t);
+    CHECK_INT_EQ(rep.status, BG_RUN_PASSED);
+    free(t);
+    bg_run_report_cleanup(&rep);
+}
+
 BG_SUITE(runner) = {
+    {"compares_guest_data", test_runner_compares_guest_data},
     {"one_backend_transcript", test_runner_one_backend_transcript},
     {"two_backends_agree", test_runner_two_backends_agree},
     {"two_backends_differ", test_runner_two_backends_differ},

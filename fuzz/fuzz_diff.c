@@ -1,0 +1,167 @@
+/*
+ * fuzz_diff.c: the differential fuzz target: one stream, two in-process
+ * backends (model and real by default), compared step by step.
+ *
+ * What it is: libFuzzer's entry points around the runner (common/runner.h),
+ * which already runs two backends in lock-step and compares every step
+ * after normalisation: the result (return value, or error class and text),
+ * the qemu-io output, the events, job events per job, and, with
+ * compare_data, the guest-visible bytes of every named node after each step
+ * that can change data.  The input IS a stream (streams.md); the custom
+ * mutator (mutator.h) edits it as a stream, so a crash file is a readable
+ * reproducer that `replay --backend=model,real` and `--backend=qemu` run
+ * unchanged.
+ * What it is not: a judge of expectations (a stream's own `expect` may be
+ * stale after mutation; only disagreements between backends count), nor the
+ * parser target (fuzz_stream.c).
+ *
+ * On the first difference it prints one signature line,
+ *   bgraph-mismatch: step=S line=L command=C channel=CH path=P
+ * writes the stream up to that step to $BG_FUZZ_ARTIFACTS/mismatch-<hash>.jsonl
+ * (when set) and aborts, so libFuzzer keeps the input as a crash artifact.
+ * A backend failure (crash of an in-process backend, a bind that selects
+ * nothing in one backend only) is reported the same way with channel
+ * "backend".  Deterministic: json_object_seed(1), no clocks, scratch
+ * directories named by the runner from the stream name only.
+ *
+ * Environment: BG_FUZZ_BACKENDS (default "model,real"), BG_FUZZ_SCRATCH
+ * (default /var/tmp: a file system with O_DIRECT, as cache.direct needs),
+ * BG_FUZZ_ARTIFACTS (directory for truncated reproducers).
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "bg.h"
+#include "mutator.h"
+#include "runner.h"
+#include "stream.h"
+
+static const BgBackendOps *backends[2];
+static char *scratch_base;   /* the only process-wide state: set once, read-only after */
+
+static void remove_scratch_base(void)
+{
+    rmdir(scratch_base);   /* empty: the runner removes every stream's directory */
+    free(scratch_base);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
+size_t LLVMFuzzerCustomCrossOver(const uint8_t *d1, size_t s1, const uint8_t *d2, size_t s2,
+                                 uint8_t *out, size_t max_out, unsigned int seed);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    json_object_seed(1);
+    const char *names = getenv("BG_FUZZ_BACKENDS");
+    char *list = bg_strdup(names && *names ? names : "model,real");
+    char *save = NULL;
+    int n = 0;
+    for (char *name = strtok_r(list, ",", &save); name && n < 2;
+         name = strtok_r(NULL, ",", &save)) {
+        backends[n] = bg_backend_find(name);
+        if (!backends[n]) {
+            fprintf(stderr, "fuzz_diff: unknown backend '%s' (known: %s)\n", name,
+                    bg_backend_names());
+            abort();
+        }
+        n++;
+    }
+    free(list);
+    if (n != 2) {
+        fprintf(stderr, "fuzz_diff: BG_FUZZ_BACKENDS needs two backends\n");
+        abort();
+    }
+    /* One scratch parent per process (two jobs in fork mode must not share
+     * names); the pid never reaches a result: the runner writes it $DIR. */
+    const char *base = getenv("BG_FUZZ_SCRATCH");
+    scratch_base = bg_asprintf("%s/bgraph-fuzz-%d", base && *base ? base : "/var/tmp",
+                               (int)getpid());
+    if (mkdir(scratch_base, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "fuzz_diff: cannot create %s: %s\n", scratch_base, strerror(errno));
+        abort();
+    }
+    atexit(remove_scratch_base);
+    return 0;
+}
+
+/* The stream's lines up to and including LINE: the readable reproducer. */
+static void write_reproducer(const uint8_t *data, size_t size, int line, const char *sig)
+{
+    const char *dir = getenv("BG_FUZZ_ARTIFACTS");
+    if (!dir || !*dir)
+        return;
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const char *p = sig; *p; p++)
+        h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+    char *path = bg_asprintf("%s/mismatch-%016llx.jsonl", dir, (unsigned long long)h);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        int n = 1;
+        for (size_t i = 0; i < size && (line <= 0 || n <= line); i++) {
+            fputc(data[i], f);
+            if (data[i] == '\n')
+                n++;
+        }
+        fclose(f);
+        fprintf(stderr, "bgraph-reproducer: %s\n", path);
+    }
+    free(path);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    BgError err = {0};
+    BgStream *s = bg_stream_parse("fuzz-input.jsonl", (const char *)data, size, &err);
+    if (!s)
+        return -1;   /* not a stream: never reaches the backends, not kept */
+    const char *data_env = getenv("BG_FUZZ_DATA");
+    BgRunOptions opt = { .scratch_base = scratch_base,
+                         .compare_data = !(data_env && strcmp(data_env, "0") == 0) };
+    BgRunReport rep = {0};
+    bg_run_stream(s, backends, 2, &opt, &rep);
+    bg_stream_free(s);
+    bool mismatch = rep.signature != NULL;
+    /* An in-process backend that fails is a bug; a bind that selects nothing
+     * or a refused file name is the stream's problem, on both sides alike. */
+    bool backend_failed = rep.status == BG_RUN_ERROR && rep.message &&
+                          strstr(rep.message, " backend failed: ");
+    if (mismatch || backend_failed) {
+        const char *cmd = json_string_value(json_object_get(rep.signature, "command"));
+        const char *ch = json_string_value(json_object_get(rep.signature, "channel"));
+        const char *path = json_string_value(json_object_get(rep.signature, "path"));
+        char *sig = bg_asprintf("step=%lld line=%d command=%s channel=%s path=%s",
+                                (long long)json_integer_value(json_object_get(rep.signature,
+                                                                              "step")),
+                                rep.first_line, cmd ? cmd : "?", ch ? ch : "backend",
+                                path ? path : "-");
+        fprintf(stderr, "bgraph-mismatch: %s\n%s\n", sig, rep.message ? rep.message : "");
+        write_reproducer(data, size, rep.first_line, sig);
+        free(sig);
+        bg_run_report_cleanup(&rep);
+        abort();
+    }
+    bg_run_report_cleanup(&rep);
+    return 0;
+}
+
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
+{
+    return bg_mutate(data, size, max_size, seed);
+}
+
+size_t LLVMFuzzerCustomCrossOver(const uint8_t *d1, size_t s1, const uint8_t *d2, size_t s2,
+                                 uint8_t *out, size_t max_out, unsigned int seed)
+{
+    return bg_crossover(d1, s1, d2, s2, out, max_out, seed);
+}
