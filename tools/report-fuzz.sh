@@ -1,0 +1,479 @@
+#!/usr/bin/env bash
+# tools/report-fuzz.sh: the report of one fuzz campaign (reports/fuzz/<run>/),
+# the report-writing half of tools/fuzz-campaign.sh.
+#
+#   report-fuzz.sh begin OUT SECONDS JOBS
+#       OUT/run.tsv: run id, start, seconds per target, jobs, revision.
+#   report-fuzz.sh stamp PROGRESS
+#       a filter: copies libFuzzer's output through unchanged and appends
+#       "MILLISECONDS<TAB>LINE" to PROGRESS for its "#N ..." lines and its
+#       "Done N runs" line (libFuzzer prints no clock; the plot needs one).
+#   report-fuzz.sh target OUT NAME BINARY CORPUS RC
+#       after a target ran: OUT/NAME.stats (the figures), OUT/NAME.plot.tsv
+#       (seconds, executions, cov, ft, corpus inputs, corpus bytes, exec/s),
+#       OUT/NAME.findings (one line per distinct finding: its signature, its
+#       artifacts, whether it reproduces, its minimized reproducer, its replay
+#       commands), OUT/NAME.txt (its block of report.txt); prints the
+#       number of findings.
+#   report-fuzz.sh page OUT
+#       OUT/report.txt (the targets' blocks), OUT/plot-NAME.png (gnuplot:
+#       coverage, features and corpus size over time) and OUT/index.html;
+#       then reports/index.html (report-index.sh).
+#
+# A finding is an artifact libFuzzer wrote (crash-, leak-, timeout-, oom-);
+# slow-unit- artifacts are listed but are not findings.  Its signature is the
+# first line of its report in the log: the program's own message when the
+# report is libFuzzer's "deadly signal" (abort() after a message, such as
+# fuzz_diff's "bgraph-mismatch: ...", a broken invariant or a failed assert:
+# its first line that looks like a report, else its first line), else the
+# sanitizer's first line;
+# process ids and addresses are blanked so that fork mode's many artifacts of
+# one bug are one finding.  The first artifact of a finding is run once more
+# (does it reproduce?) and, for crashes and leaks, minimized: a target whose
+# input runs on backends (fuzz_diff) with `build/replay --minimize=OUT
+# --backend=model,real`, which keeps the mismatch's {command, channel, path};
+# the others with `BINARY -minimize_crash=1 -runs=10000`
+# (ASAN_OPTIONS=dedup_token_length=3).  The minimized input is kept only if it
+# still crashes with the same signature (numbers aside: step and line numbers
+# shrink), since libFuzzer's minimizer can drift to another crash.
+# What it is not: the campaign (tools/fuzz-campaign.sh runs the targets and
+# decides the exit status) and the semantic dedup of mismatches (fuzz/).
+set -uo pipefail
+export LC_ALL=C
+cd "$(dirname "$0")/.."
+. tools/report-lib.sh
+
+MIN_RUNS=${FUZZ_MINIMIZE_RUNS:-10000}
+MIN_SECONDS=${FUZZ_MINIMIZE_SECONDS:-120}
+
+now_us() { local t=$EPOCHREALTIME; echo "${t/./}"; }
+
+# ---- begin --------------------------------------------------------------------
+
+cmd_begin() {
+    local out=$1 seconds=$2 jobs=$3
+    {
+        printf 'run\t%s\n' "$(basename "$out")"
+        printf 'started\t%s\n' "$(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+        printf 'seconds\t%s\n' "$seconds"
+        printf 'jobs\t%s\n' "$jobs"
+        printf 'revision\t%s\n' "$(git describe --always --dirty 2>/dev/null || echo unknown)"
+        printf 'cores\t%s\n' "$(nproc 2>/dev/null || echo '?')"
+    } >"$out/run.tsv"
+}
+
+# ---- stamp ----------------------------------------------------------------------
+
+cmd_stamp() {
+    local progress=$1 start line t
+    start=$(now_us)
+    : >>"$progress"
+    while IFS= read -r line; do
+        printf '%s\n' "$line"
+        case $line in
+        '#'[0-9]* | 'Done '*)
+            t=$(now_us)
+            printf '%d\t%s\n' $(((t - start) / 1000)) "$line" >>"$progress" ;;
+        esac
+    done
+}
+
+# ---- target -----------------------------------------------------------------------
+
+# progress_tsv PROGRESS: seconds, executions, cov, ft, corpus inputs, corpus
+# bytes, exec/s for every "#N" line.  In fork mode (-fork=N) only the parent's
+# "#N: cov: ..." lines count: the log also holds a crashed job's own lines.
+progress_tsv() {
+    local fork=0
+    grep -qE '^[0-9]+'$'\t''#[0-9]+: ' "$1" && fork=1
+    awk -F'\t' -v fork=$fork '
+        function bytes(s,   n) {
+            n = s + 0
+            if (s ~ /Gb$/) return n * 1073741824
+            if (s ~ /Mb$/) return n * 1048576
+            if (s ~ /Kb$/) return n * 1024
+            return n
+        }
+        $2 ~ /^#[0-9]/ && (!fork || $2 ~ /^#[0-9]+: /) {
+            line = substr($0, index($0, "\t") + 2); n = split(line, w, /[ \t]+/)
+            execs = w[1]; sub(/:$/, "", execs)
+            cov = ft = corp = size = eps = ""
+            for (i = 2; i < n; i++) {
+                if (w[i] == "cov:") cov = w[i + 1]
+                else if (w[i] == "ft:") ft = w[i + 1]
+                else if (w[i] == "exec/s:" || w[i] == "exec/s") eps = w[i + 1]
+                else if (w[i] == "corp:") {
+                    c = w[i + 1]; k = index(c, "/")
+                    if (k) { corp = substr(c, 1, k - 1); size = bytes(substr(c, k + 1)) } else corp = c
+                }
+            }
+            if (cov == "") next
+            printf "%.3f\t%s\t%s\t%s\t%s\t%s\t%s\n", $1 / 1000, execs, cov, ft, corp, size, eps
+        }' "$1"
+}
+
+# first_report_line LOG [ARTIFACT]: the first line of the report that ends
+# with "Test unit written to ...ARTIFACT" (a campaign's log), or without
+# ARTIFACT the report after the last "Running: FILE" (one run on a file).
+first_report_line() {
+    awk -v art="${2:+$(basename "$2")}" '
+        function pick(   i, j, l, first, hdr) {
+            first = ""; hdr = 0
+            for (i = 1; i <= nb; i++) {
+                l = b[i]
+                if (l ~ /^=+$/ || l ~ /^[ \t]*$/) continue
+                if (first == "") first = l
+                if (l ~ /runtime error:/ || l ~ /^==[0-9]+== ?ERROR: / || l ~ /^ERROR: libFuzzer/) { hdr = i; break }
+            }
+            if (!hdr) return (first != "" ? first : "(no report in the log)")
+            l = b[hdr]
+            if (l ~ /deadly signal/ && first != l) {
+                # abort() after the program said why: its first line that
+                # looks like a report, else the first line it printed
+                l = first
+                for (j = 1; j < hdr; j++)
+                    if (b[j] ~ /mismatch|invariant|Assertion .* failed|runtime error|ERROR|[Ff]atal/) { l = b[j]; break }
+            }
+            return l
+        }
+        art == "" && /^Running: / { nb = 0; running = 1; next }
+        art == "" { if (running) b[++nb] = $0; next }
+        /^#[0-9]/ || /^INFO: / || /^Done / || /^stat::/ { nb = 0; next }
+        index($0, "Test unit written to ") && index($0, art) { print pick(); done = 1; exit }
+        { b[++nb] = $0 }
+        END { if (art == "" && !done) print (nb ? pick() : "(no report in the log)") }' "$1"
+}
+
+# normalise: blank pids, addresses and pc/bp/sp triples.
+normalise_sig() {
+    sed -E -e 's/==[0-9]+==/==PID==/g' -e 's/0x[0-9a-fA-F]+/0x?/g' \
+           -e 's/ at pc 0x\? bp 0x\? sp 0x\?//' -e 's/[[:space:]]+$//'
+}
+
+# Targets whose input is a stream run on backends: their findings replay with
+# build/replay.  fuzz_stream (the parser) and the mutator self-test run none.
+replays_as_stream() {
+    case $1 in
+    fuzz_stream | *selftest*) return 1 ;;
+    *) return 0 ;;
+    esac
+}
+
+cmd_target() {
+    local out=$1 name=$2 bin=$3 corpus=$4 rc=$5
+    local log=$out/$name.log stats=$out/$name.stats findings=$out/$name.findings
+    local execs rate newunits rss runlen cov ft corp corpbytes seeds files bytes last
+    progress_tsv "$out/$name.progress" >"$out/$name.plot.tsv"
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
+    newunits=$(sed -n 's/^stat::new_units_added: *//p' "$log" | tail -n 1)
+    rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | tail -n 1)
+    runlen=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -n 1)
+    if [ -z "$runlen" ]; then   # stopped early (a finding): the last stamp
+        runlen=$(awk -F'\t' 'END { if (NR) printf "%.1f", $1 / 1000 }' "$out/$name.progress")
+    fi
+    last=$(tail -n 1 "$out/$name.plot.tsv")
+    cov=$(printf '%s' "$last" | cut -f3)
+    ft=$(printf '%s' "$last" | cut -f4)
+    corp=$(printf '%s' "$last" | cut -f5)
+    corpbytes=$(printf '%s' "$last" | cut -f6)
+    [ -n "$execs" ] || execs=$(printf '%s' "$last" | cut -f2)
+    [ -n "$rate" ] || rate=$(printf '%s' "$last" | cut -f7)   # fork mode: no final stats
+    seeds=$(sed -n 's/^INFO: seed corpus: files: \([0-9]*\).*/\1/p' "$log" | head -n 1)
+    files=$(find "$corpus" -type f 2>/dev/null | wc -l)
+    bytes=$(find "$corpus" -type f -printf '%s\n' 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')
+    {
+        printf 'target\t%s\n' "$name"
+        printf 'exit status\t%s\n' "$rc"
+        printf 'run length\t%s\n' "${runlen:-?}"
+        printf 'executions\t%s\n' "${execs:-?}"
+        printf 'executions per second\t%s\n' "${rate:-?}"
+        printf 'cov\t%s\n' "${cov:-?}"
+        printf 'ft\t%s\n' "${ft:-?}"
+        printf 'corpus in memory\t%s\n' "${corp:-?}"
+        printf 'corpus in memory bytes\t%s\n' "${corpbytes:-?}"
+        printf 'corpus files\t%s\n' "$files"
+        printf 'corpus bytes\t%s\n' "$bytes"
+        printf 'corpus dir\t%s\n' "$corpus"
+        printf 'seed inputs\t%s\n' "${seeds:-?}"
+        printf 'new units\t%s\n' "${newunits:-?}"
+        printf 'peak rss mb\t%s\n' "${rss:-?}"
+    } >"$stats"
+
+    # Findings: group the artifacts by signature, reproduce, minimize the first.
+    : >"$findings"
+    : >"$out/$name.slow"
+    local a base kind sig key
+    : >"$out/$name.sigs"
+    for a in "$out"/artifacts/"$name"-*; do
+        [ -f "$a" ] || continue
+        base=$(basename "$a"); kind=${base#"$name"-}; kind=${kind%%-*}
+        case $kind in
+        slow) echo "$a" >>"$out/$name.slow"; continue ;;
+        esac
+        sig=$(first_report_line "$log" "$a")
+        key=$(printf '%s' "$sig" | normalise_sig)
+        printf '%s\t%s\t%s\n' "$key" "$kind" "$a" >>"$out/$name.sigs"
+    done
+    local n=0 k
+    while IFS= read -r k; do
+        [ -n "$k" ] || continue
+        n=$((n + 1))
+        finding "$out" "$name" "$bin" "$n" "$k"
+    done < <(cut -f1 "$out/$name.sigs" | awk '!seen[$0]++')
+
+    {
+        echo "target: $name"
+        echo "seconds: $(awk -F'\t' '$1 == "seconds" { print $2 }' "$out/run.tsv")"
+        echo "run length (seconds): ${runlen:-?}"
+        echo "executions: ${execs:-?}"
+        echo "executions per second: ${rate:-?}"
+        echo "coverage (libFuzzer cov): ${cov:-?}"
+        echo "features (ft): ${ft:-?}"
+        echo "corpus size: $files"
+        echo "findings: $n"
+        while IFS=$'\t' read -r num sig kind arts repro min note; do
+            echo "  finding $num ($kind): $sig"
+            echo "    artifacts: $arts"
+            echo "    reproduces: $repro"
+            echo "    reproducer: $min ($note)"
+            echo "    reproduce: build/fuzz/$name $min"
+            if replays_as_stream "$name"; then
+                echo "    replay: build/replay --backend=model,real $min"
+            fi
+        done <"$findings"
+        while IFS= read -r a; do
+            echo "  slow unit (not a finding): $a"
+        done <"$out/$name.slow"
+        echo
+    } >"$out/$name.txt"
+    echo "$n"
+}
+
+# finding OUT NAME BIN NUM KEY: one line of OUT/NAME.findings:
+# num, signature, kind, artifacts (space separated), reproduces, reproducer.
+finding() {
+    local out=$1 name=$2 bin=$3 num=$4 key=$5
+    local arts first kind repro min note="" cand base scratch
+    arts=$(awk -F'\t' -v k="$key" '$1 == k { print $3 }' "$out/$name.sigs" | tr '\n' ' ' | sed 's/ $//')
+    first=${arts%% *}
+    kind=$(awk -F'\t' -v k="$key" '$1 == k { print $2; exit }' "$out/$name.sigs")
+    base=$(basename "$first")
+    mkdir -p "$out/minimized"
+    scratch=$(mktemp -d "${TMPDIR:-/tmp}/report-fuzz.XXXXXX")
+    # Does it reproduce?  One run of the binary on the artifact.
+    if rerun "$bin" "$first" "$out/minimized/$base.repro.log" "$scratch"; then
+        repro="no (the artifact ran clean once more)"
+    else
+        repro="yes"
+    fi
+    min=$first
+    cand=$out/minimized/$base
+    if [ "$repro" != yes ]; then
+        note="not minimized: it did not reproduce"
+    elif [ "$kind" != crash ] && [ "$kind" != leak ]; then
+        note="not minimized: only crashes and leaks are"
+    else
+        # A stream target tries replay's minimizer (it keeps the mismatch's
+        # {command, channel, path}) first; libFuzzer's is the fallback.
+        local methods="libfuzzer" m how a_sig m_sig
+        replays_as_stream "$name" && [ -x build/replay ] && methods="replay libfuzzer"
+        a_sig=$(first_report_line "$out/minimized/$base.repro.log" | normalise_sig | sed -E 's/[0-9]+/N/g')
+        for m in $methods; do
+            rm -f "$cand"
+            if [ "$m" = replay ]; then
+                how="build/replay --minimize=OUT --backend=model,real"
+                timeout -k 5 $((MIN_SECONDS + 30)) build/replay --minimize="$cand" \
+                    --backend=model,real --scratch="$scratch" "$first" >"$cand.$m.log" 2>&1
+            else
+                how="$bin -minimize_crash=1 -runs=$MIN_RUNS"
+                ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}dedup_token_length=3 \
+                    timeout -k 5 $((MIN_SECONDS + 30)) "$bin" -minimize_crash=1 -runs="$MIN_RUNS" \
+                    -max_total_time="$MIN_SECONDS" -artifact_prefix="$scratch/" \
+                    -exact_artifact_path="$cand" "$first" >"$cand.$m.log" 2>&1
+            fi
+            if [ ! -s "$cand" ]; then
+                note="${note:+$note; }$how wrote nothing"
+                continue
+            fi
+            if rerun "$bin" "$cand" "$cand.check.log" "$scratch"; then
+                note="${note:+$note; }$how: the result no longer crashes"
+                continue
+            fi
+            m_sig=$(first_report_line "$cand.check.log" | normalise_sig | sed -E 's/[0-9]+/N/g')
+            if [ "$a_sig" != "$m_sig" ]; then
+                note="${note:+$note; }$how changed the signature to: $(first_report_line "$cand.check.log")"
+                continue
+            fi
+            min=$cand
+            note="minimized with $how: $(wc -c <"$first") -> $(wc -c <"$cand") bytes, same signature${note:+ (before: $note)}"
+            break
+        done
+        if [ "$min" = "$first" ]; then
+            rm -f "$cand"
+            note="not minimized ($note); the original is the reproducer"
+        fi
+    fi
+    rm -rf "$scratch"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$num" "$key" "$kind" "$arts" "$repro" "$min" "$note" \
+        >>"$out/$name.findings"
+}
+
+# rerun BIN FILE LOG SCRATCH: one run of the target on FILE; false when it
+# crashed.  Artifacts libFuzzer might write go to SCRATCH, not the tree.
+rerun() {
+    timeout -k 5 120 "$1" -timeout=25 -artifact_prefix="$4/" "$2" >"$3" 2>&1
+}
+
+# ---- page -------------------------------------------------------------------------
+
+stat_of() { awk -F'\t' -v k="$2" '$1 == k { print $2; exit }' "$1"; }
+
+# plot OUT NAME: OUT/plot-NAME.png (pngcairo, else png), or nothing without
+# data.  Top: coverage (cov, left axis) and corpus size (right axis) over
+# time; bottom: features (ft) and executions per second.
+plot() {
+    local out=$1 name=$2 data=$1/$2.plot.tsv term style=steps
+    [ -s "$data" ] || return 1
+    # A few points (fork mode prints a line per job) show as points.
+    [ "$(wc -l <"$data")" -lt 20 ] && style="linespoints pt 7 ps 1"
+    command -v gnuplot >/dev/null 2>&1 || return 1
+    if gnuplot -e 'set terminal pngcairo' >/dev/null 2>&1; then
+        term="pngcairo noenhanced size 960,640 font 'sans,10'"
+    else
+        term="png noenhanced size 960,640"
+    fi
+    gnuplot >"$out/plot-$name.log" 2>&1 <<EOF
+set terminal $term
+set output '$out/plot-$name.png'
+set datafile separator "\t"
+set autoscale xfixmax
+set xrange [0:*]
+set grid xtics ytics
+set key left top Left reverse box opaque
+set multiplot layout 2,1 title "$name, run $(basename "$out"): libFuzzer's status lines over time"
+set ylabel "coverage: cov (edges)"
+set y2label "corpus size (inputs)"
+set ytics nomirror
+set y2tics
+set format x ""
+plot '$data' using 1:3 with $style lw 2 lc rgb '#1f77b4' title 'cov (left axis)', \\
+     '' using 1:5 axes x1y2 with $style lw 2 lc rgb '#d62728' title 'corpus size (right axis)'
+set format x "%g"
+set xlabel "seconds since the target started"
+set ylabel "features: ft"
+set y2label "executions per second"
+plot '$data' using 1:4 with $style lw 2 lc rgb '#2ca02c' title 'ft (left axis)', \\
+     '' using 1:7 axes x1y2 with lines lw 1 lc rgb '#7f7f7f' title 'exec/s (right axis)'
+unset multiplot
+EOF
+    [ -s "$out/plot-$name.png" ]
+}
+
+cmd_page() {
+    local out=$1 run name stats n total=0 status
+    run=$(basename "$out")
+    # report.txt: every target's block (NAME.txt), in the order targets ran.
+    for stats in "$out"/*.stats; do
+        [ -f "$stats" ] && cat "$out/$(stat_of "$stats" target).txt"
+    done >"$out/report.txt"
+    for f in "$out"/*.findings; do
+        [ -f "$f" ] && total=$((total + $(grep -c . "$f")))
+    done
+    status="no finding"
+    [ $total -gt 0 ] && status="$total finding(s)"
+    {
+        html_head "fuzz campaign $run" "../../"
+        printf '<h1>Fuzz campaign %s</h1>\n' "$(html_esc "$run")"
+        printf '<p class="sub">started %s &middot; %s s per target &middot; %s job(s) on %s core(s) &middot; %s &middot; <span class="%s">%s</span></p>\n' \
+            "$(html_esc "$(stat_of "$out/run.tsv" started)")" \
+            "$(html_esc "$(stat_of "$out/run.tsv" seconds)")" \
+            "$(html_esc "$(stat_of "$out/run.tsv" jobs)")" \
+            "$(html_esc "$(stat_of "$out/run.tsv" cores)")" \
+            "$(html_esc "$(stat_of "$out/run.tsv" revision)")" \
+            "$([ $total -gt 0 ] && echo bad || echo ok)" "$status"
+        printf '<h2>Figures</h2>\n<table>\n'
+        printf '<tr><th>target</th><th>run length</th><th>executions</th><th>exec/s</th><th>cov (edges)</th><th>ft (features)</th>'
+        printf '<th>corpus (inputs in memory)</th><th>corpus on disk</th><th>new inputs</th><th>peak RSS</th><th>exit status</th><th>findings</th></tr>\n'
+        for stats in "$out"/*.stats; do
+            [ -f "$stats" ] || continue
+            name=$(stat_of "$stats" target)
+            n=$(grep -c . "$out/$name.findings" 2>/dev/null)
+            printf '<tr><td><a href="#%s">%s</a></td><td class="n">%s s</td><td class="n">%s</td><td class="n">%s</td><td class="n">%s</td><td class="n">%s</td>' \
+                "$name" "$name" "$(stat_of "$stats" 'run length')" "$(stat_of "$stats" executions)" \
+                "$(stat_of "$stats" 'executions per second')" "$(stat_of "$stats" cov)" "$(stat_of "$stats" ft)"
+            printf '<td class="n">%s (%s bytes)</td><td class="n">%s files, %s bytes</td><td class="n">%s</td><td class="n">%s MB</td><td class="n">%s</td><td class="n %s">%s</td></tr>\n' \
+                "$(stat_of "$stats" 'corpus in memory')" "$(stat_of "$stats" 'corpus in memory bytes')" \
+                "$(stat_of "$stats" 'corpus files')" "$(stat_of "$stats" 'corpus bytes')" \
+                "$(stat_of "$stats" 'new units')" "$(stat_of "$stats" 'peak rss mb')" \
+                "$(stat_of "$stats" 'exit status')" "$([ "${n:-0}" -gt 0 ] && echo bad || echo ok)" "${n:-0}"
+        done
+        printf '</table>\n'
+        printf '<p>cov and ft are libFuzzer&rsquo;s counts (edges and features of the instrumented code) from its last status line; '
+        printf 'executions, exec/s, new inputs and peak RSS from <code>-print_final_stats=1</code>; the corpus on disk is the campaign&rsquo;s '
+        printf 'cumulative corpus directory (it keeps growing across runs).  <a href="report.txt">report.txt</a> has the same figures as text.</p>\n'
+
+        for stats in "$out"/*.stats; do
+            [ -f "$stats" ] || continue
+            name=$(stat_of "$stats" target)
+            printf '<h2 id="%s">%s</h2>\n' "$name" "$name"
+            printf '<p>corpus directory <code>%s</code>, seed inputs %s; log: <a href="%s.log">%s.log</a> (libFuzzer&rsquo;s output as it printed it); data of the plot: <a href="%s.plot.tsv">%s.plot.tsv</a></p>\n' \
+                "$(html_esc "$(stat_of "$stats" 'corpus dir')")" "$(stat_of "$stats" 'seed inputs')" "$name" "$name" "$name" "$name"
+            if plot "$out" "$name"; then
+                printf '<p><img src="plot-%s.png" alt="%s: coverage and corpus size over time"><br>Times are when each status line was printed (stamped as it went by); values are libFuzzer&rsquo;s own (cov, ft, corp and exec/s of its <code>#N</code> lines).</p>\n' "$name" "$name"
+            else
+                printf '<p class="none">No plot: libFuzzer printed no status line with coverage (see the log).</p>\n'
+            fi
+            printf '<h3>Findings</h3>\n'
+            if [ ! -s "$out/$name.findings" ]; then
+                printf '<p class="ok">None.</p>\n'
+            fi
+            while IFS=$'\t' read -r num sig kind arts repro min note; do
+                printf '<h4>Finding %s: %s</h4>\n<table>\n' "$num" "$(html_esc "$kind")"
+                printf '<tr><th>signature</th><td><code>%s</code></td></tr>\n' "$(html_esc "$sig")"
+                printf '<tr><th>artifacts</th><td>'
+                for a in $arts; do
+                    printf '<a href="artifacts/%s">%s</a> (%s bytes)<br>' "$(basename "$a")" "$(basename "$a")" "$(wc -c <"$a")"
+                done
+                printf '</td></tr>\n'
+                printf '<tr><th>reproduces</th><td>%s</td></tr>\n' "$(html_esc "$repro")"
+                local logs="" l
+                for l in "$out/minimized/${arts%% *}".*.log "$out/minimized/$(basename "${arts%% *}")".*.log; do
+                    [ -f "$l" ] && logs="$logs <a href=\"minimized/$(basename "$l")\">$(basename "$l" | sed 's/.*\.\([a-z]*\)\.log$/\1/')</a>"
+                done
+                if [ "$min" != "${arts%% *}" ]; then
+                    printf '<tr><th>minimized</th><td><a href="minimized/%s">minimized/%s</a>: %s<br>logs:%s</td></tr>\n' \
+                        "$(basename "$min")" "$(basename "$min")" "$(html_esc "$note")" "$logs"
+                else
+                    printf '<tr><th>minimized</th><td>%s%s</td></tr>\n' "$(html_esc "$note")" "${logs:+<br>logs:$logs}"
+                fi
+                printf '<tr><th>replay</th><td><pre>build/fuzz/%s %s' "$name" "$(html_esc "$min")"
+                if replays_as_stream "$name"; then
+                    printf '\nbuild/replay --backend=model,real %s\nbuild/replay --backend=qemu %s' "$(html_esc "$min")" "$(html_esc "$min")"
+                fi
+                printf '</pre></td></tr>\n'
+                printf '<tr><th>reproducer</th><td><pre>%s</pre>%s</td></tr>\n' \
+                    "$(head -c 8192 "$min" | cat -v | html_escape)" \
+                    "$([ "$(wc -c <"$min")" -gt 8192 ] && echo '(first 8 KiB; non-printing bytes shown as cat -v does)' || echo '(non-printing bytes shown as cat -v does)')"
+                printf '</table>\n'
+            done <"$out/$name.findings"
+            if [ -s "$out/$name.slow" ]; then
+                printf '<p>Slow units (not findings): '
+                while IFS= read -r a; do printf '<a href="artifacts/%s">%s</a> ' "$(basename "$a")" "$(basename "$a")"; done <"$out/$name.slow"
+                printf '</p>\n'
+            fi
+        done
+        html_foot
+    } >"$out/index.html"
+    bash tools/report-index.sh >/dev/null || echo "report-fuzz: tools/report-index.sh failed" >&2
+}
+
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+case $cmd in
+begin)  cmd_begin "$@" ;;
+stamp)  cmd_stamp "$@" ;;
+target) cmd_target "$@" ;;
+page)   cmd_page "$@" ;;
+*)      echo "usage: tools/report-fuzz.sh begin|stamp|target|page ..." >&2; exit 2 ;;
+esac
