@@ -8,10 +8,15 @@
 #   2. bad input: every tests/streams/bad/*.jsonl must make replay exit 2
 #      and print the line its "# stderr:" header names, on every backend
 #      (or on those a second header line "# backends: A B" names)
-#   3. the corpus on every backend: corpus/*/ streams must pass
+#   3. the corpus on every backend: corpus/*/ streams must pass, except
+#      those tests/known-failures/BACKEND.txt lists (which must fail)
 #   4. determinism: every corpus stream run twice gives byte-identical
 #      transcripts
 #   5. the stream parser fuzzer, a short run (when built)
+#   6. the coverage floor, for the coverage build (a directory holding a
+#      VARIANT file that says "coverage"): line coverage of real/ (and of the
+#      other parts tests/coverage-floor.txt names) from the corpus alone must
+#      not fall below its floor (tools/coverage.sh floor)
 set -u
 cd "$(dirname "$0")/.."
 
@@ -65,20 +70,32 @@ run_bad() {    # 2. bad input is refused with exit status 2 and its message, on 
 }
 
 run_corpus() { # 3 and 4. the corpus on each backend, twice, transcripts compared
-    local B=$1 backend dir out t1 t2
+    # A backend that does not yet pass every stream lists the ones it fails in
+    # tests/known-failures/BACKEND.txt (one path a line, '#' comments): the
+    # check is that exactly those fail, so a regression and a fix both show.
+    local B=$1 backend dir out t1 t2 known got unexpected fixed
     for backend in $("$B/replay" --list-backends); do
+        known="$scratch_root/known-$backend"
+        sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "tests/known-failures/$backend.txt" \
+            2>/dev/null | sort >"$known"
         for dir in corpus/seed corpus/conformance corpus/regress tests/streams/good; do
             ls "$dir"/*.jsonl >/dev/null 2>&1 || continue
             t1="$scratch_root/t1-$backend"; t2="$scratch_root/t2-$backend"
             rm -rf "$t1" "$t2"
-            if out=$("$B/replay" --backend="$backend" --scratch="$scratch_root" \
-                        --transcript="$t1" "$dir"/*.jsonl 2>&1); then
-                echo "$dir on $backend: $(printf '%s\n' "$out" | tail -n 1)"
+            out=$("$B/replay" --backend="$backend" --scratch="$scratch_root" \
+                      --transcript="$t1" "$dir"/*.jsonl 2>/dev/null)
+            got=$(printf '%s\n' "$out" | sed -nE 's/^(FAILED|ERROR) +([^: ]+).*/\2/p' | sort -u)
+            unexpected=$(comm -23 <(printf '%s\n' "$got" | sed '/^$/d') \
+                             <(grep "^$dir/" "$known"))
+            fixed=$(comm -13 <(printf '%s\n' "$got" | sed '/^$/d') <(grep "^$dir/" "$known"))
+            if [ -z "$unexpected" ] && [ -z "$fixed" ]; then
+                echo "$dir on $backend: $(printf '%s\n' "$out" | tail -n 1)" \
+                     "($(grep -c "^$dir/" "$known") known failures)"
                 ok
             else
-                printf '%s\n' "$out" | grep -v '^passed' | head -20
+                [ -n "$unexpected" ] && printf '%s\n' "$out" | grep -F -f <(printf '%s\n' "$unexpected") | head -20
+                [ -n "$fixed" ] && echo "now passing (remove from tests/known-failures/$backend.txt):" $fixed
                 bad "$dir on $backend"
-                continue
             fi
             "$B/replay" --backend="$backend" --scratch="$scratch_root" \
                 --transcript="$t2" "$dir"/*.jsonl >/dev/null 2>&1
@@ -107,8 +124,23 @@ run_fuzz() {   # 5. the stream parser fuzzer, a short run
     fi
 }
 
+run_floor() {  # 6. the coverage floor (the corpus replayed through the coverage build)
+    local B=$1 out
+    if out=$(COV="$B" bash tools/coverage.sh floor 2>&1); then
+        printf '%s\n' "$out"
+        ok
+    else
+        printf '%s\n' "$out"
+        bad "coverage floor ($B): line coverage from the corpus below tests/coverage-floor.txt"
+    fi
+}
+
 for B in "$@"; do
     echo "== $B"
+    if grep -qx coverage "$B/VARIANT" 2>/dev/null; then
+        run_floor "$B"      # instrumented binaries: nothing else runs here
+        continue
+    fi
     if [ -x "$B/unit" ]; then
         run_unit "$B"
         run_bad "$B"
