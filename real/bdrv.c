@@ -143,6 +143,12 @@ int64_t bdrv_getlength(RealBlockState *bs)
 {
     if (!bs->drv)
         return -ENOMEDIUM;
+    /* QEMU bdrv_nb_sectors(): variable-length drivers re-read their length */
+    if (bs->drv->has_variable_length) {
+        int ret = bdrv_refresh_total_sectors(bs);
+        if (ret < 0)
+            return ret;
+    }
     return bs->total_sectors * BDRV_SECTOR_SIZE;
 }
 
@@ -158,6 +164,12 @@ int bdrv_check_byte_request(RealBlockState *bs, int64_t offset, int64_t bytes)
     if (offset > len || len - offset < bytes)
         return -EIO;
     return 0;
+}
+
+void bdrv_debug_event(RealBlockState *bs, const char *event)
+{
+    if (bs && bs->drv && bs->drv->debug_event)
+        bs->drv->debug_event(bs, event);
 }
 
 bool bdrv_buffer_is_zero(const void *buf, size_t len)
@@ -317,12 +329,16 @@ int bdrv_pwrite(RealBlockState *bs, int64_t offset, int64_t bytes, const void *b
         if (bs->detect_zeroes == REAL_DETECT_ZEROES_UNMAP)
             flags |= REAL_REQ_MAY_UNMAP;
     }
+    /* bdrv_aligned_pwritev(): the node's own pwritev / pwritev_zero / pwritev_done events */
     if (flags & REAL_REQ_ZERO_WRITE) {
+        bdrv_debug_event(bs, "pwritev_zero");
         ret = do_pwrite_zeroes(bs, offset, bytes, flags);
     } else {
+        bdrv_debug_event(bs, "pwritev");
         ret = bs->drv->pwrite(bs, offset, bytes, buf, flags);
         ret = fua_emulate(bs, flags, ret);
     }
+    bdrv_debug_event(bs, "pwritev_done");
     write_req_finish(bs, offset, bytes, ret);
     return ret;
 }

@@ -82,6 +82,9 @@ bool bdrv_check(RealBlockState *bs, BgError *err);
 json_t *bdrv_get_specific_info(RealBlockState *bs);
 int64_t bdrv_get_allocated_file_size(RealBlockState *bs);
 
+/* QEMU bdrv_debug_event() / BLKDBG_EVENT(): tell BS (blkdebug) that EVENT happened. */
+void bdrv_debug_event(RealBlockState *bs, const char *event);
+
 /* Does the buffer hold only zero bytes? (QEMU buffer_is_zero) */
 bool bdrv_buffer_is_zero(const void *buf, size_t len);
 

@@ -169,6 +169,9 @@ struct RealDriver {
     size_t instance_size;      /* bytes of opaque, allocated zeroed before open */
     bool is_format;            /* a format driver: reads through bs->file */
     bool supports_backing;     /* has a COW child; unallocated reads go to it */
+    /* QEMU has_variable_length: bdrv_getlength() re-reads the length each time
+     * (raw, copy-on-read, compress follow their child's length). */
+    bool has_variable_length;
     /* Option names the driver consumes (NULL-terminated); the rest are the
      * graph layer's ("Block format ... does not support the option"). */
     const char *const *runtime_opts;
@@ -262,6 +265,21 @@ struct RealDriver {
     int (*check_perm)(RealBlockState *bs, uint64_t perm, uint64_t shared, BgError *err);
     void (*set_perm)(RealBlockState *bs, uint64_t perm, uint64_t shared);
     void (*abort_perm_update)(RealBlockState *bs);
+
+    /*
+     * QEMU drv->bdrv_change_backing_file(): write BACKING_FILE / BACKING_FMT
+     * (NULL: none) into the image header and bs->backing_file/format.
+     * NULL slot: -ENOTSUP.
+     */
+    int (*change_backing_file)(RealBlockState *bs, const char *backing_file,
+                               const char *backing_fmt);
+
+    /*
+     * QEMU bdrv_debug_event(): EVENT (a BlkdebugEvent name, "read_aio") was
+     * raised on this node by the driver above it or by the request path.
+     * Only blkdebug implements it; NULL elsewhere.
+     */
+    void (*debug_event)(RealBlockState *bs, const char *event);
 };
 
 #endif

@@ -173,23 +173,30 @@ static int file_check_perm(RealBlockState *bs, uint64_t perm, uint64_t shared, B
     FileState *s = bs->opaque;
     if (!s->use_lock)
         return 0;
-    /* raw_check_perm(): during a reopen the new fd gets the new locks too. */
-    if (s->reopen && s->reopen->fd != s->fd) {
-        int ret = apply_lock_bytes(&s->reopen->locks, s->reopen->fd, perm, ~shared, false, err);
-        if (ret < 0)
-            return ret;
-    }
-    if ((s->perm | perm) == s->perm && (s->shared_perm & shared) == s->shared_perm)
-        return 0;
-    int ret = apply_lock_bytes(&s->locks, s->fd, s->perm | perm, ~s->shared_perm | ~shared,
+    /*
+     * raw_check_perm(): check from the old fd first, then give the new fd of a
+     * reopen the new locks (were the new fd to hold them already, the OFD lock
+     * test from the old fd would see them as another user's).
+     */
+    int ret = 0;
+    if ((s->perm | perm) != s->perm || (s->shared_perm & shared) != s->shared_perm) {
+        ret = apply_lock_bytes(&s->locks, s->fd, s->perm | perm, ~s->shared_perm | ~shared,
                                false, err);
-    if (!ret) {
-        ret = check_lock_bytes(s->fd, perm, shared, err);
         if (!ret)
-            return 0;
+            ret = check_lock_bytes(s->fd, perm, shared, err);
+        if (ret) {
+            apply_lock_bytes(&s->locks, s->fd, s->perm, ~s->shared_perm, true, NULL);
+            return ret;
+        }
     }
-    apply_lock_bytes(&s->locks, s->fd, s->perm, ~s->shared_perm, true, NULL);
-    return ret;
+    if (s->reopen && s->reopen->fd != s->fd) {
+        ret = apply_lock_bytes(&s->reopen->locks, s->reopen->fd, perm, ~shared, false, err);
+        if (ret < 0) {
+            apply_lock_bytes(&s->locks, s->fd, s->perm, ~s->shared_perm, true, NULL);
+            return ret;
+        }
+    }
+    return 0;
 }
 
 static void file_set_perm(RealBlockState *bs, uint64_t perm, uint64_t shared)
@@ -632,12 +639,7 @@ static int file_reopen_prepare(RealReopenState *rs, BgError *err)
                 real_free(r);
                 return fd;
             }
-            if (s->use_lock && apply_lock_bytes(&r->locks, fd, s->perm, ~s->shared_perm, false,
-                                                err) < 0) {
-                close(fd);
-                real_free(r);
-                return -EINVAL;
-            }
+            /* the new fd takes its locks in file_check_perm() (raw_check_perm) */
         }
         r->fd = fd;
     }

@@ -154,16 +154,20 @@ int drv_qcow2_pread(RealBlockState *bs, int64_t offset, int64_t bytes, void *buf
             memset(p, 0, cur);
             break;
         case QCOW2_CLUSTER_UNALLOCATED:
-            if (bs->backing && bs->backing->bs)
+            if (bs->backing && bs->backing->bs) {
+                bdrv_debug_event(bs->file->bs, "read_backing_aio");
                 ret = bdrv_pread(bs->backing->bs, offset, (int64_t)cur, p, 0);
+            }
             else
                 memset(p, 0, cur);
             break;
         case QCOW2_CLUSTER_COMPRESSED:
+            bdrv_debug_event(bs->file->bs, "read_compressed");
             ret = qcow2_compress_pread(bs, host_offset,
                                        qcow2_offset_into_cluster(s, (uint64_t)offset), cur, p);
             break;
         case QCOW2_CLUSTER_NORMAL:
+            bdrv_debug_event(bs->file->bs, "read_aio");
             ret = bdrv_pread(bs->file->bs, (int64_t)host_offset, (int64_t)cur, p, 0);
             break;
         }
@@ -267,8 +271,10 @@ typedef struct Qcow2WriteTask {
 static void task_start(RealBlockState *bs, Qcow2WriteTask *t)
 {
     t->ret = handle_alloc_space(bs, t->l2meta);
-    if (t->ret == 0 && !merge_cow(t->offset, t->bytes, t->data, t->l2meta))
+    if (t->ret == 0 && !merge_cow(t->offset, t->bytes, t->data, t->l2meta)) {
+        bdrv_debug_event(bs->file->bs, "write_aio");
         t->ret = bdrv_pwrite(bs->file->bs, (int64_t)t->host_offset, (int64_t)t->bytes, t->data, 0);
+    }
 }
 
 static int task_finish(RealBlockState *bs, Qcow2WriteTask *t)
@@ -511,6 +517,36 @@ static void qcow2_reopen_abort(RealReopenState *rs)
     qcow2_options_reopen_abort(rs);
 }
 
+/* ---- backing file name (qcow2_change_backing_file) ---------------------------- */
+
+static int qcow2_change_backing_file(RealBlockState *bs, const char *backing_file,
+                                     const char *backing_fmt)
+{
+    Qcow2State *s = bs->opaque;
+    if (backing_file && strlen(backing_file) > 1023)
+        return -EINVAL;
+    char *file = backing_file ? real_strdup(backing_file) : NULL;
+    char *fmt = backing_fmt ? real_strdup(backing_fmt) : NULL;
+    char *file2 = backing_file ? real_strdup(backing_file) : NULL;
+    char *fmt2 = backing_fmt ? real_strdup(backing_fmt) : NULL;
+    if ((backing_file && (!file || !file2)) || (backing_fmt && (!fmt || !fmt2))) {
+        real_free(file);
+        real_free(fmt);
+        real_free(file2);
+        real_free(fmt2);
+        return -ENOMEM;
+    }
+    real_free(bs->backing_file);
+    real_free(bs->backing_format);
+    bs->backing_file = file;
+    bs->backing_format = fmt;
+    real_free(s->image_backing_file);
+    real_free(s->image_backing_format);
+    s->image_backing_file = file2;
+    s->image_backing_format = fmt2;
+    return qcow2_header_update(bs);
+}
+
 /* ---- creation (qcow2_co_create) ------------------------------------------------- */
 
 int drv_qcow2_create(RealBlockState *file, int64_t size, const char *backing,
@@ -639,4 +675,5 @@ const RealDriver drv_qcow2 = {
     .reopen_prepare = qcow2_reopen_prepare,
     .reopen_commit = qcow2_reopen_commit,
     .reopen_abort = qcow2_reopen_abort,
+    .change_backing_file = qcow2_change_backing_file,
 };

@@ -170,11 +170,6 @@ static int raw_get_info(RealBlockState *bs, RealDriverInfo *bdi)
     return bdrv_get_info(bs->file->bs, bdi);
 }
 
-static json_t *raw_get_specific_info(RealBlockState *bs)
-{
-    return bdrv_get_specific_info(bs->file->bs);
-}
-
 static int raw_reopen_prepare(RealReopenState *rs, BgError *err)
 {
     RawState *n = real_calloc(1, sizeof(*n));
@@ -207,6 +202,7 @@ const RealDriver drv_raw = {
     .format_name = "raw",
     .instance_size = sizeof(RawState),
     .is_format = true,
+    .has_variable_length = true,
     .runtime_opts = raw_runtime_opts,
     .mutable_opts = raw_mutable_opts,
     .open = raw_open,
@@ -219,7 +215,6 @@ const RealDriver drv_raw = {
     .truncate = raw_truncate,
     .block_status = raw_block_status,
     .get_info = raw_get_info,
-    .get_specific_info = raw_get_specific_info,
     .reopen_prepare = raw_reopen_prepare,
     .reopen_commit = raw_reopen_commit,
     .reopen_abort = raw_reopen_abort,

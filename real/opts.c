@@ -6,6 +6,8 @@
  */
 #include "opts.h"
 
+#include "messages.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -162,10 +164,9 @@ bool opts_get_size(json_t *opts, const char *key, uint64_t def, uint64_t *out, B
     }
     if (json_is_string(v) && opts_strtosz(json_string_value(v), 'B', out, NULL) == 0)
         return true;
-    /* QEMU parse_option_size() */
-    return bg_error_setf(err, "Parameter '%s' expects a non-negative number below 2^64\n"
-                         "Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, "
-                         "tera-, peta-\nand exabytes, respectively.\n", key);
+    /* QEMU parse_option_size(); its "Optional suffix ..." text is an error hint,
+     * which QMP does not put in the error's desc */
+    return bg_error_setf(err, BG_MSG_QAPI_INVALID_VALUE, key, "a non-negative number below 2^64");
 }
 
 bool opts_get_int(json_t *opts, const char *key, int64_t def, int64_t *out, BgError *err)

@@ -240,6 +240,11 @@ static int prepare(RealBlockState *bs, json_t *options, int flags, Qcow2Reopen *
     int ret = qcow2_options_parse(bs, options, flags, &r->opts, err);
     if (ret < 0)
         return ret;
+    /* qcow2_update_options_prepare(): the images this driver opens are never
+     * encrypted (crypt_method_header is QCOW_CRYPT_NONE) */
+    const char *encryptfmt = opts_get_str(options, "encrypt.format", NULL);
+    if (encryptfmt)
+        return bg_error_setf(err, BG_MSG_QCOW2_NO_ENCRYPTION, encryptfmt), -EINVAL;
     r->flags = flags;
     ret = flush_old_caches(bs, err);
     if (ret < 0)

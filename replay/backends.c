@@ -9,10 +9,12 @@
 
 extern const BgBackendOps bg_qemu_backend_ops;
 extern const BgBackendOps bg_model_backend_ops;
+extern const BgBackendOps bg_real_backend_ops;
 
 static const BgBackendOps *const registry[] = {
     &bg_qemu_backend_ops,
     &bg_model_backend_ops,
+    &bg_real_backend_ops,
 };
 
 #define N_BACKENDS (sizeof(registry) / sizeof(registry[0]))

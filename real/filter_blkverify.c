@@ -1,0 +1,127 @@
+/*
+ * filter_blkverify.c: the "blkverify" filter: every request goes to both
+ * the raw and the test child and the results are compared.
+ *
+ * What this is: QEMU 7.2 block/blkverify.c: blkverify_open() ("raw" opened
+ * first as the filtered child, then "test" as a data child),
+ * blkverify_getlength() (the test child's), reads compared byte for byte,
+ * writes to both, blkverify_refresh_filename() ("blkverify:RAW:TEST"),
+ * blkverify_dirname() (refused).  No reopen handler.
+ * What it is not: QEMU's reaction to a mismatch, which is to print the
+ * mismatch and exit the whole process; the engine fails the request with
+ * EIO instead (a VM that exits cannot be compared step by step anyway).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "bdrv.h"
+#include "bg.h"
+#include "filter.h"
+#include "graph.h"
+#include "nodedrv.h"
+#include "open.h"
+
+typedef struct BlkverifyState {
+    RealEdge *test;          /* the "test" child */
+} BlkverifyState;
+
+static int blkverify_node_open(RealNode *n, json_t *options, int flags, BgError *err)
+{
+    if (!real_open_child(n, options, "raw", REAL_CHILD_FILTERED | REAL_CHILD_PRIMARY, false,
+                         err))
+        return -EINVAL;
+    RealEdge *test = real_open_child(n, options, "test", REAL_CHILD_DATA, false, err);
+    if (!test)
+        return -EINVAL;
+    int ret = bdrv_open_driver(n->bs, n->drv->ops, options, flags, err);
+    if (ret == 0)
+        ((BlkverifyState *)n->bs->opaque)->test = test;
+    return ret;
+}
+
+static RealBlockState *test_bs(RealBlockState *bs)
+{
+    RealNode *n = bs->graph;
+    for (RealEdge *c = n->children; c; c = c->next_child)
+        if (!strcmp(c->name, "test"))
+            return c->child->bs;
+    return NULL;
+}
+
+static int blkverify_open(RealBlockState *bs, json_t *options, int flags, BgError *err)
+{
+    bs->supported_write_flags = 0;
+    bs->supported_zero_flags = 0;
+    return 0;
+}
+
+static int64_t blkverify_getlength(RealBlockState *bs)
+{
+    RealBlockState *t = test_bs(bs);
+    return t ? bdrv_getlength(t) : -ENOMEDIUM;
+}
+
+static int blkverify_pread(RealBlockState *bs, int64_t offset, int64_t bytes, void *buf,
+                           int flags)
+{
+    RealBlockState *t = test_bs(bs);
+    uint8_t *raw = real_malloc((size_t)bytes);
+    if (!raw)
+        return -ENOMEM;
+    int ret = bdrv_pread(t, offset, bytes, buf, flags);
+    int raw_ret = bdrv_pread(filter_child(bs), offset, bytes, raw, flags);
+    if (ret != raw_ret || (ret == 0 && memcmp(buf, raw, (size_t)bytes)))
+        ret = -EIO;
+    real_free(raw);
+    return ret;
+}
+
+static int blkverify_pwrite(RealBlockState *bs, int64_t offset, int64_t bytes, const void *buf,
+                            int flags)
+{
+    int ret = bdrv_pwrite(test_bs(bs), offset, bytes, buf, flags);
+    int raw_ret = bdrv_pwrite(filter_child(bs), offset, bytes, buf, flags);
+    return ret != raw_ret ? -EIO : ret;
+}
+
+static int blkverify_flush(RealBlockState *bs)
+{
+    /* bdrv_co_flush() flushes the filtered child; the test child here */
+    return bdrv_flush(test_bs(bs));
+}
+
+static void blkverify_refresh_filename(RealNode *n)
+{
+    RealNode *raw = n->file ? n->file->child : NULL;
+    RealNode *test = NULL;
+    for (RealEdge *c = n->children; c; c = c->next_child)
+        if (!strcmp(c->name, "test"))
+            test = c->child;
+    if (raw && test && raw->exact_filename[0] && test->exact_filename[0]) {
+        free(n->exact_filename);
+        n->exact_filename = bg_asprintf("blkverify:%s:%s", raw->exact_filename,
+                                        test->exact_filename);
+    }
+}
+
+static const RealDriver drv_blkverify = {
+    .format_name = "blkverify",
+    .instance_size = sizeof(BlkverifyState),
+    .open = blkverify_open,
+    .pread = blkverify_pread,
+    .pwrite = blkverify_pwrite,
+    .flush_to_os = blkverify_flush,
+    .getlength = blkverify_getlength,
+    .block_status = filter_block_status,
+};
+
+const RealNodeDriver real_nd_blkverify = {
+    .format_name = "blkverify",
+    .ops = &drv_blkverify,
+    .is_filter = true,
+    .protocol = true,       /* bdrv_file_open */
+    .open = blkverify_node_open,
+    .refresh_filename = blkverify_refresh_filename,
+};

@@ -1,0 +1,520 @@
+/*
+ * qapi.c: QAPI input validation (see qapi.h).
+ *
+ * Mirrors QEMU 7.2 qapi/qobject-input-visitor.c (qobject_input_get_object,
+ * start_struct "expected: object", start_list "expected: array",
+ * type_int64 "integer", type_uint64 "uint64", type_bool "boolean",
+ * type_str "string", check_struct "is unexpected", full_name()),
+ * qapi/qapi-visit-core.c (input_type_enum, visit_type_intN range texts) and
+ * the generated visitors of qapi/block-core.json (alternates: "Invalid
+ * parameter type for 'NAME', expected: BlockdevRef").
+ *
+ * Unknown members: QEMU reports the first key of a GHashTable; with one
+ * unknown key that is the key, with several this engine names the first in
+ * QDict order (a documented difference for fuzzed input with two or more
+ * unknown keys in one struct).
+ */
+#include "qapi.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bg.h"
+#include "messages.h"
+#include "optab.h"
+#include "qdict.h"
+
+typedef enum Kind {
+    K_STR, K_BOOL, K_INT, K_INT32, K_UINT64, K_ENUM, K_STRUCT, K_LIST, K_REF, K_REF_NULL,
+    K_OVERLAP, K_QCOW2_ENC, K_OPTIONS,
+} Kind;
+
+typedef struct QMem QMem;
+typedef struct QType {
+    Kind kind;
+    const char *enums;       /* K_ENUM */
+    const QMem *members;     /* K_STRUCT */
+    const struct QType *elem;/* K_LIST */
+} QType;
+struct QMem {
+    const char *name;
+    const QType *type;
+    bool required;
+};
+
+/* ---- nested types of qapi/block-core.json that options.def leaves as ANY ------------- */
+
+static const QType t_str = { K_STR, NULL, NULL, NULL };
+static const QType t_bool = { K_BOOL, NULL, NULL, NULL };
+static const QType t_int = { K_INT, NULL, NULL, NULL };
+static const QType t_int32 = { K_INT32, NULL, NULL, NULL };
+static const QType t_uint64 = { K_UINT64, NULL, NULL, NULL };
+static const QType t_ref = { K_REF, NULL, NULL, NULL };
+static const QType t_ref_null = { K_REF_NULL, NULL, NULL, NULL };
+static const QType t_ref_list = { K_LIST, NULL, NULL, &t_ref };
+static const QType t_overlap = { K_OVERLAP, NULL, NULL, NULL };
+static const QType t_qcow2_enc = { K_QCOW2_ENC, NULL, NULL, NULL };
+
+static const QType t_overlap_mode = { K_ENUM, "none|constant|cached|all", NULL, NULL };
+static const QMem overlap_flags_members[] = {
+    { "template", &t_overlap_mode, false },
+    { "main-header", &t_bool, false },
+    { "active-l1", &t_bool, false },
+    { "active-l2", &t_bool, false },
+    { "refcount-table", &t_bool, false },
+    { "refcount-block", &t_bool, false },
+    { "snapshot-table", &t_bool, false },
+    { "inactive-l1", &t_bool, false },
+    { "inactive-l2", &t_bool, false },
+    { "bitmap-directory", &t_bool, false },
+    { NULL, NULL, false },
+};
+
+static const QType t_blkdbg_event = { K_ENUM,
+    "l1_update|l1_grow_alloc_table|l1_grow_write_table|l1_grow_activate_table|l2_load|"
+    "l2_update|l2_update_compressed|l2_alloc_cow_read|l2_alloc_write|read_aio|"
+    "read_backing_aio|read_compressed|write_aio|write_compressed|vmstate_load|"
+    "vmstate_save|cow_read|cow_write|reftable_load|reftable_grow|reftable_update|"
+    "refblock_load|refblock_update|refblock_update_part|refblock_alloc|"
+    "refblock_alloc_hookup|refblock_alloc_write|refblock_alloc_write_blocks|"
+    "refblock_alloc_write_table|refblock_alloc_switch_table|cluster_alloc|"
+    "cluster_alloc_bytes|cluster_free|flush_to_os|flush_to_disk|pwritev_rmw_head|"
+    "pwritev_rmw_after_head|pwritev_rmw_tail|pwritev_rmw_after_tail|pwritev|"
+    "pwritev_zero|pwritev_done|empty_image_prepare|l1_shrink_write_table|"
+    "l1_shrink_free_l2_clusters|cor_write|cluster_alloc_space|none", NULL, NULL };
+static const QType t_blkdbg_iotype = { K_ENUM,
+    "read|write|write-zeroes|discard|flush|block-status", NULL, NULL };
+static const QMem inject_error_members[] = {
+    { "event", &t_blkdbg_event, true },
+    { "state", &t_int, false },
+    { "iotype", &t_blkdbg_iotype, false },
+    { "errno", &t_int, false },
+    { "sector", &t_int, false },
+    { "once", &t_bool, false },
+    { "immediately", &t_bool, false },
+    { NULL, NULL, false },
+};
+static const QType t_inject_error = { K_STRUCT, NULL, inject_error_members, NULL };
+static const QType t_inject_error_list = { K_LIST, NULL, NULL, &t_inject_error };
+static const QMem set_state_members[] = {
+    { "event", &t_blkdbg_event, true },
+    { "state", &t_int, false },
+    { "new_state", &t_int, true },
+    { NULL, NULL, false },
+};
+static const QType t_set_state = { K_STRUCT, NULL, set_state_members, NULL };
+static const QType t_set_state_list = { K_LIST, NULL, NULL, &t_set_state };
+static const QType t_perm = { K_ENUM, "consistent-read|write|write-unchanged|resize", NULL,
+                              NULL };
+static const QType t_perm_list = { K_LIST, NULL, NULL, &t_perm };
+
+/* Members options.def types as ANY or as a plain int where the schema is narrower. */
+static const struct { const char *driver, *name; const QType *type; } overrides[] = {
+    { "qcow2", "overlap-check", &t_overlap },
+    { "qcow2", "encrypt", &t_qcow2_enc },
+    { "blkdebug", "inject-error", &t_inject_error_list },
+    { "blkdebug", "set-state", &t_set_state_list },
+    { "blkdebug", "take-child-perms", &t_perm_list },
+    { "blkdebug", "unshare-child-perms", &t_perm_list },
+    { "blkdebug", "max-transfer", &t_int32 },
+    { "blkdebug", "opt-write-zero", &t_int32 },
+    { "blkdebug", "max-write-zero", &t_int32 },
+    { "blkdebug", "opt-discard", &t_int32 },
+    { "blkdebug", "max-discard", &t_int32 },
+    { "null-co", "latency-ns", &t_uint64 },
+    { "null-aio", "latency-ns", &t_uint64 },
+};
+
+/* ---- the visitor -------------------------------------------------------------------- */
+
+typedef struct Visitor {
+    BgError *err;
+    bool *unsupported;
+} Visitor;
+
+/* full_name(): PATH.NAME, or PATH[INDEX] for a list element (name NULL). */
+static char *full(const char *path, const char *name)
+{
+    if (!path || !*path)
+        return bg_strdup(name ? name : "");
+    return name ? bg_asprintf("%s.%s", path, name) : bg_strdup(path);
+}
+
+static bool in_enum(const char *enums, const char *v)
+{
+    size_t n = strlen(v);
+    for (const char *p = enums; p && *p;) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && strncmp(p, v, n) == 0)
+            return true;
+        p = bar ? bar + 1 : p + len;
+    }
+    return false;
+}
+
+static bool type_error(Visitor *v, const char *path, const char *name, const char *expected)
+{
+    char *f = full(path, name);
+    bg_error_setf(v->err, BG_MSG_QAPI_INVALID_TYPE, f, expected);
+    free(f);
+    return false;
+}
+
+static json_t *visit(Visitor *v, const char *path, const char *name, json_t *val,
+                     const QType *t);
+static json_t *visit_options(Visitor *v, const char *path, const char *name, json_t *val);
+
+/* The members of a struct; OUT gets what is present.  VISITED marks keys. */
+static bool visit_members(Visitor *v, const char *spath, json_t *d, const QMem *m,
+                          json_t *out, json_t *visited)
+{
+    for (; m->name; m++) {
+        json_t *val = json_object_get(d, m->name);
+        if (!val) {
+            if (m->required) {
+                char *f = full(spath, m->name);
+                bg_error_setf(v->err, BG_MSG_QAPI_MISSING, f);
+                free(f);
+                return false;
+            }
+            continue;
+        }
+        json_object_set_new(visited, m->name, json_true());
+        json_t *o = visit(v, spath, m->name, val, m->type);
+        if (!o)
+            return false;
+        json_object_set_new(out, m->name, o);
+    }
+    return true;
+}
+
+static bool check_struct(Visitor *v, const char *spath, json_t *d, json_t *visited)
+{
+    size_t n;
+    const char **keys = qdict_order(d, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (!json_object_get(visited, keys[i])) {
+            char *f = full(spath, keys[i]);
+            bg_error_setf(v->err, BG_MSG_QAPI_UNEXPECTED, f);
+            free(f);
+            free(keys);
+            return false;
+        }
+    }
+    free(keys);
+    return true;
+}
+
+static json_t *visit_struct(Visitor *v, const char *path, const char *name, json_t *val,
+                            const QMem *members)
+{
+    if (!json_is_object(val)) {
+        type_error(v, path, name, "object");
+        return NULL;
+    }
+    char *spath = full(path, name);
+    json_t *out = json_object(), *visited = json_object();
+    bool ok = visit_members(v, spath, val, members, out, visited) &&
+              check_struct(v, spath, val, visited);
+    free(spath);
+    json_decref(visited);
+    if (!ok) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
+}
+
+static json_t *visit_enum(Visitor *v, const char *path, const char *name, json_t *val,
+                          const char *enums)
+{
+    if (!json_is_string(val)) {
+        type_error(v, path, name, "string");
+        return NULL;
+    }
+    if (!in_enum(enums, json_string_value(val))) {
+        bg_error_setf(v->err, BG_MSG_QAPI_ENUM_VALUE, name ? name : "null",
+                      json_string_value(val));
+        return NULL;
+    }
+    return json_incref(val);
+}
+
+static json_t *visit(Visitor *v, const char *path, const char *name, json_t *val,
+                     const QType *t)
+{
+    switch (t->kind) {
+    case K_STR:
+        if (!json_is_string(val))
+            return type_error(v, path, name, "string"), NULL;
+        return json_incref(val);
+    case K_BOOL:
+        if (!json_is_boolean(val))
+            return type_error(v, path, name, "boolean"), NULL;
+        return json_incref(val);
+    case K_INT:
+        if (!json_is_integer(val))
+            return type_error(v, path, name, "integer"), NULL;
+        return json_incref(val);
+    case K_INT32:
+        if (!json_is_integer(val))
+            return type_error(v, path, name, "integer"), NULL;
+        if (json_integer_value(val) < INT32_MIN || json_integer_value(val) > INT32_MAX) {
+            bg_error_setf(v->err, BG_MSG_QAPI_INVALID_VALUE, name ? name : "null", "int32");
+            return NULL;
+        }
+        return json_incref(val);
+    case K_UINT64:
+        if (!json_is_integer(val))
+            return type_error(v, path, name, "uint64"), NULL;
+        return json_incref(val);
+    case K_ENUM:
+        return visit_enum(v, path, name, val, t->enums);
+    case K_STRUCT:
+        return visit_struct(v, path, name, val, t->members);
+    case K_LIST: {
+        if (!json_is_array(val))
+            return type_error(v, path, name, "array"), NULL;
+        char *lpath = full(path, name);
+        json_t *out = json_array();
+        size_t i;
+        json_t *e;
+        json_array_foreach(val, i, e) {
+            char *epath = bg_asprintf("%s[%zu]", lpath, i);
+            json_t *o = visit(v, epath, NULL, e, t->elem);
+            free(epath);
+            if (!o) {
+                free(lpath);
+                json_decref(out);
+                return NULL;
+            }
+            json_array_append_new(out, o);
+        }
+        free(lpath);
+        return out;
+    }
+    case K_REF:
+    case K_REF_NULL:
+        if (json_is_object(val))
+            return visit_options(v, path, name, val);
+        if (json_is_string(val) || (t->kind == K_REF_NULL && json_is_null(val)))
+            return json_incref(val);
+        bg_error_setf(v->err, BG_MSG_QAPI_INVALID_TYPE, name ? name : "null",
+                      t->kind == K_REF ? "BlockdevRef" : "BlockdevRefOrNull");
+        return NULL;
+    case K_OVERLAP:
+        if (json_is_object(val))
+            return visit_struct(v, path, name, val, overlap_flags_members);
+        if (json_is_string(val))
+            return visit_enum(v, path, name, val, t_overlap_mode.enums);
+        bg_error_setf(v->err, BG_MSG_QAPI_INVALID_TYPE, name ? name : "null",
+                      "Qcow2OverlapChecks");
+        return NULL;
+    case K_QCOW2_ENC: {
+        /* union BlockdevQcow2Encryption: format (aes|luks), then key-secret */
+        static const QType fmt = { K_ENUM, "aes|luks", NULL, NULL };
+        static const QMem base[] = { { "format", &fmt, true }, { NULL, NULL, false } };
+        static const QMem variant[] = { { "key-secret", &t_str, false },
+                                        { NULL, NULL, false } };
+        if (!json_is_object(val))
+            return type_error(v, path, name, "object"), NULL;
+        char *spath = full(path, name);
+        json_t *out = json_object(), *visited = json_object();
+        bool ok = visit_members(v, spath, val, base, out, visited) &&
+                  visit_members(v, spath, val, variant, out, visited) &&
+                  check_struct(v, spath, val, visited);
+        free(spath);
+        json_decref(visited);
+        if (!ok) {
+            json_decref(out);
+            return NULL;
+        }
+        return out;
+    }
+    case K_OPTIONS:
+        return visit_options(v, path, name, val);
+    }
+    return NULL;
+}
+
+/* ---- BlockdevOptions from options.def ------------------------------------------------ */
+
+static const QType *row_type(const OptabOpt *o, QType *scratch)
+{
+    for (size_t i = 0; i < sizeof(overrides) / sizeof(overrides[0]); i++)
+        if (strcmp(overrides[i].driver, o->driver) == 0 &&
+            strcmp(overrides[i].name, o->name) == 0)
+            return overrides[i].type;
+    switch (o->type) {
+    case BG_OT_STR: return &t_str;
+    case BG_OT_BOOL: return &t_bool;
+    case BG_OT_INT: return &t_int;
+    case BG_OT_ENUM:
+        scratch->kind = K_ENUM;
+        scratch->enums = o->enums;
+        return scratch;
+    case BG_OT_REF: return &t_ref;
+    case BG_OT_REF_NULL: return &t_ref_null;
+    case BG_OT_REF_LIST: return &t_ref_list;
+    default: return &t_str;
+    }
+}
+
+/* Visit the rows of DRIVER (a struct's members; "x.y" rows belong to struct x). */
+static bool visit_rows(Visitor *v, const char *spath, json_t *d, const char *driver,
+                       json_t *out, json_t *visited)
+{
+    for (size_t i = 0; i < optab_n_opts; i++) {
+        const OptabOpt *o = &optab_opts[i];
+        if (strcmp(o->driver, driver) != 0 || strchr(o->name, '.'))
+            continue;
+        if (!*driver && !strcmp(o->name, "driver"))
+            continue;   /* visited first by visit_options() */
+        json_t *val = json_object_get(d, o->name);
+        if (!val) {
+            if (o->flags & BG_OF_REQUIRED) {
+                char *f = full(spath, o->name);
+                bg_error_setf(v->err, BG_MSG_QAPI_MISSING, f);
+                free(f);
+                return false;
+            }
+            continue;
+        }
+        json_object_set_new(visited, o->name, json_true());
+        json_t *res;
+        if (o->type == BG_OT_STRUCT) {
+            /* members are the following "NAME.member" rows */
+            QMem mem[16];
+            QType scratch[16];
+            size_t n = 0, plen = strlen(o->name);
+            for (size_t j = i + 1; j < optab_n_opts && n < 15; j++) {
+                const OptabOpt *s = &optab_opts[j];
+                if (strcmp(s->driver, driver) != 0 || strncmp(s->name, o->name, plen) != 0 ||
+                    s->name[plen] != '.')
+                    continue;
+                mem[n].name = s->name + plen + 1;
+                mem[n].type = row_type(s, &scratch[n]);
+                mem[n].required = s->flags & BG_OF_REQUIRED;
+                n++;
+            }
+            mem[n].name = NULL;
+            res = visit_struct(v, spath, o->name, val, mem);
+        } else {
+            QType scratch;
+            res = visit(v, spath, o->name, val, row_type(o, &scratch));
+        }
+        if (!res)
+            return false;
+        json_object_set_new(out, o->name, res);
+    }
+    return true;
+}
+
+static json_t *visit_options(Visitor *v, const char *path, const char *name, json_t *val)
+{
+    if (!json_is_object(val)) {
+        type_error(v, path, name, "object");
+        return NULL;
+    }
+    char *spath = full(path, name);
+    json_t *out = json_object(), *visited = json_object();
+    bool ok = false;
+
+    /* The base: driver first (an enum over BlockdevDriver), then the others. */
+    json_t *drv = json_object_get(val, "driver");
+    BgBuf enums = { 0 };
+    for (const char *const *e = optab_driver_enum; *e; e++) {
+        if (enums.len)
+            bg_buf_puts(&enums, "|");
+        bg_buf_puts(&enums, *e);
+    }
+    if (!drv) {
+        char *f = full(spath, "driver");
+        bg_error_setf(v->err, BG_MSG_QAPI_MISSING, f);
+        free(f);
+        goto out;
+    }
+    if (!visit_enum(v, spath, "driver", drv, enums.data ? enums.data : ""))
+        goto out;
+    json_decref(drv);   /* visit_enum returned a new reference */
+    json_object_set(out, "driver", drv);
+    json_object_set_new(visited, "driver", json_true());
+    if (!visit_rows(v, spath, val, "", out, visited))
+        goto out;
+
+    const char *dname = json_string_value(drv);
+    const char *schema = dname;
+    if (!strcmp(dname, "host_device") || !strcmp(dname, "host_cdrom"))
+        schema = "file";
+    const OptabDriver *od = optab_driver(schema);
+    if (!od || (od->flags & BG_DRVF_INTERNAL)) {
+        if (v->unsupported)
+            *v->unsupported = true;
+        goto out;
+    }
+    ok = visit_rows(v, spath, val, schema, out, visited) && check_struct(v, spath, val, visited);
+out:
+    bg_buf_cleanup(&enums);
+    free(spath);
+    json_decref(visited);
+    if (!ok) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
+}
+
+json_t *real_qapi_blockdev_options(json_t *args, const char *path, int index,
+                                   bool *unsupported, BgError *err)
+{
+    Visitor v = { .err = err, .unsupported = unsupported };
+    if (unsupported)
+        *unsupported = false;
+    if (path) {
+        char *epath = bg_asprintf("%s[%d]", path, index);
+        json_t *r = visit_options(&v, epath, NULL, args);
+        free(epath);
+        return r;
+    }
+    return visit_options(&v, NULL, NULL, args);
+}
+
+bool real_qapi_check_struct(json_t *args, const QapiMember *members, BgError *err)
+{
+    Visitor v = { .err = err };
+    json_t *empty = NULL;
+    if (!args)
+        args = empty = json_object();
+    if (!json_is_object(args)) {
+        json_decref(empty);
+        return bg_error_setf(err, BG_MSG_QAPI_INVALID_TYPE, "null", "object");
+    }
+    json_t *visited = json_object();
+    bool ok = true;
+    for (const QapiMember *m = members; ok && m->name; m++) {
+        json_t *val = json_object_get(args, m->name);
+        if (!val) {
+            if (m->required)
+                ok = bg_error_setf(err, BG_MSG_QAPI_MISSING, m->name);
+            continue;
+        }
+        json_object_set_new(visited, m->name, json_true());
+        QType t = { K_STR, NULL, NULL, NULL };
+        if (m->type == QAPI_ANY)
+            continue;
+        t.kind = m->type == QAPI_STR ? K_STR : m->type == QAPI_BOOL ? K_BOOL
+                 : m->type == QAPI_INT ? K_INT : K_ENUM;
+        t.enums = m->enums;
+        json_t *o = visit(&v, NULL, m->name, val, &t);
+        if (!o)
+            ok = false;
+        json_decref(o);
+    }
+    if (ok)
+        ok = check_struct(&v, NULL, args, visited);
+    json_decref(visited);
+    json_decref(empty);
+    return ok;
+}
