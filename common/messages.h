@@ -86,6 +86,8 @@
 #define BG_MSG_RO_NODE_RW_USERS "Read-only block node '%s' cannot support read-write users"
 /* bdrv_node_refresh_perm() */
 #define BG_MSG_NODE_READ_ONLY "Block node is read-only"
+/* bdrv_node_refresh_perm() */
+#define BG_MSG_WRITE_WITHOUT_RESIZE "Cannot get 'write' permission without 'resize': Image size is not a multiple of request alignment"
 /* bdrv_reopen_multiple() */
 #define BG_MSG_FLUSH_FAILED "Error flushing drive: %s"
 
@@ -203,6 +205,8 @@
 #define BG_MSG_QCOW2_OVERLAP_CONFLICT "Conflicting values for qcow2 options 'overlap-check' ('%s') and 'overlap-check.template' ('%s')"
 /* qcow2_update_options_prepare() */
 #define BG_MSG_QCOW2_OVERLAP_VALUE "Unsupported value '%s' for qcow2 option 'overlap-check'. Allowed are any of the following: none, constant, cached, all"
+/* qcow2_update_options_prepare() */
+#define BG_MSG_QCOW2_NO_ENCRYPTION "No encryption in image header, but options specified format '%s'"
 /* qcow2_co_truncate() */
 #define BG_MSG_QCOW2_SIZE_MULTIPLE "The new size must be a multiple of 512"
 /* qcow2_co_truncate() */
@@ -387,12 +391,56 @@
 #define BG_MSG_JOB_DEVICE_NOT_FOUND "Cannot find device='%s' nor node-name='%s'"
 /* job_apply_verb_locked() */
 #define BG_MSG_JOB_VERB "Job '%s' in state '%s' cannot accept command verb '%s'"
+/* job_create() */
+#define BG_MSG_JOB_ID_INVALID "Invalid job ID '%s'"
+/* qmp_block_stream() */
+#define BG_MSG_JOB_EXCLUSIVE "'%s' and '%s' cannot be specified at the same time"
+/* qmp_block_stream(), qmp_block_commit() */
+#define BG_MSG_JOB_BASE_NOT_FOUND "Can't find '%s' in the backing chain"
+/* qmp_block_stream() */
+#define BG_MSG_JOB_NOT_BACKING "Node '%s' is not a backing image of '%s'"
+/* qmp_block_stream() */
+#define BG_MSG_JOB_BOTTOM_FILTER "Node '%s' is a filter, use a non-filter node as 'bottom'"
+/* qmp_block_stream() */
+#define BG_MSG_JOB_BOTTOM_NOT_IN_CHAIN "Node '%s' is not in a chain starting from '%s'"
+/* qmp_block_stream() */
+#define BG_MSG_STREAM_BACKING_FILE "backing file specified, but streaming the entire chain"
+/* qmp_block_commit(): class DeviceNotFound */
+#define BG_MSG_JOB_COMMIT_NO_DEVICE "Device '%s' not found"
+/* qmp_get_root_bs() */
+#define BG_MSG_JOB_NEED_ROOT "Need a root block node"
+/* qmp_block_commit() */
+#define BG_MSG_JOB_MUTUALLY_EXCLUSIVE "'%s' and '%s' are mutually exclusive"
+/* qmp_block_commit() */
+#define BG_MSG_JOB_NOT_IN_CHAIN "'%s' is not in this backing file chain"
+/* qmp_block_commit() */
+#define BG_MSG_JOB_TOP_NOT_FOUND "Top image file %s not found"
+/* qmp_block_commit() */
+#define BG_MSG_JOB_COMMIT_ITSELF "cannot commit an image into itself"
+/* qmp_block_commit() */
+#define BG_MSG_JOB_BACKING_FILE_ACTIVE "'backing-file' specified, but 'top' is the active layer"
+/* stream_start() */
+#define BG_MSG_STREAM_NOT_IN_CHAIN "'%s' is not in the backing chain of '%s'"
+/* mirror_start_job() */
+#define BG_MSG_JOB_MIRROR_ITSELF "Can't mirror node into itself"
+/* job_complete_locked() */
+#define BG_MSG_JOB_CANNOT_COMPLETE "The active block job '%s' cannot be completed"
+/* qmp_block_job_cancel() */
+#define BG_MSG_JOB_PAUSED "The block job for device '%s' is currently paused"
+/* qmp_device_del() -> find_device_state(): class DeviceNotFound */
+#define BG_MSG_DEVICE_NOT_FOUND "Device '%s' not found"
+/* object_property_try_add() (qom/object.c) */
+#define BG_MSG_DUPLICATE_PROPERTY "attempt to add duplicate property '%s' to object (type '%s')"
 /* block_job_get_locked() users: qmp_block_job_complete() */
 #define BG_MSG_BLOCK_JOB_NOT_FOUND "Block job '%s' not found"
+/* parse_option_size() (util/qemu-option.c): QERR_INVALID_PARAMETER_VALUE */
+#define BG_MSG_QEMUOPTS_SIZE "Parameter '%s' expects a non-negative number below 2^64"
+/* blkdebug_open() */
+#define BG_MSG_BLKDEBUG_CONSTRAINT "Cannot meet constraints with %s %" PRIu64
+/* qcow2_update_options_prepare() */
+#define BG_MSG_QCOW2_NO_ENCRYPTION "No encryption in image header, but options specified format '%s'"
 /* qemuio_command(): "qemu-io: " is not printed in the HMP case; these are qemu-io texts */
-/* do_pread()/do_pwrite() failures, print_report() etc. (qemu-io-cmds.c) */
-#define BG_MSG_IO_READ_FAILED "read failed: %s\n"
-#define BG_MSG_IO_WRITE_FAILED "write failed: %s\n"
+/* read_f() (qemu-io-cmds.c) */
 #define BG_MSG_IO_PATTERN_FAILED "Pattern verification failed at offset %" PRId64 ", %" PRId64 " bytes\n"
 
 /*

@@ -160,6 +160,8 @@ void model_image_qcow2_open(ModelFile *f);
 bool model_image_qcow2_allocated(const ModelFile *f, uint64_t cluster, bool *zero);
 void model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uint8_t *buf,
                              bool zero, bool may_unmap, bool compressed, BgError *err);
+/* discard_in_l2_slice() for one whole CLUSTER (full_discard false, v3). */
+void model_image_qcow2_discard(ModelFile *f, uint64_t cluster, bool has_backing);
 /* Parse a size as qemu-img/qemu-io do ("3M", "10k", "512"). */
 bool model_image_parse_size(const char *s, uint64_t *out);
 /* Join a relative name to the directory of BASE (path_combine()). Owned. */
@@ -194,6 +196,22 @@ typedef struct ModelChild {
     unsigned perm, shared;  /* computed by model_perm_refresh() */
 } ModelChild;
 
+/* blkdebug: events the model raises, and I/O types (BlkdebugIOType). */
+enum { MODEL_DBG_READ_AIO, MODEL_DBG_NONE, MODEL_DBG_EVENTS };
+enum { MODEL_IO_READ, MODEL_IO_WRITE, MODEL_IO_WRITE_ZEROES, MODEL_IO_DISCARD, MODEL_IO_FLUSH,
+       MODEL_IO_BLOCK_STATUS };
+
+/* A blkdebug inject-error rule (BlkdebugRule, ACTION_INJECT_ERROR). */
+typedef struct ModelDbgRule {
+    int event;              /* MODEL_DBG_* */
+    int state;              /* 0: any */
+    unsigned iotypes;       /* 1 << MODEL_IO_* */
+    int error;              /* errno */
+    int64_t offset;         /* sector * 512, or -1 */
+    bool once;
+    bool active;            /* in s->active_rules */
+} ModelDbgRule;
+
 typedef struct ModelNode {
     int id;                 /* unique in a world, never reused */
     char *name;             /* node-name, explicit or "#blockN" */
@@ -214,6 +232,7 @@ typedef struct ModelNode {
     /* driver state */
     char *filename;         /* file: the path; others: NULL */
     uint64_t size;          /* null-co: size; raw: size (has_size) */
+    uint64_t total;         /* bs->total_sectors * 512 (drivers without a variable length) */
     uint64_t offset;        /* raw */
     bool has_size;          /* raw */
     bool read_zeroes;       /* null-co */
@@ -225,11 +244,16 @@ typedef struct ModelNode {
     unsigned quorum_next;   /* quorum: next child index */
     bool rewrite_corrupted; /* quorum */
     unsigned take_perms, unshare_perms;  /* blkdebug */
+    uint64_t align;         /* blkdebug: request_alignment override (0: none) */
+    ModelDbgRule *dbg_rules;/* blkdebug: rules in definition order */
+    size_t n_dbg_rules;
 } ModelNode;
 
-typedef enum ModelBlkKind { MODEL_BLK_DEVICE, MODEL_BLK_JOB } ModelBlkKind;
+/* A parent that is not a node: a BlockBackend (child_root: a scsi-hd
+ * device's, or one a job made), or a job's own child (child_job,
+ * block_job_add_bdrv()). */
+typedef enum ModelBlkKind { MODEL_BLK_DEVICE, MODEL_BLK_JOB, MODEL_BLK_JOB_CHILD } ModelBlkKind;
 
-/* A BlockBackend: a scsi-hd device or a job's. */
 typedef struct ModelBlk {
     ModelBlkKind kind;
     char *owner;            /* device id (may be NULL: anonymous) or job id */
@@ -237,6 +261,7 @@ typedef struct ModelBlk {
     unsigned perm, shared;
     uint64_t seq;
     char *iothread;         /* device: its controller's iothread */
+    const char *child_name; /* "root", or the job child's name ("main node", ...) */
 } ModelBlk;
 
 typedef struct ModelDevice {
@@ -258,13 +283,15 @@ typedef struct ModelJob {
     ModelJobType type;
     ModelJobStatus status;
     bool auto_finalize, auto_dismiss;
-    bool cancelled;
+    bool pivot;             /* active commit: block-job-complete, not a soft cancel */
+    bool cancelled;         /* aborted: job->ret is -ECANCELED */
     int filter;             /* id of the job's filter node */
     int top, base;          /* node ids: top of the chain, base (0: none) */
-    int below_base;         /* stream: the base node (0: none) */
+    int above_base;         /* stream: the node whose filter-or-COW child is the base */
     char *backing_file_str; /* backing-file argument, or NULL */
-    uint64_t len;
-    bool base_was_ro;       /* commit: the base, stream: the top was reopened read-write */
+    uint64_t len;           /* progress total (0: nothing to do) */
+    uint64_t offset;        /* progress done */
+    bool was_ro;            /* commit: the base, stream: the top was reopened read-write */
 } ModelJob;
 
 typedef struct ModelWorld {
@@ -308,7 +335,23 @@ ModelNode *model_graph_skip_implicit(const ModelWorld *w, ModelNode *n);
 bool model_graph_reaches(const ModelWorld *w, const ModelNode *from, const ModelNode *target);
 /* Number of parents (edges), BlockBackends and the monitor's reference. */
 int model_graph_refcnt(const ModelWorld *w, const ModelNode *n);
+/* bdrv_has_blk(): a BlockBackend (not a job's own child) on N. */
 bool model_graph_has_blk(const ModelWorld *w, const ModelNode *n);
+/* bdrv_is_root_node(): every parent is a BlockBackend. */
+bool model_graph_is_root(const ModelWorld *w, const ModelNode *n);
+/* bdrv_filter_or_cow_bs(), bdrv_skip_filters() */
+ModelNode *model_graph_filter_or_cow(const ModelWorld *w, const ModelNode *n);
+ModelNode *model_graph_skip_filters(const ModelWorld *w, ModelNode *n);
+/* bdrv_replace_node(FROM, TO): every parent of FROM but TO (and a job's own
+ * children, which stay at their node) moves to TO. */
+void model_graph_replace_node(ModelWorld *w, ModelNode *from, ModelNode *to);
+/* bdrv_op_is_blocked(): the reason of N's newest blocker of OP (a job's, or
+ * a backing parent's), owned; NULL if OP is not blocked. */
+typedef enum ModelOp {
+    MODEL_OP_DRIVE_DEL, MODEL_OP_STREAM, MODEL_OP_COMMIT_SOURCE, MODEL_OP_COMMIT_TARGET,
+    MODEL_OP_DATAPLANE,
+} ModelOp;
+char *model_graph_op_blocker(const ModelWorld *w, const ModelNode *n, ModelOp op);
 /* Drop nodes nothing references any more (bdrv_unref to 0), children first. */
 void model_graph_collect(ModelWorld *w);
 bool model_graph_group_exists(const ModelWorld *w, const char *id);
@@ -329,8 +372,10 @@ typedef struct ModelState {
     BgBuf log;              /* what the running VM printed (qemu-io) */
     char *last_log;         /* log of the VM that ended last */
     json_t *queue;          /* events not yet waited for */
+    json_t *throttled;      /* rate-limited events sent in this VM's life (keys) */
     json_t *step_events;    /* events of the current step (borrowed by the step) */
     const char *unsupported;/* set by a command the model cannot answer (static text) */
+    const char *err_class;  /* an error class other than GenericError (static text) */
 } ModelState;
 
 /* Raise an event: the step's list and the queue. */
@@ -353,12 +398,39 @@ void model_open_inherit(unsigned role, bool parent_is_format, ModelQDict *child_
 void model_open_flags_from_options(ModelNode *n, const ModelQDict *opts);
 /* The value of a bool-ish generic option ("on"/"off" strings or JSON bools). */
 bool model_open_opt_bool(const ModelQDict *opts, const char *key, bool dflt, bool *is_valid);
-/* qcow2 cache option checks (read_cache_sizes()), raw offset/size (raw_apply_options()). */
-bool model_open_qcow2_cache_check(const ModelQDict *opts, BgError *err);
+/* raw offset/size (raw_apply_options()). */
 bool model_open_raw_apply(ModelState *st, const ModelWorld *w, ModelNode *n, const ModelQDict *opts,
                           BgError *err);
+/* The image file under a qcow2 node (its `file` through filters), or NULL. */
+ModelFile *model_open_qcow2_file(ModelState *st, const ModelWorld *w, const ModelNode *n);
 /* Host-file or node length. */
 uint64_t model_open_length(ModelState *st, const ModelWorld *w, const ModelNode *n);
+
+/* ======================================================================
+ * blkdebug (model_blkdebug.c)
+ * ====================================================================== */
+
+/* blkdebug_open() before the image is opened: rules, permission modifiers. */
+bool model_blkdebug_open(ModelState *st, ModelNode *n, ModelQDict *opts, BgError *err);
+/* ... and after: alignment and limit overrides, then the "none" event. */
+bool model_blkdebug_limits(ModelNode *n, ModelQDict *opts, BgError *err);
+/* bdrv_debug_event() on N (a no-op unless N is a blkdebug node). */
+void model_blkdebug_event(ModelNode *n, int event);
+/* Would an active rule of N for IOTYPE look at the request's offset? */
+bool model_blkdebug_needs_offset(const ModelNode *n, int iotype);
+/* rule_check(): 0 or -errno for a request of IOTYPE reaching N. */
+int model_blkdebug_check(ModelNode *n, uint64_t off, uint64_t len, int iotype);
+
+/* ======================================================================
+ * qcow2 runtime options (model_qcow2.c)
+ * ====================================================================== */
+
+/* qcow2_update_options_prepare() on OPTS for the image F: checks, then the
+ * consumed keys leave OPTS.  Huge caches: st->unsupported. */
+bool model_qcow2_update_options(ModelState *st, const ModelFile *f, ModelQDict *opts, BgError *err);
+/* qemu_opts_absorb_qdict(): the first of KEYS (QEMU_OPT_SIZE options, NULL
+ * terminated) in QDict order holding a negative integer fails. */
+bool model_qcow2_opts_sizes(const ModelQDict *opts, const char *const *keys, BgError *err);
 
 /* ======================================================================
  * QAPI input validation (model_qapi.c)
@@ -391,6 +463,10 @@ bool model_perm_refresh(ModelWorld *w, const int *order, size_t n_order, BgError
  * "Read-only block node ... cannot support read-write users". */
 bool model_perm_refresh_from(ModelWorld *w, const ModelWorld *old, const int *order, size_t n_order,
                              BgError *err);
+/* The same; a lock failure's hint (error_append_hint(), owned, or NULL) in
+ * *HINT, for the HMP monitor, which prints hints. */
+bool model_perm_refresh_hint(ModelWorld *w, const int *order, size_t n_order, char **hint,
+                             BgError *err);
 /* bdrv_topological_dfs(): add N's subtree to LIST (ids). */
 void model_perm_topo(const ModelWorld *w, const ModelNode *n, int **list, size_t *len);
 char *model_perm_names(unsigned perm);
@@ -406,14 +482,27 @@ json_t *model_query_block_jobs(ModelState *st);
 json_t *model_query_jobs(ModelState *st);
 
 /* ======================================================================
- * Data path and qemu-io (model_io.c)
+ * Data path (model_io.c) and qemu-io (model_qemuio.c)
  * ====================================================================== */
 
-/* Guest-visible read/write through node N.  Returns false with a reason in
- * *unsupported (static text) when the model keeps no data for it. */
+/* What a request left undone: a reason the model cannot answer
+ * (unsupported, static text), or bytes it does not know (unknown). */
+typedef struct ModelIoStatus {
+    const char *unsupported;
+    bool unknown;
+} ModelIoStatus;
+enum { MODEL_WR_ZERO = 1, MODEL_WR_MAY_UNMAP = 2, MODEL_WR_COMPRESSED = 4 };
+
+/* Requests through node N, 0 or -errno (model_io.c). */
+int model_io_pread(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf,
+                   ModelIoStatus *s);
+int model_io_pwrite(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, const uint8_t *buf,
+                    unsigned flags, ModelIoStatus *s);
+int model_io_pdiscard(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, ModelIoStatus *s);
+/* A read whose every byte the model knows; false with a reason otherwise. */
 bool model_io_read(ModelState *st, const ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf,
                    const char **unsupported);
-/* HMP qemu-io NODE "CMD": fills res (return "" or an error string). */
+/* HMP qemu-io NODE "CMD": fills res (return "" or an error string) (model_qemuio.c). */
 void model_io_hmp(ModelState *st, const char *command_line, BgResult *res);
 /* `io` step (offline qemu-io). */
 void model_io_offline(ModelState *st, const json_t *spec, BgResult *res);
@@ -422,8 +511,15 @@ void model_io_offline(ModelState *st, const json_t *spec, BgResult *res);
  * Jobs (model_job.c)
  * ====================================================================== */
 
+/* block-stream, block-commit (model_job_start.c): checks, filter, job. */
 bool model_job_block_stream(ModelState *st, const json_t *args, BgError *err);
 bool model_job_block_commit(ModelState *st, const json_t *args, BgError *err);
+/* The job's own BlockBackends and children (block_job_create(),
+ * block_job_add_bdrv()), and its first two status changes. */
+void model_job_add_blk(ModelWorld *w, ModelBlkKind kind, const char *job, int node, unsigned perm,
+                       unsigned shared, const char *child_name);
+void model_job_started(ModelState *st, ModelJob *j);
+/* The job verbs: job-* and block-job-* commands. */
 bool model_job_command(ModelState *st, const char *cmd, const json_t *args, BgError *err);
 /* Advance JOB by one transition; false when it cannot move without a command. */
 bool model_job_step(ModelState *st, ModelJob *job);

@@ -1,19 +1,24 @@
 /*
  * model_backend.c: BgBackendOps "model": the step dispatch, the VM's life,
- * events, and the small QMP commands that need no file of their own
- * (blockdev-del, object-add/del, device_add, queries).
+ * events (with the rate limit of the quorum events), and the small QMP
+ * commands that need no file of their own (blockdev-del, object-add/del,
+ * device_add, device_del, queries).
  *
  * What this is: the vtable the runner calls.  Every step gets a result the
  * way the qemu backend would report QEMU's answer: a return value or a
  * GenericError with QEMU's text, qemu-io output as io_out, events raised
  * during the step (and kept in a queue for wait-event, wait-job, run-job),
- * the VM log at shutdown.  A step the model keeps no data for answers
- * "unsupported".  model_check() runs after every step inside assert().
+ * the VM log at shutdown; an error class other than GenericError where
+ * QEMU uses one (st->err_class).  A step the model keeps no data for
+ * answers "unsupported".  model_check() runs after every step inside
+ * assert().
  * What it is not: a QEMU process.  No time passes; jobs move only when a
  * step drives them (model_job.c).
  *
  * Mirrors QEMU 7.2.0 blockdev.c qmp_blockdev_add() / qmp_blockdev_del(),
  * qom/object_interfaces.c user_creatable_add_type() / user_creatable_del(),
+ * monitor/monitor.c monitor_qapi_event_queue() (rate limits),
+ * softmmu/qdev-monitor.c qmp_device_del() / find_device_state(),
  * block/throttle-groups.c throttle_group_can_be_deleted(),
  * hw/block/block.c blkconf_apply_backend_options() (scsi-hd permissions),
  * hw/scsi/virtio-scsi.c virtio_scsi_hotplug() (the iothread's context),
@@ -32,6 +37,20 @@ struct BgBackend {
 
 void model_event(ModelState *st, const char *name, json_t *take_data)
 {
+    /* monitor_qapi_event_queue(): the quorum events are rate-limited to one
+     * a second (QUORUM_REPORT_BAD per node); a held-back event would come
+     * out a second later, which never passes in the model */
+    if (strcmp(name, "QUORUM_REPORT_BAD") == 0 || strcmp(name, "QUORUM_FAILURE") == 0) {
+        const char *node = json_string_value(json_object_get(take_data, "node-name"));
+        char *key = bg_asprintf("%s/%s", name, node && name[7] == 'R' ? node : "");
+        bool held = json_object_get(st->throttled, key) != NULL;
+        json_object_set_new(st->throttled, key, json_true());
+        free(key);
+        if (held) {
+            json_decref(take_data);
+            return;
+        }
+    }
     json_t *ev = json_pack("{s:s,s:o}", "event", name, "data", take_data);
     if (st->step_events)
         json_array_append_new(st->step_events, json_deep_copy(ev));
@@ -47,6 +66,7 @@ static void vm_start(ModelState *st)
     st->w = model_graph_new();
     bg_buf_cleanup(&st->log);
     json_array_clear(st->queue);
+    json_object_clear(st->throttled);
 }
 
 static void vm_stop(ModelState *st)
@@ -61,6 +81,7 @@ static void vm_stop(ModelState *st)
     model_graph_free(st->w);
     st->w = model_graph_new();
     json_array_clear(st->queue);
+    json_object_clear(st->throttled);
 }
 
 /* ---- small commands ------------------------------------------------------------------ */
@@ -93,31 +114,8 @@ static bool blockdev_del(ModelState *st, const json_t *args, BgError *err)
         return bg_error_setf(err, BG_MSG_NODE_IN_USE, name);
     /* bdrv_op_is_blocked(DRIVE_DEL): the newest blocker (a job's, or a
      * backing parent's) is the one reported */
-    const ModelBlk *jb = NULL;
-    for (size_t i = 0; i < w->n_blks; i++)
-        if (w->blks[i].kind == MODEL_BLK_JOB && w->blks[i].node == n->id)
-            jb = &w->blks[i];
-    const ModelNode *bparent = NULL;
-    uint64_t bseq = 0;
-    for (size_t i = 0; i < w->n_nodes; i++)
-        for (size_t c = 0; c < w->nodes[i]->n_children; c++) {
-            const ModelChild *ch = &w->nodes[i]->children[c];
-            if (ch->node == n->id && (ch->role & MODEL_ROLE_COW) && ch->seq > bseq) {
-                bseq = ch->seq;
-                bparent = w->nodes[i];
-            }
-        }
-    if (jb && (!bparent || jb->seq > bseq)) {
-        const ModelJob *j = model_graph_job(w, jb->owner);
-        char *reason = bg_asprintf("block device is in use by block job: %s",
-                                   j && j->type == MODEL_JOB_STREAM ? "stream" : "commit");
-        bg_error_setf(err, BG_MSG_NODE_BUSY, model_graph_device_or_node_name(w, n), reason);
-        free(reason);
-        return false;
-    }
-    if (bparent) {
-        char *reason = bg_asprintf(BG_MSG_BUSY_BACKING_HD,
-                                   model_graph_device_or_node_name(w, bparent));
+    char *reason = model_graph_op_blocker(w, n, MODEL_OP_DRIVE_DEL);
+    if (reason) {
         bg_error_setf(err, BG_MSG_NODE_BUSY, model_graph_device_or_node_name(w, n), reason);
         free(reason);
         return false;
@@ -146,10 +144,9 @@ static bool object_add(ModelState *st, const json_t *args, BgError *err)
         st->unsupported = "QOM types other than throttle-group and iothread are not modelled";
         return false;
     }
-    if (model_graph_group_exists(w, id) || model_graph_iothread_exists(w, id)) {
-        st->unsupported = "duplicate object ids are not modelled";
-        return false;
-    }
+    /* user_creatable_add_type(): objects live in /objects, one namespace */
+    if (model_graph_group_exists(w, id) || model_graph_iothread_exists(w, id))
+        return bg_error_setf(err, BG_MSG_DUPLICATE_PROPERTY, id, "container");
     char ***v = group ? &w->groups : &w->iothreads;
     size_t *n = group ? &w->n_groups : &w->n_iothreads;
     *v = bg_realloc(*v, (*n + 1) * sizeof(**v));
@@ -231,9 +228,9 @@ static bool device_add(ModelState *st, const json_t *args, BgError *err)
         if (l && strncmp(bus, w->devices[i].id, l) == 0 && strcmp(bus + l, ".0") == 0)
             ctrl = &w->devices[i];
     }
-    if (!n || !ctrl || model_graph_has_blk(w, n)) {
+    if (!n || !ctrl) {
         model_graph_free(w);
-        st->unsupported = "scsi-hd without a free node and a known bus is not modelled";
+        st->unsupported = "scsi-hd without a node and a known bus is not modelled";
         return false;
     }
     json_t *srw = json_object_get(args, "share-rw");
@@ -244,15 +241,24 @@ static bool device_add(ModelState *st, const json_t *args, BgError *err)
     unsigned shared = MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED | MODEL_PERM_RESIZE |
                       (share_rw ? MODEL_PERM_WRITE : 0);
     w->blks = bg_realloc(w->blks, (w->n_blks + 1) * sizeof(*w->blks));
-    w->blks[w->n_blks++] = (ModelBlk){ MODEL_BLK_DEVICE, id ? bg_strdup(id) : NULL, n->id, perm,
-                                       shared, ++w->next_seq, NULL };
+    w->blks[w->n_blks++] = (ModelBlk){ .kind = MODEL_BLK_DEVICE, .owner = id ? bg_strdup(id) : NULL,
+                                       .node = n->id, .perm = perm, .shared = shared,
+                                       .seq = ++w->next_seq, .child_name = "root" };
     int *order = NULL;
     size_t len = 0;
     model_perm_topo(w, n, &order, &len);
     bool ok = model_perm_refresh(w, order, len, err);
     free(order);
-    /* virtio_scsi_hotplug(): the disk (its BlockBackend first) joins the
-     * controller's iothread */
+    /* virtio_scsi_hotplug(): with an iothread, the node must allow
+     * dataplane (op blockers), then the disk (its BlockBackend first) joins
+     * the controller's iothread */
+    if (ok && iothread) {
+        char *reason = model_graph_op_blocker(w, n, MODEL_OP_DATAPLANE);
+        if (reason) {
+            ok = bg_error_setf(err, BG_MSG_NODE_BUSY, model_graph_device_or_node_name(w, n), reason);
+            free(reason);
+        }
+    }
     w->blks[w->n_blks - 1].iothread = iothread;
     iothread = NULL;
     if (ok && w->blks[w->n_blks - 1].iothread)
@@ -270,11 +276,40 @@ static bool device_add(ModelState *st, const json_t *args, BgError *err)
 
 /* ---- execute --------------------------------------------------------------------------- */
 
-static void set_error(BgResult *res, const BgError *err, bool seed_wording)
+static void set_error(ModelState *st, BgResult *res, const BgError *err, bool seed_wording)
 {
     char *text = seed_wording ? bg_msg_seed_wording(err->text) : bg_strdup(err->text);
-    bg_result_set_error(res, "GenericError", text);
+    bg_result_set_error(res, st->err_class ? st->err_class : "GenericError", text);
     free(text);
+}
+
+/* qmp_device_del(): only an unknown id is modelled (unplugging needs the guest). */
+static bool device_del(ModelState *st, const json_t *args, BgError *err)
+{
+    const char *id = arg_str(args, "id", err);
+    if (!id)
+        return false;
+    for (size_t i = 0; i < st->w->n_devices; i++)
+        if (st->w->devices[i].id && strcmp(st->w->devices[i].id, id) == 0) {
+            st->unsupported = "device_del of an existing device is not modelled";
+            return false;
+        }
+    st->err_class = "DeviceNotFound";
+    return bg_error_setf(err, BG_MSG_DEVICE_NOT_FOUND, id);
+}
+
+/* query-named-block-nodes' one argument. */
+static bool query_args(const json_t *args, BgError *err)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)args, k, v) {
+        if (strcmp(k, "flat") != 0)
+            return bg_error_setf(err, BG_MSG_QAPI_UNEXPECTED, k);
+        if (!json_is_boolean(v))
+            return bg_error_setf(err, BG_MSG_QAPI_INVALID_TYPE, "flat", "boolean");
+    }
+    return true;
 }
 
 static void execute(ModelState *st, const char *name, json_t *args, BgResult *res)
@@ -301,15 +336,17 @@ static void execute(ModelState *st, const char *name, json_t *args, BgResult *re
         }
     } else if (strcmp(name, "x-blockdev-reopen") == 0 || strcmp(name, "blockdev-reopen") == 0) {
         seed = strcmp(name, "x-blockdev-reopen") == 0;
-        json_t *wrapped = seed ? json_pack("{s:[O]}", "options", args ? args : json_object())
-                               : json_incref(args ? args : json_object());
+        json_t *wrapped = !args ? (seed ? json_pack("{s:[{}]}", "options") : json_object())
+                          : seed ? json_pack("{s:[O]}", "options", args) : json_incref(args);
         ok = model_qapi_blockdev_reopen(wrapped, &err) &&
              model_reopen(st, json_object_get(wrapped, "options"), &err);
         json_decref(wrapped);
     } else if (strcmp(name, "blockdev-del") == 0) {
         ok = blockdev_del(st, args, &err);
     } else if (strcmp(name, "query-named-block-nodes") == 0) {
-        ret = model_query_named_block_nodes(st, json_is_true(json_object_get(args, "flat")));
+        ok = query_args(args, &err);
+        if (ok)
+            ret = model_query_named_block_nodes(st, json_is_true(json_object_get(args, "flat")));
     } else if (strcmp(name, "query-block-jobs") == 0) {
         ret = model_query_block_jobs(st);
     } else if (strcmp(name, "query-jobs") == 0) {
@@ -320,13 +357,13 @@ static void execute(ModelState *st, const char *name, json_t *args, BgResult *re
         ok = object_del(st, args, &err);
     } else if (strcmp(name, "device_add") == 0) {
         ok = device_add(st, args, &err);
+    } else if (strcmp(name, "device_del") == 0) {
+        ok = device_del(st, args, &err);
     } else if (strcmp(name, "block-stream") == 0) {
         ok = model_job_block_stream(st, args, &err);
     } else if (strcmp(name, "block-commit") == 0) {
         ok = model_job_block_commit(st, args, &err);
-    } else if (strcmp(name, "block-job-complete") == 0 || strcmp(name, "job-complete") == 0 ||
-               strcmp(name, "job-finalize") == 0 || strcmp(name, "job-dismiss") == 0 ||
-               strcmp(name, "job-cancel") == 0) {
+    } else if (strncmp(name, "block-job-", 10) == 0 || strncmp(name, "job-", 4) == 0) {
         ok = model_job_command(st, name, args, &err);
     } else if (strcmp(name, "human-monitor-command") == 0) {
         const char *line = json_string_value(json_object_get(args, "command-line"));
@@ -347,7 +384,7 @@ static void execute(ModelState *st, const char *name, json_t *args, BgResult *re
         return;
     }
     if (!ok)
-        set_error(res, &err, seed);
+        set_error(st, res, &err, seed);
     else
         bg_result_set_return(res, ret ? ret : json_object());
 }
@@ -359,6 +396,7 @@ static BgBackend *model_open(const BgBackendConfig *cfg, BgError *err)
     be->st.scratch = bg_strdup(cfg->scratch);
     be->st.w = model_graph_new();
     be->st.queue = json_array();
+    be->st.throttled = json_object();
     return be;
 }
 
@@ -367,6 +405,7 @@ static bool model_execute(BgBackend *be, const BgStep *step, json_t *cmd, BgResu
     (void)err;
     ModelState *st = &be->st;
     st->unsupported = NULL;
+    st->err_class = NULL;
     st->step_events = json_array();
     switch (step->kind) {
     case BG_STEP_IMG_CREATE:
@@ -419,6 +458,9 @@ static bool model_execute(BgBackend *be, const BgStep *step, json_t *cmd, BgResu
         bg_result_set_unsupported(res, "not a step");
         break;
     }
+    /* a job driven by this step copied bytes the model does not know */
+    if (st->unsupported && res->kind != BG_RES_UNSUPPORTED && step->kind != BG_STEP_EXECUTE)
+        bg_result_set_unsupported(res, st->unsupported);
     if (json_array_size(st->step_events))
         res->events = json_incref(st->step_events);
     json_decref(st->step_events);
@@ -457,6 +499,7 @@ static void model_close(BgBackend *be)
     bg_buf_cleanup(&st->log);
     free(st->last_log);
     json_decref(st->queue);
+    json_decref(st->throttled);
     free(be);
 }
 

@@ -16,6 +16,8 @@
  *   6. Nothing unreferenced is left: every node is monitor-owned, or has a
  *      parent, a BlockBackend or a job.
  *   7. Every frozen link is below a job's filter.
+ *   8. A job's BlockBackends and own children belong to a job that has not
+ *      ended (it still has its filter).
  *
  * What it is not: a repair.  A false return is a bug in the model.
  * Mirrors nothing in QEMU; it states what QEMU's graph code keeps true.
@@ -97,9 +99,15 @@ bool model_check(const ModelState *st)
         if (model_graph_refcnt(w, n) == 0)
             return false;
     }
-    for (size_t i = 0; i < w->n_blks; i++)
+    for (size_t i = 0; i < w->n_blks; i++) {
         if (!model_graph_node(w, w->blks[i].node))
             return false;
+        /* 8 */
+        const ModelJob *j = w->blks[i].kind == MODEL_BLK_DEVICE
+                                ? NULL : model_graph_job(w, w->blks[i].owner);
+        if (w->blks[i].kind != MODEL_BLK_DEVICE && (!j || !j->filter))
+            return false;
+    }
     for (size_t i = 0; i < w->n_jobs; i++)
         if (w->jobs[i].status != MODEL_JOB_NULL && w->jobs[i].filter &&
             !model_graph_node(w, w->jobs[i].filter))

@@ -49,6 +49,7 @@ void model_graph_node_free(ModelNode *n)
     free(n->backing_file);
     free(n->auto_backing_file);
     free(n->backing_fmt);
+    free(n->dbg_rules);
     free(n);
 }
 
@@ -111,6 +112,11 @@ static ModelNode *node_copy(const ModelNode *s)
     n->backing_file = dup0(s->backing_file);
     n->auto_backing_file = dup0(s->auto_backing_file);
     n->backing_fmt = dup0(s->backing_fmt);
+    n->dbg_rules = NULL;
+    if (s->n_dbg_rules) {
+        n->dbg_rules = bg_malloc(s->n_dbg_rules * sizeof(*n->dbg_rules));
+        memcpy(n->dbg_rules, s->dbg_rules, s->n_dbg_rules * sizeof(*n->dbg_rules));
+    }
     return n;
 }
 
@@ -299,9 +305,81 @@ bool model_graph_reaches(const ModelWorld *w, const ModelNode *from, const Model
 bool model_graph_has_blk(const ModelWorld *w, const ModelNode *n)
 {
     for (size_t i = 0; i < w->n_blks; i++)
-        if (w->blks[i].node == n->id && w->blks[i].kind == MODEL_BLK_DEVICE)
+        if (w->blks[i].node == n->id && w->blks[i].kind != MODEL_BLK_JOB_CHILD)
             return true;
     return false;
+}
+
+bool model_graph_is_root(const ModelWorld *w, const ModelNode *n)
+{
+    for (size_t i = 0; i < w->n_blks; i++)
+        if (w->blks[i].node == n->id && w->blks[i].kind == MODEL_BLK_JOB_CHILD)
+            return false;
+    for (size_t i = 0; i < w->n_nodes; i++)
+        for (size_t c = 0; c < w->nodes[i]->n_children; c++)
+            if (w->nodes[i]->children[c].node == n->id)
+                return false;
+    return true;
+}
+
+ModelNode *model_graph_filter_or_cow(const ModelWorld *w, const ModelNode *n)
+{
+    return n->drv->kind == BG_DRV_FILTER ? model_graph_filtered(w, n) : model_graph_backing(w, n);
+}
+
+ModelNode *model_graph_skip_filters(const ModelWorld *w, ModelNode *n)
+{
+    while (n && n->drv->kind == BG_DRV_FILTER && model_graph_filtered(w, n))
+        n = model_graph_filtered(w, n);
+    return n;
+}
+
+void model_graph_replace_node(ModelWorld *w, ModelNode *from, ModelNode *to)
+{
+    for (size_t i = 0; i < w->n_nodes; i++) {
+        ModelNode *p = w->nodes[i];
+        if (p == to)
+            continue;
+        for (size_t c = 0; c < p->n_children; c++)
+            if (p->children[c].node == from->id) {
+                p->children[c].node = to->id;
+                p->children[c].seq = ++w->next_seq;
+            }
+    }
+    for (size_t i = 0; i < w->n_blks; i++)      /* a job's own children stay_at_node */
+        if (w->blks[i].node == from->id && w->blks[i].kind != MODEL_BLK_JOB_CHILD) {
+            w->blks[i].node = to->id;
+            w->blks[i].seq = ++w->next_seq;
+        }
+}
+
+char *model_graph_op_blocker(const ModelWorld *w, const ModelNode *n, ModelOp op)
+{
+    const ModelBlk *jb = NULL;
+    for (size_t i = 0; i < w->n_blks; i++)
+        if (w->blks[i].kind == MODEL_BLK_JOB_CHILD && w->blks[i].node == n->id &&
+            !(op == MODEL_OP_DATAPLANE && strcmp(w->blks[i].child_name, "main node") == 0))
+            jb = &w->blks[i];
+    const ModelNode *bparent = NULL;
+    uint64_t bseq = 0;
+    bool backing_blocks = op != MODEL_OP_STREAM && op != MODEL_OP_COMMIT_TARGET;
+    for (size_t i = 0; backing_blocks && i < w->n_nodes; i++)
+        for (size_t c = 0; c < w->nodes[i]->n_children; c++) {
+            const ModelChild *ch = &w->nodes[i]->children[c];
+            if (ch->node == n->id && (ch->role & MODEL_ROLE_COW) && ch->seq > bseq) {
+                bseq = ch->seq;
+                bparent = w->nodes[i];
+            }
+        }
+    if (jb && (!bparent || jb->seq > bseq)) {
+        const ModelJob *j = model_graph_job(w, jb->owner);
+        return bg_asprintf("block device is in use by block job: %s",
+                           j && j->type == MODEL_JOB_STREAM ? "stream" : "commit");
+    }
+    if (bparent)
+        return bg_asprintf("node is used as backing hd of '%s'",
+                           model_graph_device_or_node_name(w, bparent));
+    return NULL;
 }
 
 int model_graph_refcnt(const ModelWorld *w, const ModelNode *n)

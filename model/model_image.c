@@ -331,6 +331,21 @@ void model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uin
     memcpy(f->data + off, buf, len);
 }
 
+void model_image_qcow2_discard(ModelFile *f, uint64_t cluster, bool has_backing)
+{
+    /* get_cluster_table() allocates the L2 table even when nothing changes */
+    ensure_l2(f, cluster);
+    bool allocated = f->cl[cluster] != MODEL_CL_UNALLOC &&
+                     !(f->cl[cluster] == MODEL_CL_ZERO && !f->host[cluster]);
+    if (!has_backing && !allocated)
+        return;
+    /* the entry becomes the zero flag without an offset; the old host
+     * cluster is freed (qcow2_free_any_cluster()) */
+    release(f, cluster);
+    memset(f->data + cluster * MODEL_CLUSTER, 0, MODEL_CLUSTER);
+    f->cl[cluster] = MODEL_CL_ZERO;
+}
+
 /* ---- img-create ---------------------------------------------------------------------- */
 
 static char *word(const json_t *v)

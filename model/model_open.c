@@ -94,7 +94,7 @@ static ModelFile *node_file(ModelState *st, const ModelNode *n)
 }
 
 /* The image file under a qcow2 node: its `file` child, through filters. */
-static ModelFile *qcow2_image(ModelState *st, const ModelWorld *w, const ModelNode *n)
+ModelFile *model_open_qcow2_file(ModelState *st, const ModelWorld *w, const ModelNode *n)
 {
     const ModelNode *f = model_graph_file(w, n);
     while (f && f->drv->kind == BG_DRV_FILTER)
@@ -104,7 +104,8 @@ static ModelFile *qcow2_image(ModelState *st, const ModelWorld *w, const ModelNo
     return node_file(st, f);
 }
 
-uint64_t model_open_length(ModelState *st, const ModelWorld *w, const ModelNode *n)
+/* refresh_total_sectors(): the length the driver reports now. */
+static uint64_t driver_length(ModelState *st, const ModelWorld *w, const ModelNode *n)
 {
     const char *d = n->drv->name;
     if (strcmp(d, "file") == 0) {
@@ -112,7 +113,7 @@ uint64_t model_open_length(ModelState *st, const ModelWorld *w, const ModelNode 
         return f ? model_image_host_len(f) : 0;
     }
     if (strcmp(d, "qcow2") == 0) {
-        ModelFile *f = qcow2_image(st, w, n);
+        ModelFile *f = model_open_qcow2_file(st, w, n);
         return f ? (f->vsize + 511) / 512 * 512 : 0;
     }
     if (strcmp(d, "null-co") == 0 || strcmp(d, "null-aio") == 0)
@@ -131,6 +132,16 @@ uint64_t model_open_length(ModelState *st, const ModelWorld *w, const ModelNode 
     }
     const ModelNode *c = model_graph_file(w, n);
     return c ? model_open_length(st, w, c) : 0;
+}
+
+/* bdrv_getlength(): file and raw have a variable length (asked every
+ * time); every other driver's bs->total_sectors was fixed at open and
+ * only grows with writes through the node. */
+uint64_t model_open_length(ModelState *st, const ModelWorld *w, const ModelNode *n)
+{
+    if (strcmp(n->drv->name, "file") == 0 || strcmp(n->drv->name, "raw") == 0)
+        return driver_length(st, w, n);
+    return n->total;
 }
 
 /* ---- node names ---------------------------------------------------------------------- */
@@ -231,47 +242,11 @@ static bool open_file(ModelState *st, ModelNode *n, ModelQDict *opts, BgError *e
     return true;
 }
 
-/* block/qcow2.c read_cache_sizes(), the checks that only depend on options. */
-bool model_open_qcow2_cache_check(const ModelQDict *opts, BgError *err)
-{
-    bool combined_set = model_qdict_has(opts, "cache-size");
-    bool l2_set = model_qdict_has(opts, "l2-cache-size");
-    bool rc_set = model_qdict_has(opts, "refcount-cache-size");
-    int64_t combined = opt_int(opts, "cache-size", 0);
-    int64_t l2_max = opt_int(opts, "l2-cache-size", 32 << 20);
-    int64_t rc = opt_int(opts, "refcount-cache-size", 0);
-    int64_t entry = opt_int(opts, "l2-cache-entry-size", MODEL_CLUSTER);
-    if (combined_set) {
-        if (l2_set && rc_set)
-            return bg_error_setf(err, BG_MSG_QCOW2_ALL_THREE);
-        if (l2_set && l2_max > combined)
-            return bg_error_setf(err, BG_MSG_QCOW2_L2_EXCEEDS);
-        if (rc > combined)
-            return bg_error_setf(err, BG_MSG_QCOW2_REFCOUNT_EXCEEDS);
-    }
-    if (entry < 512 || entry > (int64_t)MODEL_CLUSTER || (entry & (entry - 1)))
-        return bg_error_setf(err, BG_MSG_QCOW2_L2_ENTRY_SIZE, 512, (int)MODEL_CLUSTER);
-    return true;
-}
-
-static void qcow2_consume(ModelQDict *opts)
-{
-    static const char *const keys[] = {
-        "lazy-refcounts", "pass-discard-request", "pass-discard-snapshot",
-        "pass-discard-other", "overlap-check", "cache-size", "l2-cache-size",
-        "l2-cache-entry-size", "refcount-cache-size", "cache-clean-interval",
-    };
-    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-        model_qdict_del(opts, keys[i]);
-    model_qdict_extract_sub(opts, NULL, "overlap-check.");
-    model_qdict_extract_sub(opts, NULL, "encrypt.");
-}
-
 static bool open_qcow2(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict *opts, BgError *err)
 {
     if (!open_child(st, w, opts, "file", n, MODEL_ROLE_IMAGE, false, true, err))
         return false;
-    ModelFile *f = qcow2_image(st, w, n);
+    ModelFile *f = model_open_qcow2_file(st, w, n);
     if (!f) {
         const ModelNode *c = model_graph_file(w, n);
         if (c && strcmp(c->drv->name, "file") == 0)
@@ -281,13 +256,12 @@ static bool open_qcow2(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict *
     }
     if (!f->qcow2)
         return bg_error_setf(err, BG_MSG_QCOW2_NOT_QCOW2);
-    if (model_qdict_has(opts, "data-file") || model_qdict_has(opts, "encrypt.format")) {
-        st->unsupported = "qcow2 data-file and encryption are not modelled";
+    if (model_qdict_has(opts, "data-file")) {
+        st->unsupported = "qcow2 data-file is not modelled";
         return false;
     }
-    if (!model_open_qcow2_cache_check(opts, err))
+    if (!model_qcow2_update_options(st, f, opts, err))
         return false;
-    qcow2_consume(opts);
     model_image_qcow2_open(f);
     n->backing_file = f->backing ? bg_strdup(f->backing) : NULL;
     n->backing_fmt = f->backing_fmt ? bg_strdup(f->backing_fmt) : NULL;
@@ -316,8 +290,12 @@ bool model_open_raw_apply(ModelState *st, const ModelWorld *w, ModelNode *n, con
     return true;
 }
 
+static const char *const raw_size_opts[] = { "offset", "size", NULL };
+
 static bool open_raw(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict *opts, BgError *err)
 {
+    if (!model_qcow2_opts_sizes(opts, raw_size_opts, err))   /* raw_read_options() */
+        return false;
     bool limited = opt_int(opts, "offset", 0) != 0 || model_qdict_has(opts, "size");
     unsigned role = limited ? MODEL_ROLE_DATA | MODEL_ROLE_PRIMARY
                             : MODEL_ROLE_FILTERED | MODEL_ROLE_PRIMARY;
@@ -360,8 +338,13 @@ static bool open_filter(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict 
     return true;
 }
 
-static bool open_null(ModelNode *n, ModelQDict *opts)
+static bool open_null(ModelNode *n, ModelQDict *opts, BgError *err)
 {
+    static const char *const sizes[] = { "size", NULL };
+    if (!model_qcow2_opts_sizes(opts, sizes, err))
+        return false;
+    if (opt_int(opts, "latency-ns", 0) < 0)
+        return bg_error_setf(err, BG_MSG_NULL_LATENCY);
     n->size = (uint64_t)opt_int(opts, "size", 1 << 30);
     n->read_zeroes = model_open_opt_bool(opts, "read-zeroes", false, NULL);
     model_qdict_del(opts, "size");
@@ -372,26 +355,11 @@ static bool open_null(ModelNode *n, ModelQDict *opts)
 
 static bool open_blkdebug(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict *opts, BgError *err)
 {
-    const char *config = model_qdict_get_str(opts, "config");
-    if (config && strcmp(config, "/dev/null") != 0) {
-        st->unsupported = "blkdebug config files other than /dev/null are not modelled";
+    if (!model_blkdebug_open(st, n, opts, err) ||
+        !open_child(st, w, opts, "image", n, MODEL_ROLE_FILTERED | MODEL_ROLE_PRIMARY, false, true,
+                    err))
         return false;
-    }
-    static const char *const unsupported[] = { "inject-error.", "set-state.",
-                                               "take-child-perms.", "unshare-child-perms." };
-    for (size_t i = 0; i < opts->n; i++)
-        for (size_t u = 0; u < sizeof(unsupported) / sizeof(unsupported[0]); u++)
-            if (strncmp(opts->e[i].key, unsupported[u], strlen(unsupported[u])) == 0) {
-                st->unsupported = "blkdebug rules and permission options are not modelled";
-                return false;
-            }
-    n->config = config ? bg_strdup(config) : NULL;
-    static const char *const keys[] = { "config", "align", "max-transfer", "opt-write-zero",
-                                        "max-write-zero", "opt-discard", "max-discard" };
-    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-        model_qdict_del(opts, keys[i]);
-    return open_child(st, w, opts, "image", n, MODEL_ROLE_FILTERED | MODEL_ROLE_PRIMARY, false,
-                      true, err) != NULL;
+    return model_blkdebug_limits(n, opts, err);
 }
 
 static bool open_blkverify(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict *opts, BgError *err)
@@ -579,7 +547,7 @@ ModelNode *model_open_node(ModelState *st, ModelWorld *w, ModelQDict *options, M
     else if (strcmp(d, "raw") == 0)
         ok = open_raw(st, w, n, opts, err);
     else if (strcmp(d, "null-co") == 0 || strcmp(d, "null-aio") == 0)
-        ok = open_null(n, opts);
+        ok = open_null(n, opts, err);
     else if (strcmp(d, "blkdebug") == 0)
         ok = open_blkdebug(st, w, n, opts, err);
     else if (strcmp(d, "blkverify") == 0)
@@ -605,6 +573,7 @@ ModelNode *model_open_node(ModelState *st, ModelWorld *w, ModelQDict *options, M
         goto fail;
     }
     model_qdict_free(opts);
+    n->total = (driver_length(st, w, n) + 511) / 512 * 512;
     return n;
 
 fail:

@@ -16,8 +16,10 @@
  * bdrv_default_perms() (filter / cow / storage), bdrv_child_perm() (a
  * force-share child shares everything), raw_child_perm(), cor_child_perm(),
  * blkdebug_child_perm(), quorum_child_perm(),
- * bdrv_commit_top_child_perm(), bdrv_mirror_top_child_perm(), and
- * hw/block/block.c blkconf_apply_backend_options() for devices.
+ * bdrv_commit_top_child_perm(), bdrv_mirror_top_child_perm(),
+ * block/file-posix.c raw_check_lock_bytes() / raw_handle_perm_lock() (image
+ * locking between file nodes of one image), and hw/block/block.c
+ * blkconf_apply_backend_options() for devices.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -173,7 +175,7 @@ static Parent *parents_of(const ModelWorld *w, const ModelNode *n, size_t *count
         if (b->node != n->id)
             continue;
         p = bg_realloc(p, (k + 1) * sizeof(*p));
-        p[k++] = (Parent){ b->seq, b->perm, b->shared, NULL, b, "root" };
+        p[k++] = (Parent){ b->seq, b->perm, b->shared, NULL, b, b->child_name ? b->child_name : "root" };
     }
     if (k > 1)
         qsort(p, k, sizeof(*p), cmp_parent);
@@ -194,14 +196,19 @@ static void cumulative(const ModelWorld *w, const ModelNode *n, unsigned *perm, 
     free(p);
 }
 
-/* bdrv_child_user_desc(): "node 'X'" or a BlockBackend's description. */
-static char *user_desc(const Parent *p)
+/* bdrv_child_user_desc(): "node 'X'", a BlockBackend's description
+ * (blk_root_get_parent_desc(): a device's id, else unnamed) or a job's
+ * (child_job_get_parent_desc()). */
+static char *user_desc(const ModelWorld *w, const Parent *p)
 {
     if (p->node)
         return bg_asprintf("node '%s'", p->node->name);
-    if (p->blk->kind == MODEL_BLK_JOB)
-        return bg_asprintf("block device '%s'", p->blk->owner);
-    if (p->blk->owner)
+    if (p->blk->kind == MODEL_BLK_JOB_CHILD) {
+        const ModelJob *j = model_graph_job(w, p->blk->owner);
+        return bg_asprintf("%s job '%s'", j && j->type == MODEL_JOB_STREAM ? "stream" : "commit",
+                           p->blk->owner);
+    }
+    if (p->blk->kind == MODEL_BLK_DEVICE && p->blk->owner)
         return bg_asprintf("block device '%s'", p->blk->owner);
     return bg_strdup("an unnamed block device");
 }
@@ -216,7 +223,7 @@ static bool check_conflicts(const ModelWorld *w, const ModelNode *n, BgError *er
             if (a == b || (p[b].perm & p[a].shared) == p[b].perm)
                 continue;
             char *perms = model_perm_names(p[b].perm & ~p[a].shared);
-            char *au = user_desc(&p[a]), *bu = user_desc(&p[b]);
+            char *au = user_desc(w, &p[a]), *bu = user_desc(w, &p[b]);
             bg_error_setf(err, BG_MSG_PERM_CONFLICT, n->name, perms, bu, n->name, p[b].child_name,
                           au, n->name, p[a].child_name);
             free(perms);
@@ -230,7 +237,51 @@ static bool check_conflicts(const ModelWorld *w, const ModelNode *n, BgError *er
 }
 
 /* bdrv_node_refresh_perm(): write permissions never work with read-only nodes. */
-static bool check_node(const ModelWorld *w, const ModelWorld *old, const ModelNode *n, BgError *err)
+/* file-posix's image locking (locking=auto means on here: OFD locks). */
+static bool locks(const ModelNode *n)
+{
+    const char *l = model_qdict_get_str(n->options, "locking");
+    return strcmp(n->drv->name, "file") == 0 && n->filename && !(l && strcmp(l, "off") == 0);
+}
+
+/* raw_check_lock_bytes(): every other file node of the same image has its
+ * own open file description holding a lock byte per permission it takes
+ * and one per permission it does not share.  N may take no permission
+ * another unshares, and unshare none another takes. */
+static bool check_locks(const ModelWorld *w, const ModelNode *n, unsigned perm, unsigned shared,
+                        char **hint, BgError *err)
+{
+    if (!locks(n))
+        return true;
+    unsigned others_perm = 0, others_unshared = 0;
+    for (size_t i = 0; i < w->n_nodes; i++) {
+        const ModelNode *o = w->nodes[i];
+        if (o == n || !locks(o) || strcmp(o->filename, n->filename) != 0)
+            continue;
+        unsigned p, sh;
+        cumulative(w, o, &p, &sh);
+        others_perm |= p;
+        others_unshared |= MODEL_PERM_ALL & ~sh;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        for (unsigned bit = 1; bit <= MODEL_PERM_RESIZE; bit <<= 1) {
+            bool clash = pass == 0 ? (perm & bit) && (others_unshared & bit)
+                                   : !(shared & bit) && (others_perm & bit);
+            if (!clash)
+                continue;
+            char *name = model_perm_names(bit);
+            bg_error_setf(err, pass == 0 ? BG_MSG_FILE_LOCK_GET : BG_MSG_FILE_LOCK_GET_SHARED, name);
+            free(name);
+            if (hint)
+                *hint = bg_asprintf(BG_MSG_FILE_LOCK_HINT "\n", n->filename);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool check_node(const ModelWorld *w, const ModelWorld *old, const ModelNode *n, char **hint,
+                       BgError *err)
 {
     unsigned perm, shared;
     cumulative(w, n, &perm, &shared);
@@ -240,7 +291,13 @@ static bool check_node(const ModelWorld *w, const ModelWorld *old, const ModelNo
             return bg_error_setf(err, BG_MSG_NODE_READ_ONLY);
         return bg_error_setf(err, BG_MSG_RO_NODE_RW_USERS, n->name);
     }
-    return true;
+    /* unaligned writes at the end would have to grow the image: only
+     * blkdebug's align makes request_alignment more than 1 here */
+    if ((perm & MODEL_PERM_WRITE) && !(perm & MODEL_PERM_RESIZE) && n->align > 1 &&
+        n->total % n->align)
+        return bg_error_setf(err, BG_MSG_WRITE_WITHOUT_RESIZE);
+    /* the driver's check_perm */
+    return check_locks(w, n, perm, shared, hint, err);
 }
 
 /* Compute every edge from scratch, parents before children. */
@@ -279,25 +336,38 @@ static void compute(ModelWorld *w)
     free(order);
 }
 
-bool model_perm_refresh_from(ModelWorld *w, const ModelWorld *old, const int *order, size_t n_order,
-                             BgError *err)
+static bool refresh(ModelWorld *w, const ModelWorld *old, const int *order, size_t n_order,
+                    char **hint, BgError *err)
 {
     compute(w);
     for (size_t i = 0; i < n_order; i++) {
         const ModelNode *n = model_graph_node(w, order[i]);
         if (!n)
             continue;
-        if (!check_conflicts(w, n, err) || !check_node(w, old, n, err))
+        if (!check_conflicts(w, n, err) || !check_node(w, old, n, hint, err))
             return false;
     }
     for (size_t i = 0; i < w->n_nodes; i++) {
-        if (!check_conflicts(w, w->nodes[i], err) || !check_node(w, old, w->nodes[i], err))
+        if (!check_conflicts(w, w->nodes[i], err) || !check_node(w, old, w->nodes[i], hint, err))
             return false;
     }
     return true;
 }
 
+bool model_perm_refresh_from(ModelWorld *w, const ModelWorld *old, const int *order, size_t n_order,
+                             BgError *err)
+{
+    return refresh(w, old, order, n_order, NULL, err);
+}
+
 bool model_perm_refresh(ModelWorld *w, const int *order, size_t n_order, BgError *err)
 {
-    return model_perm_refresh_from(w, NULL, order, n_order, err);
+    return refresh(w, NULL, order, n_order, NULL, err);
+}
+
+bool model_perm_refresh_hint(ModelWorld *w, const int *order, size_t n_order, char **hint,
+                             BgError *err)
+{
+    *hint = NULL;
+    return refresh(w, NULL, order, n_order, hint, err);
 }

@@ -76,6 +76,176 @@ static bool visit_ref(const json_t *v, const char *path, const char *name, bool 
 static bool visit_member(const ModelOpt *o, const char *member, const json_t *v, const char *path,
                          const char *driver, BgError *err);
 
+/* ---- the complex members options.def leaves to the model (BG_OT_ANY) ------------- */
+
+/* Members of the structs behind BG_OT_ANY rows, in schema order
+ * (qapi/block-core.json, crypto.json). */
+typedef struct SubMember {
+    const char *owner;      /* the struct: "overlap-check", "encrypt", "inject-error", ... */
+    const char *name;
+    ModelOptType type;      /* BG_OT_STR, BG_OT_BOOL, BG_OT_INT, BG_OT_ENUM */
+    bool required;
+    const char *enums;
+} SubMember;
+
+#define BLKDBG_EVENTS                                                                          \
+    "l1_update|l1_grow_alloc_table|l1_grow_write_table|l1_grow_activate_table|l2_load|"      \
+    "l2_update|l2_update_compressed|l2_alloc_cow_read|l2_alloc_write|read_aio|"               \
+    "read_backing_aio|read_compressed|write_aio|write_compressed|vmstate_load|vmstate_save|"  \
+    "cow_read|cow_write|reftable_load|reftable_grow|reftable_update|refblock_load|"           \
+    "refblock_update|refblock_update_part|refblock_alloc|refblock_alloc_hookup|"              \
+    "refblock_alloc_write|refblock_alloc_write_blocks|refblock_alloc_write_table|"            \
+    "refblock_alloc_switch_table|cluster_alloc|cluster_alloc_bytes|cluster_free|flush_to_os|" \
+    "flush_to_disk|pwritev_rmw_head|pwritev_rmw_after_head|pwritev_rmw_tail|"                 \
+    "pwritev_rmw_after_tail|pwritev|pwritev_zero|pwritev_done|empty_image_prepare|"           \
+    "l1_shrink_write_table|l1_shrink_free_l2_clusters|cor_write|cluster_alloc_space|none"
+
+static const SubMember sub_members[] = {
+    /* Qcow2OverlapCheckFlags */
+    { "overlap-check", "template", BG_OT_ENUM, false, "none|constant|cached|all" },
+    { "overlap-check", "main-header", BG_OT_BOOL, false, NULL },
+    { "overlap-check", "active-l1", BG_OT_BOOL, false, NULL },
+    { "overlap-check", "active-l2", BG_OT_BOOL, false, NULL },
+    { "overlap-check", "refcount-table", BG_OT_BOOL, false, NULL },
+    { "overlap-check", "refcount-block", BG_OT_BOOL, false, NULL },
+    { "overlap-check", "snapshot-table", BG_OT_BOOL, false, NULL },
+    { "overlap-check", "inactive-l1", BG_OT_BOOL, false, NULL },
+    { "overlap-check", "inactive-l2", BG_OT_BOOL, false, NULL },
+    { "overlap-check", "bitmap-directory", BG_OT_BOOL, false, NULL },
+    /* BlockdevQcow2Encryption: both branches (aes, luks) have one member */
+    { "encrypt", "format", BG_OT_ENUM, true, "aes|luks" },
+    { "encrypt", "key-secret", BG_OT_STR, false, NULL },
+    /* BlkdebugInjectErrorOptions */
+    { "inject-error", "event", BG_OT_ENUM, true, BLKDBG_EVENTS },
+    { "inject-error", "state", BG_OT_INT, false, NULL },
+    { "inject-error", "iotype", BG_OT_ENUM, false,
+      "read|write|write-zeroes|discard|flush|block-status" },
+    { "inject-error", "errno", BG_OT_INT, false, NULL },
+    { "inject-error", "sector", BG_OT_INT, false, NULL },
+    { "inject-error", "once", BG_OT_BOOL, false, NULL },
+    { "inject-error", "immediately", BG_OT_BOOL, false, NULL },
+    /* BlkdebugSetStateOptions */
+    { "set-state", "event", BG_OT_ENUM, true, BLKDBG_EVENTS },
+    { "set-state", "state", BG_OT_INT, false, NULL },
+    { "set-state", "new_state", BG_OT_INT, true, NULL },
+};
+
+static bool enum_has(const char *enums, const char *value)
+{
+    size_t n = strlen(value);
+    for (const char *p = enums; *p;) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && strncmp(p, value, n) == 0)
+            return true;
+        p += len + (bar ? 1 : 0);
+    }
+    return false;
+}
+
+/* One struct of OWNER's members at PATH (its own full name). */
+static bool visit_sub_struct(const char *owner, const json_t *obj, const char *path, BgError *err)
+{
+    if (!json_is_object(obj))
+        return bg_error_setf(err, BG_MSG_QAPI_INVALID_TYPE, path, "object");
+    for (size_t i = 0; i < sizeof(sub_members) / sizeof(sub_members[0]); i++) {
+        const SubMember *m = &sub_members[i];
+        if (strcmp(m->owner, owner) != 0)
+            continue;
+        json_t *v = json_object_get(obj, m->name);
+        if (!v) {
+            if (m->required) {
+                char *full = member_path(path, m->name);
+                bg_error_setf(err, BG_MSG_QAPI_MISSING, full);
+                free(full);
+                return false;
+            }
+            continue;
+        }
+        if (m->type == BG_OT_STR && !json_is_string(v))
+            return type_error(err, path, m->name, "string");
+        if (m->type == BG_OT_BOOL && !json_is_boolean(v))
+            return type_error(err, path, m->name, "boolean");
+        if (m->type == BG_OT_INT && !json_is_integer(v))
+            return type_error(err, path, m->name, "integer");
+        if (m->type == BG_OT_ENUM) {
+            if (!json_is_string(v))
+                return type_error(err, path, m->name, "string");
+            if (!enum_has(m->enums, json_string_value(v)))
+                return bg_error_setf(err, BG_MSG_QAPI_ENUM_VALUE, m->name, json_string_value(v));
+        }
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)obj, k, v) {
+        bool known = false;
+        for (size_t i = 0; i < sizeof(sub_members) / sizeof(sub_members[0]) && !known; i++)
+            known = strcmp(sub_members[i].owner, owner) == 0 && strcmp(sub_members[i].name, k) == 0;
+        if (!known) {
+            char *full = member_path(path, k);
+            bg_error_setf(err, BG_MSG_QAPI_UNEXPECTED, full);
+            free(full);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A list member of NAME: each element by ELEM (a struct owner, or NULL for
+ * the BlockPermission enum). */
+static bool visit_sub_list(const char *elem, const json_t *v, const char *path, const char *member,
+                           BgError *err)
+{
+    if (!json_is_array(v))
+        return type_error(err, path, member, "array");
+    char *full = member_path(path, member);
+    size_t i;
+    json_t *e;
+    bool ok = true;
+    json_array_foreach(v, i, e) {
+        char *at = bg_asprintf("%s[%zu]", full, i);
+        if (elem) {
+            ok = visit_sub_struct(elem, e, at, err);
+        } else if (!json_is_string(e)) {
+            ok = bg_error_setf(err, BG_MSG_QAPI_INVALID_TYPE, at, "string");
+        } else if (!enum_has("consistent-read|write|write-unchanged|resize", json_string_value(e))) {
+            ok = bg_error_setf(err, BG_MSG_QAPI_ENUM_VALUE, "null", json_string_value(e));
+        }
+        free(at);
+        if (!ok)
+            break;
+    }
+    free(full);
+    return ok;
+}
+
+/* qcow2 overlap-check (alternate: mode or flags), encrypt (flat union),
+ * blkdebug's rule and permission lists. */
+static bool visit_complex(const char *name, const char *member, const json_t *v, const char *path,
+                          BgError *err)
+{
+    if (strcmp(name, "overlap-check") == 0) {
+        if (json_is_string(v)) {
+            if (!enum_has("none|constant|cached|all", json_string_value(v)))
+                return bg_error_setf(err, BG_MSG_QAPI_ENUM_VALUE, member, json_string_value(v));
+            return true;
+        }
+        if (!json_is_object(v))
+            return bg_error_setf(err, BG_MSG_QAPI_INVALID_TYPE, member, "Qcow2OverlapChecks");
+    }
+    if (strcmp(name, "overlap-check") == 0 || strcmp(name, "encrypt") == 0) {
+        char *full = member_path(path, member);
+        bool ok = visit_sub_struct(name, v, full, err);
+        free(full);
+        return ok;
+    }
+    if (strcmp(name, "inject-error") == 0 || strcmp(name, "set-state") == 0)
+        return visit_sub_list(name, v, path, member, err);
+    if (strcmp(name, "take-child-perms") == 0 || strcmp(name, "unshare-child-perms") == 0)
+        return visit_sub_list(NULL, v, path, member, err);
+    return true;
+}
+
 /* The members of the struct PREFIX of DRIVER in OBJ at PATH, then unknowns. */
 static bool visit_struct(const json_t *obj, const char *path, const char *driver,
                          const char *prefix, BgError *err)
@@ -170,20 +340,7 @@ static bool visit_member(const ModelOpt *o, const char *member, const json_t *v,
         return true;
     }
     case BG_OT_ANY:
-        if (strcmp(o->name, "overlap-check") == 0) {
-            /* alternate Qcow2OverlapChecks: a mode or a flags struct */
-            if (json_is_string(v)) {
-                static const char *const modes[] = { "none", "constant", "cached", "all" };
-                for (size_t i = 0; i < 4; i++)
-                    if (strcmp(json_string_value(v), modes[i]) == 0)
-                        return true;
-                return bg_error_setf(err, BG_MSG_QAPI_ENUM_VALUE, member, json_string_value(v));
-            }
-            if (json_is_object(v))
-                return true;
-            return bg_error_setf(err, BG_MSG_QAPI_INVALID_TYPE, member, "Qcow2OverlapChecks");
-        }
-        return true;
+        return visit_complex(o->name, member, v, path, err);
     }
     return true;
 }
@@ -281,6 +438,28 @@ bool model_qapi_blockdev_reopen(const json_t *args, BgError *err)
 
 static json_t *output_value(const ModelOpt *o, const json_t *v, const char *driver);
 
+/* A BG_OT_ANY member's structs with their members in schema order. */
+static json_t *output_complex(const char *owner, const json_t *v)
+{
+    if (json_is_array(v)) {
+        json_t *a = json_array();
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e)
+            json_array_append_new(a, output_complex(owner, e));
+        return a;
+    }
+    if (!json_is_object(v))
+        return json_deep_copy(v);
+    json_t *out = json_object();
+    for (size_t i = 0; i < sizeof(sub_members) / sizeof(sub_members[0]); i++) {
+        json_t *m = json_object_get(v, sub_members[i].name);
+        if (strcmp(sub_members[i].owner, owner) == 0 && m)
+            json_object_set_new(out, sub_members[i].name, json_deep_copy(m));
+    }
+    return out;
+}
+
 static json_t *output_struct(const json_t *obj, const char *driver, const char *prefix)
 {
     json_t *out = json_object();
@@ -312,6 +491,8 @@ static json_t *output_value(const ModelOpt *o, const json_t *v, const char *driv
             json_array_append_new(a, json_is_object(e) ? model_qapi_output(e) : json_deep_copy(e));
         return a;
     }
+    case BG_OT_ANY:
+        return output_complex(o->name, v);
     default:
         return json_deep_copy(v);
     }

@@ -378,20 +378,23 @@ static const char *const job_status_names[] = {
 };
 static const char *const job_type_names[] = { "stream", "commit", "commit" };
 
+/* The job list is newest first (job_create(): QLIST_INSERT_HEAD). */
 json_t *model_query_block_jobs(ModelState *st)
 {
     json_t *list = json_array();
-    for (size_t i = 0; i < st->w->n_jobs; i++) {
+    for (size_t i = st->w->n_jobs; i-- > 0;) {
         const ModelJob *j = &st->w->jobs[i];
         if (j->status == MODEL_JOB_NULL)
             continue;
-        bool done = j->status >= MODEL_JOB_READY;
         json_array_append_new(list, json_pack(
             "{s:b,s:s,s:I,s:I,s:b,s:i,s:s,s:b,s:s,s:s,s:b,s:b}", "auto-finalize", j->auto_finalize,
-            "device", j->id, "len", (json_int_t)j->len, "offset", (json_int_t)(done ? j->len : 0),
+            "device", j->id, "len", (json_int_t)j->len, "offset", (json_int_t)j->offset,
             "busy", j->status == MODEL_JOB_RUNNING, "speed", 0, "io-status", "ok",
             "paused", 0, "type", job_type_names[j->type], "status", job_status_names[j->status],
             "ready", j->status == MODEL_JOB_READY, "auto-dismiss", j->auto_dismiss));
+        if (j->cancelled)      /* job->ret: strerror(ECANCELED) */
+            json_object_set_new(json_array_get(list, json_array_size(list) - 1), "error",
+                                json_string("Operation canceled"));
     }
     return list;
 }
@@ -399,16 +402,18 @@ json_t *model_query_block_jobs(ModelState *st)
 json_t *model_query_jobs(ModelState *st)
 {
     json_t *list = json_array();
-    for (size_t i = 0; i < st->w->n_jobs; i++) {
+    for (size_t i = st->w->n_jobs; i-- > 0;) {
         const ModelJob *j = &st->w->jobs[i];
         if (j->status == MODEL_JOB_NULL)
             continue;
-        bool done = j->status >= MODEL_JOB_READY;
         json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:I,s:I}", "id", j->id, "type",
                                               job_type_names[j->type], "status",
                                               job_status_names[j->status], "current-progress",
-                                              (json_int_t)(done ? j->len : 0), "total-progress",
+                                              (json_int_t)j->offset, "total-progress",
                                               (json_int_t)j->len));
+        if (j->cancelled)
+            json_object_set_new(json_array_get(list, json_array_size(list) - 1), "error",
+                                json_string("Operation canceled"));
     }
     return list;
 }

@@ -300,23 +300,13 @@ static bool driver_prepare(ModelState *st, ModelWorld *w, Entry *e, ModelNode *b
         return true;
     }
     if (strcmp(d, "qcow2") == 0) {
-        ModelQDict *enc = NULL;
-        model_qdict_extract_sub(opts, &enc, "encrypt.");
-        model_qdict_free(enc);
-        if (!model_open_qcow2_cache_check(opts, err))
-            return false;
-        static const char *const keys[] = {
-            "lazy-refcounts", "pass-discard-request", "pass-discard-snapshot",
-            "pass-discard-other", "overlap-check", "cache-size", "l2-cache-size",
-            "l2-cache-entry-size", "refcount-cache-size", "cache-clean-interval",
-        };
-        for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-            model_qdict_del(opts, keys[i]);
-        model_qdict_extract_sub(opts, NULL, "overlap-check.");
-        return true;
+        return model_qcow2_update_options(st, model_open_qcow2_file(st, w, bs), opts, err);
     }
     if (strcmp(d, "raw") == 0) {
         /* raw_reopen_prepare(): checked against the current `file` child */
+        static const char *const sizes[] = { "offset", "size", NULL };
+        if (!model_qcow2_opts_sizes(opts, sizes, err))
+            return false;
         ModelNode tmp = *bs;
         if (!model_open_raw_apply(st, w, &tmp, opts, err))
             return false;

@@ -28,10 +28,15 @@ int bg_test_failures;
     X(model_options) \
     X(model_check) \
     X(model_backend) \
+    X(model_io) \
+    X(model_job) \
+    X(model_qcow2) \
     X(real_qcow2) \
     X(real_drivers) \
     X(real_faults) \
-    X(real_qemuio)
+    X(real_qemuio) \
+    X(real_graph) \
+    X(real_backend)
 
 #define DECLARE(m) extern const BgTest test_##m##_suite[];
 SUITES(DECLARE)

@@ -134,6 +134,23 @@ static void test_model_check_6_unreferenced(void)
     state_free(st);
 }
 
+static void test_model_check_8_job_parents(void)
+{
+    ModelState *st = state_new();
+    ModelWorld *w = st->w;
+    model_job_add_blk(w, MODEL_BLK_JOB_CHILD, "j0", model_graph_find(w, "hd1")->id, 0,
+                      MODEL_PERM_ALL, "intermediate node");
+    CHECK(!model_check(st));              /* no such job */
+    w->jobs = bg_calloc(1, sizeof(*w->jobs));
+    w->jobs[0] = (ModelJob){ .id = bg_strdup("j0"), .status = MODEL_JOB_RUNNING,
+                             .filter = model_graph_find(w, "hd0")->id };
+    w->n_jobs = 1;
+    CHECK(model_check(st));
+    w->jobs[0].filter = 0;                /* the job has ended */
+    CHECK(!model_check(st));
+    state_free(st);
+}
+
 static void test_model_check_perm_names(void)
 {
     char *s = model_perm_names(MODEL_PERM_ALL);
@@ -149,6 +166,7 @@ BG_SUITE(model_check) = {
     { "5_permissions", test_model_check_5_permissions },
     { "5_read_only_users", test_model_check_5_read_only_users },
     { "6_unreferenced", test_model_check_6_unreferenced },
+    { "8_job_parents", test_model_check_8_job_parents },
     { "perm_names", test_model_check_perm_names },
     { NULL, NULL },
 };

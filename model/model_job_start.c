@@ -1,0 +1,629 @@
+/*
+ * model_job_start.c: block-stream and block-commit up to a running job.
+ *
+ * What this is: the QMP handlers' argument checks in QEMU's order (QAPI
+ * types, mutually exclusive arguments, the device and the base or top node
+ * by name or by file name, root nodes, op blockers), then what
+ * stream_start(), commit_start() and commit_active_start() do to the
+ * graph: the top made writable for a stream, the base for a commit, a
+ * copy-on-read / commit_top / mirror_top filter inserted above the top, the
+ * chain frozen, the job's BlockBackends and its own children with their
+ * permissions.  Everything happens on a copy of the world that replaces it
+ * only when the job runs; a job that was created and then failed leaves
+ * its "created" and "null" status changes, and commit_start() leaves the
+ * base writable (its failure path does not restore it).
+ * What it is not: the state machine (model_job.c).
+ *
+ * Mirrors QEMU 7.2.0 blockdev.c qmp_block_stream() / qmp_block_commit() /
+ * qmp_get_root_bs(), block.c bdrv_find_backing_image() /
+ * bdrv_find_overlay() / bdrv_find_base() / bdrv_chain_contains(),
+ * block/stream.c stream_start(), block/commit.c commit_start(),
+ * block/mirror.c commit_active_start() / mirror_start_job(), blockjob.c
+ * block_job_create() / block_job_add_bdrv(), job.c job_create()
+ * (id_wellformed()) / job_early_fail().
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "messages.h"
+#include "model.h"
+
+static const char *str_arg(const json_t *args, const char *key)
+{
+    return json_string_value(json_object_get(args, key));
+}
+
+/* The QAPI visit of a command's arguments: NAME:TYPE pairs, '*' optional,
+ * TYPE s(tring), b(ool), i(nt), e(num BlockdevOnError). */
+static bool qapi_args(const json_t *args, const char *const *members, BgError *err)
+{
+    for (size_t i = 0; members[i]; i++) {
+        const char *m = members[i];
+        bool optional = m[0] == '*';
+        char name[64];
+        const char *colon = strchr(m, ':');
+        snprintf(name, sizeof(name), "%.*s", (int)(colon - m - optional), m + optional);
+        json_t *v = json_object_get(args, name);
+        if (!v) {
+            if (!optional)
+                return bg_error_setf(err, BG_MSG_QAPI_MISSING, name);
+            continue;
+        }
+        char t = colon[1];
+        if ((t == 's' || t == 'e') && !json_is_string(v))
+            return bg_error_setf(err, BG_MSG_QAPI_INVALID_TYPE, name, "string");
+        if (t == 'b' && !json_is_boolean(v))
+            return bg_error_setf(err, BG_MSG_QAPI_INVALID_TYPE, name, "boolean");
+        if (t == 'i' && !json_is_integer(v))
+            return bg_error_setf(err, BG_MSG_QAPI_INVALID_TYPE, name, "integer");
+        if (t == 'e') {
+            static const char *const on_error[] = { "report", "ignore", "enospc", "stop", "auto" };
+            bool ok = false;
+            for (size_t k = 0; k < 5; k++)
+                ok |= strcmp(json_string_value(v), on_error[k]) == 0;
+            if (!ok)
+                return bg_error_setf(err, BG_MSG_QAPI_ENUM_VALUE, name, json_string_value(v));
+        }
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)args, k, v) {
+        bool known = false;
+        for (size_t i = 0; members[i] && !known; i++) {
+            const char *m = members[i] + (members[i][0] == '*');
+            known = strncmp(m, k, strlen(k)) == 0 && m[strlen(k)] == ':';
+        }
+        if (!known)
+            return bg_error_setf(err, BG_MSG_QAPI_UNEXPECTED, k);
+    }
+    return true;
+}
+
+/* ---- chains ------------------------------------------------------------------- */
+
+/* bdrv_chain_contains(): TARGET is TOP or below it through filter-or-COW links. */
+static bool chain_contains(const ModelWorld *w, const ModelNode *top, const ModelNode *target)
+{
+    for (const ModelNode *it = top; it; it = model_graph_filter_or_cow(w, it))
+        if (it == target)
+            return true;
+    return false;
+}
+
+/* bdrv_find_overlay(): the node whose next non-filter backing is BASE (the
+ * bottom of the chain when BASE is NULL). */
+static ModelNode *find_overlay(const ModelWorld *w, ModelNode *active, ModelNode *base)
+{
+    base = model_graph_skip_filters(w, base);
+    for (active = model_graph_skip_filters(w, active); active;) {
+        ModelNode *next = model_graph_skip_filters(w, model_graph_backing(w, active));
+        if (next == base)
+            return active;
+        active = next;
+    }
+    return NULL;
+}
+
+static bool has_protocol(const char *p)
+{
+    const char *colon = strchr(p, ':');
+    return colon && !memchr(p, '/', (size_t)(colon - p));
+}
+
+/* realpath(): the model's files live in its table; no symlinks inside. */
+static char *real_path(ModelState *st, const char *p)
+{
+    if (p[0] != '/')
+        return NULL;
+    BgBuf b = {0};
+    for (const char *s = p; *s;) {
+        while (*s == '/')
+            s++;
+        const char *e = strchr(s, '/');
+        size_t len = e ? (size_t)(e - s) : strlen(s);
+        if (len == 0 || (len == 1 && s[0] == '.')) {
+        } else if (len == 2 && s[0] == '.' && s[1] == '.') {
+            char *slash = b.data ? strrchr(b.data, '/') : NULL;
+            if (slash) {
+                b.len = (size_t)(slash - b.data);
+                b.data[b.len] = '\0';
+            }
+        } else {
+            bg_buf_puts(&b, "/");
+            bg_buf_append(&b, s, len);
+        }
+        s += len;
+    }
+    char *r = bg_buf_take(&b);
+    if (!r || !model_image_find(&st->files, r)) {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* bdrv_dirname() + NAME (bdrv_make_absolute_filename()), owned. */
+static char *make_absolute(const ModelWorld *w, const ModelNode *n, const char *name)
+{
+    if (!name || !name[0])
+        return NULL;
+    if (has_protocol(name) || name[0] == '/')
+        return bg_strdup(name);
+    const ModelNode *f = n;
+    while (f && !f->filename) {
+        const ModelNode *next = model_graph_file(w, f);
+        f = next ? next : model_graph_filtered(w, f);
+    }
+    return f ? model_image_path_combine(f->filename, name) : NULL;
+}
+
+/* bdrv_find_backing_image() */
+static ModelNode *find_backing_image(ModelState *st, ModelWorld *w, ModelNode *bs, const char *name)
+{
+    bool is_protocol = has_protocol(name);
+    for (ModelNode *curr = model_graph_skip_filters(w, bs); curr && model_graph_backing(w, curr);) {
+        ModelNode *below = model_graph_skip_filters(w, model_graph_backing(w, curr));
+        char *below_name = model_query_filename(st, w, model_graph_backing(w, curr));
+        bool overridden = strcmp(curr->auto_backing_file ? curr->auto_backing_file : "",
+                                 below_name) != 0;
+        free(below_name);
+        const char *bf = curr->backing_file ? curr->backing_file : "";
+        bool found = false;
+        if (overridden) {
+            char *fn = model_query_filename(st, w, below);
+            found = strcmp(name, fn) == 0;
+            free(fn);
+        } else if (is_protocol || has_protocol(bf)) {
+            char *full = make_absolute(w, curr, bf);
+            found = strcmp(name, bf) == 0 || (full && strcmp(name, full) == 0);
+            free(full);
+        } else {
+            char *a = make_absolute(w, curr, name), *b = make_absolute(w, curr, bf);
+            char *ra = a ? real_path(st, a) : NULL, *rb = ra && b ? real_path(st, b) : NULL;
+            found = ra && rb && strcmp(ra, rb) == 0;
+            free(a);
+            free(b);
+            free(ra);
+            free(rb);
+        }
+        if (found)
+            return below;
+        curr = below;
+    }
+    return NULL;
+}
+
+/* job_create()'s checks of the id. */
+static bool job_id_ok(const ModelWorld *w, const char *id, BgError *err)
+{
+    if (!id)
+        id = "";     /* block_job_create(): the node's device name, "" */
+    bool good = (id[0] >= 'a' && id[0] <= 'z') || (id[0] >= 'A' && id[0] <= 'Z');
+    for (const char *p = id + 1; good && *p; p++)
+        good = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+               strchr("-._", *p);
+    if (!good)
+        return bg_error_setf(err, BG_MSG_JOB_ID_INVALID, id);
+    if (model_graph_job(w, id))
+        return bg_error_setf(err, BG_MSG_JOB_ID_IN_USE, id);
+    return true;
+}
+
+static ModelJob *job_new(ModelWorld *w, const char *id, ModelJobType type, const json_t *args)
+{
+    w->jobs = bg_realloc(w->jobs, (w->n_jobs + 1) * sizeof(*w->jobs));
+    ModelJob *j = &w->jobs[w->n_jobs++];
+    json_t *af = json_object_get(args, "auto-finalize"), *ad = json_object_get(args, "auto-dismiss");
+    *j = (ModelJob){ .id = bg_strdup(id), .type = type, .status = MODEL_JOB_CREATED,
+                     .auto_finalize = af ? json_is_true(af) : true,
+                     .auto_dismiss = ad ? json_is_true(ad) : true };
+    const char *bf = str_arg(args, "backing-file");
+    j->backing_file_str = bf ? bg_strdup(bf) : NULL;
+    return j;
+}
+
+/* job_early_fail(): the job existed; its status changes remain. */
+static void early_fail_events(ModelState *st, const char *id)
+{
+    model_event(st, "JOB_STATUS_CHANGE", json_pack("{s:s,s:s}", "id", id, "status", "created"));
+    model_event(st, "JOB_STATUS_CHANGE", json_pack("{s:s,s:s}", "id", id, "status", "null"));
+}
+
+/* A filter made by a job (bdrv_insert_node() / bdrv_new_open_driver()). */
+static ModelNode *new_filter(ModelWorld *w, const char *drv, const char *name, BgError *err)
+{
+    if (name && model_graph_find(w, name)) {
+        bg_error_setf(err, BG_MSG_DUPLICATE_NODE, name);
+        return NULL;
+    }
+    ModelNode *f = model_graph_node_new(w, model_driver_find(drv));
+    if (name) {
+        f->name = bg_strdup(name);
+        model_qdict_put_str(f->options, "node-name", name);
+        model_qdict_put_str(f->explicit_options, "node-name", name);
+    } else {
+        f->name = bg_asprintf("#block%u", ++w->auto_counter);
+        f->auto_name = true;
+        f->implicit = true;
+    }
+    model_qdict_put_str(f->options, "driver", drv);
+    model_qdict_put_str(f->explicit_options, "driver", drv);
+    w->nodes = bg_realloc(w->nodes, (w->n_nodes + 1) * sizeof(*w->nodes));
+    w->nodes[w->n_nodes++] = f;
+    return f;
+}
+
+/* bdrv_freeze_backing_chain(FROM, TO) */
+static void freeze(ModelWorld *w, ModelNode *from, const ModelNode *to)
+{
+    for (ModelNode *it = from; it && it != to;) {
+        ModelChild *e = NULL;
+        for (size_t i = 0; i < it->n_children; i++)
+            if ((it->drv->kind == BG_DRV_FILTER && (it->children[i].role & MODEL_ROLE_FILTERED)) ||
+                (it->drv->kind != BG_DRV_FILTER && (it->children[i].role & MODEL_ROLE_COW)))
+                e = &it->children[i];
+        if (!e)
+            break;
+        e->frozen = true;
+        it = model_graph_node(w, e->node);
+    }
+}
+
+/* The permissions of the job's parents, then the job runs: W replaces the world. */
+static bool start(ModelState *st, ModelWorld *w, ModelJob *j, BgError *err)
+{
+    int *order = NULL;
+    size_t len = 0;
+    model_perm_topo(w, model_graph_node(w, j->filter), &order, &len);
+    bool ok = model_perm_refresh(w, order, len, err);
+    free(order);
+    if (!ok)
+        return false;
+    ModelWorld *old = st->w;
+    st->w = w;
+    model_graph_free(old);
+    model_job_started(st, model_graph_job(st->w, j->id));
+    return true;
+}
+
+/* ---- block-stream ------------------------------------------------------------- */
+
+bool model_job_block_stream(ModelState *st, const json_t *args, BgError *err)
+{
+    static const char *const members[] = {
+        "*job-id:s", "device:s", "*base:s", "*base-node:s", "*backing-file:s", "*bottom:s",
+        "*speed:i", "*on-error:e", "*filter-node-name:s", "*auto-finalize:b", "*auto-dismiss:b",
+        NULL,
+    };
+    if (!qapi_args(args, members, err))
+        return false;
+    const char *device = str_arg(args, "device"), *base_name = str_arg(args, "base");
+    const char *base_node = str_arg(args, "base-node"), *bottom_name = str_arg(args, "bottom");
+    const char *id = str_arg(args, "job-id");
+    if (base_name && base_node)
+        return bg_error_setf(err, BG_MSG_JOB_EXCLUSIVE, "base", "base-node");
+    if (base_name && bottom_name)
+        return bg_error_setf(err, BG_MSG_JOB_EXCLUSIVE, "base", "bottom");
+    if (bottom_name && base_node)
+        return bg_error_setf(err, BG_MSG_JOB_EXCLUSIVE, "bottom", "base-node");
+    ModelWorld *w = model_graph_copy(st->w);
+    ModelNode *bs = model_graph_find(w, device), *base = NULL, *bottom = NULL;
+    bool created = false;
+    if (!bs) {
+        bg_error_setf(err, BG_MSG_JOB_DEVICE_NOT_FOUND, device, device);
+        goto fail;
+    }
+    if (base_name && !(base = find_backing_image(st, w, bs, base_name))) {
+        bg_error_setf(err, BG_MSG_JOB_BASE_NOT_FOUND, base_name);
+        goto fail;
+    }
+    if (base_node) {
+        if (!(base = model_graph_find(w, base_node))) {
+            bg_error_setf(err, BG_MSG_LOOKUP_BS, "", base_node);
+            goto fail;
+        }
+        if (bs == base || !chain_contains(w, bs, base)) {
+            bg_error_setf(err, BG_MSG_JOB_NOT_BACKING, base_node, device);
+            goto fail;
+        }
+    }
+    if (bottom_name) {
+        if (!(bottom = model_graph_find(w, bottom_name))) {
+            bg_error_setf(err, BG_MSG_LOOKUP_BS, "", bottom_name);
+            goto fail;
+        }
+        if (bottom->drv->kind == BG_DRV_FILTER) {
+            bg_error_setf(err, BG_MSG_JOB_BOTTOM_FILTER, bottom_name);
+            goto fail;
+        }
+        if (!chain_contains(w, bs, bottom)) {
+            bg_error_setf(err, BG_MSG_JOB_BOTTOM_NOT_IN_CHAIN, bottom_name, device);
+            goto fail;
+        }
+    }
+    ModelNode *iter_end = bottom ? model_graph_filter_or_cow(w, bottom) : base;
+    for (ModelNode *it = bs; it && it != iter_end; it = model_graph_filter_or_cow(w, it)) {
+        char *reason = model_graph_op_blocker(w, it, MODEL_OP_STREAM);
+        if (reason) {
+            bg_error_setf(err, BG_MSG_NODE_BUSY, model_graph_device_or_node_name(w, it), reason);
+            free(reason);
+            goto fail;
+        }
+    }
+    if (!base && str_arg(args, "backing-file")) {
+        bg_error_setf(err, BG_MSG_STREAM_BACKING_FILE);
+        goto fail;
+    }
+
+    /* stream_start() */
+    ModelNode *overlay = bottom, *above_base = bottom;
+    if (!bottom) {
+        overlay = find_overlay(w, bs, base);
+        if (!overlay) {
+            bg_error_setf(err, BG_MSG_STREAM_NOT_IN_CHAIN, base->name, bs->name);
+            goto fail;
+        }
+        above_base = overlay;
+        if (model_graph_backing(w, above_base) != base) {
+            above_base = model_graph_backing(w, above_base);
+            while (model_graph_filtered(w, above_base) != base)
+                above_base = model_graph_filtered(w, above_base);
+        }
+    }
+    bool bs_read_only = bs->read_only;
+    if (bs_read_only && !model_reopen_set_read_only(st, w, bs, false, err))
+        goto fail;
+    ModelNode *cor = new_filter(w, "copy-on-read", str_arg(args, "filter-node-name"), err);
+    if (!cor) {
+        bg_error_prepend(err, "Could not create node: ");
+        goto fail;
+    }
+    model_qdict_put_str(cor->options, "bottom", overlay->name);
+    cor->total = model_open_length(st, w, bs);
+    cor->iothread = bs->iothread ? bg_strdup(bs->iothread) : NULL;
+    model_graph_replace_node(w, bs, cor);
+    model_graph_attach(w, cor, bs, "file", MODEL_ROLE_FILTERED | MODEL_ROLE_PRIMARY);
+    freeze(w, cor, overlay);                 /* cor_open() with bottom */
+    if (!job_id_ok(w, id, err))
+        goto fail;
+    ModelJob *j = job_new(w, id, MODEL_JOB_STREAM, args);
+    created = true;
+    j->was_ro = bs_read_only;                /* stream_clean() makes the top read-only again */
+    j->filter = cor->id;
+    j->top = bs->id;
+    j->base = base ? base->id : 0;
+    j->above_base = above_base->id;
+    /* stream_run(): nothing to do when the top is the bottom of the chain */
+    j->len = model_graph_skip_filters(w, bs) == overlay
+                 ? 0 : (model_open_length(st, w, bs) + 511) / 512 * 512;
+    unsigned basic = MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED;
+    model_job_add_blk(w, MODEL_BLK_JOB, id, cor->id, 0, MODEL_PERM_ALL, "root");
+    model_job_add_blk(w, MODEL_BLK_JOB_CHILD, id, cor->id, 0, MODEL_PERM_ALL, "main node");
+    model_job_add_blk(w, MODEL_BLK_JOB, id, cor->id, MODEL_PERM_CONSISTENT_READ,
+                      basic | MODEL_PERM_WRITE, "root");                     /* s->blk */
+    model_job_add_blk(w, MODEL_BLK_JOB_CHILD, id, bs->id, 0, basic | MODEL_PERM_WRITE, "active node");
+    ModelNode *stop = model_graph_filter_or_cow(w, above_base);
+    for (ModelNode *it = model_graph_filter_or_cow(w, bs); it && it != stop;
+         it = model_graph_filter_or_cow(w, it))
+        model_job_add_blk(w, MODEL_BLK_JOB_CHILD, id, it->id, 0, basic, "intermediate node");
+    if (!start(st, w, j, err))
+        goto fail;
+    return true;
+fail:
+    if (created)
+        early_fail_events(st, id);
+    model_graph_free(w);
+    return false;
+}
+
+/* ---- block-commit -------------------------------------------------------------- */
+
+bool model_job_block_commit(ModelState *st, const json_t *args, BgError *err)
+{
+    static const char *const members[] = {
+        "*job-id:s", "device:s", "*base-node:s", "*base:s", "*top-node:s", "*top:s",
+        "*backing-file:s", "*speed:i", "*on-error:e", "*filter-node-name:s", "*auto-finalize:b",
+        "*auto-dismiss:b", NULL,
+    };
+    if (!qapi_args(args, members, err))
+        return false;
+    const char *device = str_arg(args, "device"), *id = str_arg(args, "job-id");
+    ModelWorld *w = model_graph_copy(st->w), *w_base_rw = NULL;
+    ModelNode *bs = model_graph_find(w, device);
+    bool created = false;
+    /* qmp_get_root_bs(); DeviceNotFound comes before any other error */
+    if (!bs) {
+        st->err_class = "DeviceNotFound";
+        bg_error_setf(err, BG_MSG_JOB_COMMIT_NO_DEVICE, device);
+        goto fail;
+    }
+    if (!model_graph_is_root(w, bs)) {
+        bg_error_setf(err, BG_MSG_JOB_NEED_ROOT);
+        goto fail;
+    }
+    char *reason = model_graph_op_blocker(w, bs, MODEL_OP_COMMIT_SOURCE);
+    if (reason) {
+        bg_error_setf(err, BG_MSG_NODE_BUSY, model_graph_device_or_node_name(w, bs), reason);
+        free(reason);
+        goto fail;
+    }
+    ModelNode *top = bs, *base = NULL;
+    const char *top_node = str_arg(args, "top-node"), *top_name = str_arg(args, "top");
+    const char *base_node = str_arg(args, "base-node"), *base_name = str_arg(args, "base");
+    if (top_node && top_name) {
+        bg_error_setf(err, BG_MSG_JOB_MUTUALLY_EXCLUSIVE, "top-node", "top");
+        goto fail;
+    } else if (top_node) {
+        if (!(top = model_graph_find(w, top_node))) {
+            bg_error_setf(err, BG_MSG_LOOKUP_BS, "", top_node);
+            goto fail;
+        }
+        if (!chain_contains(w, bs, top)) {
+            bg_error_setf(err, BG_MSG_JOB_NOT_IN_CHAIN, top_node);
+            goto fail;
+        }
+    } else if (top_name) {
+        char *fn = model_query_filename(st, w, bs);
+        if (strcmp(fn, top_name) != 0)
+            top = find_backing_image(st, w, bs, top_name);
+        free(fn);
+        if (!top) {
+            bg_error_setf(err, BG_MSG_JOB_TOP_NOT_FOUND, top_name);
+            goto fail;
+        }
+    }
+    if (base_node && base_name) {
+        bg_error_setf(err, BG_MSG_JOB_MUTUALLY_EXCLUSIVE, "base-node", "base");
+        goto fail;
+    } else if (base_node) {
+        if (!(base = model_graph_find(w, base_node))) {
+            bg_error_setf(err, BG_MSG_LOOKUP_BS, "", base_node);
+            goto fail;
+        }
+        if (!chain_contains(w, top, base)) {
+            bg_error_setf(err, BG_MSG_JOB_NOT_IN_CHAIN, base_node);
+            goto fail;
+        }
+    } else if (base_name) {
+        if (!(base = find_backing_image(st, w, top, base_name))) {
+            bg_error_setf(err, BG_MSG_JOB_BASE_NOT_FOUND, base_name);
+            goto fail;
+        }
+    } else {
+        base = find_overlay(w, top, NULL);  /* bdrv_find_base() */
+    }
+    for (ModelNode *it = top; it && it != model_graph_filter_or_cow(w, base);
+         it = model_graph_filter_or_cow(w, it)) {
+        reason = model_graph_op_blocker(w, it, MODEL_OP_COMMIT_TARGET);
+        if (reason) {
+            bg_error_setf(err, BG_MSG_NODE_BUSY, model_graph_device_or_node_name(w, it), reason);
+            free(reason);
+            goto fail;
+        }
+    }
+    if (top == base) {
+        bg_error_setf(err, BG_MSG_JOB_COMMIT_ITSELF);
+        goto fail;
+    }
+    bool active = model_graph_skip_filters(w, top) == model_graph_skip_filters(w, bs);
+    if (active && str_arg(args, "backing-file")) {
+        bg_error_setf(err, BG_MSG_JOB_BACKING_FILE_ACTIVE);
+        goto fail;
+    }
+    ModelNode *overlay = active ? NULL : find_overlay(w, bs, top);
+    if (overlay) {
+        reason = model_graph_op_blocker(w, overlay, MODEL_OP_COMMIT_TARGET);
+        if (reason) {
+            bg_error_setf(err, BG_MSG_NODE_BUSY, model_graph_device_or_node_name(w, overlay), reason);
+            free(reason);
+            goto fail;
+        }
+    }
+    ModelJob *j = NULL;
+    bool base_ro = base->read_only;
+    ModelNode *f = NULL;
+    if (!active) {
+        /* commit_start(): the job first, then the base made writable */
+        if (!job_id_ok(w, id, err))
+            goto fail;
+        j = job_new(w, id, MODEL_JOB_COMMIT, args);
+        created = true;
+        if (base_ro && !model_reopen_set_read_only(st, w, base, false, err))
+            goto fail;
+        if (base_ro)
+            w_base_rw = model_graph_copy(w);   /* what a later failure leaves */
+        if (!(f = new_filter(w, "commit_top", str_arg(args, "filter-node-name"), err)))
+            goto fail;
+        f->read_only = true;                  /* bdrv_new_open_driver(..., 0) */
+    } else {
+        /* commit_active_start(): the base writable, then mirror_start_job() */
+        if (base_ro && !model_reopen_set_read_only(st, w, base, false, err))
+            goto fail;
+        if (model_graph_skip_filters(w, bs) == model_graph_skip_filters(w, base)) {
+            bg_error_setf(err, BG_MSG_JOB_MIRROR_ITSELF);
+            goto fail;
+        }
+        if (!(f = new_filter(w, "mirror_top", str_arg(args, "filter-node-name"), err)))
+            goto fail;
+    }
+    f->iothread = top->iothread ? bg_strdup(top->iothread) : NULL;
+    f->total = model_open_length(st, w, top);     /* ->total_sectors = top->total_sectors */
+    model_graph_replace_node(w, top, f);
+    /* bdrv_append() -> bdrv_set_backing_noperm(): a filter's "backing" is FILTERED */
+    model_graph_attach(w, f, top, "backing", MODEL_ROLE_FILTERED | MODEL_ROLE_PRIMARY);
+    if (active) {
+        if (!job_id_ok(w, id, err))
+            goto fail;
+        j = job_new(w, id, MODEL_JOB_ACTIVE_COMMIT, args);
+        created = true;
+    }
+    /* the model's handles may have moved with the job array */
+    j = &w->jobs[w->n_jobs - 1];
+    j->top = top->id;
+    j->base = base->id;
+    j->was_ro = base_ro;
+    j->filter = f->id;
+    freeze(w, f, base);
+    if (active) {
+        /* mirror: the bytes allocated above the base */
+        uint64_t len = 0;
+        for (uint64_t off = 0; off < model_open_length(st, w, top); off += MODEL_CLUSTER) {
+            bool alloc = false;
+            for (ModelNode *it = top; it && it != base && !alloc;
+                 it = model_graph_filter_or_cow(w, it)) {
+                ModelFile *mf = model_open_qcow2_file(st, w, it);
+                bool zero;
+                alloc = mf && mf->qcow2 && strcmp(it->drv->name, "qcow2") == 0 &&
+                        model_image_qcow2_allocated(mf, off / MODEL_CLUSTER, &zero);
+            }
+            if (alloc)
+                len += MODEL_CLUSTER;
+        }
+        j->len = len;
+        model_job_add_blk(w, MODEL_BLK_JOB, id, f->id, MODEL_PERM_CONSISTENT_READ,
+                          MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED | MODEL_PERM_WRITE,
+                          "root");
+        model_job_add_blk(w, MODEL_BLK_JOB_CHILD, id, f->id, 0, MODEL_PERM_ALL, "main node");
+        model_job_add_blk(w, MODEL_BLK_JOB, id, base->id,
+                          MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE,
+                          MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED |
+                              MODEL_PERM_WRITE, "root");                    /* s->target */
+        model_job_add_blk(w, MODEL_BLK_JOB_CHILD, id, base->id, 0, MODEL_PERM_ALL, "target");
+        model_job_add_blk(w, MODEL_BLK_JOB_CHILD, id, top->id, 0,
+                          MODEL_PERM_WRITE_UNCHANGED | MODEL_PERM_WRITE | MODEL_PERM_CONSISTENT_READ,
+                          "source");
+        for (ModelNode *it = model_graph_filter_or_cow(w, top); it && it != base;
+             it = model_graph_filter_or_cow(w, it))
+            model_job_add_blk(w, MODEL_BLK_JOB_CHILD, id, it->id, 0,
+                              MODEL_PERM_WRITE_UNCHANGED | MODEL_PERM_WRITE, "intermediate node");
+    } else {
+        j->len = (model_open_length(st, w, top) + 511) / 512 * 512;
+        model_job_add_blk(w, MODEL_BLK_JOB, id, bs->id, 0, MODEL_PERM_ALL, "root");
+        model_job_add_blk(w, MODEL_BLK_JOB_CHILD, id, bs->id, 0, MODEL_PERM_ALL, "main node");
+        for (ModelNode *it = top; it && it != base; it = model_graph_filter_or_cow(w, it))
+            model_job_add_blk(w, MODEL_BLK_JOB_CHILD, id, it->id, 0,
+                              MODEL_PERM_WRITE_UNCHANGED | MODEL_PERM_WRITE, "intermediate node");
+        model_job_add_blk(w, MODEL_BLK_JOB_CHILD, id, base->id, 0, MODEL_PERM_ALL, "base");
+        model_job_add_blk(w, MODEL_BLK_JOB, id, base->id, MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE,
+                          MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED, "root"); /* s->base */
+        model_job_add_blk(w, MODEL_BLK_JOB, id, top->id, 0, MODEL_PERM_ALL, "root");   /* s->top */
+    }
+    if (!start(st, w, j, err))
+        goto fail;
+    model_graph_free(w_base_rw);
+    return true;
+fail:
+    if (created)
+        early_fail_events(st, id ? id : "");
+    if (w_base_rw) {
+        /* commit_start()'s failure path does not make the base read-only again */
+        w_base_rw->n_jobs--;
+        free(w_base_rw->jobs[w_base_rw->n_jobs].id);
+        free(w_base_rw->jobs[w_base_rw->n_jobs].backing_file_str);
+        ModelWorld *old = st->w;
+        st->w = w_base_rw;
+        model_graph_free(old);
+    }
+    model_graph_free(w);
+    return false;
+}

@@ -1,0 +1,532 @@
+/*
+ * model_qemuio.c: qemu-io's commands on a node: the HMP `qemu-io NODE "CMD"`
+ * command and the offline `io` step (qemu-io -f FMT -c CMD... FILE).
+ *
+ * What this is: qemu-io's parsing (options, sizes with suffixes, patterns),
+ * its checks and output lines for read, readv, write, writev, discard and
+ * flush; the temporary BlockBackend of hmp_qemu_io(), which asks for WRITE
+ * for the commands that write (a refusal goes to the monitor, "\r\n"
+ * terminated); the request bounds of the BlockBackend (EIO beyond the
+ * end); exit status 1 for an offline command that failed.  The requests
+ * themselves go through the data path (model_io.c).
+ * What it is not: the other qemu-io commands, -v dumps, CSV output, -s/-l
+ * pattern ranges, or timing (the runner normalises the timing line).
+ *
+ * Mirrors QEMU 7.2.0 qemu-io-cmds.c (command(), read_f(), readv_f(),
+ * write_f(), writev_f(), discard_f(), flush_f(), create_iovec(),
+ * print_report(), cvtstr(), cvtnum(), parse_pattern(), qemuio_command()),
+ * qemu-io.c (exit status), block/monitor/block-hmp-cmds.c hmp_qemu_io(),
+ * monitor/hmp.c get_str(), block/block-backend.c blk_check_byte_request().
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "messages.h"
+#include "model.h"
+
+/* qemu-io-cmds.c cvtstr() */
+static void cvtstr(double value, char *str, size_t size)
+{
+    const char *suffix;
+    if (value >= 1152921504606846976.0) {
+        suffix = " EiB";
+        snprintf(str, size - 4, "%.3f", value / 1152921504606846976.0);
+    } else if (value >= 1125899906842624.0) {
+        suffix = " PiB";
+        snprintf(str, size - 4, "%.3f", value / 1125899906842624.0);
+    } else if (value >= 1099511627776.0) {
+        suffix = " TiB";
+        snprintf(str, size - 4, "%.3f", value / 1099511627776.0);
+    } else if (value >= 1073741824.0) {
+        suffix = " GiB";
+        snprintf(str, size - 4, "%.3f", value / 1073741824.0);
+    } else if (value >= 1048576.0) {
+        suffix = " MiB";
+        snprintf(str, size - 4, "%.3f", value / 1048576.0);
+    } else if (value >= 1024.0) {
+        suffix = " KiB";
+        snprintf(str, size - 4, "%.3f", value / 1024.0);
+    } else {
+        suffix = " bytes";
+        snprintf(str, size - 6, "%f", value);
+    }
+    char *trim = strstr(str, ".000");
+    if (trim)
+        strcpy(trim, suffix);
+    else
+        strcat(str, suffix);
+}
+
+/* print_report(): the timing values are the runner's normalised form. */
+static void report(BgBuf *out, const char *op, int64_t offset, int64_t count)
+{
+    char s1[64];
+    cvtstr((double)count, s1, sizeof(s1));
+    bg_buf_printf(out, "%s %" PRId64 "/%" PRId64 " bytes at offset %" PRId64 "\n", op, count,
+                  count, offset);
+    bg_buf_printf(out, "%s, 1 ops; 00.00 sec (1 bytes/sec and 1.0000 ops/sec)\n", s1);
+}
+
+static int64_t cvtnum(const char *s)
+{
+    uint64_t v;
+    if (!model_image_parse_size(s, &v))
+        return -EINVAL;
+    if (v > INT64_MAX)
+        return -ERANGE;
+    return (int64_t)v;
+}
+
+static void cvtnum_err(BgBuf *out, int64_t rc, const char *arg)
+{
+    if (rc == -EINVAL)
+        bg_buf_printf(out, "Parsing error: non-numeric argument, or extraneous/unrecognized "
+                           "suffix -- %s\n", arg);
+    else
+        bg_buf_printf(out, "Parsing error: argument too large -- %s\n", arg);
+}
+
+static int parse_pattern(BgBuf *out, const char *arg)
+{
+    char *end = NULL;
+    errno = 0;
+    long p = strtol(arg, &end, 0);
+    if (p < 0 || p > 255 || *end != '\0') {
+        bg_buf_printf(out, "%s is not a valid pattern byte\n", arg);
+        return -1;
+    }
+    return (int)p;
+}
+
+#define REQUEST_MAX 2147483136ll  /* BDRV_REQUEST_MAX_BYTES */
+
+/* The commands the model runs (qemu-io-cmds.c cmdinfo_t): their options
+ * (getopt strings), argument counts and the permission they ask for. */
+typedef enum { CMD_READ, CMD_READV, CMD_WRITE, CMD_WRITEV, CMD_DISCARD, CMD_FLUSH } CmdKind;
+
+static const struct {
+    const char *name, *alias;
+    CmdKind kind;
+    const char *opts;
+    int argmin, argmax;
+    bool write;
+} commands[] = {
+    { "read", "r", CMD_READ, "bCl:pP:qs:v", 2, -1, false },
+    { "readv", NULL, CMD_READV, "CP:qv", 2, -1, false },
+    { "write", "w", CMD_WRITE, "bcCfnpP:qs:uz", 2, -1, true },
+    { "writev", NULL, CMD_WRITEV, "CfqP:", 2, -1, true },
+    { "discard", "d", CMD_DISCARD, "Cq", 2, -1, true },
+    { "flush", "f", CMD_FLUSH, "", 0, 0, false },
+};
+
+/* command(): the temporary BlockBackend (hmp_qemu_io(): perm 0, shared
+ * all) asks for WRITE; a failure is error_report_err()ed to MON. */
+static bool take_write(ModelState *st, const ModelNode *n, BgBuf *mon)
+{
+    ModelWorld *w = model_graph_copy(st->w);
+    w->blks = bg_realloc(w->blks, (w->n_blks + 1) * sizeof(*w->blks));
+    w->blks[w->n_blks++] = (ModelBlk){ MODEL_BLK_DEVICE, NULL, n->id, MODEL_PERM_WRITE,
+                                       MODEL_PERM_ALL, ++w->next_seq, NULL, NULL };
+    int *order = NULL;
+    size_t olen = 0;
+    model_perm_topo(w, model_graph_node(w, n->id), &order, &olen);
+    BgError perr = {0};
+    char *hint = NULL;
+    bool ok = model_perm_refresh_hint(w, order, olen, &hint, &perr);
+    free(order);
+    model_graph_free(w);
+    if (!ok)   /* error_report_err(): the message, then the hint */
+        bg_buf_printf(mon, "%s\n%s", perr.text, hint ? hint : "");
+    free(hint);
+    return ok;
+}
+
+/*
+ * One qemu-io command on node N.  Output (stdout) goes to OUT, monitor
+ * errors to MON (HMP only).  Returns <0 when the command failed.
+ */
+static int run_command(ModelState *st, ModelNode *n, const char *cmd, BgBuf *out, BgBuf *mon,
+                       const char **unsupported)
+{
+    char *input = bg_strdup(cmd);
+    char *argv[64];
+    int argc = 0;
+    for (char *save = NULL, *p = strtok_r(input, " ", &save); p && argc < 63;
+         p = strtok_r(NULL, " ", &save))
+        argv[argc++] = p;
+    argv[argc] = NULL;
+    int ret = 0;
+    uint8_t *buf = NULL;
+    if (argc == 0)
+        goto done;
+    int ci = -1;
+    for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
+        if (strcmp(argv[0], commands[k].name) == 0 ||
+            (commands[k].alias && strcmp(argv[0], commands[k].alias) == 0))
+            ci = (int)k;
+    if (ci < 0) {
+        *unsupported = "qemu-io commands other than read(v), write(v), discard and flush are not "
+                       "modelled";
+        ret = -ENOTSUP;
+        goto done;
+    }
+    CmdKind kind = commands[ci].kind;
+    if (argc - 1 < commands[ci].argmin || (commands[ci].argmax >= 0 && argc - 1 > commands[ci].argmax)) {
+        ret = -EINVAL;           /* "bad argument count" goes to stderr: not in the output */
+        goto done;
+    }
+    if (commands[ci].write && !take_write(st, n, mon)) {
+        ret = -EPERM;
+        goto done;
+    }
+    if (kind == CMD_FLUSH)
+        goto done;
+    bool is_write = kind == CMD_WRITE || kind == CMD_WRITEV;
+    bool P = false, z = false, u = false, cflag = false, q = false;
+    int pattern = is_write ? 0xcd : 0;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+        for (const char *o = argv[i] + 1; *o; o++) {
+            const char *pos = strchr(commands[ci].opts, *o);
+            if (!pos || *o == ':') {
+                ret = -EINVAL;          /* usage on stdout: not modelled */
+                *unsupported = "qemu-io usage output is not modelled";
+                goto done;
+            }
+            if (pos[1] == ':') {
+                const char *arg = o[1] ? o + 1 : (i + 1 < argc ? argv[++i] : NULL);
+                if (!arg) {
+                    *unsupported = "qemu-io usage output is not modelled";
+                    ret = -EINVAL;
+                    goto done;
+                }
+                if (*o == 'P') {
+                    P = true;
+                    pattern = parse_pattern(out, arg);
+                    if (pattern < 0) {
+                        ret = -EINVAL;
+                        goto done;
+                    }
+                } else {
+                    *unsupported = "qemu-io -s/-l options are not modelled";
+                    ret = -ENOTSUP;
+                    goto done;
+                }
+                break;
+            }
+            if (*o == 'z')
+                z = true;
+            else if (*o == 'u')
+                u = true;
+            else if (*o == 'c')
+                cflag = true;
+            else if (*o == 'q')
+                q = true;
+            else if (*o == 'p')
+                continue;            /* ignored for backwards compatibility */
+            else {
+                *unsupported = "qemu-io option not modelled";
+                ret = -ENOTSUP;
+                goto done;
+            }
+        }
+    }
+    bool vectored = kind == CMD_READV || kind == CMD_WRITEV;
+    if (vectored ? argc - i < 2 : argc - i != 2) {
+        *unsupported = "qemu-io usage output is not modelled";
+        ret = -EINVAL;
+        goto done;
+    }
+    if (kind == CMD_WRITE) {
+        if (u && !z) {
+            bg_buf_puts(out, "-u requires -z to be specified\n");
+            ret = -EINVAL;
+            goto done;
+        }
+        if (z + P > 1) {
+            bg_buf_puts(out, "Only one of -z, -P, and -s can be specified at the same time\n");
+            ret = -EINVAL;
+            goto done;
+        }
+    }
+    int64_t offset = cvtnum(argv[i]);
+    if (offset < 0) {
+        cvtnum_err(out, offset, argv[i]);
+        ret = (int)offset;
+        goto done;
+    }
+    int64_t count = 0;
+    if (vectored) {
+        /* create_iovec() */
+        for (int k = i + 1; k < argc; k++) {
+            int64_t l = cvtnum(argv[k]);
+            if (l < 0) {
+                cvtnum_err(out, l, argv[k]);
+                ret = -EINVAL;
+                goto done;
+            }
+            if (l > REQUEST_MAX) {
+                bg_buf_printf(out, "Argument '%s' exceeds maximum size %" PRIu64 "\n", argv[k],
+                              (uint64_t)REQUEST_MAX);
+                ret = -EINVAL;
+                goto done;
+            }
+            if (count > REQUEST_MAX - l) {
+                bg_buf_printf(out, "The total number of bytes exceed the maximum size %" PRIu64 "\n",
+                              (uint64_t)REQUEST_MAX);
+                ret = -EINVAL;
+                goto done;
+            }
+            count += l;
+        }
+    } else {
+        count = cvtnum(argv[i + 1]);
+        if (count < 0) {
+            cvtnum_err(out, count, argv[i + 1]);
+            ret = (int)count;
+            goto done;
+        }
+        if (count > REQUEST_MAX) {
+            bg_buf_printf(out, kind == CMD_WRITE ? "length cannot exceed %" PRIu64 " without -n, given %s\n"
+                                                 : "length cannot exceed %" PRIu64 ", given %s\n",
+                          (uint64_t)REQUEST_MAX, argv[i + 1]);
+            ret = -EINVAL;
+            goto done;
+        }
+    }
+    if (cflag && (offset % 512 || count % 512)) {
+        if (offset % 512)
+            bg_buf_printf(out, "%" PRId64 " is not a sector-aligned value for 'offset'\n", offset);
+        else
+            bg_buf_printf(out, "%" PRId64 " is not a sector-aligned value for 'count'\n", count);
+        ret = -EINVAL;
+        goto done;
+    }
+    if ((uint64_t)count > BG_MAX_REQUEST_BYTES) {
+        *unsupported = "request larger than the model's limit";
+        ret = -ENOTSUP;
+        goto done;
+    }
+    /* blk_check_byte_request(): beyond the end is -EIO */
+    uint64_t len = (model_open_length(st, st->w, n) + 511) / 512 * 512;
+    bool in_range = (uint64_t)offset <= len && (uint64_t)count <= len - (uint64_t)offset;
+    buf = bg_malloc(count ? (size_t)count : 1);
+    memset(buf, is_write ? pattern : 0xab, (size_t)count);
+    ModelIoStatus s = {0};
+    int r = 0;
+    if (!in_range) {
+        r = -EIO;
+    } else if (kind == CMD_DISCARD) {
+        r = model_io_pdiscard(st, n, (uint64_t)offset, (uint64_t)count, &s);
+    } else if (is_write) {
+        unsigned flags = (z ? MODEL_WR_ZERO : 0) | (u ? MODEL_WR_MAY_UNMAP : 0) |
+                         (cflag ? MODEL_WR_COMPRESSED : 0);
+        if (cflag && strcmp(n->drv->name, "qcow2") != 0 && strcmp(n->drv->name, "compress") != 0)
+            s.unsupported = "compressed writes through this driver are not modelled";
+        else
+            r = model_io_pwrite(st, n, (uint64_t)offset, (uint64_t)count, buf, flags, &s);
+    } else {
+        r = model_io_pread(st, n, (uint64_t)offset, (uint64_t)count, buf, &s);
+        if (!r && s.unknown && P)
+            s.unsupported = "a pattern check of bytes the model does not know (qcow2 metadata)";
+    }
+    if (s.unsupported) {
+        *unsupported = s.unsupported;
+        ret = -ENOTSUP;
+        goto done;
+    }
+    const char *op = kind == CMD_DISCARD ? "discard" : kind == CMD_READV ? "readv"
+                     : kind == CMD_WRITEV ? "writev" : is_write ? "write" : "read";
+    if (r < 0) {
+        bg_buf_printf(out, BG_MSG_QEMUIO_FAILED "\n", op, strerror(-r));
+        ret = r;
+        goto done;
+    }
+    if (!is_write && kind != CMD_DISCARD && P) {
+        for (int64_t k = 0; k < count; k++) {
+            if (buf[k] != pattern) {
+                bg_buf_printf(out, BG_MSG_IO_PATTERN_FAILED, offset, count);
+                ret = -EINVAL;
+                break;
+            }
+        }
+    }
+    if (!q)
+        report(out, kind == CMD_DISCARD ? "discard" : is_write ? "wrote" : "read", offset, count);
+done:
+    free(buf);
+    free(input);
+    return ret;
+}
+
+/* monitor/hmp.c get_str(): a word, or a "quoted string" with escapes. */
+static const char *hmp_word(const char *p, char **out)
+{
+    while (*p == ' ' || *p == '\t')
+        p++;
+    BgBuf b = {0};
+    if (*p == '"') {
+        p++;
+        while (*p && *p != '"') {
+            if (*p == '\\' && p[1]) {
+                p++;
+                char c = *p == 'n' ? '\n' : *p == 'r' ? '\r' : *p;
+                bg_buf_append(&b, &c, 1);
+            } else {
+                bg_buf_append(&b, p, 1);
+            }
+            p++;
+        }
+        if (*p != '"') {
+            bg_buf_cleanup(&b);
+            *out = NULL;
+            return p;
+        }
+        p++;
+    } else {
+        while (*p && *p != ' ' && *p != '\t')
+            bg_buf_append(&b, p++, 1);
+    }
+    *out = bg_buf_take(&b);
+    return p;
+}
+
+void model_io_hmp(ModelState *st, const char *line, BgResult *res)
+{
+    char *word = NULL, *dev = NULL, *cmd = NULL;
+    const char *p = hmp_word(line, &word);
+    if (!word || strcmp(word, "qemu-io") != 0) {
+        bg_result_set_unsupported(res, "HMP commands other than qemu-io are not modelled");
+        goto out;
+    }
+    p = hmp_word(p, &dev);
+    if (dev && strcmp(dev, "-d") == 0) {
+        bg_result_set_unsupported(res, "qemu-io -d (qdev) is not modelled");
+        goto out;
+    }
+    p = hmp_word(p, &cmd);
+    if (!dev || !cmd || !*dev) {
+        bg_result_set_unsupported(res, "HMP argument errors are not modelled");
+        goto out;
+    }
+    ModelNode *n = model_graph_find(st->w, dev);
+    if (!n) {
+        char *msg = bg_asprintf("Error: " BG_MSG_LOOKUP_BS "\r\n", "", dev);
+        bg_result_set_return(res, json_string(msg));
+        free(msg);
+        goto out;
+    }
+    BgBuf out = {0}, mon = {0};
+    const char *unsupported = NULL;
+    run_command(st, n, cmd, &out, &mon, &unsupported);
+    if (unsupported) {
+        bg_result_set_unsupported(res, unsupported);
+        bg_buf_cleanup(&out);
+        bg_buf_cleanup(&mon);
+        goto out;
+    }
+    /* the monitor turns "\n" into "\r\n" */
+    BgBuf reply = {0};
+    for (size_t i = 0; mon.data && i < mon.len; i++) {
+        if (mon.data[i] == '\n')
+            bg_buf_puts(&reply, "\r");
+        bg_buf_append(&reply, &mon.data[i], 1);
+    }
+    bg_buf_cleanup(&mon);
+    bg_result_set_return(res, json_string(reply.data ? reply.data : ""));
+    bg_buf_cleanup(&reply);
+    if (out.len) {
+        bg_buf_append(&st->log, out.data, out.len);
+        res->io_out = bg_buf_take(&out);
+    }
+    bg_buf_cleanup(&out);
+out:
+    free(word);
+    free(dev);
+    free(cmd);
+}
+
+/* qemu-io -f FMT -c CMD... FILE, outside the VM. */
+void model_io_offline(ModelState *st, const json_t *spec, BgResult *res)
+{
+    const char *fmt = json_string_value(json_object_get(spec, "fmt"));
+    const char *file = json_string_value(json_object_get(spec, "file"));
+    if (!fmt || !file || (strcmp(fmt, "qcow2") != 0 && strcmp(fmt, "raw") != 0)) {
+        bg_result_set_unsupported(res, "io: the model opens qcow2 and raw images only");
+        return;
+    }
+    char *path = file[0] == '/' ? bg_strdup(file) : bg_asprintf("%s/%s", st->scratch, file);
+    ModelWorld *w = model_graph_new();
+    ModelWorld *vm_world = st->w;
+    BgBuf out = {0};
+    char *err_text = NULL;
+    int rc = 0;
+    if (st->vm) {
+        for (size_t i = 0; i < vm_world->n_nodes; i++) {
+            const ModelNode *n = vm_world->nodes[i];
+            if (n->filename && strcmp(n->filename, path) == 0) {
+                bg_result_set_unsupported(res, "io on an image the VM holds open (image locking)");
+                goto out;
+            }
+        }
+    }
+    ModelQDict *o = model_qdict_new();
+    model_qdict_put_str(o, "driver", fmt);
+    model_qdict_put_str(o, "file.driver", "file");
+    model_qdict_put_str(o, "file.filename", path);
+    BgError err = {0};
+    const char *unsup_before = st->unsupported;
+    st->unsupported = NULL;
+    st->w = w;
+    ModelNode *n = model_open_node(st, w, o, NULL, NULL, 0, &err);
+    if (!n) {
+        st->w = vm_world;
+        if (st->unsupported) {
+            bg_result_set_unsupported(res, st->unsupported);
+            st->unsupported = unsup_before;
+            goto out;
+        }
+        err_text = bg_asprintf("qemu-io: can't open device %s: %s\n", file, err.text);
+        rc = 1;
+    } else {
+        json_t *cmds = json_object_get(spec, "cmd");
+        json_t *list = json_is_array(cmds) ? json_incref(cmds) : json_pack("[O]", cmds);
+        size_t i;
+        json_t *c;
+        json_array_foreach(list, i, c) {
+            const char *unsupported = NULL;
+            BgBuf mon = {0};
+            int r = run_command(st, n, json_string_value(c) ? json_string_value(c) : "", &out, &mon,
+                                &unsupported);
+            bg_buf_cleanup(&mon);
+            if (unsupported) {
+                json_decref(list);
+                st->w = vm_world;
+                st->unsupported = unsup_before;
+                bg_buf_cleanup(&out);
+                bg_result_set_unsupported(res, unsupported);
+                goto out;
+            }
+            if (r < 0)
+                rc = 1;
+        }
+        json_decref(list);
+        st->w = vm_world;
+    }
+    st->unsupported = unsup_before;
+    res->kind = BG_RES_OFFLINE;
+    res->rc = rc;
+    res->out = bg_buf_take(&out);
+    res->err_text = err_text ? err_text : bg_strdup("");
+    err_text = NULL;
+    if (res->out[0])
+        res->io_out = bg_strdup(res->out);
+out:
+    free(err_text);
+    bg_buf_cleanup(&out);
+    model_graph_free(w);
+    free(path);
+}

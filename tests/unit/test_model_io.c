@@ -1,0 +1,207 @@
+/*
+ * test_model_io.c: the model's data path and qemu-io: discard, readv and
+ * writev, flush, copy-on-read, blkdebug's injected errors and alignment,
+ * raw reads of a qcow2 file (known data clusters, unknown metadata), and
+ * the lengths fixed at open.  Expected texts are QEMU 7.2's (recorded with
+ * replay --backend=qemu).
+ */
+#include "test_model_util.h"
+
+static bool starts(const char *s, const char *prefix)
+{
+    return s && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static void base_images(BgBackend *be)
+{
+    tm_ok(be, "{'img-create': {'fmt': 'qcow2', 'file': 'hd0.img', 'size': '3M'}}");
+    tm_ok(be, "{'io': {'fmt': 'qcow2', 'file': 'hd0.img', 'cmd': 'write -P 0xa0 0 1M'}}");
+    tm_ok(be, "{'img-create': {'fmt': 'qcow2', 'file': 'hd1.img', 'backing': 'hd0.img', "
+              "'backing-fmt': 'qcow2'}}");
+    tm_ok(be, "{'img-create': {'fmt': 'raw', 'file': 'r.img', 'size': '1M'}}");
+    tm_ok(be, "{'io': {'fmt': 'raw', 'file': 'r.img', 'cmd': 'write -P 0x11 0 1M'}}");
+}
+
+static void test_model_io_discard(void)
+{
+    BgBackend *be = tm_open();
+    base_images(be);
+    /* without discard=unmap the request does nothing, but is reported */
+    tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'raw', 'node-name': 'r', "
+              "'file': {'driver': 'file', 'node-name': 'rf', 'filename': '$DIR/r.img'}}}");
+    char *out = tm_qemu_io(be, "r", "discard 0 4k");
+    CHECK(starts(out, "discard 4096/4096 bytes at offset 0\n4 KiB, 1 ops; "));
+    free(out);
+    out = tm_qemu_io(be, "r", "read -P 0x11 0 4k");
+    CHECK(starts(out, "read 4096/4096 bytes at offset 0\n"));
+    free(out);
+    /* with it, through raw's offset, a hole in the file */
+    tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'raw', 'node-name': 'r2', "
+              "'discard': 'unmap', 'offset': 4096, 'file': {'driver': 'file', 'node-name': 'rf2', "
+              "'filename': '$DIR/r.img'}}}");
+    free(tm_qemu_io(be, "r2", "discard 0 4k"));
+    out = tm_qemu_io(be, "r", "read -P 0 4k 4k");
+    CHECK(starts(out, "read 4096/4096 bytes at offset 4096\n"));
+    free(out);
+    /* qcow2: whole clusters only; with a backing file they read as zeroes */
+    tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'qcow2', 'node-name': 'hd1', "
+              "'discard': 'unmap', 'file': {'driver': 'file', 'node-name': 'hd1-file', "
+              "'filename': '$DIR/hd1.img'}}}");
+    free(tm_qemu_io(be, "hd1", "discard 32k 128k"));
+    out = tm_qemu_io(be, "hd1", "read -P 0xa0 0 64k");
+    CHECK(starts(out, "read 65536/65536"));
+    free(out);
+    out = tm_qemu_io(be, "hd1", "read -P 0 64k 64k");
+    CHECK(starts(out, "read 65536/65536"));
+    free(out);
+    out = tm_qemu_io(be, "hd1", "read -P 0xa0 128k 64k");
+    CHECK(starts(out, "read 65536/65536"));
+    free(out);
+    /* a read-only node refuses the WRITE the command asks for */
+    tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'raw', 'node-name': 'ro', "
+              "'read-only': true, 'file': {'driver': 'file', 'filename': '$DIR/r.img'}}}");
+    out = tm_qemu_io(be, "ro", "discard 0 4k");
+    CHECK_STR_EQ(out, "Block node is read-only\r\n");
+    free(out);
+    bg_model_backend_ops.close(be);
+}
+
+static void test_model_io_vectored_and_flush(void)
+{
+    BgBackend *be = tm_open();
+    base_images(be);
+    tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'raw', 'node-name': 'r', "
+              "'file': {'driver': 'file', 'filename': '$DIR/r.img'}}}");
+    char *out = tm_qemu_io(be, "r", "writev -P 0x22 0 1k 3k");
+    CHECK(starts(out, "wrote 4096/4096 bytes at offset 0\n"));
+    free(out);
+    out = tm_qemu_io(be, "r", "readv -P 0x22 0 2k 2k");
+    CHECK(starts(out, "read 4096/4096 bytes at offset 0\n"));
+    free(out);
+    out = tm_qemu_io(be, "r", "readv -P 0x23 0 2k 2k");
+    CHECK(starts(out, "Pattern verification failed at offset 0, 4096 bytes\nread 4096/4096"));
+    free(out);
+    out = tm_qemu_io(be, "r", "read -q -P 0x22 0 1k");
+    CHECK_STR_EQ(out, "");
+    free(out);
+    out = tm_qemu_io(be, "r", "flush");
+    CHECK_STR_EQ(out, "");
+    free(out);
+    bg_model_backend_ops.close(be);
+}
+
+static void test_model_io_copy_on_read(void)
+{
+    BgBackend *be = tm_open();
+    base_images(be);
+    tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'qcow2', 'node-name': 'hd1', "
+              "'file': {'driver': 'file', 'node-name': 'hd1-file', 'filename': '$DIR/hd1.img'}}}");
+    tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'copy-on-read', "
+              "'node-name': 'cor', 'file': 'hd1'}}");
+    free(tm_qemu_io(be, "cor", "read -P 0xa0 0 64k"));
+    tm_ok(be, "{'execute': 'blockdev-del', 'arguments': {'node-name': 'cor'}}");
+    tm_ok(be, "{'execute': 'blockdev-reopen', 'arguments': {'options': [{'driver': 'qcow2', "
+              "'node-name': 'hd1', 'file': 'hd1-file', 'backing': null}]}}");
+    /* the cluster read through the filter was copied up; the next was not */
+    char *out = tm_qemu_io(be, "hd1", "read -P 0xa0 0 64k");
+    CHECK(starts(out, "read 65536/65536"));
+    free(out);
+    out = tm_qemu_io(be, "hd1", "read -P 0 64k 64k");
+    CHECK(starts(out, "read 65536/65536"));
+    free(out);
+    bg_model_backend_ops.close(be);
+}
+
+static void test_model_io_blkdebug_rules(void)
+{
+    BgBackend *be = tm_open();
+    base_images(be);
+    tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'qcow2', 'node-name': 'hd0', "
+              "'file': {'driver': 'blkdebug', 'node-name': 'bd', 'inject-error': [{'event': "
+              "'read_aio', 'errno': 28, 'once': true}], 'image': {'driver': 'file', "
+              "'node-name': 'hd0-file', 'filename': '$DIR/hd0.img'}}}}");
+    char *out = tm_qemu_io(be, "hd0", "read -P 0xa0 0 64k");
+    CHECK_STR_EQ(out, "read failed: No space left on device\n");
+    free(out);
+    out = tm_qemu_io(be, "hd0", "read -P 0xa0 0 64k");      /* once: gone */
+    CHECK(starts(out, "read 65536/65536"));
+    free(out);
+    /* the rule's members are kept options: they cannot be reset */
+    char *e = tm_error(be, "{'execute': 'blockdev-reopen', 'arguments': {'options': [{'driver': "
+                           "'blkdebug', 'node-name': 'bd', 'image': 'hd0-file'}]}}");
+    CHECK(starts(e, "Option 'inject-error.0."));
+    free(e);
+    /* raw raises read_aio on its file; a rule limited to writes */
+    tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'raw', 'node-name': 'r', "
+              "'file': {'driver': 'blkdebug', 'node-name': 'bd2', 'inject-error': [{'event': "
+              "'read_aio', 'iotype': 'write', 'errno': 1}], 'image': {'driver': 'file', "
+              "'node-name': 'rf', 'filename': '$DIR/r.img'}}}}");
+    out = tm_qemu_io(be, "r", "write 0 4k");
+    CHECK(starts(out, "wrote 4096/4096"));                /* no read_aio yet */
+    free(out);
+    free(tm_qemu_io(be, "r", "read 0 4k"));
+    out = tm_qemu_io(be, "r", "write 0 4k");
+    CHECK_STR_EQ(out, "write failed: Operation not permitted\n");
+    free(out);
+    /* alignment: a write permission needs the size to be a multiple */
+    e = tm_error(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'blkdebug', "
+                     "'node-name': 'bd3', 'align': 3000, 'image': 'rf'}}");
+    CHECK_STR_EQ(e, "Cannot meet constraints with align 3000");
+    free(e);
+    tm_ok(be, "{'img-create': {'fmt': 'raw', 'file': 'odd.img', 'size': '10k'}}");
+    tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'blkdebug', 'node-name': "
+              "'bd4', 'align': 4096, 'image': {'driver': 'file', 'filename': '$DIR/odd.img'}}}");
+    out = tm_qemu_io(be, "bd4", "write 0 4k");
+    CHECK_STR_EQ(out, "Cannot get 'write' permission without 'resize': Image size is not a "
+                      "multiple of request alignment\r\n");
+    free(out);
+    /* events the model cannot place answer "unsupported" */
+    BgResult r = tm_run(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'blkdebug', "
+                            "'node-name': 'bd5', 'inject-error': [{'event': 'l2_load'}], "
+                            "'image': 'rf'}}");
+    CHECK(r.kind == BG_RES_UNSUPPORTED);
+    bg_result_cleanup(&r);
+    bg_model_backend_ops.close(be);
+}
+
+static void test_model_io_raw_qcow2_and_lengths(void)
+{
+    BgBackend *be = tm_open();
+    base_images(be);
+    tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'file', 'node-name': 'f', "
+              "'filename': '$DIR/hd0.img'}}");
+    /* data clusters start at 0x50000: their bytes are known */
+    char *out = tm_qemu_io(be, "f", "read -P 0xa0 320k 64k");
+    CHECK(starts(out, "read 65536/65536 bytes at offset 327680\n"));
+    free(out);
+    /* the header: unknown bytes, fine without a pattern, unsupported with one */
+    out = tm_qemu_io(be, "f", "read 0 512");
+    CHECK(starts(out, "read 512/512"));
+    free(out);
+    BgResult r = tm_run(be, "{'execute': 'human-monitor-command', 'arguments': {'command-line': "
+                            "'qemu-io f \\\"read -P 0 0 512\\\"'}}");
+    CHECK(r.kind == BG_RES_UNSUPPORTED);
+    bg_result_cleanup(&r);
+    /* a throttle node keeps the length it had at open */
+    tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'qcow2', 'node-name': 'hd0', "
+              "'file': {'driver': 'file', 'node-name': 'hd0-file', 'filename': '$DIR/hd0.img'}}}");
+    tm_ok(be, "{'execute': 'object-add', 'arguments': {'qom-type': 'throttle-group', 'id': 'g'}}");
+    tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'throttle', 'node-name': 't', "
+              "'throttle-group': 'g', 'file': 'hd0'}}");
+    tm_ok(be, "{'execute': 'blockdev-reopen', 'arguments': {'options': [{'driver': 'throttle', "
+              "'node-name': 't', 'throttle-group': 'g', 'file': 'hd0-file'}]}}");
+    r = tm_run(be, "{'execute': 'query-named-block-nodes'}");
+    CHECK_STR_EQ(json_string_value(bg_json_path_get(r.ret, "0/node-name")), "t");
+    CHECK_INT_EQ(json_integer_value(bg_json_path_get(r.ret, "0/image/virtual-size")), 3145728);
+    bg_result_cleanup(&r);
+    bg_model_backend_ops.close(be);
+}
+
+BG_SUITE(model_io) = {
+    { "discard", test_model_io_discard },
+    { "vectored_and_flush", test_model_io_vectored_and_flush },
+    { "copy_on_read", test_model_io_copy_on_read },
+    { "blkdebug_rules", test_model_io_blkdebug_rules },
+    { "raw_qcow2_and_lengths", test_model_io_raw_qcow2_and_lengths },
+    { NULL, NULL },
+};
