@@ -17,6 +17,8 @@
 #      VARIANT file that says "coverage"): line coverage of real/ (and of the
 #      other parts tests/coverage-floor.txt names) from the corpus alone must
 #      not fall below its floor (tools/coverage.sh floor)
+#   7. (release build) after every corpus stream, the images the engine
+#      wrote pass qemu-img check and equal QEMU's (tests/images.sh)
 set -u
 cd "$(dirname "$0")/.."
 
@@ -110,6 +112,19 @@ run_corpus() { # 3 and 4. the corpus on each backend, twice, transcripts compare
     done
 }
 
+run_images() { # 7. images the engine writes are QEMU's (release build only: slow)
+    local B=$1 out
+    "$B/replay" --list-backends | grep -qx real || return 0
+    "$B/replay" --list-backends | grep -qx qemu || return 0
+    if out=$(bash tests/images.sh "$B" corpus/*/*.jsonl 2>&1); then
+        echo "$(printf '%s\n' "$out" | tail -n 1)"
+        ok
+    else
+        printf '%s\n' "$out" | tail -n 20
+        bad "images the engine wrote: qemu-img check / compare"
+    fi
+}
+
 run_fuzz() {   # 5. the stream parser fuzzer, a short run
     local B=$1
     mkdir -p "$scratch_root/fuzz-corpus"
@@ -145,6 +160,7 @@ for B in "$@"; do
         run_unit "$B"
         run_bad "$B"
         run_corpus "$B"
+        [ "$B" = build ] && run_images "$B"
     fi
     [ -x "$B/fuzz_stream" ] && run_fuzz "$B"
 done
