@@ -481,6 +481,20 @@ static bool model_read_node(BgBackend *be, const char *node, uint64_t offset, ui
     return true;
 }
 
+/* The nodes the differential comparator reads (backend.h list_nodes). */
+static json_t *model_list_nodes(BgBackend *be)
+{
+    json_t *list = json_array();
+    const ModelWorld *w = be->st.w;
+    for (size_t i = 0; w && i < w->n_nodes; i++) {
+        const ModelNode *n = w->nodes[i];
+        uint64_t len = model_open_length(&be->st, w, n);
+        json_array_append_new(list, json_pack("{s:s,s:I}", "node-name", n->name, "size",
+                                              (json_int_t)len));
+    }
+    return list;
+}
+
 static char *model_get_log(BgBackend *be)
 {
     if (be->st.vm)
@@ -514,6 +528,7 @@ const BgBackendOps bg_model_backend_ops = {
     .open = model_open,
     .execute = model_execute,
     .read_node = model_read_node,
+    .list_nodes = model_list_nodes,
     .get_log = model_get_log,
     .close = model_close,
 };

@@ -115,7 +115,8 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Expand a directory into its *.jsonl files (sorted); a file stays itself. */
+/* Expand a directory into its *.jsonl files, subdirectories included, in
+ * name order; a file stays itself. */
 static bool expand(const char *arg, Files *out)
 {
     struct stat st;
@@ -129,15 +130,27 @@ static bool expand(const char *arg, Files *out)
         struct dirent *e;
         while ((e = readdir(d))) {
             size_t n = strlen(e->d_name);
-            if (n > 6 && strcmp(e->d_name + n - 6, ".jsonl") == 0)
-                files_add(&local, bg_asprintf("%s/%s", arg, e->d_name));
+            if (e->d_name[0] == '.')
+                continue;
+            char *path = bg_asprintf("%s/%s", arg, e->d_name);
+            struct stat sub;
+            if ((n > 6 && strcmp(e->d_name + n - 6, ".jsonl") == 0) ||
+                (stat(path, &sub) == 0 && S_ISDIR(sub.st_mode)))
+                files_add(&local, path);
+            else
+                free(path);
         }
         closedir(d);
-        qsort(local.v, local.n, sizeof(*local.v), cmp_str);
-        for (size_t i = 0; i < local.n; i++)
-            files_add(out, local.v[i]);
+        if (local.n)
+            qsort(local.v, local.n, sizeof(*local.v), cmp_str);
+        bool ok = true;
+        for (size_t i = 0; i < local.n; i++) {
+            if (ok && !expand(local.v[i], out))
+                ok = false;
+            free(local.v[i]);
+        }
         free(local.v);
-        return true;
+        return ok;
     }
     files_add(out, bg_strdup(arg));
     return true;
@@ -169,7 +182,7 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *backend_arg = NULL, *transcript = NULL, *record = NULL, *minimize = NULL;
-    BgRunOptions opt = {0};
+    BgRunOptions opt = { .compare_data = true };   /* with two backends that can list nodes */
     int c;
 
     json_object_seed(1);   /* fixed hash seed: same stream, same bytes */
@@ -242,6 +255,10 @@ int main(int argc, char **argv)
     for (int i = optind; i < argc; i++)
         if (!expand(argv[i], &files))
             return 2;
+    if (files.n == 0) {
+        fprintf(stderr, "replay: no streams (*.jsonl) in %s\n", argv[optind]);
+        return 2;
+    }
     bool transcript_dir = transcript && (files.n > 1 || n_backends > 1);
     bool record_dir = record && files.n > 1;
     if (record_dir && mkdir(record, 0755) != 0 && errno != EEXIST) {

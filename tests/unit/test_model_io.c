@@ -1,8 +1,8 @@
 /*
  * test_model_io.c: the model's data path and qemu-io: discard, readv and
  * writev, flush, copy-on-read, blkdebug's injected errors and alignment,
- * raw reads of a qcow2 file (known data clusters, unknown metadata), and
- * the lengths fixed at open.  Expected texts are QEMU 7.2's (recorded with
+ * raw reads of a qcow2 file (known data clusters, unknown metadata), the
+ * lengths fixed at open, and file-posix's image locking between nodes.  Expected texts are QEMU 7.2's (recorded with
  * replay --backend=qemu).
  */
 #include "test_model_util.h"
@@ -197,11 +197,42 @@ static void test_model_io_raw_qcow2_and_lengths(void)
     bg_model_backend_ops.close(be);
 }
 
+static void test_model_io_file_locking(void)
+{
+    BgBackend *be = tm_open();
+    base_images(be);
+    tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'qcow2', 'node-name': 'hd0', "
+              "'file': {'driver': 'file', 'node-name': 'f0', 'filename': '$DIR/hd0.img'}}}");
+    /* a second file node is a second open file description: its locks clash */
+    char *e = tm_error(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'qcow2', "
+                           "'node-name': 'x', 'file': {'driver': 'file', 'filename': "
+                           "'$DIR/hd0.img'}}}");
+    CHECK_STR_EQ(e, "Failed to get \"write\" lock");
+    free(e);
+    e = tm_error(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'qcow2', 'node-name': "
+                     "'x', 'read-only': true, 'file': {'driver': 'file', 'filename': "
+                     "'$DIR/hd0.img'}}}");
+    CHECK_STR_EQ(e, "Failed to get shared \"write\" lock");
+    free(e);
+    /* HMP prints the hint too */
+    tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'file', 'node-name': 'f1', "
+              "'filename': '$DIR/hd0.img'}}");
+    char *out = tm_qemu_io(be, "f1", "write 0 512");
+    CHECK_STR_EQ(out, "Failed to get \"write\" lock\r\nIs another process using the image ["
+                      TM_DIR "/hd0.img]?\r\n");
+    free(out);
+    /* locking=off takes no locks and checks none */
+    tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'qcow2', 'node-name': 'y', "
+              "'file': {'driver': 'file', 'filename': '$DIR/hd0.img', 'locking': 'off'}}}");
+    bg_model_backend_ops.close(be);
+}
+
 BG_SUITE(model_io) = {
     { "discard", test_model_io_discard },
     { "vectored_and_flush", test_model_io_vectored_and_flush },
     { "copy_on_read", test_model_io_copy_on_read },
     { "blkdebug_rules", test_model_io_blkdebug_rules },
     { "raw_qcow2_and_lengths", test_model_io_raw_qcow2_and_lengths },
+    { "file_locking", test_model_io_file_locking },
     { NULL, NULL },
 };
