@@ -80,7 +80,9 @@ typedef struct BgBackendOps {
     /*
      * The nodes whose guest-visible bytes the comparator reads: a new array
      * of {"node-name": NAME, "size": BYTES}, in any order, without side
-     * effects.  Optional (NULL): no data comparison.
+     * effects.  Only nodes whose read_node has no side effect either may be
+     * listed (no copy-on-read, blkdebug rules, throttling, quorum events
+     * anywhere below them).  Optional (NULL): no data comparison.
      */
     json_t *(*list_nodes)(BgBackend *be);
     /* Log of the VM so far (owned string) or NULL; for failure reports. */

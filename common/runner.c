@@ -456,6 +456,8 @@ static bool compare_data(Session *ss, char **path_out)
         for (json_int_t off = 0; off < size; off += DATA_CHUNK) {
             uint64_t n = (uint64_t)(size - off) < DATA_CHUNK ? (uint64_t)(size - off) : DATA_CHUNK;
             BgError ea = {0}, eb = {0};
+            memset(ba, 0, n);   /* a read that fills nothing compares equal */
+            memset(bb, 0, n);
             if (!ss[0].ops->read_node(ss[0].be, name, (uint64_t)off, n, ba, &ea) ||
                 !ss[1].ops->read_node(ss[1].be, name, (uint64_t)off, n, bb, &eb))
                 break;

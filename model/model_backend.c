@@ -481,6 +481,28 @@ static bool model_read_node(BgBackend *be, const char *node, uint64_t offset, ui
     return true;
 }
 
+/*
+ * Can N be read without side effects?  Reads through copy-on-read copy up,
+ * through blkdebug consume rules, through throttle take tokens, through
+ * quorum raise events; null-co without read-zeroes returns no data.  Only
+ * subtrees made of format and protocol nodes are offered for comparison.
+ */
+static bool pure_read(const ModelWorld *w, const ModelNode *n, int depth)
+{
+    static const char *const pure[] = { "qcow2", "raw", "file", NULL };
+    bool ok = false;
+    for (const char *const *p = pure; *p; p++)
+        ok |= strcmp(n->drv->name, *p) == 0;
+    if (!ok || depth > 64)
+        return false;
+    for (size_t i = 0; i < n->n_children; i++) {
+        const ModelNode *c = model_graph_node(w, n->children[i].node);
+        if (!c || !pure_read(w, c, depth + 1))
+            return false;
+    }
+    return true;
+}
+
 /* The nodes the differential comparator reads (backend.h list_nodes). */
 static json_t *model_list_nodes(BgBackend *be)
 {
@@ -488,6 +510,8 @@ static json_t *model_list_nodes(BgBackend *be)
     const ModelWorld *w = be->st.w;
     for (size_t i = 0; w && i < w->n_nodes; i++) {
         const ModelNode *n = w->nodes[i];
+        if (!pure_read(w, n, 0))
+            continue;
         uint64_t len = model_open_length(&be->st, w, n);
         json_array_append_new(list, json_pack("{s:s,s:I}", "node-name", n->name, "size",
                                               (json_int_t)len));

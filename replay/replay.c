@@ -16,6 +16,8 @@
  * --record: write each stream back with its expectations filled from the
  * backend's answers (record.h); with one stream PATH is the output file,
  * otherwise a directory receiving files of the same names.
+ * --compare-data: with two backends, also compare the guest-visible bytes
+ * of every node both list after each step that can change data.
  * --minimize: shrink a stream on which two backends differ, keeping the
  * difference (minimize.h), and write the result to OUT.
  */
@@ -41,7 +43,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: replay [--backend=NAME[,NAME]] [--transcript=PATH] [--scratch=DIR]\n"
-            "              [--keep] [-v] [--record=PATH] STREAM|DIR...\n"
+            "              [--keep] [-v] [--record=PATH] [--compare-data] STREAM|DIR...\n"
             "       replay --minimize=OUT --backend=A,B STREAM\n"
             "       replay --list-backends\n"
             "backends: %s (default: the first one available)\n",
@@ -179,10 +181,11 @@ int main(int argc, char **argv)
         {"list-backends", no_argument, NULL, 'l'},
         {"record", required_argument, NULL, 'r'},
         {"minimize", required_argument, NULL, 'm'},
+        {"compare-data", no_argument, NULL, 'd'},
         {NULL, 0, NULL, 0},
     };
     const char *backend_arg = NULL, *transcript = NULL, *record = NULL, *minimize = NULL;
-    BgRunOptions opt = { .compare_data = true };   /* with two backends that can list nodes */
+    BgRunOptions opt = {0};
     int c;
 
     json_object_seed(1);   /* fixed hash seed: same stream, same bytes */
@@ -198,6 +201,7 @@ int main(int argc, char **argv)
         case 'l': return list_backends();
         case 'r': record = optarg; break;
         case 'm': minimize = optarg; break;
+        case 'd': opt.compare_data = true; break;
         default: usage(stderr); return 2;
         }
     }
