@@ -154,7 +154,17 @@ int real_child_is_allocated_above(RealNode *top, RealNode *base, bool include_ba
             *pnum = pn;
             return 1;
         }
-        if (pn > 0 && pn < n)
+        if (pn == 0) {
+            if (p == top) {
+                *pnum = 0;
+                return 0;
+            }
+            /* QEMU bdrv_co_common_block_status_above(): this layer is short;
+             * the zeroes synthesized beyond its EOF count as allocated here. */
+            *pnum = n;
+            return 1;
+        }
+        if (pn < n)
             n = pn;   /* the unallocated run of this layer */
         if (p == base)
             break;

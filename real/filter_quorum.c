@@ -11,7 +11,8 @@
  * EIO otherwise), "fifo" (the first child that reads), writes to every
  * child (EIO when fewer than the threshold succeed),
  * quorum_gather_child_options() (the json: filename lists the children),
- * getlength of the first child.  No reopen handler.
+ * quorum_getlength() (EIO unless every child has the same length).  No
+ * reopen handler.
  * What it is not: rewrite-corrupted repairs (the option is kept).
  */
 #include <errno.h>
@@ -116,10 +117,23 @@ static int64_t quorum_getlength(RealBlockState *bs)
     RealNode *n = bs->graph;
     /* during open the children are attached but not yet recorded */
     if (!s->children) {
-        RealEdge *last = NULL;
+        /* the edges list holds the newest first: compare from the last one */
+        int count = 0;
         for (RealEdge *c = n->children; c; c = c->next_child)
-            last = c;
-        return last ? bdrv_getlength(last->child->bs) : -ENOMEDIUM;
+            count++;
+        if (!count)
+            return -ENOMEDIUM;
+        RealEdge **v = bg_calloc((size_t)count, sizeof(*v));
+        int i = count;
+        for (RealEdge *c = n->children; c; c = c->next_child)
+            v[--i] = c;
+        int64_t len = bdrv_getlength(v[0]->child->bs);
+        for (i = 1; i < count && len >= 0; i++) {
+            int64_t l = bdrv_getlength(v[i]->child->bs);
+            len = l < 0 ? l : l != len ? -EIO : len;
+        }
+        free(v);
+        return len;
     }
     int64_t len = bdrv_getlength(s->children[0]->child->bs);
     for (int i = 1; i < s->num_children && len >= 0; i++) {
