@@ -123,6 +123,10 @@ $(B)/bench: $(call obj,$(LIBSRC) bench/bench.c)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(B)/bench_fuzz: $(call obj,$(LIBSRC) $(FUZZLIB) fuzz/fuzz_diff.c bench/bench_fuzz.c)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 bench: $(B)/bench
 	@$(B)/bench
 

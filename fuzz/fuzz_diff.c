@@ -26,10 +26,13 @@
  *
  * Environment: BG_FUZZ_BACKENDS (default "model,real"), BG_FUZZ_SCRATCH
  * (default /var/tmp: a file system with O_DIRECT, as cache.direct needs),
- * BG_FUZZ_ARTIFACTS (directory for truncated reproducers).
+ * BG_FUZZ_ARTIFACTS (directory for truncated reproducers), BG_FUZZ_DATA=0
+ * (no guest-data comparison), BG_FUZZ_NO_ABORT=1 (count a finding and go
+ * on: the benchmark).
  */
 #include <errno.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +47,9 @@
 #include "stream.h"
 
 static const BgBackendOps *backends[2];
-static char *scratch_base;   /* the only process-wide state: set once, read-only after */
+static char *scratch_base;   /* process-wide state: set once, read-only after */
+static bool no_abort;        /* BG_FUZZ_NO_ABORT=1: count findings, do not abort (bench) */
+static unsigned long findings;
 
 static void remove_scratch_base(void)
 {
@@ -92,6 +97,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         abort();
     }
     atexit(remove_scratch_base);
+    const char *na = getenv("BG_FUZZ_NO_ABORT");
+    no_abort = na && strcmp(na, "1") == 0;
     return 0;
 }
 
@@ -149,10 +156,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         write_reproducer(data, size, rep.first_line, sig);
         free(sig);
         bg_run_report_cleanup(&rep);
+        findings++;
+        if (no_abort)
+            return 0;
         abort();
     }
     bg_run_report_cleanup(&rep);
     return 0;
+}
+
+/* Findings so far (with BG_FUZZ_NO_ABORT=1; for bench/bench_fuzz.c). */
+unsigned long bg_fuzz_diff_findings(void);
+unsigned long bg_fuzz_diff_findings(void)
+{
+    return findings;
 }
 
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)

@@ -1,0 +1,129 @@
+/*
+ * bench_fuzz.c: `make bench`, the differential harness's speed (issue 5,
+ * item 7): executions per second of fuzz_diff's LLVMFuzzerTestOneInput on
+ * generated streams of at most 8 and at most 32 steps.
+ *
+ * What this is: a driver that links fuzz/fuzz_diff.c as libFuzzer would
+ * (LLVMFuzzerInitialize once, then one LLVMFuzzerTestOneInput per input)
+ * but without libFuzzer, so the same file measures the release build and
+ * the ASan+UBSan build (build/asan).  The inputs are made by the mutator's
+ * own generator (gen_stream(), fixed seeds), so they are the streams a
+ * campaign starts from; each is run once untimed (warm-up) and then the
+ * whole set is run for a fixed number of rounds with CPU time
+ * (CLOCK_PROCESS_CPUTIME_ID) and wall time measured.  It also prints the
+ * share of steps that are VM steps and the mean step count.
+ * What it is not: a test with a threshold: the figures depend on the
+ * machine.  The verdicts of the inputs are counted (a mismatch here is a
+ * finding: it is printed, not hidden), BG_FUZZ_NO_ABORT keeps the harness
+ * from aborting on one.
+ *
+ *   build/bench_fuzz [-n STREAMS] [-rounds R] [-steps N]...
+ */
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bg.h"
+#include "../fuzz/gen.h"
+#include "../fuzz/mut_rand.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+unsigned long bg_fuzz_diff_findings(void);
+
+typedef struct Input {
+    char *data;
+    size_t size;
+    size_t steps;
+} Input;
+
+static double seconds(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* N generated streams of at most MAX_STEPS steps, as JSON Lines. */
+static Input *make_inputs(size_t n, size_t max_steps)
+{
+    Input *in = bg_calloc(n, sizeof(*in));
+    for (size_t i = 0; i < n; i++) {
+        MutRand r = mut_rand_seed(0x5eed0000ull + i * 7919 + max_steps);
+        json_t *lines = gen_stream(&r, max_steps);
+        BgBuf b = {0};
+        size_t k;
+        json_t *line;
+        json_array_foreach(lines, k, line) {
+            char *s = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
+            bg_buf_append(&b, s, strlen(s));
+            bg_buf_append(&b, "\n", 1);
+            free(s);
+        }
+        in[i].steps = json_array_size(lines);
+        in[i].size = b.len;
+        in[i].data = bg_buf_take(&b);
+        json_decref(lines);
+    }
+    return in;
+}
+
+static void run_set(size_t max_steps, size_t n, int rounds)
+{
+    Input *in = make_inputs(n, max_steps);
+    size_t steps = 0;
+    for (size_t i = 0; i < n; i++) {
+        steps += in[i].steps;
+        LLVMFuzzerTestOneInput((const uint8_t *)in[i].data, in[i].size);   /* warm-up */
+    }
+    unsigned long found0 = bg_fuzz_diff_findings();
+    double c0 = seconds(CLOCK_PROCESS_CPUTIME_ID), w0 = seconds(CLOCK_MONOTONIC);
+    for (int round = 0; round < rounds; round++)
+        for (size_t i = 0; i < n; i++)
+            LLVMFuzzerTestOneInput((const uint8_t *)in[i].data, in[i].size);
+    double cpu = seconds(CLOCK_PROCESS_CPUTIME_ID) - c0, wall = seconds(CLOCK_MONOTONIC) - w0;
+    double execs = (double)n * rounds;
+    unsigned long found = bg_fuzz_diff_findings() - found0;
+    printf("  streams of <= %2zu steps (mean %4.1f): %8.0f exec/s CPU, %8.0f exec/s wall "
+           "(%zu streams x %d rounds, %lu mismatching runs)\n",
+           max_steps, (double)steps / (double)n, execs / cpu, execs / wall, n, rounds, found);
+    for (size_t i = 0; i < n; i++)
+        free(in[i].data);
+    free(in);
+}
+
+int main(int argc, char **argv)
+{
+    size_t n = 200;
+    int rounds = 5;
+    size_t sets[8];
+    size_t n_sets = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-n") && i + 1 < argc)
+            n = strtoul(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "-rounds") && i + 1 < argc)
+            rounds = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "-steps") && i + 1 < argc && n_sets < 8)
+            sets[n_sets++] = strtoul(argv[++i], NULL, 10);
+        else {
+            fprintf(stderr, "usage: %s [-n STREAMS] [-rounds R] [-steps N]...\n", argv[0]);
+            return 2;
+        }
+    }
+    if (!n_sets) {
+        sets[n_sets++] = 8;
+        sets[n_sets++] = 32;
+    }
+    if (n < 1 || rounds < 1) {
+        fprintf(stderr, "%s: -n and -rounds must be positive\n", argv[0]);
+        return 2;
+    }
+    setenv("BG_FUZZ_NO_ABORT", "1", 1);
+    LLVMFuzzerInitialize(&argc, &argv);
+    for (size_t s = 0; s < n_sets; s++)
+        run_set(sets[s], n, rounds);
+    return 0;
+}
