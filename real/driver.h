@@ -140,6 +140,9 @@ struct RealBlockState {
     uint64_t write_gen;        /* bumped by every write (QEMU bs->write_gen) */
     uint64_t flushed_gen;      /* write_gen at the last completed flush */
     char corrupt_msg[320];     /* last "Marking image as corrupt" text, "" if none */
+    bool inspecting;           /* a read that must leave no trace is under way (the
+                                * differential comparator's): a corruption found is
+                                * only -EIO, the image is neither marked nor closed */
     void *graph;               /* the graph layer's node, or NULL (borrowed) */
 };
 

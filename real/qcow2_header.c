@@ -454,6 +454,8 @@ void qcow2_header_signal_corruption(RealBlockState *bs, bool fatal, const char *
     char message[200];
     va_list ap;
 
+    if (bs->inspecting)
+        return;     /* the caller's -EIO is all an inspecting read reports */
     fatal = fatal && !bs->read_only;
     if (s->signaled_corruption &&
         (!fatal || (s->incompatible_features & QCOW2_INCOMPAT_CORRUPT)))

@@ -33,6 +33,7 @@
 #include "img.h"
 #include "job.h"
 #include "messages.h"
+#include "nodedrv.h"
 #include "offline.h"
 #include "proc.h"
 #include "qemuio.h"
@@ -479,7 +480,62 @@ static bool real_execute(BgBackend *be, const BgStep *step, json_t *cmd, BgResul
     return true;
 }
 
-/* Guest-visible bytes of a node (the differential comparison's view). */
+/* ---- the comparator's view ---------------------------------------------------------- */
+
+/*
+ * Can N be read without side effects?  The model's rule (model_backend.c
+ * pure_read()), so that both backends offer the same nodes for the same
+ * graph: N and every node below it is qcow2, raw or file.  Reads through
+ * copy-on-read copy up, through blkdebug consume rules, through throttle
+ * take tokens, through quorum raise events; null-co without read-zeroes
+ * returns no data; job filters belong to their jobs.  What a read of such a
+ * subtree may still change is invisible to every later result: the qcow2
+ * caches' contents and order (a dirty table written back on eviction is
+ * what a flush writes anyway) and a variable length re-read.  A qcow2
+ * corruption found on the way is the one exception: read_node makes it a
+ * plain -EIO (RealBlockState.inspecting).
+ */
+static bool pure_read(const RealNode *n, int depth)
+{
+    static const char *const pure[] = { "qcow2", "raw", "file", NULL };
+    bool ok = false;
+    for (const char *const *p = pure; n->drv && *p; p++)
+        ok |= strcmp(n->drv->format_name, *p) == 0;
+    if (!ok || depth > 64)
+        return false;
+    for (const RealEdge *e = n->children; e; e = e->next_child)
+        if (!e->child || !pure_read(e->child, depth + 1))
+            return false;
+    return true;
+}
+
+/* The nodes the differential comparator reads (backend.h list_nodes). */
+static json_t *real_list_nodes(BgBackend *be)
+{
+    json_t *list = json_array();
+    for (RealNode *n = be->m ? be->m->g->head : NULL; n; n = n->list_next) {
+        if (!pure_read(n, 0))
+            continue;
+        int64_t len = bdrv_getlength(n->bs);
+        if (len < 0)
+            continue;
+        json_array_append_new(list, json_pack("{s:s,s:I}", "node-name", n->node_name, "size",
+                                              (json_int_t)len));
+    }
+    return list;
+}
+
+/* Mark (or unmark) every storage node of N's subtree as read for inspection. */
+static void set_inspecting(RealNode *n, bool on)
+{
+    n->bs->inspecting = on;
+    for (RealEdge *e = n->children; e; e = e->next_child)
+        if (e->child)
+            set_inspecting(e->child, on);
+}
+
+/* Guest-visible bytes of a node (the differential comparison's view); only
+ * for nodes real_list_nodes() offers, so the read leaves no trace. */
 static bool real_read_node(BgBackend *be, const char *node, uint64_t offset, uint64_t len,
                            uint8_t *buf, BgError *err)
 {
@@ -488,7 +544,11 @@ static bool real_read_node(BgBackend *be, const char *node, uint64_t offset, uin
     RealNode *n = real_graph_find_node(be->m->g, node);
     if (!n)
         return bg_error_setf(err, BG_MSG_FIND_NODE_FAILED, node);
+    if (!pure_read(n, 0))
+        return bg_error_setf(err, "node '%s' cannot be read without side effects", node);
+    set_inspecting(n, true);
     int ret = bdrv_pread(n->bs, (int64_t)offset, (int64_t)len, buf, 0);
+    set_inspecting(n, false);
     if (ret < 0)
         return bg_error_setf(err, "read failed: %s", strerror(-ret));
     return true;
@@ -523,6 +583,7 @@ const BgBackendOps bg_real_backend_ops = {
     .open = real_open,
     .execute = real_execute,
     .read_node = real_read_node,
+    .list_nodes = real_list_nodes,
     .get_log = real_get_log,
     .close = real_close,
 };

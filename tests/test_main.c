@@ -36,7 +36,8 @@ int bg_test_failures;
     X(real_faults) \
     X(real_qemuio) \
     X(real_graph) \
-    X(real_backend)
+    X(real_backend) \
+    X(real_nodes)
 
 #define DECLARE(m) extern const BgTest test_##m##_suite[];
 SUITES(DECLARE)

@@ -1,0 +1,361 @@
+/*
+ * test_real_nodes.c: the nodes the differential comparator reads on the
+ * "real" backend (backend.h list_nodes, read_node): the same nodes as the
+ * model offers for the same graph, a planted difference in the bytes is
+ * found by a model,real run with compare_data, and a read for the
+ * comparator leaves no trace even where it finds a qcow2 corruption.
+ * What it is not: the comparison itself on fake backends (test_runner.c).
+ */
+#include <jansson.h>
+
+#include "test_real_util.h"
+#include "backend.h"
+#include "json.h"
+#include "runner.h"
+#include "stream.h"
+
+extern const BgBackendOps bg_model_backend_ops;
+extern const BgBackendOps bg_real_backend_ops;
+
+/* ---- one step on one backend ----------------------------------------------------------- */
+
+static char *subst_dir(const char *s, void *opaque)
+{
+    const char *dir = opaque;
+    BgBuf b = { 0 };
+    for (; *s; s++) {
+        if (strncmp(s, "$DIR", 4) == 0) {
+            bg_buf_puts(&b, dir);
+            s += 3;
+        } else {
+            bg_buf_append(&b, s, 1);
+        }
+    }
+    return bg_buf_take(&b);
+}
+
+/* LINE is a stream step whose single quotes stand for double quotes. */
+static BgResult step_on(const BgBackendOps *ops, BgBackend *be, const char *dir, const char *line)
+{
+    char *text = bg_strdup(line);
+    for (char *p = text; *p; p++)
+        if (*p == '\'')
+            *p = '"';
+    BgStep step = { 0 };
+    BgError err = { 0 };
+    json_error_t jerr;
+    json_t *obj = json_loads(text, 0, &jerr);
+    BgResult res = { 0 };
+    if (!obj || !bg_step_from_json(obj, 1, &step, &err)) {
+        fprintf(stderr, "  bad test step: %s %s\n", text, err.text);
+        bg_test_failures++;
+    } else {
+        json_t *cmd = bg_json_map_strings(step.cmd, subst_dir, (void *)dir);
+        if (!ops->execute(be, &step, cmd, &res, &err)) {
+            fprintf(stderr, "  %s failed: %s\n", ops->name, err.text);
+            bg_test_failures++;
+        }
+        json_decref(cmd);
+        bg_step_cleanup(&step);
+    }
+    json_decref(obj);
+    free(text);
+    return res;
+}
+
+/* Named nodes of a list_nodes answer: {"NAME": SIZE} (automatic names left out). */
+static json_t *named(json_t *take_list)
+{
+    json_t *m = json_object();
+    size_t i;
+    json_t *e;
+    json_array_foreach(take_list, i, e) {
+        const char *name = json_string_value(json_object_get(e, "node-name"));
+        if (name && name[0] != '#')
+            json_object_set(m, name, json_object_get(e, "size"));
+    }
+    json_decref(take_list);
+    return m;
+}
+
+typedef struct Pair {
+    char *dir;               /* real's scratch directory; the model only uses the name */
+    BgBackend *model, *real;
+} Pair;
+
+static void pair_open(Pair *p)
+{
+    p->dir = tr_mkdtemp();
+    BgBackendConfig cfg = { .scratch = p->dir, .stream_path = "test" };
+    BgError err = { 0 };
+    p->model = bg_model_backend_ops.open(&cfg, &err);
+    p->real = bg_real_backend_ops.open(&cfg, &err);
+}
+
+static void pair_close(Pair *p)
+{
+    bg_model_backend_ops.close(p->model);
+    bg_real_backend_ops.close(p->real);
+    tr_rmdir(p->dir);
+}
+
+/* A step on both backends: they must agree on success. */
+static void both(Pair *p, const char *line)
+{
+    BgResult a = step_on(&bg_model_backend_ops, p->model, p->dir, line);
+    BgResult b = step_on(&bg_real_backend_ops, p->real, p->dir, line);
+    if (a.kind != b.kind || a.kind == BG_RES_UNSUPPORTED || a.kind == BG_RES_ERROR ||
+        (a.kind == BG_RES_OFFLINE && (a.rc || b.rc))) {
+        fprintf(stderr, "  step %s: model %s, real %s\n", line,
+                a.err_desc ? a.err_desc : a.unsupported ? a.unsupported : "-",
+                b.err_desc ? b.err_desc : b.unsupported ? b.unsupported : "-");
+        bg_test_failures++;
+    }
+    bg_result_cleanup(&a);
+    bg_result_cleanup(&b);
+}
+
+/*
+ * Both backends offer exactly the nodes in WANT (space-separated names,
+ * automatic names aside), and the same size for every node but a file
+ * node (the model's list gives a file's byte length, not QEMU's
+ * sector-rounded bdrv_getlength(): a known model difference).
+ */
+static void expect_nodes(Pair *p, const char *want, const char *file_nodes)
+{
+    json_t *m = named(bg_model_backend_ops.list_nodes(p->model));
+    json_t *r = named(bg_real_backend_ops.list_nodes(p->real));
+    char *w = bg_strdup(want);
+    size_t n = 0;
+    for (char *tok = strtok(w, " "); tok; tok = strtok(NULL, " "), n++) {
+        if (!json_object_get(m, tok) || !json_object_get(r, tok)) {
+            fprintf(stderr, "  node %s: model %s, real %s\n", tok,
+                    json_object_get(m, tok) ? "lists it" : "does not list it",
+                    json_object_get(r, tok) ? "lists it" : "does not list it");
+            bg_test_failures++;
+            continue;
+        }
+        char pat[256];
+        snprintf(pat, sizeof(pat), " %s ", tok);
+        char padded[512];
+        snprintf(padded, sizeof(padded), " %s ", file_nodes);
+        if (!strstr(padded, pat))
+            CHECK_INT_EQ(json_integer_value(json_object_get(r, tok)),
+                         json_integer_value(json_object_get(m, tok)));
+    }
+    CHECK_INT_EQ(json_object_size(m), n);
+    CHECK_INT_EQ(json_object_size(r), n);
+    free(w);
+    json_decref(m);
+    json_decref(r);
+}
+
+/* ---- list_nodes agrees with the model -------------------------------------------------- */
+
+/* A backing chain of qcow2 nodes over files: every node is offered. */
+static void test_real_nodes_chain(void)
+{
+    Pair p;
+    pair_open(&p);
+    expect_nodes(&p, "", "");   /* no VM yet */
+    both(&p, "{'img-create': {'fmt': 'qcow2', 'file': 'base.img', 'size': '3M'}}");
+    both(&p, "{'img-create': {'fmt': 'qcow2', 'file': 'top.img', 'backing': '$DIR/base.img', "
+             "'backing-fmt': 'qcow2'}}");
+    both(&p, "{'io': {'fmt': 'qcow2', 'file': 'base.img', 'cmd': 'write -P 0x5a 0 1M'}}");
+    both(&p, "{'execute': 'blockdev-add', 'arguments': {'driver': 'qcow2', 'node-name': 'top', "
+             "'file': {'driver': 'file', 'node-name': 'top-file', 'filename': '$DIR/top.img'}, "
+             "'backing': {'driver': 'qcow2', 'node-name': 'base', 'file': {'driver': 'file', "
+             "'filename': '$DIR/base.img'}}}}");
+    expect_nodes(&p, "top top-file base", "top-file");
+    both(&p, "{'execute': 'blockdev-del', 'arguments': {'node-name': 'top'}}");
+    expect_nodes(&p, "", "");
+    pair_close(&p);
+}
+
+/* Filters, and every node above one, are not offered; what is below them is. */
+static void test_real_nodes_filters(void)
+{
+    Pair p;
+    pair_open(&p);
+    both(&p, "{'img-create': {'fmt': 'qcow2', 'file': 'hd0.img', 'size': '3M'}}");
+    both(&p, "{'img-create': {'fmt': 'raw', 'file': 'r0.img', 'size': '1M'}}");
+    both(&p, "{'execute': 'blockdev-add', 'arguments': {'driver': 'qcow2', 'node-name': 'hd0', "
+             "'file': {'driver': 'file', 'node-name': 'hd0-file', 'filename': '$DIR/hd0.img'}}}");
+    both(&p, "{'execute': 'object-add', 'arguments': {'qom-type': 'throttle-group', "
+             "'id': 'group0'}}");
+    both(&p, "{'execute': 'blockdev-add', 'arguments': {'driver': 'throttle', 'node-name': 't0', "
+             "'throttle-group': 'group0', 'file': 'hd0'}}");
+    both(&p, "{'execute': 'blockdev-add', 'arguments': {'driver': 'copy-on-read', "
+             "'node-name': 'cor0', 'file': {'driver': 'raw', 'node-name': 'r0', 'offset': 512, "
+             "'size': 4096, 'file': {'driver': 'file', 'node-name': 'r0-file', "
+             "'filename': '$DIR/r0.img'}}}}");
+    both(&p, "{'execute': 'blockdev-add', 'arguments': {'driver': 'null-co', 'node-name': 'n0', "
+             "'size': 1048576}}");
+    expect_nodes(&p, "hd0 hd0-file r0 r0-file", "hd0-file r0-file");
+    /* a format node over a filter reads through it */
+    both(&p, "{'execute': 'blockdev-add', 'arguments': {'driver': 'raw', 'node-name': 'over', "
+             "'file': 't0'}}");
+    both(&p, "{'execute': 'blockdev-add', 'arguments': {'driver': 'raw', 'node-name': 'overnull', "
+             "'file': 'n0'}}");
+    expect_nodes(&p, "hd0 hd0-file r0 r0-file", "hd0-file r0-file");
+    pair_close(&p);
+}
+
+/* Reopen changes the graph: a backing swapped for a filter takes the node out. */
+static void test_real_nodes_reopen(void)
+{
+    Pair p;
+    pair_open(&p);
+    both(&p, "{'img-create': {'fmt': 'qcow2', 'file': 'a.img', 'size': '1M'}}");
+    both(&p, "{'img-create': {'fmt': 'qcow2', 'file': 'b.img', 'size': '1M'}}");
+    both(&p, "{'execute': 'blockdev-add', 'arguments': {'driver': 'qcow2', 'node-name': 'b', "
+             "'file': {'driver': 'file', 'filename': '$DIR/b.img'}}}");
+    both(&p, "{'execute': 'blockdev-add', 'arguments': {'driver': 'qcow2', 'node-name': 'a', "
+             "'file': {'driver': 'file', 'node-name': 'a-file', 'filename': '$DIR/a.img'}, "
+             "'backing': 'b'}}");
+    expect_nodes(&p, "a a-file b", "a-file");
+    both(&p, "{'execute': 'blockdev-add', 'arguments': {'driver': 'compress', 'node-name': 'c0', "
+             "'file': 'b'}}");
+    both(&p, "{'execute': 'blockdev-reopen', 'arguments': {'options': [{'driver': 'qcow2', "
+             "'node-name': 'a', 'file': 'a-file', 'backing': 'c0'}]}}");
+    expect_nodes(&p, "a-file b", "a-file");
+    both(&p, "{'execute': 'blockdev-reopen', 'arguments': {'options': [{'driver': 'qcow2', "
+             "'node-name': 'a', 'file': 'a-file', 'backing': null}]}}");
+    expect_nodes(&p, "a a-file b", "a-file");
+    both(&p, "{'shutdown': {}}");
+    expect_nodes(&p, "", "");
+    pair_close(&p);
+}
+
+/* ---- a planted difference is found ----------------------------------------------------- */
+
+static const BgBackendOps *planted_base;
+
+/* real's read_node with one byte of node 'top' changed at 1 MiB + 7. */
+static bool planted_read_node(BgBackend *be, const char *node, uint64_t offset, uint64_t len,
+                              uint8_t *buf, BgError *err)
+{
+    if (!planted_base->read_node(be, node, offset, len, buf, err))
+        return false;
+    uint64_t at = 1024 * 1024 + 7;
+    if (!strcmp(node, "top") && offset <= at && at < offset + len)
+        buf[at - offset] ^= 0x40;
+    return true;
+}
+
+static const char *PLANT_STREAM =
+    "{\"img-create\": {\"fmt\": \"qcow2\", \"file\": \"base.img\", \"size\": \"3M\"}}\n"
+    "{\"img-create\": {\"fmt\": \"qcow2\", \"file\": \"top.img\", \"backing\": \"$DIR/base.img\", "
+    "\"backing-fmt\": \"qcow2\"}}\n"
+    "{\"io\": {\"fmt\": \"qcow2\", \"file\": \"base.img\", \"cmd\": \"write -P 0x5a 0 2M\"}}\n"
+    "{\"execute\": \"blockdev-add\", \"arguments\": {\"driver\": \"qcow2\", \"node-name\": \"top\", "
+    "\"file\": {\"driver\": \"file\", \"filename\": \"$DIR/top.img\"}, \"backing\": {\"driver\": "
+    "\"qcow2\", \"node-name\": \"base\", \"file\": {\"driver\": \"file\", \"filename\": "
+    "\"$DIR/base.img\"}}}}\n"
+    "{\"execute\": \"human-monitor-command\", \"arguments\": {\"command-line\": "
+    "\"qemu-io top \\\"write -P 0x33 512k 4k\\\"\"}}\n";
+
+static BgRunReport run_pair(const BgBackendOps *real_ops, bool compare_data)
+{
+    BgError err = { 0 };
+    BgStream *s = bg_stream_parse("plant.jsonl", PLANT_STREAM, strlen(PLANT_STREAM), &err);
+    BgRunReport rep = { 0 };
+    CHECK(s != NULL);
+    if (!s)
+        return rep;
+    char *base = tr_mkdtemp();
+    BgRunOptions opt = { .scratch_base = base, .compare_data = compare_data };
+    const BgBackendOps *backends[2] = { &bg_model_backend_ops, real_ops };
+    bg_run_stream(s, backends, 2, &opt, &rep);
+    bg_stream_free(s);
+    tr_rmdir(base);
+    return rep;
+}
+
+static void test_real_nodes_planted_difference(void)
+{
+    BgRunReport rep = run_pair(&bg_real_backend_ops, true);
+    CHECK_INT_EQ(rep.status, BG_RUN_PASSED);   /* model and real agree on the data */
+    if (rep.message)
+        fprintf(stderr, "  %s\n", rep.message);
+    bg_run_report_cleanup(&rep);
+
+    planted_base = &bg_real_backend_ops;
+    BgBackendOps planted = bg_real_backend_ops;
+    planted.read_node = planted_read_node;
+    rep = run_pair(&planted, true);
+    CHECK_INT_EQ(rep.status, BG_RUN_FAILED);
+    CHECK(rep.message && strstr(rep.message, "plant.jsonl:4: backends differ on guest data "
+                                             "after blockdev-add (at /top/1048576)"));
+    CHECK_STR_EQ(json_string_value(json_object_get(rep.signature, "channel")), "data");
+    bg_run_report_cleanup(&rep);
+
+    rep = run_pair(&planted, false);           /* not looked for without compare_data */
+    CHECK_INT_EQ(rep.status, BG_RUN_PASSED);
+    bg_run_report_cleanup(&rep);
+}
+
+/* ---- a read for the comparator leaves no trace ---------------------------------------- */
+
+static bool read_real(BgBackend *be, const char *node, uint8_t *buf, BgError *err)
+{
+    return bg_real_backend_ops.read_node(be, node, 0, 65536, buf, err);
+}
+
+/*
+ * An L1 entry naming an unaligned L2 table: QEMU's read marks the image
+ * corrupt and closes it (qcow2_signal_corruption()); the comparator's read
+ * only fails, the header keeps its bits, and the next guest read is the one
+ * that finds the corruption.
+ */
+static void test_real_nodes_corruption_no_trace(void)
+{
+    char *dir = tr_mkdtemp();
+    BgBackendConfig cfg = { .scratch = dir, .stream_path = "test" };
+    BgError err = { 0 };
+    const BgBackendOps *ops = &bg_real_backend_ops;
+    BgBackend *be = ops->open(&cfg, &err);
+    const char *steps[] = {
+        "{'img-create': {'fmt': 'qcow2', 'file': 'hd0.img', 'size': '3M'}}",
+        "{'io': {'fmt': 'raw', 'file': 'hd0.img', 'cmd': 'write -P 0x03 196608 8'}}",
+        "{'execute': 'blockdev-add', 'arguments': {'driver': 'qcow2', 'node-name': 'hd0', "
+        "'file': {'driver': 'file', 'node-name': 'hd0-file', 'filename': '$DIR/hd0.img'}}}",
+    };
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        BgResult r = step_on(ops, be, dir, steps[i]);
+        CHECK(r.kind != BG_RES_ERROR && !(r.kind == BG_RES_OFFLINE && r.rc));
+        bg_result_cleanup(&r);
+    }
+    CHECK_INT_EQ(tr_be64_at(dir, "hd0.img", 72), 0);   /* incompatible features */
+    uint8_t *buf = bg_malloc(65536);
+    for (int i = 0; i < 2; i++) {
+        BgError e = { 0 };
+        CHECK(!read_real(be, "hd0", buf, &e));
+        CHECK_STR_EQ(e.text, "read failed: Input/output error");   /* not "No medium found" */
+    }
+    CHECK_INT_EQ(tr_be64_at(dir, "hd0.img", 72), 0);
+    json_t *l = named(ops->list_nodes(be));
+    CHECK(json_object_get(l, "hd0") != NULL);
+    json_decref(l);
+
+    BgResult r = step_on(ops, be, dir, "{'execute': 'human-monitor-command', 'arguments': "
+                                       "{'command-line': 'qemu-io hd0 \\'read 0 64k\\''}}");
+    CHECK(r.io_out && strstr(r.io_out, "read failed: Input/output error"));
+    bg_result_cleanup(&r);
+    CHECK_INT_EQ(tr_be64_at(dir, "hd0.img", 72), 2);   /* QCOW2_INCOMPAT_CORRUPT */
+    BgError e = { 0 };
+    CHECK(!read_real(be, "hd0", buf, &e));
+    CHECK_STR_EQ(e.text, "read failed: No medium found");
+    free(buf);
+    ops->close(be);
+    tr_rmdir(dir);
+}
+
+BG_SUITE(real_nodes) = {
+    { "chain", test_real_nodes_chain },
+    { "filters", test_real_nodes_filters },
+    { "reopen", test_real_nodes_reopen },
+    { "planted_difference", test_real_nodes_planted_difference },
+    { "corruption_no_trace", test_real_nodes_corruption_no_trace },
+    { NULL, NULL },
+};
