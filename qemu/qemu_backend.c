@@ -71,14 +71,7 @@ static void collect(BgBackend *be, BgResult *res)
     if (!be->vm)
         return;
     json_t *evs = vm_take_events(be->vm);
-    size_t i;
-    json_t *ev;
-    json_array_foreach(evs, i, ev) {
-        if (!res->events)
-            res->events = json_array();
-        json_array_append_new(res->events, json_deep_copy(ev));
-        json_array_append(be->queue, ev);
-    }
+    events_collect(be->queue, res, evs);
     json_decref(evs);
 }
 
@@ -288,25 +281,13 @@ static bool step_execute(BgBackend *be, json_t *cmd, BgResult *res, BgError *err
     return true;
 }
 
-/* Timeout of a wait-event step: default, cap, and how to print it. */
-static double wait_timeout(json_t *t, char **text)
-{
-    double s = json_is_number(t) ? json_number_value(t) : BG_WAIT_TIMEOUT_DEF_S;
-    if (!(s >= 0))
-        s = 0;
-    if (s > BG_WAIT_TIMEOUT_MAX_S)
-        s = BG_WAIT_TIMEOUT_MAX_S;
-    *text = s == (double)(long long)s ? bg_asprintf("%lld", (long long)s) : bg_asprintf("%g", s);
-    return s;
-}
-
 static bool step_wait_event(BgBackend *be, json_t *spec, BgResult *res, BgError *err)
 {
     const char *name = json_string_value(json_object_get(spec, "event"));
     if (!name)
         return bg_error_setf(err, "wait-event: \"event\" must be a string");
     char *secs;
-    double timeout = wait_timeout(json_object_get(spec, "timeout"), &secs);
+    double timeout = events_wait_timeout(json_object_get(spec, "timeout"), &secs);
     if (!start_vm(be, "none", NULL, res, err)) {
         free(secs);
         return false;
@@ -321,7 +302,7 @@ static bool step_wait_event(BgBackend *be, json_t *spec, BgResult *res, BgError 
     if (w == WAIT_FOUND) {
         bg_result_set_return(res, ev);
     } else {
-        char *desc = bg_asprintf("no %s event within %s s", name, secs);
+        char *desc = bg_asprintf(EVENTS_MSG_NO_EVENT, name, secs);
         bg_result_set_error(res, "Timeout", desc);
         free(desc);
     }
@@ -339,22 +320,18 @@ static bool step_wait_job(BgBackend *be, const char *id, BgResult *res, BgError 
     if (!start_vm(be, "none", NULL, res, err))
         return false;
     int64_t deadline = proc_deadline_s(BG_WAIT_TIMEOUT_DEF_S);
-    json_t *by_device = json_pack("{s:{s:s}}", "data", "device", id);
-    json_t *null_status = json_pack("{s:{s:s, s:s}}", "data", "id", id, "status", "null");
-    EventsWant ends[2] = { { "BLOCK_JOB_COMPLETED", by_device },
-                           { "BLOCK_JOB_CANCELLED", by_device } };
-    EventsWant gone = { "JOB_STATUS_CHANGE", null_status };
+    EventsWaitJob wj;
+    events_wait_job_init(&wj, id);
     json_t *ev = NULL;
     char *timeout = NULL;
     bool dismissed = false, tried = false, ok = true;
 
-    WaitStatus w = wait_for(be, ends, 2, deadline, res, &ev, err);
+    WaitStatus w = wait_for(be, wj.ends, 2, deadline, res, &ev, err);
     if (w == WAIT_TIMEOUT)
-        timeout = bg_asprintf("no BLOCK_JOB_COMPLETED or BLOCK_JOB_CANCELLED event for job '%s' "
-                              "within %d s", id, BG_WAIT_TIMEOUT_DEF_S);
+        timeout = bg_asprintf(EVENTS_MSG_NO_JOB_END, id, BG_WAIT_TIMEOUT_DEF_S);
     while (w == WAIT_FOUND) {
         collect(be, res);
-        json_t *null_ev = events_take_first(be->queue, &gone, 1);
+        json_t *null_ev = events_take_first(be->queue, &wj.gone, 1);
         if (null_ev) {
             json_decref(null_ev);
             break;
@@ -369,7 +346,7 @@ static bool step_wait_job(BgBackend *be, const char *id, BgResult *res, BgError 
             break;
         if (!listed) {   /* gone; its JOB_STATUS_CHANGE null came before the reply */
             collect(be, res);
-            json_decref(events_take_first(be->queue, &gone, 1));
+            json_decref(events_take_first(be->queue, &wj.gone, 1));
             break;
         }
         if (concluded && !tried) {
@@ -390,13 +367,11 @@ static bool step_wait_job(BgBackend *be, const char *id, BgResult *res, BgError 
                 ok = false;
                 break;
             }
-            timeout = bg_asprintf("job '%s' did not reach status null within %d s", id,
-                                  BG_WAIT_TIMEOUT_DEF_S);
+            timeout = bg_asprintf(EVENTS_MSG_NOT_NULL, id, BG_WAIT_TIMEOUT_DEF_S);
             break;
         }
     }
-    json_decref(by_device);
-    json_decref(null_status);
+    events_wait_job_cleanup(&wj);
     if (w == WAIT_LOST || !ok) {
         json_decref(ev);
         free(timeout);
@@ -414,79 +389,59 @@ static bool step_wait_job(BgBackend *be, const char *id, BgResult *res, BgError 
     return true;
 }
 
-static bool flag(json_t *spec, const char *key, bool dflt)
-{
-    json_t *v = json_object_get(spec, key);
-    return json_is_boolean(v) ? json_is_true(v) : dflt;
-}
-
-/* iotests.py (QEMU 7.2) VM.run_job(), with pre_finalize=None, wait=60. */
+/* iotests.py (QEMU 7.2) VM.run_job(): the events' rules are events.h's. */
 static bool step_run_job(BgBackend *be, json_t *spec, BgResult *res, BgError *err)
 {
-    const char *id = json_string_value(json_object_get(spec, "id"));
-    if (!id)
-        return bg_error_setf(err, "run-job: \"id\" must be a string");
-    bool auto_finalize = flag(spec, "auto-finalize", true);
-    bool auto_dismiss = flag(spec, "auto-dismiss", false);
-    bool cancel = flag(spec, "cancel", false);
-    if (!start_vm(be, "none", NULL, res, err))
+    EventsRunJob rj;
+    if (!events_run_job_init(&rj, spec, err))
         return false;
-    json_t *by_device = json_pack("{s:{s:s}}", "data", "device", id);
-    json_t *by_id = json_pack("{s:{s:s}}", "data", "id", id);
-    const EventsWant wants[] = {
-        { "BLOCK_JOB_COMPLETED", by_device }, { "BLOCK_JOB_CANCELLED", by_device },
-        { "BLOCK_JOB_ERROR", by_device },     { "BLOCK_JOB_READY", by_device },
-        { "BLOCK_JOB_PENDING", by_id },       { "JOB_STATUS_CHANGE", by_id },
-    };
+    if (!start_vm(be, "none", NULL, res, err)) {
+        events_run_job_cleanup(&rj);
+        return false;
+    }
     json_t *error = json_null();
     bool ok = true, done = false;
     while (ok && !done) {
         json_t *ev = NULL;
-        WaitStatus w = wait_for(be, wants, sizeof(wants) / sizeof(wants[0]),
+        WaitStatus w = wait_for(be, rj.wants, sizeof(rj.wants) / sizeof(rj.wants[0]),
                                 proc_deadline_s(BG_WAIT_TIMEOUT_DEF_S), res, &ev, err);
         if (w == WAIT_LOST) {
             ok = false;
             break;
         }
         if (w == WAIT_TIMEOUT) {
-            char *desc = bg_asprintf("no event for job '%s' within %d s", id,
-                                     BG_WAIT_TIMEOUT_DEF_S);
+            char *desc = bg_asprintf(EVENTS_MSG_NO_JOB_EVENT, rj.id, BG_WAIT_TIMEOUT_DEF_S);
             bg_result_set_error(res, "Timeout", desc);
             free(desc);
             break;
         }
-        const char *name = json_string_value(json_object_get(ev, "event"));
-        const char *status = json_string_value(json_object_get(json_object_get(ev, "data"),
-                                                               "status"));
-        if (strcmp(name, "JOB_STATUS_CHANGE") != 0 || !status) {
-            json_decref(ev);
-            continue;
-        }
-        if (strcmp(status, "aborting") == 0) {
+        const char *command;
+        switch (events_run_job_next(&rj, ev, &command)) {
+        case EVENTS_RUN_JOB_ABORTING: {
             json_t *reply = NULL;
-            json_t *job = query_job(be, id, res, &reply, err, &ok);
+            json_t *job = query_job(be, rj.id, res, &reply, err, &ok);
             if (job) {
                 json_t *e = json_object_get(job, "error");
                 json_decref(error);
                 error = e ? json_incref(e) : json_null();
             }
             json_decref(reply);
-        } else if (strcmp(status, "ready") == 0) {
-            ok = command_ignore(be, "job-complete", json_pack("{s:s}", "id", id), res, err);
-        } else if (strcmp(status, "pending") == 0 && !auto_finalize) {
-            ok = command_ignore(be, cancel ? "job-cancel" : "job-finalize",
-                                json_pack("{s:s}", "id", id), res, err);
-        } else if (strcmp(status, "concluded") == 0 && !auto_dismiss) {
-            ok = command_ignore(be, "job-dismiss", json_pack("{s:s}", "id", id), res, err);
-        } else if (strcmp(status, "null") == 0) {
+            break;
+        }
+        case EVENTS_RUN_JOB_COMMAND:
+            ok = command_ignore(be, command, json_pack("{s:s}", "id", rj.id), res, err);
+            break;
+        case EVENTS_RUN_JOB_DONE:
             bg_result_set_return(res, json_pack("{s:O}", "error", error));
             done = true;
+            break;
+        case EVENTS_RUN_JOB_WAIT:
+            break;
         }
         json_decref(ev);
     }
     json_decref(error);
-    json_decref(by_device);
-    json_decref(by_id);
+    events_run_job_cleanup(&rj);
     if (!ok)
         return lost_vm(be, res);
     finish_step(be, res);

@@ -56,16 +56,8 @@ static void collect(BgBackend *be, BgResult *res)
 {
     if (!be->m)
         return;
-    json_t *evs = be->m->g->events;
-    size_t i;
-    json_t *ev;
-    json_array_foreach(evs, i, ev) {
-        if (!res->events)
-            res->events = json_array();
-        json_array_append_new(res->events, json_deep_copy(ev));
-        json_array_append(be->queue, ev);
-    }
-    json_array_clear(evs);
+    events_collect(be->queue, res, be->m->g->events);
+    json_array_clear(be->m->g->events);
 }
 
 /*
@@ -276,16 +268,6 @@ static bool step_shutdown(BgBackend *be, BgResult *res)
     return true;
 }
 
-static char *timeout_text(json_t *t)
-{
-    double s = json_is_number(t) ? json_number_value(t) : BG_WAIT_TIMEOUT_DEF_S;
-    if (!(s >= 0))
-        s = 0;
-    if (s > BG_WAIT_TIMEOUT_MAX_S)
-        s = BG_WAIT_TIMEOUT_MAX_S;
-    return s == (double)(long long)s ? bg_asprintf("%lld", (long long)s) : bg_asprintf("%g", s);
-}
-
 static bool step_wait_event(BgBackend *be, json_t *spec, BgResult *res, BgError *err)
 {
     const char *name = json_string_value(json_object_get(spec, "event"));
@@ -298,8 +280,9 @@ static bool step_wait_event(BgBackend *be, json_t *spec, BgResult *res, BgError 
     if (ev) {
         bg_result_set_return(res, ev);
     } else {
-        char *secs = timeout_text(json_object_get(spec, "timeout"));
-        char *desc = bg_asprintf("no %s event within %s s", name, secs);
+        char *secs;
+        events_wait_timeout(json_object_get(spec, "timeout"), &secs);
+        char *desc = bg_asprintf(EVENTS_MSG_NO_EVENT, name, secs);
         bg_result_set_error(res, "Timeout", desc);
         free(desc);
         free(secs);
@@ -312,32 +295,27 @@ static bool step_wait_job(BgBackend *be, const char *id, BgResult *res)
 {
     start_vm(be, false);
     main_loop(be, res);
-    json_t *by_device = json_pack("{s:{s:s}}", "data", "device", id);
-    json_t *null_status = json_pack("{s:{s:s,s:s}}", "data", "id", id, "status", "null");
-    EventsWant ends[2] = { { "BLOCK_JOB_COMPLETED", by_device },
-                           { "BLOCK_JOB_CANCELLED", by_device } };
-    EventsWant gone = { "JOB_STATUS_CHANGE", null_status };
-    json_t *ev = events_take_first(be->queue, ends, 2);
+    EventsWaitJob wj;
+    events_wait_job_init(&wj, id);
+    json_t *ev = events_take_first(be->queue, wj.ends, 2);
     bool dismissed = false;
     if (!ev) {
-        char *desc = bg_asprintf("no BLOCK_JOB_COMPLETED or BLOCK_JOB_CANCELLED event for job "
-                                 "'%s' within %d s", id, BG_WAIT_TIMEOUT_DEF_S);
+        char *desc = bg_asprintf(EVENTS_MSG_NO_JOB_END, id, BG_WAIT_TIMEOUT_DEF_S);
         bg_result_set_error(res, "Timeout", desc);
         free(desc);
     } else {
-        json_t *null_ev = events_take_first(be->queue, &gone, 1);
+        json_t *null_ev = events_take_first(be->queue, &wj.gone, 1);
         if (!null_ev) {
             RealJob *job = real_job_find(be->m->g, id);
             if (job && job->status == JOB_CONCLUDED) {
                 BgError e = { 0 };
                 dismissed = real_job_cmd_dismiss(be->m->g, id, false, &e);
                 main_loop(be, res);
-                null_ev = events_take_first(be->queue, &gone, 1);
+                null_ev = events_take_first(be->queue, &wj.gone, 1);
             }
         }
         if (!null_ev && real_job_find(be->m->g, id)) {
-            char *desc = bg_asprintf("job '%s' did not reach status null within %d s", id,
-                                     BG_WAIT_TIMEOUT_DEF_S);
+            char *desc = bg_asprintf(EVENTS_MSG_NOT_NULL, id, BG_WAIT_TIMEOUT_DEF_S);
             bg_result_set_error(res, "Timeout", desc);
             free(desc);
             json_decref(ev);
@@ -347,15 +325,8 @@ static bool step_wait_job(BgBackend *be, const char *id, BgResult *res)
         }
         json_decref(null_ev);
     }
-    json_decref(by_device);
-    json_decref(null_status);
+    events_wait_job_cleanup(&wj);
     return true;
-}
-
-static bool flag(json_t *spec, const char *key, bool dflt)
-{
-    json_t *v = json_object_get(spec, key);
-    return json_is_boolean(v) ? json_is_true(v) : dflt;
 }
 
 /* A QMP command issued by a wait helper (iotests' qmp_log): its events are the step's. */
@@ -369,61 +340,45 @@ static void helper_command(BgBackend *be, const char *name, const char *id, BgRe
     main_loop(be, res);
 }
 
-/* iotests.py VM.run_job() */
+/* iotests.py VM.run_job(): the events' rules are events.h's. */
 static bool step_run_job(BgBackend *be, json_t *spec, BgResult *res, BgError *err)
 {
-    const char *id = json_string_value(json_object_get(spec, "id"));
-    if (!id)
-        return bg_error_setf(err, "run-job: \"id\" must be a string");
-    bool auto_finalize = flag(spec, "auto-finalize", true);
-    bool auto_dismiss = flag(spec, "auto-dismiss", false);
-    bool cancel = flag(spec, "cancel", false);
+    EventsRunJob rj;
+    if (!events_run_job_init(&rj, spec, err))
+        return false;
     start_vm(be, false);
     main_loop(be, res);
-    json_t *by_device = json_pack("{s:{s:s}}", "data", "device", id);
-    json_t *by_id = json_pack("{s:{s:s}}", "data", "id", id);
-    const EventsWant wants[] = {
-        { "BLOCK_JOB_COMPLETED", by_device }, { "BLOCK_JOB_CANCELLED", by_device },
-        { "BLOCK_JOB_ERROR", by_device },     { "BLOCK_JOB_READY", by_device },
-        { "BLOCK_JOB_PENDING", by_id },       { "JOB_STATUS_CHANGE", by_id },
-    };
     json_t *error = json_null();
-    for (;;) {
-        json_t *ev = events_take_first(be->queue, wants, sizeof(wants) / sizeof(wants[0]));
+    for (bool done = false; !done;) {
+        json_t *ev = events_take_first(be->queue, rj.wants, sizeof(rj.wants) / sizeof(rj.wants[0]));
         if (!ev) {
-            char *desc = bg_asprintf("no event for job '%s' within %d s", id,
-                                     BG_WAIT_TIMEOUT_DEF_S);
+            char *desc = bg_asprintf(EVENTS_MSG_NO_JOB_EVENT, rj.id, BG_WAIT_TIMEOUT_DEF_S);
             bg_result_set_error(res, "Timeout", desc);
             free(desc);
             break;
         }
-        const char *name = json_string_value(json_object_get(ev, "event"));
-        const char *status = json_string_value(json_object_get(json_object_get(ev, "data"),
-                                                               "status"));
-        if (strcmp(name, "JOB_STATUS_CHANGE") || !status) {
-            json_decref(ev);
-            continue;
-        }
-        if (!strcmp(status, "aborting")) {
-            RealJob *job = real_job_find(be->m->g, id);
+        const char *command;
+        switch (events_run_job_next(&rj, ev, &command)) {
+        case EVENTS_RUN_JOB_ABORTING: {
+            RealJob *job = real_job_find(be->m->g, rj.id);
             json_decref(error);
             error = job && job->error ? json_string(job->error) : json_null();
-        } else if (!strcmp(status, "ready")) {
-            helper_command(be, "job-complete", id, res);
-        } else if (!strcmp(status, "pending") && !auto_finalize) {
-            helper_command(be, cancel ? "job-cancel" : "job-finalize", id, res);
-        } else if (!strcmp(status, "concluded") && !auto_dismiss) {
-            helper_command(be, "job-dismiss", id, res);
-        } else if (!strcmp(status, "null")) {
+            break;
+        }
+        case EVENTS_RUN_JOB_COMMAND:
+            helper_command(be, command, rj.id, res);
+            break;
+        case EVENTS_RUN_JOB_DONE:
             bg_result_set_return(res, json_pack("{s:O}", "error", error));
-            json_decref(ev);
+            done = true;
+            break;
+        case EVENTS_RUN_JOB_WAIT:
             break;
         }
         json_decref(ev);
     }
     json_decref(error);
-    json_decref(by_device);
-    json_decref(by_id);
+    events_run_job_cleanup(&rj);
     return true;
 }
 
