@@ -24,6 +24,7 @@
 #include "blk.h"
 #include "messages.h"
 #include "perm.h"
+#include "reopen.h"
 #include "tran.h"
 
 static const char *const status_names[JOB__MAX] = {
@@ -200,6 +201,35 @@ void real_job_early_fail(RealJob *job)
     transition(job, JOB_NULL);
     job_unlink(job);
     job_free(job);
+}
+
+void real_job_restore_read_only(RealNode *n, bool was_read_only)
+{
+    if (was_read_only) {
+        BgError ignore = { 0 };
+        real_reopen_set_read_only(n, true, &ignore);
+    }
+}
+
+const char *real_job_arg(json_t *args, const char *key)
+{
+    return json_string_value(json_object_get(args, key));
+}
+
+bool real_job_args(json_t *args, RealJobArgs *a, BgError *err)
+{
+    const char *on_error = real_job_arg(args, "on-error");
+    if (on_error && strcmp(on_error, "report"))
+        return bg_error_setf(err, "unsupported");
+    json_t *af = json_object_get(args, "auto-finalize");
+    json_t *ad = json_object_get(args, "auto-dismiss");
+    json_t *sp = json_object_get(args, "speed");
+    *a = (RealJobArgs){ .job_id = real_job_arg(args, "job-id"),
+                        .filter_node_name = real_job_arg(args, "filter-node-name"),
+                        .auto_finalize = !(af && json_is_false(af)),
+                        .auto_dismiss = !(ad && json_is_false(ad)),
+                        .speed = sp ? json_integer_value(sp) : 0 };
+    return true;
 }
 
 void real_job_start(RealJob *job)

@@ -94,6 +94,37 @@ void real_job_early_fail(RealJob *job);
 void real_job_start(RealJob *job);
 /* A job id is free (job_create's "Job ID '%s' already in use"). */
 bool real_job_id_check(RealGraph *g, const char *id, BgError *err);
+/*
+ * stream_clean(), commit_clean(), mirror_exit_common() and the failed
+ * starts: a node the job made read-write goes back to read-only when it was
+ * (WAS_READ_ONLY); an error is ignored, as QEMU does.
+ */
+void real_job_restore_read_only(RealNode *n, bool was_read_only);
+
+/* The members block-stream and block-commit share, after their QAPI check. */
+typedef struct RealJobArgs {
+    const char *job_id;             /* or NULL */
+    const char *filter_node_name;   /* or NULL */
+    bool auto_finalize, auto_dismiss;
+    int64_t speed;
+} RealJobArgs;
+/*
+ * The last members of block-stream's and block-commit's argument lists
+ * (qapi/block-core.json, schema order) and the terminator: a QapiMember
+ * (qapi.h) table ends with them.
+ */
+#define REAL_JOB_QAPI_TAIL \
+    { "speed", QAPI_INT, false, NULL }, \
+    { "on-error", QAPI_ENUM, false, "report|ignore|enospc|stop|auto" }, \
+    { "filter-node-name", QAPI_STR, false, NULL }, \
+    { "auto-finalize", QAPI_BOOL, false, NULL }, \
+    { "auto-dismiss", QAPI_BOOL, false, NULL }, \
+    { NULL, 0, false, NULL }
+/* The string member KEY of ARGS, or NULL. */
+const char *real_job_arg(json_t *args, const char *key);
+/* Read the shared members; an on-error other than "report" is not
+ * implemented ("unsupported"). */
+bool real_job_args(json_t *args, RealJobArgs *a, BgError *err);
 
 /* ---- for the graph --------------------------------------------------------------- */
 

@@ -176,10 +176,7 @@ static void commit_abort(RealJob *job)
 static void commit_clean(RealJob *job)
 {
     CommitJob *s = job->opaque;
-    if (s->base_read_only) {
-        BgError ignore = { 0 };
-        real_reopen_set_read_only(s->base_bs, true, &ignore);
-    }
+    real_job_restore_read_only(s->base_bs, s->base_read_only);
     free(s->backing_file_str);
     real_blk_unref(s->top);
     free(s);
@@ -195,19 +192,18 @@ static const RealJobDriver commit_driver = {
 };
 
 /* commit_start() */
-static bool commit_start(RealGraph *g, const char *job_id, RealNode *bs, RealNode *base,
-                         RealNode *top, bool auto_finalize, bool auto_dismiss, int64_t speed,
-                         const char *backing_file_str, const char *filter_node_name,
-                         BgError *err)
+static bool commit_start(RealGraph *g, const RealJobArgs *a, RealNode *bs, RealNode *base,
+                         RealNode *top, const char *backing_file_str, BgError *err)
 {
+    const char *filter_node_name = a->filter_node_name;
     if (real_node_skip_filters(top) == real_node_skip_filters(base))
         return bg_error_setf(err, "Invalid files for merge: top and base are the same");
     int64_t base_size = bdrv_getlength(base->bs), top_size = bdrv_getlength(top->bs);
     uint64_t base_perms = REAL_PERM_CONSISTENT_READ | REAL_PERM_WRITE;
     if (base_size < top_size)
         base_perms |= REAL_PERM_RESIZE;
-    RealJob *job = real_job_create(g, &commit_driver, job_id, bs, 0, REAL_PERM_ALL,
-                                   auto_finalize, auto_dismiss, speed, err);
+    RealJob *job = real_job_create(g, &commit_driver, a->job_id, bs, 0, REAL_PERM_ALL,
+                                   a->auto_finalize, a->auto_dismiss, a->speed, err);
     if (!job)
         return false;
     CommitJob *s = bg_calloc(1, sizeof(*s));
@@ -263,10 +259,7 @@ fail:
         real_child_unfreeze_chain(commit_top, base);
     real_blk_unref(s->base);
     real_blk_unref(s->top);
-    if (s->base_read_only) {
-        BgError ignore = { 0 };
-        real_reopen_set_read_only(base, true, &ignore);
-    }
+    real_job_restore_read_only(base, s->base_read_only);
     free(s);
     job->opaque = NULL;
     real_job_early_fail(job);
@@ -287,18 +280,8 @@ static const QapiMember commit_args[] = {
     { "top-node", QAPI_STR, false, NULL },
     { "top", QAPI_STR, false, NULL },
     { "backing-file", QAPI_STR, false, NULL },
-    { "speed", QAPI_INT, false, NULL },
-    { "on-error", QAPI_ENUM, false, "report|ignore|enospc|stop|auto" },
-    { "filter-node-name", QAPI_STR, false, NULL },
-    { "auto-finalize", QAPI_BOOL, false, NULL },
-    { "auto-dismiss", QAPI_BOOL, false, NULL },
-    { NULL, 0, false, NULL },
+    REAL_JOB_QAPI_TAIL,
 };
-
-static const char *arg(json_t *args, const char *key)
-{
-    return json_string_value(json_object_get(args, key));
-}
 
 /* bdrv_is_root_node(): only BlockBackends above it */
 static bool is_root_node(RealNode *n)
@@ -313,16 +296,10 @@ bool real_qmp_block_commit(RealGraph *g, json_t *args, BgError *err)
 {
     if (!real_qapi_check_struct(args, commit_args, err))
         return false;
-    const char *device = arg(args, "device");
-    const char *on_error = arg(args, "on-error");
-    if (on_error && strcmp(on_error, "report"))
-        return bg_error_setf(err, "unsupported");
-    json_t *af = json_object_get(args, "auto-finalize");
-    json_t *ad = json_object_get(args, "auto-dismiss");
-    json_t *sp = json_object_get(args, "speed");
-    bool auto_finalize = !(af && json_is_false(af));
-    bool auto_dismiss = !(ad && json_is_false(ad));
-    int64_t speed = sp ? json_integer_value(sp) : 0;
+    const char *device = real_job_arg(args, "device");
+    RealJobArgs a;
+    if (!real_job_args(args, &a, err))
+        return false;
 
     /* qmp_get_root_bs(), then the DeviceNotFound text */
     BgError lookup = { 0 };
@@ -335,7 +312,7 @@ bool real_qmp_block_commit(RealGraph *g, json_t *args, BgError *err)
         return false;
 
     RealNode *top_bs = bs, *base_bs;
-    const char *top_node = arg(args, "top-node"), *top = arg(args, "top");
+    const char *top_node = real_job_arg(args, "top-node"), *top = real_job_arg(args, "top");
     if (top_node && top)
         return bg_error_setf(err, "'top-node' and 'top' are mutually exclusive");
     if (top_node) {
@@ -351,7 +328,7 @@ bool real_qmp_block_commit(RealGraph *g, json_t *args, BgError *err)
     if (!top_bs)
         return bg_error_setf(err, "Top image file %s not found", top ? top : "NULL");
 
-    const char *base_node = arg(args, "base-node"), *base = arg(args, "base");
+    const char *base_node = real_job_arg(args, "base-node"), *base = real_job_arg(args, "base");
     if (base_node && base)
         return bg_error_setf(err, "'base-node' and 'base' are mutually exclusive");
     if (base_node) {
@@ -378,8 +355,7 @@ bool real_qmp_block_commit(RealGraph *g, json_t *args, BgError *err)
 
     uint64_t top_perm, top_shared;
     real_perm_cumulative(top_bs, &top_perm, &top_shared);
-    const char *backing_file = arg(args, "backing-file");
-    const char *job_id = arg(args, "job-id");
+    const char *backing_file = real_job_arg(args, "backing-file");
     if ((top_perm & REAL_PERM_WRITE) ||
         real_node_skip_filters(top_bs) == real_node_skip_filters(bs)) {
         if (backing_file) {
@@ -389,13 +365,11 @@ bool real_qmp_block_commit(RealGraph *g, json_t *args, BgError *err)
             return bg_error_setf(err, "'backing-file' specified, but 'top' has a writer on "
                                       "it");
         }
-        return real_job_commit_active_start(g, job_id, top_bs, base_bs, auto_finalize,
-                                            auto_dismiss, speed, arg(args, "filter-node-name"),
-                                            err);
+        return real_job_commit_active_start(g, a.job_id, top_bs, base_bs, a.auto_finalize,
+                                            a.auto_dismiss, a.speed, a.filter_node_name, err);
     }
     RealNode *overlay = real_child_find_overlay(bs, top_bs);
     if (overlay && real_node_op_is_blocked(overlay, REAL_OP_COMMIT_TARGET, err))
         return false;
-    return commit_start(g, job_id, bs, base_bs, top_bs, auto_finalize, auto_dismiss, speed,
-                        backing_file, arg(args, "filter-node-name"), err);
+    return commit_start(g, &a, bs, base_bs, top_bs, backing_file, err);
 }

@@ -440,10 +440,7 @@ bool real_job_commit_active_start(RealGraph *g, const char *job_id, RealNode *bs
     }
     if (!mirror_start_job(g, job_id, bs, base, auto_finalize, auto_dismiss, speed, base,
                           filter_node_name, err)) {
-        if (base_read_only) {
-            BgError ignore = { 0 };
-            real_reopen_set_read_only(base, true, &ignore);
-        }
+        real_job_restore_read_only(base, base_read_only);
         return false;
     }
     return true;

@@ -132,10 +132,7 @@ static void stream_clean(RealJob *job)
     cor_filter_drop(s);
     real_blk_unref(s->blk);
     s->blk = NULL;
-    if (s->bs_read_only) {
-        BgError ignore = { 0 };
-        real_reopen_set_read_only(s->target, true, &ignore);
-    }
+    real_job_restore_read_only(s->target, s->bs_read_only);
     free(s->backing_file_str);
     free(s);
     job->opaque = NULL;
@@ -149,11 +146,10 @@ static const RealJobDriver stream_driver = {
 };
 
 /* stream_start() */
-static bool stream_start(RealGraph *g, const char *job_id, RealNode *bs, RealNode *base,
-                         const char *backing_file_str, RealNode *bottom, bool auto_finalize,
-                         bool auto_dismiss, int64_t speed, const char *filter_node_name,
-                         BgError *err)
+static bool stream_start(RealGraph *g, const RealJobArgs *a, RealNode *bs, RealNode *base,
+                         const char *backing_file_str, RealNode *bottom, BgError *err)
 {
+    const char *filter_node_name = a->filter_node_name;
     RealNode *base_overlay, *above_base;
     if (bottom) {
         base_overlay = above_base = bottom;
@@ -194,8 +190,8 @@ static bool stream_start(RealGraph *g, const char *job_id, RealNode *bs, RealNod
     if (!filter_node_name)
         cor->implicit = true;
 
-    job = real_job_create(g, &stream_driver, job_id, cor, 0, REAL_PERM_ALL, auto_finalize,
-                          auto_dismiss, speed, err);
+    job = real_job_create(g, &stream_driver, a->job_id, cor, 0, REAL_PERM_ALL,
+                          a->auto_finalize, a->auto_dismiss, a->speed, err);
     if (!job)
         goto fail;
     s = bg_calloc(1, sizeof(*s));
@@ -238,10 +234,7 @@ fail:
         real_drop_filter(cor, &ignore);
         real_node_unref(cor);
     }
-    if (bs_read_only) {
-        BgError ignore = { 0 };
-        real_reopen_set_read_only(bs, true, &ignore);
-    }
+    real_job_restore_read_only(bs, bs_read_only);
     return false;
 }
 
@@ -252,26 +245,16 @@ static const QapiMember stream_args[] = {
     { "base-node", QAPI_STR, false, NULL },
     { "backing-file", QAPI_STR, false, NULL },
     { "bottom", QAPI_STR, false, NULL },
-    { "speed", QAPI_INT, false, NULL },
-    { "on-error", QAPI_ENUM, false, "report|ignore|enospc|stop|auto" },
-    { "filter-node-name", QAPI_STR, false, NULL },
-    { "auto-finalize", QAPI_BOOL, false, NULL },
-    { "auto-dismiss", QAPI_BOOL, false, NULL },
-    { NULL, 0, false, NULL },
+    REAL_JOB_QAPI_TAIL,
 };
-
-static const char *arg(json_t *args, const char *key)
-{
-    return json_string_value(json_object_get(args, key));
-}
 
 bool real_qmp_block_stream(RealGraph *g, json_t *args, BgError *err)
 {
     if (!real_qapi_check_struct(args, stream_args, err))
         return false;
-    const char *device = arg(args, "device"), *base = arg(args, "base");
-    const char *base_node = arg(args, "base-node"), *bottom = arg(args, "bottom");
-    const char *backing_file = arg(args, "backing-file");
+    const char *device = real_job_arg(args, "device"), *base = real_job_arg(args, "base");
+    const char *base_node = real_job_arg(args, "base-node"), *bottom = real_job_arg(args, "bottom");
+    const char *backing_file = real_job_arg(args, "backing-file");
     if (base && base_node)
         return bg_error_setf(err, "'base' and 'base-node' cannot be specified at the same time");
     if (base && bottom)
@@ -279,11 +262,9 @@ bool real_qmp_block_stream(RealGraph *g, json_t *args, BgError *err)
     if (bottom && base_node)
         return bg_error_setf(err, "'bottom' and 'base-node' cannot be specified at the same "
                                   "time");
-    const char *on_error = arg(args, "on-error");
-    if (on_error && strcmp(on_error, "report")) {
-        bg_error_setf(err, "unsupported");
+    RealJobArgs a;
+    if (!real_job_args(args, &a, err))
         return false;
-    }
     RealNode *bs = real_graph_lookup(g, device, device, err);
     if (!bs)
         return false;
@@ -321,10 +302,5 @@ bool real_qmp_block_stream(RealGraph *g, json_t *args, BgError *err)
             return false;
     if (!base_bs && backing_file)
         return bg_error_setf(err, "backing file specified, but streaming the entire chain");
-    json_t *af = json_object_get(args, "auto-finalize");
-    json_t *ad = json_object_get(args, "auto-dismiss");
-    json_t *sp = json_object_get(args, "speed");
-    return stream_start(g, arg(args, "job-id"), bs, base_bs, backing_file, bottom_bs,
-                        !(af && json_is_false(af)), !(ad && json_is_false(ad)),
-                        sp ? json_integer_value(sp) : 0, arg(args, "filter-node-name"), err);
+    return stream_start(g, &a, bs, base_bs, backing_file, bottom_bs, err);
 }
