@@ -2,11 +2,11 @@
  * policy.c: what a stream may ask for (policy.h).
  *
  * What this is: the allowlists (QMP commands, block drivers, devices, QOM
- * types, qemu-io commands and options, qemu-img subcommands and options,
- * launch arguments), the shapes of the steps that are not QMP, the limits of
- * bg.h on sizes and request lengths, and the one walk that finds every file
- * name of a step (bg_policy_check_step_files), shared by the load-time check
- * here and the run-time check of confine.c.
+ * types, launch arguments), the shapes of the steps that are not QMP, the
+ * limits of bg.h on sizes, and the one walk that finds every file name of a
+ * step (bg_policy_check_step_files), shared by the load-time check here and
+ * the run-time check of confine.c.  The qemu-io and qemu-img command
+ * grammar is policy_io.c's.
  * What it is not: QEMU's validation.  A value that QEMU answers with an
  * error text (driver "", a string where a number belongs, a missing
  * argument) passes: that error is what a stream tests.  Only what could
@@ -14,12 +14,8 @@
  *
  * Provenance (QEMU 7.2): BlockdevDriver of qapi/block-core.json (checked
  * against query-qmp-schema of Debian's 7.2.22 build, which lacks the
- * CONFIG_BLKIO and io_uring members listed here too); qemu-io-cmds.c (command
- * names, getopt strings "bCl:pP:qs:v", "bcCfnpP:qs:uz", "CP:qv", "CfqP:",
- * "Cq", breakline() splitting on ' ' only, getopt permuting options after
- * operands); util/cutils.c qemu_strtosz() (cvtnum's suffixes); qemu-img.c
- * img_check/img_map/img_compare/img_info (options); monitor/hmp.c get_str()
- * (HMP quoting).
+ * CONFIG_BLKIO and io_uring members listed here too); util/cutils.c
+ * qemu_strtosz() (cvtnum's suffixes).
  */
 #include "policy.h"
 
@@ -32,6 +28,7 @@
 #include "bg.h"
 #include "confine.h"
 #include "json.h"
+#include "policy_io.h"
 
 /* ---- tables ---------------------------------------------------------------- */
 
@@ -108,6 +105,11 @@ bool bg_policy_command_known(const char *name)
 bool bg_policy_driver_allowed(const char *name)
 {
     return name && in_list(allowed_drivers, name);
+}
+
+bool bg_policy_image_format_allowed(const char *fmt)
+{
+    return fmt && in_list(image_formats, fmt);
 }
 
 /* ---- message helpers ------------------------------------------------------- */
@@ -251,201 +253,7 @@ static bool must_be_object(const char *who, const json_t *v, BgError *err)
     return true;
 }
 
-/* ---- qemu-io ----------------------------------------------------------------- */
-
-typedef struct QemuIoCmd {
-    const char *name;
-    const char *flags;      /* getopt options without a value */
-    const char *valued;     /* getopt options with a value */
-    int min_args, max_args; /* operands: offset, then lengths; -1: no maximum */
-} QemuIoCmd;
-
-static const QemuIoCmd qemu_io_cmds[] = {
-    { "read", "bCpqv", "lPs", 2, 2 },
-    { "write", "bcCfnpquz", "Ps", 2, 2 },
-    { "readv", "Cqv", "P", 2, -1 },
-    { "writev", "Cfq", "P", 2, -1 },
-    { "discard", "Cq", "", 2, 2 },
-    { "flush", "", "", 0, 0 },
-    { "aio_flush", "", "", 0, 0 },
-    { "length", "", "", 0, 0 },
-    { "info", "", "", 0, 0 },
-    { "map", "", "", 0, 0 },
-    { "alloc", "", "", 1, 2 },
-    { NULL, NULL, NULL, 0, 0 }
-};
-
-/* One offset or length operand; LENGTH: also at most BG_MAX_REQUEST_BYTES. */
-static bool qemu_io_number(const char *who, const char *cmd, const char *what, const char *s,
-                           bool length, uint64_t *out, BgError *err)
-{
-    char q[BG_QUOTE_BYTES];
-    if (s[0] == '-')
-        return bg_error_setf(err, "%s: qemu-io %s: %s must be non-negative, got '%s'", who, cmd,
-                             what, bg_policy_quote(s, q));
-    if (!bg_policy_parse_size(s, out))
-        return bg_error_setf(err, "%s: qemu-io %s: invalid %s '%s'", who, cmd, what,
-                             bg_policy_quote(s, q));
-    if (length && *out > BG_MAX_REQUEST_BYTES)
-        return bg_error_setf(err, "%s: qemu-io %s: %s %s is above the limit of %u bytes", who,
-                             cmd, what, bg_policy_quote(s, q), BG_MAX_REQUEST_BYTES);
-    return true;
-}
-
-bool bg_policy_qemu_io_cmd(const char *who, const char *cmd, BgError *err)
-{
-    char q[BG_QUOTE_BYTES];
-    char *copy = bg_strdup(cmd);
-    size_t n_tok = 0, cap = 16;
-    char **tok = bg_malloc(cap * sizeof(*tok));
-    /* breakline(): split on ' ' only, empty words dropped */
-    for (char *p = copy, *w; (w = strsep(&p, " ")) != NULL;) {
-        if (!*w)
-            continue;
-        if (n_tok == cap)
-            tok = bg_realloc(tok, (cap *= 2) * sizeof(*tok));
-        tok[n_tok++] = w;
-    }
-    bool ok = true;
-    const QemuIoCmd *c = NULL;
-    if (n_tok == 0) {
-        ok = bg_error_setf(err, "%s: empty qemu-io command", who);
-        goto out;
-    }
-    for (const QemuIoCmd *i = qemu_io_cmds; i->name; i++)
-        if (strcmp(i->name, tok[0]) == 0)
-            c = i;
-    if (!c) {
-        ok = bg_error_setf(err, "%s: qemu-io command '%s' is not allowed (allowed: read, write, "
-                           "readv, writev, discard, flush, aio_flush, length, info, map, alloc)",
-                           who, bg_policy_quote(tok[0], q));
-        goto out;
-    }
-    /* getopt with permutation: an option may follow the operands; "--" ends them */
-    size_t n_args = 0;
-    bool end_of_options = false;
-    for (size_t i = 1; ok && i < n_tok; i++) {
-        char *t = tok[i];
-        if (end_of_options || t[0] != '-' || t[1] == '\0') {
-            tok[1 + n_args++] = t;   /* operands are compacted in place */
-            continue;
-        }
-        if (strcmp(t, "--") == 0) {
-            end_of_options = true;
-            continue;
-        }
-        if (isdigit((unsigned char)t[1])) {
-            ok = bg_error_setf(err, "%s: qemu-io %s: offsets and lengths must be non-negative, "
-                               "got '%s'", who, c->name, bg_policy_quote(t, q));
-            break;
-        }
-        for (char *o = t + 1; ok && *o; o++) {
-            if (strchr(c->flags, *o))
-                continue;
-            if (!strchr(c->valued, *o)) {
-                char opt[2] = { *o, '\0' };
-                ok = bg_error_setf(err, "%s: qemu-io %s: unknown option '-%s'", who, c->name,
-                                   bg_policy_quote(opt, q));
-                break;
-            }
-            const char *val = o[1] ? o + 1 : (i + 1 < n_tok ? tok[++i] : NULL);
-            uint64_t v;
-            if (!val)
-                ok = bg_error_setf(err, "%s: qemu-io %s: option '-%c' needs a value", who,
-                                   c->name, *o);
-            else if (*o == 's' && strcmp(c->name, "write") == 0)
-                ok = bg_error_setf(err, "%s: qemu-io write -s (data from a file) is not allowed",
-                                   who);
-            else if (*o == 's' || *o == 'l')   /* read's pattern offset and length */
-                ok = qemu_io_number(who, c->name, *o == 's' ? "pattern offset" : "pattern length",
-                                    val, *o == 'l', &v, err);
-            break;   /* -P: a pattern byte, parsed by qemu-io */
-        }
-    }
-    if (!ok)
-        goto out;
-    if ((int)n_args < c->min_args || (c->max_args >= 0 && (int)n_args > c->max_args)) {
-        ok = bg_error_setf(err, "%s: qemu-io %s: expects %d%s operand%s, got %zu", who, c->name,
-                           c->min_args, c->max_args < 0 ? " or more" : c->max_args > c->min_args
-                           ? " or 2" : "", c->max_args == 1 ? "" : "s", n_args);
-        goto out;
-    }
-    uint64_t total = 0;
-    for (size_t i = 0; ok && i < n_args; i++) {
-        uint64_t v;
-        ok = qemu_io_number(who, c->name, i == 0 ? "offset" : "length", tok[1 + i], i > 0, &v,
-                            err);
-        if (ok && i > 0 && (total += v) > BG_MAX_REQUEST_BYTES)
-            ok = bg_error_setf(err, "%s: qemu-io %s: total length %" PRIu64 " is above the "
-                               "limit of %u bytes", who, c->name, total, BG_MAX_REQUEST_BYTES);
-    }
-out:
-    free(tok);
-    free(copy);
-    return ok;
-}
-
 /* ---- QMP commands -------------------------------------------------------- */
-
-/* HMP "qemu-io NODE \"CMD\"" (monitor/hmp.c get_str() quoting) or "qemu-io NODE CMD". */
-static bool check_hmp(const json_t *args, BgError *err)
-{
-    static const char who[] = "human-monitor-command";
-    char q[BG_QUOTE_BYTES];
-    const json_t *cl = args ? json_object_get(args, "command-line") : NULL;
-    if (!cl || json_object_size(args) != 1 || !json_is_string(cl))
-        return bg_error_setf(err, "%s: arguments must be exactly {\"command-line\": STRING}", who);
-    const char *line = json_string_value(cl);
-    if (strncmp(line, "qemu-io", 7) != 0 || !isspace((unsigned char)line[7]))
-        return bg_error_setf(err, "%s: only 'qemu-io NODE \"CMD\"' is allowed, got '%s'", who,
-                             bg_policy_quote(line, q));
-    const char *p = line + 7;
-    while (isspace((unsigned char)*p))
-        p++;
-    const char *node = p;
-    while (*p && !isspace((unsigned char)*p))
-        p++;
-    if (p == node || *node == '"' || *node == '-')
-        return bg_error_setf(err, "%s: qemu-io needs a node name, got '%s'", who,
-                             bg_policy_quote(line, q));
-    while (isspace((unsigned char)*p))
-        p++;
-    if (*p != '"')
-        return *p ? bg_policy_qemu_io_cmd(who, p, err)
-                  : bg_error_setf(err, "%s: qemu-io needs a command, got '%s'", who,
-                                  bg_policy_quote(line, q));
-    char *cmd = bg_malloc(strlen(p) + 1);
-    size_t n = 0;
-    bool ok = true;
-    for (p++; ok && *p && *p != '"'; p++) {
-        if (*p != '\\') {
-            cmd[n++] = *p;
-            continue;
-        }
-        switch (*++p) {
-        case 'n': cmd[n++] = '\n'; break;
-        case 'r': cmd[n++] = '\r'; break;
-        case '\\': case '\'': case '"': cmd[n++] = *p; break;
-        default:
-            ok = bg_error_setf(err, "%s: bad escape in '%s'", who, bg_policy_quote(line, q));
-            p--;   /* stay on the NUL, if that is what followed */
-        }
-    }
-    cmd[n] = '\0';
-    if (ok && *p != '"')
-        ok = bg_error_setf(err, "%s: unterminated quote in '%s'", who, bg_policy_quote(line, q));
-    if (ok) {
-        for (p++; isspace((unsigned char)*p); p++)
-            ;
-        if (*p)
-            ok = bg_error_setf(err, "%s: text after the quoted qemu-io command in '%s'", who,
-                               bg_policy_quote(line, q));
-    }
-    if (ok)
-        ok = bg_policy_qemu_io_cmd(who, cmd, err);
-    free(cmd);
-    return ok;
-}
 
 /* KEY is NAME, or a flattened "x.NAME". */
 static bool key_is(const char *key, const char *name)
@@ -539,7 +347,7 @@ static bool check_execute(const json_t *body, const Walk *w, BgError *err)
     if (strcmp(name, "blockdev-reopen") == 0 || strcmp(name, "x-blockdev-reopen") == 0)
         return !args || walk_block(name, args, true, 1, w, err);
     if (strcmp(name, "human-monitor-command") == 0)
-        return check_hmp(args, err);
+        return bg_policy_io_hmp(args, err);
     if (!args)
         return true;
     if (strcmp(name, "object-add") == 0) {
@@ -612,129 +420,13 @@ static bool check_io(const json_t *o, const Walk *w, BgError *err)
     if (!shape)
         return bg_error_setf(err, "%s: 'cmd' must be a string or a non-empty array of at most "
                              "%d strings", who, BG_MAX_IO_CMDS);
-    if (json_is_string(cmd) && !bg_policy_qemu_io_cmd(who, json_string_value(cmd), err))
+    if (json_is_string(cmd) && !bg_policy_io_cmd(who, json_string_value(cmd), err))
         return false;
     for (size_t i = 0; i < n; i++)
-        if (!bg_policy_qemu_io_cmd(who, json_string_value(json_array_get(cmd, i)), err))
+        if (!bg_policy_io_cmd(who, json_string_value(json_array_get(cmd, i)), err))
             return false;
     return w->on_file(json_string_value(json_object_get(o, "file")), BG_FILE_IMAGE, NULL,
                       w->opaque, err);
-}
-
-/* qemu-img options: the exact spellings accepted, per subcommand. */
-enum {
-    IMG_F = 1 << 0,              /* -f FMT */
-    IMG_BIG_F = 1 << 1,          /* -F FMT (compare) */
-    IMG_OUTPUT = 1 << 2,         /* --output=FMT, --output FMT */
-    IMG_U = 1 << 3,              /* -U */
-    IMG_Q = 1 << 4,              /* -q */
-    IMG_S = 1 << 5,              /* -s (compare: strict) */
-    IMG_BACKING_CHAIN = 1 << 6,  /* --backing-chain */
-    IMG_RANGE = 1 << 7,          /* --start-offset=N, --max-length=N */
-    IMG_R = 1 << 8,              /* -r leaks|all (check) */
-};
-
-typedef struct QemuImgCmd {
-    const char *name;
-    unsigned opts;
-    size_t files;
-} QemuImgCmd;
-
-static const QemuImgCmd qemu_img_cmds[] = {
-    { "check", IMG_F | IMG_OUTPUT | IMG_U | IMG_Q | IMG_R, 1 },
-    { "map", IMG_F | IMG_OUTPUT | IMG_U | IMG_RANGE, 1 },
-    { "compare", IMG_F | IMG_BIG_F | IMG_U | IMG_Q | IMG_S, 2 },
-    { "info", IMG_F | IMG_OUTPUT | IMG_U | IMG_BACKING_CHAIN, 1 },
-    { NULL, 0, 0 }
-};
-
-/* A valued option: "-f V", "--output=V" or "--output V".  Returns the value or NULL. */
-static const char *img_value(const json_t *a, size_t *i, const char *opt)
-{
-    const char *t = json_string_value(json_array_get(a, *i));
-    size_t n = strlen(opt);
-    if (strncmp(t, opt, n) == 0 && t[n] == '=' && opt[1] == '-')
-        return t + n + 1;
-    if (strcmp(t, opt) != 0)
-        return NULL;
-    return *i + 1 < json_array_size(a) ? json_string_value(json_array_get(a, ++*i)) : "";
-}
-
-static bool img_is(const char *t, const char *opt)
-{
-    size_t n = strlen(opt);
-    return strcmp(t, opt) == 0 || (opt[1] == '-' && strncmp(t, opt, n) == 0 && t[n] == '=');
-}
-
-static bool check_qemu_img(const json_t *a, const Walk *w, BgError *err)
-{
-    char q[BG_QUOTE_BYTES], who[32];
-    size_t n = json_array_size(a);
-    for (size_t i = 0; i < n; i++)
-        if (!json_is_string(json_array_get(a, i)))
-            n = 0;
-    if (!json_is_array(a) || n == 0)
-        return bg_error_setf(err, "qemu-img: must be a non-empty array of strings");
-    const char *sub = json_string_value(json_array_get(a, 0));
-    const QemuImgCmd *c = NULL;
-    for (const QemuImgCmd *i = qemu_img_cmds; i->name; i++)
-        if (strcmp(i->name, sub) == 0)
-            c = i;
-    if (!c)
-        return bg_error_setf(err, "qemu-img: subcommand '%s' is not allowed (allowed: check, "
-                             "map, compare, info)", bg_policy_quote(sub, q));
-    snprintf(who, sizeof(who), "qemu-img %s", c->name);
-    size_t files = 0;
-    bool end_of_options = false;
-    for (size_t i = 1; i < n; i++) {
-        const char *t = json_string_value(json_array_get(a, i)), *v = NULL, *opt = t;
-        uint64_t num;
-        if (end_of_options || t[0] != '-' || t[1] == '\0') {
-            if (++files > c->files)
-                break;
-            if (!w->on_file(t, BG_FILE_IMAGE, NULL, w->opaque, err))
-                return false;
-            continue;
-        }
-        if (strcmp(t, "--") == 0) {
-            end_of_options = true;
-        } else if ((c->opts & IMG_U && strcmp(t, "-U") == 0) ||
-                   (c->opts & IMG_Q && strcmp(t, "-q") == 0) ||
-                   (c->opts & IMG_S && strcmp(t, "-s") == 0) ||
-                   (c->opts & IMG_BACKING_CHAIN && strcmp(t, "--backing-chain") == 0)) {
-            continue;
-        } else if ((c->opts & IMG_F && img_is(t, opt = "-f")) ||
-                   (c->opts & IMG_BIG_F && img_is(t, opt = "-F"))) {
-            v = img_value(a, &i, opt);
-            if (!in_list(image_formats, v))
-                return bg_error_setf(err, "%s: '%s' must be qcow2 or raw, got '%s'", who, opt,
-                                     bg_policy_quote(v, q));
-        } else if (c->opts & IMG_OUTPUT && img_is(t, opt = "--output")) {
-            v = img_value(a, &i, opt);
-            if (strcmp(v, "human") != 0 && strcmp(v, "json") != 0)
-                return bg_error_setf(err, "%s: '--output' must be human or json, got '%s'", who,
-                                     bg_policy_quote(v, q));
-        } else if (c->opts & IMG_R && img_is(t, opt = "-r")) {
-            v = img_value(a, &i, opt);
-            if (strcmp(v, "leaks") != 0 && strcmp(v, "all") != 0)
-                return bg_error_setf(err, "%s: '-r' must be leaks or all, got '%s'", who,
-                                     bg_policy_quote(v, q));
-        } else if (c->opts & IMG_RANGE && (img_is(t, opt = "--start-offset") ||
-                                           img_is(t, opt = "--max-length"))) {
-            v = img_value(a, &i, opt);
-            if (!bg_policy_parse_size(v, &num))
-                return bg_error_setf(err, "%s: '%s' must be a non-negative number, got '%s'",
-                                     who, opt, bg_policy_quote(v, q));
-        } else {
-            return bg_error_setf(err, "%s: option '%s' is not allowed", who,
-                                 bg_policy_quote(t, q));
-        }
-    }
-    if (files != c->files)
-        return bg_error_setf(err, "%s: expects %zu file name%s, got %s%zu", who, c->files,
-                             c->files == 1 ? "" : "s", files > c->files ? "more than " : "",
-                             files > c->files ? c->files : files);
-    return true;
 }
 
 /* ---- VM steps ------------------------------------------------------------------- */
@@ -817,7 +509,7 @@ bool bg_policy_check_step_files(BgStepKind kind, const json_t *body, BgFileFn on
     case BG_STEP_EXECUTE: return check_execute(body, &w, err);
     case BG_STEP_IMG_CREATE: return check_img_create(v, &w, err);
     case BG_STEP_IO: return check_io(v, &w, err);
-    case BG_STEP_QEMU_IMG: return check_qemu_img(v, &w, err);
+    case BG_STEP_QEMU_IMG: return bg_policy_io_qemu_img(v, on_file, opaque, err);
     case BG_STEP_LAUNCH: return check_launch(v, err);
     case BG_STEP_WAIT_EVENT: return check_wait_event(v, err);
     case BG_STEP_RUN_JOB: return check_run_job(v, err);

@@ -9,8 +9,8 @@
  *     (no network protocols, no host devices, no formats that open other
  *     files such as vmdk extents);
  *   - qemu-io commands outside read/write/discard/... (no "open", "sleep",
- *     "abort"), qemu-img subcommands outside check/map/compare/info, launch
- *     arguments outside "-S";
+ *     "abort"), qemu-img subcommands outside check/map/compare/info (their
+ *     grammar is policy_io.h), launch arguments outside "-S";
  *   - sizes and request lengths above the limits of bg.h, negative numbers;
  *   - file names that leave the scratch directory (confine.h).
  * What it is not: QEMU's own validation.  Values QEMU rejects with an error
@@ -40,6 +40,9 @@ bool bg_policy_command_known(const char *name);
 
 /* Is NAME a block driver streams may use (anywhere, not only in a reopen)? */
 bool bg_policy_driver_allowed(const char *name);
+
+/* Is FMT an image format offline steps may use (qcow2, raw)? */
+bool bg_policy_image_format_allowed(const char *fmt);
 
 /*
  * What a file name found in a step is used for; it decides which
@@ -72,12 +75,6 @@ typedef bool (*BgFileFn)(const char *name, BgFileRole role, const char *base, vo
  */
 bool bg_policy_check_step_files(BgStepKind kind, const json_t *body, BgFileFn on_file,
                                 void *opaque, BgError *err);
-
-/*
- * Check one qemu-io command line (the -c argument, or the quoted part of
- * HMP "qemu-io NODE \"CMD\"").  WHO prefixes the message ("io").
- */
-bool bg_policy_qemu_io_cmd(const char *who, const char *cmd, BgError *err);
 
 /*
  * qemu-io's and qemu-img's cvtnum() as far as streams may use it: decimal or
