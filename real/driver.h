@@ -144,6 +144,9 @@ struct RealBlockState {
                                 * differential comparator's): a corruption found is
                                 * only -EIO, the image is neither marked nor closed */
     void *graph;               /* the graph layer's node, or NULL (borrowed) */
+    /* The graph layer's report of a corruption a driver found (QEMU
+     * BLOCK_IMAGE_CORRUPTED), or NULL (offline tools). */
+    void (*corrupted)(RealBlockState *bs, const char *msg, bool fatal);
 };
 
 /* Driver information for query output (QEMU BlockDriverInfo subset). */

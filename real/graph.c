@@ -159,6 +159,20 @@ RealNode *real_graph_lookup(RealGraph *g, const char *device, const char *node_n
 
 /* ---- nodes -------------------------------------------------------------------- */
 
+/*
+ * qcow2_signal_corruption()'s qapi_event_send_block_image_corrupted(): the
+ * device name ("" without a named BlockBackend), the node name, the message,
+ * and no offset or size (the engine's callers are those that pass -1).
+ */
+static void node_corrupted(RealBlockState *bs, const char *msg, bool fatal)
+{
+    RealNode *n = bs->graph;
+    const char *dev = real_node_device_or_node_name(n);
+    real_graph_event(n->g, "BLOCK_IMAGE_CORRUPTED",
+                     json_pack("{s:s,s:s,s:s,s:b}", "device", dev == n->node_name ? "" : dev,
+                               "node-name", n->node_name, "msg", msg, "fatal", fatal));
+}
+
 RealNode *real_node_new(RealGraph *g)
 {
     RealNode *n = bg_calloc(1, sizeof(*n));
@@ -169,6 +183,7 @@ RealNode *real_node_new(RealGraph *g)
         return NULL;
     }
     n->bs->graph = n;
+    n->bs->corrupted = node_corrupted;
     n->refcnt = 1;
     n->node_name = bg_strdup("");
     n->filename = bg_strdup("");

@@ -465,6 +465,8 @@ void qcow2_header_signal_corruption(RealBlockState *bs, bool fatal, const char *
     va_end(ap);
     snprintf(bs->corrupt_msg, sizeof(bs->corrupt_msg),
              fatal ? BG_MSG_QCOW2_MARK_CORRUPT : BG_MSG_QCOW2_IMAGE_CORRUPT, message);
+    if (bs->corrupted)
+        bs->corrupted(bs, message, fatal);
     if (fatal) {
         qcow2_header_mark_corrupt(bs);
         bs->drv = NULL;     /* make the node unusable: "No medium found" */

@@ -303,9 +303,10 @@ static bool read_real(BgBackend *be, const char *node, uint8_t *buf, BgError *er
 }
 
 /*
- * An L1 entry naming an unaligned L2 table: QEMU's read marks the image
- * corrupt and closes it (qcow2_signal_corruption()); the comparator's read
- * only fails, the header keeps its bits, and the next guest read is the one
+ * An L1 entry naming an unaligned L2 table: QEMU's read raises
+ * BLOCK_IMAGE_CORRUPTED, marks the image corrupt and closes it
+ * (qcow2_signal_corruption()); the comparator's read only fails, without
+ * an event, the header keeps its bits, and the next guest read is the one
  * that finds the corruption.
  */
 static void test_real_nodes_corruption_no_trace(void)
@@ -337,10 +338,18 @@ static void test_real_nodes_corruption_no_trace(void)
     json_t *l = named(ops->list_nodes(be));
     CHECK(json_object_get(l, "hd0") != NULL);
     json_decref(l);
+    BgResult r = step_on(ops, be, dir, "{'execute': 'query-jobs'}");
+    CHECK(r.events == NULL);                            /* no BLOCK_IMAGE_CORRUPTED either */
+    bg_result_cleanup(&r);
 
-    BgResult r = step_on(ops, be, dir, "{'execute': 'human-monitor-command', 'arguments': "
-                                       "{'command-line': 'qemu-io hd0 \\'read 0 64k\\''}}");
+    r = step_on(ops, be, dir, "{'execute': 'human-monitor-command', 'arguments': "
+                              "{'command-line': 'qemu-io hd0 \\'read 0 64k\\''}}");
     CHECK(r.io_out && strstr(r.io_out, "read failed: Input/output error"));
+    json_t *ev = json_array_get(r.events, 0);
+    CHECK_STR_EQ(json_string_value(json_object_get(ev, "event")), "BLOCK_IMAGE_CORRUPTED");
+    CHECK_STR_EQ(json_string_value(bg_json_path_get(ev, "data/msg")),
+                 "L2 table offset 0x3030303030200 unaligned (L1 index: 0)");
+    CHECK(json_is_true(bg_json_path_get(ev, "data/fatal")));
     bg_result_cleanup(&r);
     CHECK_INT_EQ(tr_be64_at(dir, "hd0.img", 72), 2);   /* QCOW2_INCOMPAT_CORRUPT */
     BgError e = { 0 };
