@@ -161,7 +161,8 @@ json_t *real_query_named_block_nodes(RealGraph *g, bool flat, BgError *err)
 {
     json_t *list = json_array();
     for (RealNode *n = g->tail; n; n = n->list_prev) {
-        if (!n->drv) {
+        /* bdrv_block_device_info(): bs->drv, which a fatal corruption clears too */
+        if (!n->drv || !n->bs->drv) {
             json_decref(list);
             bg_error_setf(err, "Block device %s is ejected", n->node_name);
             return NULL;

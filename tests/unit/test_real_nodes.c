@@ -355,6 +355,9 @@ static void test_real_nodes_corruption_no_trace(void)
     BgError e = { 0 };
     CHECK(!read_real(be, "hd0", buf, &e));
     CHECK_STR_EQ(e.text, "read failed: No medium found");
+    r = step_on(ops, be, dir, "{'execute': 'query-named-block-nodes'}");
+    CHECK_STR_EQ(r.err_desc, "Block device hd0 is ejected");   /* bdrv_block_device_info() */
+    bg_result_cleanup(&r);
     free(buf);
     ops->close(be);
     tr_rmdir(dir);
