@@ -17,6 +17,9 @@
  *     (img.h, qemuio.h) on the scratch directory's files; qemu-img steps run
  *     the installed qemu-img (the images the engine writes are meant to be
  *     QEMU's), and are unsupported without it.
+ *   - list_nodes offers the model's side-effect-free nodes (format and
+ *     protocol subtrees only) and read_node reads them leaving no trace, for
+ *     the guest-data comparison (runner.h compare_data).
  * What it is not: a judge or a transcript writer (runner.h).  It keeps no
  * global state: everything lives in the BgBackend.
  */

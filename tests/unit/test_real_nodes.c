@@ -248,10 +248,10 @@ static const char *PLANT_STREAM =
     "{\"img-create\": {\"fmt\": \"qcow2\", \"file\": \"top.img\", \"backing\": \"$DIR/base.img\", "
     "\"backing-fmt\": \"qcow2\"}}\n"
     "{\"io\": {\"fmt\": \"qcow2\", \"file\": \"base.img\", \"cmd\": \"write -P 0x5a 0 2M\"}}\n"
-    "{\"execute\": \"blockdev-add\", \"arguments\": {\"driver\": \"qcow2\", \"node-name\": \"top\", "
-    "\"file\": {\"driver\": \"file\", \"filename\": \"$DIR/top.img\"}, \"backing\": {\"driver\": "
-    "\"qcow2\", \"node-name\": \"base\", \"file\": {\"driver\": \"file\", \"filename\": "
-    "\"$DIR/base.img\"}}}}\n"
+    "{\"execute\": \"blockdev-add\", \"arguments\": {\"driver\": \"qcow2\", "
+    "\"node-name\": \"top\", \"file\": {\"driver\": \"file\", \"filename\": \"$DIR/top.img\"}, "
+    "\"backing\": {\"driver\": \"qcow2\", \"node-name\": \"base\", \"file\": {\"driver\": "
+    "\"file\", \"filename\": \"$DIR/base.img\"}}}}\n"
     "{\"execute\": \"human-monitor-command\", \"arguments\": {\"command-line\": "
     "\"qemu-io top \\\"write -P 0x33 512k 4k\\\"\"}}\n";
 
@@ -285,8 +285,8 @@ static void test_real_nodes_planted_difference(void)
     planted.read_node = planted_read_node;
     rep = run_pair(&planted, true);
     CHECK_INT_EQ(rep.status, BG_RUN_FAILED);
-    CHECK(rep.message && strstr(rep.message, "plant.jsonl:4: backends differ on guest data "
-                                             "after blockdev-add (at /top/1048576)"));
+    CHECK(rep.message && strstr(rep.message, "plant.jsonl:4: backends differ on guest "
+                                             "data after blockdev-add (at /top/1048576)"));
     CHECK_STR_EQ(json_string_value(json_object_get(rep.signature, "channel")), "data");
     bg_run_report_cleanup(&rep);
 
