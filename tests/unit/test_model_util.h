@@ -11,24 +11,10 @@
 
 #include "harness.h"
 #include "json.h"
+#include "test_step_util.h"
 #include "../../model/model.h"
 
 #define TM_DIR "/scratch"
-
-static inline char *tm_subst(const char *s, void *opaque)
-{
-    (void)opaque;
-    BgBuf b = {0};
-    for (; *s; s++) {
-        if (strncmp(s, "$DIR", 4) == 0) {
-            bg_buf_puts(&b, TM_DIR);
-            s += 3;
-        } else {
-            bg_buf_append(&b, s, 1);
-        }
-    }
-    return bg_buf_take(&b);
-}
 
 static inline BgBackend *tm_open(void)
 {
@@ -40,27 +26,7 @@ static inline BgBackend *tm_open(void)
 /* One step; LINE is JSON whose single quotes stand for double quotes. */
 static inline BgResult tm_run(BgBackend *be, const char *line)
 {
-    char *text = bg_strdup(line);
-    for (char *p = text; *p; p++)
-        if (*p == '\'')
-            *p = '"';
-    BgStep step = {0};
-    BgError err = {0};
-    json_error_t jerr;
-    json_t *obj = json_loads(text, 0, &jerr);
-    BgResult res = {0};
-    if (!obj || !bg_step_from_json(obj, 1, &step, &err)) {
-        fprintf(stderr, "  bad test step: %s %s\n", text, err.text);
-        bg_test_failures++;
-    } else {
-        json_t *cmd = bg_json_map_strings(step.cmd, tm_subst, NULL);
-        bg_model_backend_ops.execute(be, &step, cmd, &res, &err);
-        json_decref(cmd);
-        bg_step_cleanup(&step);
-    }
-    json_decref(obj);
-    free(text);
-    return res;
+    return ts_run(&bg_model_backend_ops, be, TM_DIR, line);
 }
 
 /* A step that must succeed (its result is dropped). */

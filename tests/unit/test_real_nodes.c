@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "test_real_util.h"
+#include "test_step_util.h"
 #include "backend.h"
 #include "json.h"
 #include "runner.h"
@@ -16,52 +17,6 @@
 
 extern const BgBackendOps bg_model_backend_ops;
 extern const BgBackendOps bg_real_backend_ops;
-
-/* ---- one step on one backend ----------------------------------------------------------- */
-
-static char *subst_dir(const char *s, void *opaque)
-{
-    const char *dir = opaque;
-    BgBuf b = { 0 };
-    for (; *s; s++) {
-        if (strncmp(s, "$DIR", 4) == 0) {
-            bg_buf_puts(&b, dir);
-            s += 3;
-        } else {
-            bg_buf_append(&b, s, 1);
-        }
-    }
-    return bg_buf_take(&b);
-}
-
-/* LINE is a stream step whose single quotes stand for double quotes. */
-static BgResult step_on(const BgBackendOps *ops, BgBackend *be, const char *dir, const char *line)
-{
-    char *text = bg_strdup(line);
-    for (char *p = text; *p; p++)
-        if (*p == '\'')
-            *p = '"';
-    BgStep step = { 0 };
-    BgError err = { 0 };
-    json_error_t jerr;
-    json_t *obj = json_loads(text, 0, &jerr);
-    BgResult res = { 0 };
-    if (!obj || !bg_step_from_json(obj, 1, &step, &err)) {
-        fprintf(stderr, "  bad test step: %s %s\n", text, err.text);
-        bg_test_failures++;
-    } else {
-        json_t *cmd = bg_json_map_strings(step.cmd, subst_dir, (void *)dir);
-        if (!ops->execute(be, &step, cmd, &res, &err)) {
-            fprintf(stderr, "  %s failed: %s\n", ops->name, err.text);
-            bg_test_failures++;
-        }
-        json_decref(cmd);
-        bg_step_cleanup(&step);
-    }
-    json_decref(obj);
-    free(text);
-    return res;
-}
 
 /* Named nodes of a list_nodes answer: {"NAME": SIZE} (automatic names left out). */
 static json_t *named(json_t *take_list)
@@ -102,8 +57,8 @@ static void pair_close(Pair *p)
 /* A step on both backends: they must agree on success. */
 static void both(Pair *p, const char *line)
 {
-    BgResult a = step_on(&bg_model_backend_ops, p->model, p->dir, line);
-    BgResult b = step_on(&bg_real_backend_ops, p->real, p->dir, line);
+    BgResult a = ts_run(&bg_model_backend_ops, p->model, p->dir, line);
+    BgResult b = ts_run(&bg_real_backend_ops, p->real, p->dir, line);
     if (a.kind != b.kind || a.kind == BG_RES_UNSUPPORTED || a.kind == BG_RES_ERROR ||
         (a.kind == BG_RES_OFFLINE && (a.rc || b.rc))) {
         fprintf(stderr, "  step %s: model %s, real %s\n", line,
@@ -323,7 +278,7 @@ static void test_real_nodes_corruption_no_trace(void)
         "'file': {'driver': 'file', 'node-name': 'hd0-file', 'filename': '$DIR/hd0.img'}}}",
     };
     for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-        BgResult r = step_on(ops, be, dir, steps[i]);
+        BgResult r = ts_run(ops, be, dir, steps[i]);
         CHECK(r.kind != BG_RES_ERROR && !(r.kind == BG_RES_OFFLINE && r.rc));
         bg_result_cleanup(&r);
     }
@@ -338,11 +293,11 @@ static void test_real_nodes_corruption_no_trace(void)
     json_t *l = named(ops->list_nodes(be));
     CHECK(json_object_get(l, "hd0") != NULL);
     json_decref(l);
-    BgResult r = step_on(ops, be, dir, "{'execute': 'query-jobs'}");
+    BgResult r = ts_run(ops, be, dir, "{'execute': 'query-jobs'}");
     CHECK(r.events == NULL);                            /* no BLOCK_IMAGE_CORRUPTED either */
     bg_result_cleanup(&r);
 
-    r = step_on(ops, be, dir, "{'execute': 'human-monitor-command', 'arguments': "
+    r = ts_run(ops, be, dir, "{'execute': 'human-monitor-command', 'arguments': "
                               "{'command-line': 'qemu-io hd0 \\'read 0 64k\\''}}");
     CHECK(r.io_out && strstr(r.io_out, "read failed: Input/output error"));
     json_t *ev = json_array_get(r.events, 0);
@@ -355,7 +310,7 @@ static void test_real_nodes_corruption_no_trace(void)
     BgError e = { 0 };
     CHECK(!read_real(be, "hd0", buf, &e));
     CHECK_STR_EQ(e.text, "read failed: No medium found");
-    r = step_on(ops, be, dir, "{'execute': 'query-named-block-nodes'}");
+    r = ts_run(ops, be, dir, "{'execute': 'query-named-block-nodes'}");
     CHECK_STR_EQ(r.err_desc, "Block device hd0 is ejected");   /* bdrv_block_device_info() */
     bg_result_cleanup(&r);
     free(buf);
