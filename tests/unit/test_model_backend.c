@@ -9,25 +9,10 @@
 
 #include "harness.h"
 #include "json.h"
+#include "test_step_util.h"
 #include "../../model/model.h"
 
 #define DIR "/scratch"
-
-/* The runner's $DIR substitution. */
-static char *subst(const char *s, void *opaque)
-{
-    (void)opaque;
-    BgBuf b = {0};
-    for (; *s; s++) {
-        if (strncmp(s, "$DIR", 4) == 0) {
-            bg_buf_puts(&b, DIR);
-            s += 3;
-        } else {
-            bg_buf_append(&b, s, 1);
-        }
-    }
-    return bg_buf_take(&b);
-}
 
 static BgResult run(BgBackend *be, const char *line)
 {
@@ -42,7 +27,7 @@ static BgResult run(BgBackend *be, const char *line)
         json_decref(obj);
         return res;
     }
-    json_t *cmd = bg_json_map_strings(step.cmd, subst, NULL);
+    json_t *cmd = bg_json_map_strings(step.cmd, ts_subst, DIR);
     bg_model_backend_ops.execute(be, &step, cmd, &res, &err);
     json_decref(cmd);
     bg_step_cleanup(&step);
