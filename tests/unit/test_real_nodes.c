@@ -274,8 +274,8 @@ static void test_real_nodes_corruption_no_trace(void)
     const char *steps[] = {
         "{'img-create': {'fmt': 'qcow2', 'file': 'hd0.img', 'size': '3M'}}",
         "{'io': {'fmt': 'raw', 'file': 'hd0.img', 'cmd': 'write -P 0x03 196608 8'}}",
-        "{'execute': 'blockdev-add', 'arguments': {'driver': 'qcow2', 'node-name': 'hd0', "
-        "'file': {'driver': 'file', 'node-name': 'hd0-file', 'filename': '$DIR/hd0.img'}}}",
+        ("{'execute': 'blockdev-add', 'arguments': {'driver': 'qcow2', 'node-name': 'hd0', "
+         "'file': {'driver': 'file', 'node-name': 'hd0-file', 'filename': '$DIR/hd0.img'}}}"),
     };
     for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
         BgResult r = ts_run(ops, be, dir, steps[i]);
