@@ -111,7 +111,8 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
         const ModelNode *dfn = model_graph_file(w, dest);
         ModelFile *df = dfn && dfn->filename ? model_image_find(&st->files, dfn->filename) : NULL;
         bool zero;
-        if (!alloc || !df || !df->qcow2 ||
+        /* a destination smaller than TOP has no cluster at OFF to write */
+        if (!alloc || !df || !df->qcow2 || off >= df->vsize ||
             (dest != base && model_image_qcow2_allocated(df, off / MODEL_CLUSTER, &zero)))
             continue;
         uint64_t n = len - off < MODEL_CLUSTER ? len - off : MODEL_CLUSTER;
