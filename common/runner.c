@@ -646,7 +646,8 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
         ss[b].scratch = scratch_new(base, stem, backends[b]->name, &err);
         if (ss[b].scratch) {
             BgBackendConfig cfg = { .scratch = ss[b].scratch, .stream_path = s->path,
-                                    .verbose = opt->verbose };
+                                    .verbose = opt->verbose,
+                                    .volatile_scratch = opt->volatile_scratch && !opt->keep };
             ss[b].be = backends[b]->open(&cfg, &err);
         }
         if (!ss[b].be) {

@@ -43,6 +43,7 @@ typedef struct BgRunOptions {
     FILE *transcript[2];       /* per backend, or NULL */
     BgStepHook on_step;        /* or NULL */
     void *hook_opaque;
+    bool volatile_scratch;     /* BgBackendConfig.volatile_scratch (the fuzzer) */
     bool compare_data;         /* two backends: after every step that can change
                                 * data, compare the guest-visible bytes of every
                                 * node both list (chunk checksums) */

@@ -18,7 +18,9 @@
  *     the installed qemu-img (the images the engine writes are meant to be
  *     QEMU's), and are unsupported without it.
  * What it is not: a judge or a transcript writer (runner.h).  It keeps no
- * global state: everything lives in the BgBackend.
+ * global state: everything lives in the BgBackend, except that opening
+ * sets whether files are synced to disk (drv_file_set_host_sync(), from
+ * BgBackendConfig.volatile_scratch: the fuzzer's scratch is thrown away).
  */
 #include <assert.h>
 #include <stdio.h>
@@ -441,6 +443,7 @@ static BgBackend *real_open(const BgBackendConfig *cfg, BgError *err)
     be->scratch = bg_strdup(cfg->scratch);
     be->verbose = cfg->verbose;
     be->queue = json_array();
+    drv_file_set_host_sync(!cfg->volatile_scratch);
     (void)err;
     return be;
 }
