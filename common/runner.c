@@ -6,10 +6,16 @@
  * and the per-job event lists.  Steps run in lock-step over the sessions so
  * two backends are compared step by step and the first difference stops
  * the run.
+ *
+ * Speed (the fuzzer runs thousands of streams a second, runner.h's
+ * reuse_scratch and volatile_scratch): a scratch directory may be emptied
+ * and taken again by the next run instead of removed and created, because
+ * on a disk file system mkdir and rmdir cost more than a short stream.
  */
 #include "runner.h"
 
 #define _XOPEN_SOURCE_EXTENDED 1
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <libgen.h>
@@ -71,8 +77,23 @@ static char *stream_stem(const char *path)
     return base;
 }
 
-/* Deterministic name: BASE/bgraph-STEM-BACKEND[-N]; mkdir is the lock. */
-static char *scratch_new(const char *base, const char *stem, const char *backend, BgError *err)
+static bool dir_is_empty(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return false;
+    struct dirent *de;
+    bool empty = true;
+    while (empty && (de = readdir(d)) != NULL)
+        empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
+    closedir(d);
+    return empty;
+}
+
+/* Deterministic name: BASE/bgraph-STEM-BACKEND[-N]; mkdir is the lock (with
+ * REUSE, an empty directory left by the previous run is taken again). */
+static char *scratch_new(const char *base, const char *stem, const char *backend, bool reuse,
+                         BgError *err)
 {
     if (mkdir(base, 0755) != 0 && errno != EEXIST) {
         bg_error_setf(err, "cannot create scratch base %s: %s", base, strerror(errno));
@@ -81,7 +102,7 @@ static char *scratch_new(const char *base, const char *stem, const char *backend
     for (int n = 0; n < 1000; n++) {
         char *dir = n ? bg_asprintf("%s/bgraph-%s-%s-%d", base, stem, backend, n)
                       : bg_asprintf("%s/bgraph-%s-%s", base, stem, backend);
-        if (mkdir(dir, 0700) == 0) {
+        if (mkdir(dir, 0700) == 0 || (reuse && errno == EEXIST && dir_is_empty(dir))) {
             char *real = realpath(dir, NULL);
             free(dir);
             if (!real)
@@ -110,10 +131,20 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
     return 0;
 }
 
-static void scratch_remove(const char *dir)
+static int rm_entry_below(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    return ftw->level == 0 ? 0 : rm_entry(path, sb, flag, ftw);
+}
+
+void bg_runner_scratch_remove(const char *dir)
 {
     /* FTW_PHYS: never follow a symlink out of the scratch directory. */
     nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+static void scratch_empty(const char *dir)
+{
+    nftw(dir, rm_entry_below, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
 /* ---- substitution ----------------------------------------------------------- */
@@ -521,8 +552,10 @@ static void session_close(Session *ss, const BgRunOptions *opt)
         ss->ops->close(ss->be);
         ss->be = NULL;
     }
-    if (ss->scratch && !opt->keep)
-        scratch_remove(ss->scratch);
+    if (ss->scratch && !opt->keep && opt->reuse_scratch)
+        scratch_empty(ss->scratch);
+    else if (ss->scratch && !opt->keep)
+        bg_runner_scratch_remove(ss->scratch);
     free(ss->scratch);
     json_decref(ss->vars);
     json_decref(ss->saved);
@@ -643,7 +676,7 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
         ss[b].jobs = json_object();
         ss[b].job_last = json_object();
         ss[b].transcript = opt->transcript[b];
-        ss[b].scratch = scratch_new(base, stem, backends[b]->name, &err);
+        ss[b].scratch = scratch_new(base, stem, backends[b]->name, opt->reuse_scratch, &err);
         if (ss[b].scratch) {
             BgBackendConfig cfg = { .scratch = ss[b].scratch, .stream_path = s->path,
                                     .verbose = opt->verbose,
