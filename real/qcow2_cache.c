@@ -31,7 +31,7 @@
 
 /* Tables allocated with the cache: QEMU's smallest cache (MIN_REFCOUNT_CACHE_SIZE)
  * and more than one request ever holds at once. */
-#define CACHE_EAGER_TABLES 4
+#define CACHE_EAGER_TABLES 2
 
 typedef struct Qcow2CachedTable {
     uint8_t *table;           /* table_size bytes, aligned; NULL until first filled */
