@@ -9,9 +9,8 @@
  * ahead of the L2 entries pointing at new clusters.  Tables are kept in
  * on-disk byte order.
  * One difference, invisible in results: QEMU allocates all entries in one
- * array when the cache is created; here the first CACHE_EAGER_TABLES
- * tables are allocated then, each on its own, and the others when an entry
- * is first filled.  Caches are sized for the whole image or by
+ * array when the cache is created; here CACHE_EAGER_TABLES tables are
+ * allocated then, and the others one by one when an entry is first filled.  Caches are sized for the whole image or by
  * l2-cache-size/cache-size (up to 32 MiB), and most opens touch a few
  * tables or none: allocating them all up front dominated the fuzz harness
  * under ASan (which maps, poisons and quarantines every large block).  A
@@ -29,9 +28,10 @@
 #include "bdrv.h"
 #include "qcow2.h"
 
-/* Tables allocated with the cache: QEMU's smallest cache (MIN_REFCOUNT_CACHE_SIZE)
- * and more than one request ever holds at once. */
-#define CACHE_EAGER_TABLES 2
+/* Tables allocated with the cache: one, so that a get whose late allocation
+ * fails has a table to fall back on (a request holds one table of a cache
+ * at a time). */
+#define CACHE_EAGER_TABLES 1
 
 typedef struct Qcow2CachedTable {
     uint8_t *table;           /* table_size bytes, aligned; NULL until first filled */
@@ -229,7 +229,7 @@ static int do_get(RealBlockState *bs, Qcow2Cache *c, uint64_t offset, void **tab
         c->entries[i].table = real_memalign(4096, (size_t)c->table_size);
         if (!c->entries[i].table) {
             if (min_alloc_index == -1)
-                return -ENOMEM;   /* the eager tables are all held: not in synchronous code */
+                return -ENOMEM;   /* every allocated table is held */
             i = min_alloc_index;
         }
     }
