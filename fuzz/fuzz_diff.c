@@ -34,7 +34,9 @@
  *     flush still runs all of QEMU's logic above the host and succeeds, as
  *     fdatasync does on a healthy disk; without the syncs ext4 never
  *     allocates blocks for the short-lived images, so unlinking them is
- *     cheap too.  Results are unchanged: only durability is given up;
+ *     cheap too.  Results are unchanged: only durability is given up.  The
+ *     same flag makes real write created qcow2 files from templates
+ *     (img_template_enable(): the same bytes, without formatting again);
  *   - the two scratch directories are made once per process and emptied
  *     after each input (BgRunOptions.reuse_scratch): on ext4 a mkdir and
  *     an rmdir cost more wall time than a short stream; each input still
