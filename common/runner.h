@@ -51,7 +51,7 @@ typedef struct BgRunOptions {
                                 * per input; bg_runner_scratch_remove() at exit) */
     bool compare_data;         /* two backends: after every step that can change
                                 * data, compare the guest-visible bytes of every
-                                * node both list (chunk checksums) */
+                                * node both list (64 KiB chunks, memcmp) */
 } BgRunOptions;
 
 typedef enum BgRunStatus {
