@@ -92,7 +92,9 @@ $(B)/fuzz_diff: $(call obj,$(LIBSRC) $(FUZZLIB) fuzz/fuzz_diff.c)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
-$(call obj,$(FUZZLIB) $(MODEL)): CFLAGS := $(filter-out -fsanitize=fuzzer-no-link,$(CFLAGS))
+# `override`: fuzz-build passes CFLAGS on the command line, which would
+# otherwise win over this target-specific value.
+$(call obj,$(FUZZLIB) $(MODEL)): override CFLAGS := $(filter-out -fsanitize=fuzzer-no-link,$(CFLAGS))
 
 fuzz-build: deps-check
 	@$(MAKE) --no-print-directory B=build/fuzz CC=$(FUZZ_CC) CFLAGS='$(FUZZ_FLAGS)' \
