@@ -93,8 +93,10 @@ $(B)/fuzz_diff: $(call obj,$(LIBSRC) $(FUZZLIB) fuzz/fuzz_diff.c)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 # `override`: fuzz-build passes CFLAGS on the command line, which would
-# otherwise win over this target-specific value.
-$(call obj,$(FUZZLIB) $(MODEL)): override CFLAGS := $(filter-out -fsanitize=fuzzer-no-link,$(CFLAGS))
+# otherwise win over this target-specific value; `subst`: fuzzer-no-link is
+# one item of the -fsanitize= list, not a word of its own.
+comma := ,
+$(call obj,$(FUZZLIB) $(MODEL)): override CFLAGS := $(subst fuzzer-no-link$(comma),,$(CFLAGS))
 
 fuzz-build: deps-check
 	@$(MAKE) --no-print-directory B=build/fuzz CC=$(FUZZ_CC) CFLAGS='$(FUZZ_FLAGS)' \
