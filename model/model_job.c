@@ -106,7 +106,8 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
             const ModelNode *fn = model_graph_file(w, it);
             ModelFile *mf = fn && fn->filename ? model_image_find(&st->files, fn->filename) : NULL;
             bool zero;
-            alloc = mf && mf->qcow2 && model_image_qcow2_allocated(mf, off / MODEL_CLUSTER, &zero);
+            alloc = mf && mf->qcow2 && off < mf->vsize &&   /* a shorter layer ends there */
+                    model_image_qcow2_allocated(mf, off / MODEL_CLUSTER, &zero);
         }
         const ModelNode *dfn = model_graph_file(w, dest);
         ModelFile *df = dfn && dfn->filename ? model_image_find(&st->files, dfn->filename) : NULL;
