@@ -127,6 +127,7 @@ clean:
 #                2. fuzz_diff's executions per second on generated 8- and 32-step
 #                   streams (bench/bench_fuzz.c), release build and ASan+UBSan
 #                   build (build/asan; leak checking off: leaks are make check's);
+#                   the mismatches they find go to bench_fuzz.findings beside them;
 #                3. the mutator's validity rate and mutations per second
 #                   (fuzz/fuzz_mutator_selftest.c, which exits 1 below 90% valid
 #                   or on an oversized output: a broken mutator, not a slow one).
@@ -146,13 +147,13 @@ $(B)/fuzz_mutator_selftest: $(call obj,$(COMMON) $(FUZZLIB) fuzz/fuzz_mutator_se
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 bench: $(B)/bench $(B)/bench_fuzz $(B)/fuzz_mutator_selftest
-	@$(MAKE) --no-print-directory B=build/asan CFLAGS='$(ASAN_FLAGS)' build/asan/bench_fuzz
+	@$(MAKE) -s --no-print-directory B=build/asan CFLAGS='$(ASAN_FLAGS)' build/asan/bench_fuzz
 	@echo "== engine against qemu-img bench"
 	@$(B)/bench
-	@echo "== fuzz_diff, release build ($(B)/bench_fuzz)"
-	@$(B)/bench_fuzz
-	@echo "== fuzz_diff, ASan+UBSan build (build/asan/bench_fuzz)"
-	@ASAN_OPTIONS=detect_leaks=0 build/asan/bench_fuzz
+	@echo "== fuzz_diff, release build ($(B)/bench_fuzz; mismatches in $(B)/bench_fuzz.findings)"
+	@$(B)/bench_fuzz 2>$(B)/bench_fuzz.findings
+	@echo "== fuzz_diff, ASan+UBSan build (build/asan/bench_fuzz; mismatches in build/asan/bench_fuzz.findings)"
+	@ASAN_OPTIONS=detect_leaks=0 build/asan/bench_fuzz 2>build/asan/bench_fuzz.findings
 	@echo "== the mutator ($(B)/fuzz_mutator_selftest)"
 	@$(B)/fuzz_mutator_selftest -n 20000
 
