@@ -7,10 +7,15 @@
  * two backends are compared step by step and the first difference stops
  * the run.
  *
- * Speed (the fuzzer runs thousands of streams a second, runner.h's
- * reuse_scratch and volatile_scratch): a scratch directory may be emptied
- * and taken again by the next run instead of removed and created, because
- * on a disk file system mkdir and rmdir cost more than a short stream.
+ * Speed (the fuzzer runs hundreds of streams a second; bench/bench_fuzz.c):
+ *   - with runner.h's reuse_scratch, a scratch directory is emptied and
+ *     taken again by the next run instead of removed and created: on a disk
+ *     file system mkdir and rmdir cost more than a short stream;
+ *   - canonical names (canon_names_fn) copy a string that holds no
+ *     automatic name, scratch path or timing line as it is;
+ *   - guest data is compared with memcmp, chunk by chunk, as both chunks
+ *     are in memory anyway (a checksum of each side cost far more and could
+ *     collide).
  */
 #include "runner.h"
 
