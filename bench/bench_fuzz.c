@@ -121,6 +121,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: -n and -rounds must be positive\n", argv[0]);
         return 2;
     }
+    setvbuf(stdout, NULL, _IOLBF, 0);   /* each figure is out before a sanitizer exit */
     setenv("BG_FUZZ_NO_ABORT", "1", 1);
     LLVMFuzzerInitialize(&argc, &argv);
     for (size_t s = 0; s < n_sets; s++)

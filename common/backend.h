@@ -58,6 +58,10 @@ typedef struct BgBackendConfig {
     const char *stream_path;  /* for messages */
     bool verbose;             /* -v: backend may print diagnostics on stderr */
     const char *log_path;     /* where the VM log is kept with --keep, or NULL */
+    bool volatile_scratch;    /* the scratch directory is removed after the run and
+                               * nothing in it needs to survive a host crash: an
+                               * in-process backend may skip syncing files to disk
+                               * and take other shortcuts that change no result */
 } BgBackendConfig;
 
 typedef struct BgBackendOps {

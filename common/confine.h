@@ -29,8 +29,8 @@ bool bg_confine_name(const char *name, bool allow_dev_null, BgError *err);
 
 /*
  * Run-time check of a substituted step CMD (the step object without
- * metadata) against SCRATCH (absolute, real path).  Message without a
- * "FILE:LINE: " prefix.
+ * metadata) against SCRATCH (absolute, real path: it is not resolved again
+ * when it names a directory).  Message without a "FILE:LINE: " prefix.
  */
 bool bg_confine_step(const char *scratch, BgStepKind kind, const json_t *cmd, BgError *err);
 

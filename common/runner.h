@@ -43,9 +43,15 @@ typedef struct BgRunOptions {
     FILE *transcript[2];       /* per backend, or NULL */
     BgStepHook on_step;        /* or NULL */
     void *hook_opaque;
+    bool volatile_scratch;     /* BgBackendConfig.volatile_scratch (the fuzzer) */
+    bool reuse_scratch;        /* scratch_base belongs to this process alone: an
+                                * existing, empty scratch directory of the stream's
+                                * name is used again, and after the run it is
+                                * emptied but kept (the fuzzer: no mkdir and rmdir
+                                * per input; bg_runner_scratch_remove() at exit) */
     bool compare_data;         /* two backends: after every step that can change
                                 * data, compare the guest-visible bytes of every
-                                * node both list (chunk checksums) */
+                                * node both list (64 KiB chunks, memcmp) */
 } BgRunOptions;
 
 typedef enum BgRunStatus {
@@ -68,6 +74,8 @@ void bg_run_report_cleanup(BgRunReport *r);
 
 /* The default parent of scratch directories: $BG_SCRATCH, $TMPDIR or /var/tmp. */
 const char *bg_runner_default_scratch_base(void);
+/* Remove DIR and everything under it, never following a symbolic link. */
+void bg_runner_scratch_remove(const char *dir);
 
 /*
  * Run S on N_BACKENDS (1 or 2) backends.  Never returns early without a

@@ -14,9 +14,7 @@
  * valid.
  * What it is not: a fuzzer (no backend runs) or the harness.
  *
- *   gcc -std=gnu11 -O2 -D_GNU_SOURCE -Icommon fuzz/fuzz_mutator_selftest.c fuzz/mutator.c \
- *       fuzz/gen.c fuzz/gen_node.c fuzz/gen_pick.c fuzz/mut_lines.c fuzz/mut_state.c \
- *       fuzz/mut_values.c common/[a-z]*.c -ljansson -lz -o build/fuzz_mutator_selftest
+ *   make build/fuzz_mutator_selftest      (make bench runs it with -n 20000)
  *   build/fuzz_mutator_selftest [-n N] [-max BYTES] [-seed S] [FILE.jsonl...]
  */
 #include <glob.h>

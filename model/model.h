@@ -116,6 +116,22 @@ bool model_qobject_equal(const json_t *a, const json_t *b);
 char *model_qobject_to_opt_str(const json_t *v);
 
 /* ======================================================================
+ * Sparse bytes (model_sparse.c): image contents, only the chunks written
+ * ====================================================================== */
+
+#define MODEL_SPARSE_CHUNK 65536u
+typedef struct ModelSparse {
+    uint8_t **chunk;        /* per chunk: its bytes, or NULL for zeroes */
+    uint64_t n;             /* chunk slots (reads past them are zeroes) */
+} ModelSparse;
+
+void model_sparse_cleanup(ModelSparse *s);
+/* Copy LEN bytes at OFF into BUF (never stored: zeroes). */
+void model_sparse_read(const ModelSparse *s, uint64_t off, uint64_t len, uint8_t *buf);
+/* Store LEN bytes of BUF at OFF; BUF NULL writes zeroes (and drops whole chunks). */
+void model_sparse_write(ModelSparse *s, uint64_t off, uint64_t len, const uint8_t *buf);
+
+/* ======================================================================
  * Images (model_image.c): the in-memory file table of the scratch dir
  * ====================================================================== */
 
@@ -126,13 +142,13 @@ typedef struct ModelFile {
     char *path;             /* absolute path */
     bool qcow2;             /* a qcow2 header was written by img-create */
     /* raw contents (not qcow2) */
-    uint8_t *bytes;
+    ModelSparse bytes;
     uint64_t len;
     /* qcow2: header facts and logical contents */
     uint64_t vsize;         /* virtual size */
     char *backing;          /* backing file name as stored, or NULL */
     char *backing_fmt;      /* backing format extension, or NULL */
-    uint8_t *data;          /* vsize logical bytes */
+    ModelSparse data;       /* vsize logical bytes */
     uint8_t *cl;            /* per guest cluster: MODEL_CL_* */
     uint64_t *host;         /* per guest cluster: host cluster index (DATA) */
     uint8_t *used;          /* per host cluster: refcount > 0 */

@@ -35,10 +35,10 @@ static void file_free(ModelFile *f)
     if (!f)
         return;
     free(f->path);
-    free(f->bytes);
+    model_sparse_cleanup(&f->bytes);
     free(f->backing);
     free(f->backing_fmt);
-    free(f->data);
+    model_sparse_cleanup(&f->data);
     free(f->cl);
     free(f->host);
     free(f->used);
@@ -182,7 +182,6 @@ static void qcow2_init(ModelFile *f, uint64_t vsize)
     f->qcow2 = true;
     f->vsize = vsize;
     uint64_t nc = guest_clusters(f);
-    f->data = bg_calloc(nc ? nc * MODEL_CLUSTER : 1, 1);
     f->cl = bg_calloc(nc + 1, 1);
     f->host = bg_calloc(nc + 1, sizeof(uint64_t));
     f->n_l1 = (nc + L2_ENTRIES - 1) / L2_ENTRIES;
@@ -283,7 +282,7 @@ void model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uin
             ensure_l2(f, c);
             release(f, c);
             alloc_bytes(f, n);
-            memcpy(f->data + c * MODEL_CLUSTER, buf, MODEL_CLUSTER);
+            model_sparse_write(&f->data, c * MODEL_CLUSTER, MODEL_CLUSTER, buf);
             f->cl[c] = MODEL_CL_COMPRESSED;
             return;
         }
@@ -296,7 +295,7 @@ void model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uin
         for (uint64_t c = first; c <= last; c++) {
             bool allocated = f->cl[c] == MODEL_CL_DATA || f->cl[c] == MODEL_CL_COMPRESSED ||
                              (f->cl[c] == MODEL_CL_ZERO && f->host[c]);
-            memset(f->data + c * MODEL_CLUSTER, 0, MODEL_CLUSTER);
+            model_sparse_write(&f->data, c * MODEL_CLUSTER, MODEL_CLUSTER, NULL);
             ensure_l2(f, c);
             if (f->cl[c] == MODEL_CL_COMPRESSED || (may_unmap && allocated))
                 release(f, c);
@@ -328,7 +327,7 @@ void model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uin
         host_grow_len(f, (h + run) * MODEL_CLUSTER);
         c += run;
     }
-    memcpy(f->data + off, buf, len);
+    model_sparse_write(&f->data, off, len, buf);
 }
 
 void model_image_qcow2_discard(ModelFile *f, uint64_t cluster, bool has_backing)
@@ -342,7 +341,7 @@ void model_image_qcow2_discard(ModelFile *f, uint64_t cluster, bool has_backing)
     /* the entry becomes the zero flag without an offset; the old host
      * cluster is freed (qcow2_free_any_cluster()) */
     release(f, cluster);
-    memset(f->data + cluster * MODEL_CLUSTER, 0, MODEL_CLUSTER);
+    model_sparse_write(&f->data, cluster * MODEL_CLUSTER, MODEL_CLUSTER, NULL);
     f->cl[cluster] = MODEL_CL_ZERO;
 }
 
@@ -461,7 +460,6 @@ void model_image_create(ModelFiles *t, const char *scratch, const json_t *spec, 
         }
     } else {
         f->len = size;
-        f->bytes = bg_calloc(size ? size : 1, 1);
         out = bg_asprintf("Formatting '%s', fmt=raw size=%" PRIu64 "\n", file, size);
     }
     offline_result(res, 0, out, NULL);

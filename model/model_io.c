@@ -124,9 +124,9 @@ static int qcow2_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8_
                 if (r)
                     return r;
             }
-            memcpy(buf, f->data + off, n_here);
+            model_sparse_read(&f->data, off, n_here, buf);
         } else if (f->cl[cl] != MODEL_CL_UNALLOC) {
-            memcpy(buf, f->data + off, n_here);     /* zero or compressed */
+            model_sparse_read(&f->data, off, n_here, buf);     /* zero or compressed */
         } else {
             memset(buf, 0, n_here);
             if (backing && off < blen) {
@@ -226,19 +226,25 @@ static int quorum_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8
 static void qcow2_raw_read(IoCtx *c, const ModelFile *f, uint64_t off, uint64_t len, uint8_t *buf)
 {
     uint64_t nc = (f->vsize + MODEL_CLUSTER - 1) / MODEL_CLUSTER;
-    for (uint64_t i = 0; i < len; i++) {
-        uint64_t o = off + i, h = o / MODEL_CLUSTER;
-        buf[i] = 0;
-        if (o >= f->host_len)
-            continue;
-        bool known = false;
-        for (uint64_t g = 0; g < nc && !known; g++)
-            if (f->cl[g] == MODEL_CL_DATA && f->host[g] == h) {
-                buf[i] = f->data[g * MODEL_CLUSTER + o % MODEL_CLUSTER];
-                known = true;
+    while (len) {
+        /* one host cluster at a time: the guest cluster stored there, if any */
+        uint64_t h = off / MODEL_CLUSTER, o = off % MODEL_CLUSTER;
+        uint64_t n = MODEL_CLUSTER - o < len ? MODEL_CLUSTER - o : len;
+        memset(buf, 0, n);
+        if (off < f->host_len) {
+            uint64_t g = 0;
+            while (g < nc && !(f->cl[g] == MODEL_CL_DATA && f->host[g] == h))
+                g++;
+            if (g < nc) {
+                uint64_t known = f->host_len - off < n ? f->host_len - off : n;
+                model_sparse_read(&f->data, g * MODEL_CLUSTER + o, known, buf);
             }
-        if (!known)
-            c->unknown = true;
+            if (g == nc)
+                c->unknown = true;
+        }
+        off += n;
+        buf += n;
+        len -= n;
     }
 }
 
@@ -312,8 +318,9 @@ static int node_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8_t
             qcow2_raw_read(c, f, off, len, buf);
             return 0;
         }
-        for (uint64_t i = 0; i < len; i++)
-            buf[i] = off + i < f->len ? f->bytes[off + i] : 0;
+        uint64_t n_in = off < f->len ? (f->len - off < len ? f->len - off : len) : 0;
+        model_sparse_read(&f->bytes, off, n_in, buf);
+        memset(buf + n_in, 0, len - n_in);
         return 0;
     }
     if (strcmp(d, "qcow2") == 0)
@@ -453,15 +460,9 @@ static int node_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const 
         }
         if (flags & MODEL_WR_COMPRESSED)
             return -ENOTSUP;
-        if (off + len > f->len) {
-            f->bytes = bg_realloc(f->bytes, off + len);
-            memset(f->bytes + f->len, 0, off + len - f->len);
-            f->len = off + len;
-        }
-        if (flags & MODEL_WR_ZERO)
-            memset(f->bytes + off, 0, len);
-        else
-            memcpy(f->bytes + off, buf, len);
+        if (off + len > f->len)
+            f->len = off + len;                 /* the bytes between read as zeroes */
+        model_sparse_write(&f->bytes, off, len, (flags & MODEL_WR_ZERO) ? NULL : buf);
         return 0;
     }
     if (strcmp(d, "qcow2") == 0)
@@ -516,8 +517,8 @@ static int node_discard(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len)
             c->unsupported = "a raw discard in a qcow2 file";
             return -ENOTSUP;
         }
-        for (uint64_t i = off; i < off + len && i < f->len; i++)
-            f->bytes[i] = 0;                    /* a punched hole */
+        if (off < f->len)                       /* a punched hole */
+            model_sparse_write(&f->bytes, off, f->len - off < len ? f->len - off : len, NULL);
         return 0;
     }
     if (strcmp(d, "qcow2") == 0) {

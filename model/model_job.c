@@ -106,12 +106,14 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
             const ModelNode *fn = model_graph_file(w, it);
             ModelFile *mf = fn && fn->filename ? model_image_find(&st->files, fn->filename) : NULL;
             bool zero;
-            alloc = mf && mf->qcow2 && model_image_qcow2_allocated(mf, off / MODEL_CLUSTER, &zero);
+            alloc = mf && mf->qcow2 && off < mf->vsize &&   /* a shorter layer ends there */
+                    model_image_qcow2_allocated(mf, off / MODEL_CLUSTER, &zero);
         }
         const ModelNode *dfn = model_graph_file(w, dest);
         ModelFile *df = dfn && dfn->filename ? model_image_find(&st->files, dfn->filename) : NULL;
         bool zero;
-        if (!alloc || !df || !df->qcow2 ||
+        /* a destination smaller than TOP has no cluster at OFF to write */
+        if (!alloc || !df || !df->qcow2 || off >= df->vsize ||
             (dest != base && model_image_qcow2_allocated(df, off / MODEL_CLUSTER, &zero)))
             continue;
         uint64_t n = len - off < MODEL_CLUSTER ? len - off : MODEL_CLUSTER;

@@ -61,6 +61,14 @@ int bdrv_pwrite_zeroes(RealBlockState *bs, int64_t offset, int64_t bytes, int fl
 int bdrv_pwrite_compressed(RealBlockState *bs, int64_t offset, int64_t bytes, const void *buf);
 int bdrv_pdiscard(RealBlockState *bs, int64_t offset, int64_t bytes);
 int bdrv_flush(RealBlockState *bs);
+/*
+ * Process-wide: does the file driver's flush_to_disk reach the disk
+ * (fdatasync)?  On by default.  Off only for scratch directories that are
+ * thrown away after the run (BgBackendConfig.volatile_scratch): a flush then
+ * still does everything QEMU's does above the host file system (flush_to_os,
+ * children, generations) and succeeds as fdatasync on a healthy disk does.
+ */
+void drv_file_set_host_sync(bool on);
 int bdrv_truncate(RealBlockState *bs, int64_t offset, bool exact, RealPrealloc prealloc,
                   BgError *err);
 

@@ -8,7 +8,9 @@
  * aligned bounce buffers (read-modify-write for unaligned writes, as
  * block/io.c pads requests), write-zeroes through fallocate
  * (handle_aiocb_write_zeroes[_unmap]), discard as PUNCH_HOLE, fdatasync
- * unless cache.no-flush (bdrv.c), block status with SEEK_DATA/SEEK_HOLE,
+ * unless cache.no-flush (bdrv.c) or drv_file_set_host_sync(false) (bdrv.h:
+ * volatile scratch directories; the only state this file keeps outside
+ * its nodes), block status with SEEK_DATA/SEEK_HOLE,
  * and QEMU's image locking with OFD locks: byte 100+bit for each permission
  * held, 200+bit for each permission not shared (raw_apply_lock_bytes,
  * raw_check_lock_bytes, raw_handle_perm_lock).  Options: filename, aio,
@@ -528,12 +530,19 @@ static int file_pdiscard(RealBlockState *bs, int64_t offset, int64_t bytes)
     return ret;
 }
 
+static bool host_sync = true;
+
+void drv_file_set_host_sync(bool on)
+{
+    host_sync = on;
+}
+
 static int file_flush_to_disk(RealBlockState *bs)
 {
     FileState *s = bs->opaque;
     if (s->page_cache_inconsistent)
         return -EIO;
-    while (fdatasync(s->fd) != 0) {
+    while (host_sync && fdatasync(s->fd) != 0) {
         if (errno == EINTR)
             continue;
         /* QEMU handle_aiocb_flush(): after a failed fdatasync nothing is trusted. */

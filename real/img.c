@@ -447,8 +447,11 @@ int img_create(const char *dir, const char *fmt, const char *filename, const cha
                                                REAL_O_RDWR | REAL_O_NO_FLUSH | REAL_O_UNMAP, &err)
                             : -ENOMEM;
         json_decref(fopts);
-        if (ret == 0)
+        if (ret == 0 && !img_template_write(file, rounded, backing, backing_fmt)) {
             ret = drv_qcow2_create(file, rounded, backing, backing_fmt, &err);
+            if (ret == 0)
+                img_template_record(file, rounded, backing, backing_fmt);
+        }
         bdrv_free(file);
     }
     if (ret < 0) {

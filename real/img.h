@@ -61,4 +61,18 @@ int img_create(const char *dir, const char *fmt, const char *filename, const cha
 /* QEMU path_combine(): NAME relative to the directory of BASE. */
 char *img_path_combine(const char *base, const char *name);
 
+/*
+ * Templates of created qcow2 files (img_template.c): when enabled (off by
+ * default; process-wide), img_create() writes the file a creation with the
+ * same size and backing wrote before instead of formatting it again.  The
+ * bytes and allocated ranges are the same; only the time differs.
+ */
+void img_template_enable(bool on);
+/* Write the remembered file into empty FILE; false if none (or a write failed). */
+bool img_template_write(RealBlockState *file, int64_t size, const char *backing,
+                        const char *backing_fmt);
+/* Remember what drv_qcow2_create() just wrote into FILE. */
+void img_template_record(RealBlockState *file, int64_t size, const char *backing,
+                         const char *backing_fmt);
+
 #endif

@@ -2,12 +2,20 @@
  * qcow2_cache.c: the L2 table and refcount block caches.
  *
  * What this is: QEMU 7.2 block/qcow2-cache.c: a fixed number of
- * table-sized entries in one aligned array, looked up by host offset
- * starting at (offset / table_size * 4) % size, replaced least recently
- * used first, written back when evicted or flushed, with the dependency
- * rule "flush that cache (or the file) before writing this one" that keeps
- * refcounts ahead of the L2 entries pointing at new clusters.  Tables are
- * kept in on-disk byte order.
+ * table-sized entries, looked up by host offset starting at
+ * (offset / table_size * 4) % size, replaced least recently used first,
+ * written back when evicted or flushed, with the dependency rule "flush
+ * that cache (or the file) before writing this one" that keeps refcounts
+ * ahead of the L2 entries pointing at new clusters.  Tables are kept in
+ * on-disk byte order.
+ * One difference, invisible in results: QEMU allocates all entries in one
+ * array when the cache is created; here CACHE_EAGER_TABLES tables are
+ * allocated then, and the others one by one when an entry is first filled.  Caches are sized for the whole image or by
+ * l2-cache-size/cache-size (up to 32 MiB), and most opens touch a few
+ * tables or none: allocating them all up front dominated the fuzz harness
+ * under ASan (which maps, poisons and quarantines every large block).  A
+ * late allocation that fails is not an error: the least recently used
+ * table already allocated is reused, so a get fails only as QEMU's does.
  * What it is not: the cache-clean-interval timer (nothing runs between
  * steps in this engine) or a concurrency-safe structure.
  */
@@ -20,7 +28,13 @@
 #include "bdrv.h"
 #include "qcow2.h"
 
+/* Tables allocated with the cache: one, so that a get whose late allocation
+ * fails has a table to fall back on (a request holds one table of a cache
+ * at a time). */
+#define CACHE_EAGER_TABLES 1
+
 typedef struct Qcow2CachedTable {
+    uint8_t *table;           /* table_size bytes, aligned; NULL until first filled */
     uint64_t offset;          /* host offset of the table, 0 when the slot is free */
     uint64_t lru_counter;     /* value of the cache counter at the last put */
     int ref;                  /* get without put */
@@ -33,19 +47,20 @@ struct Qcow2Cache {
     int size;                 /* entries */
     int table_size;           /* bytes per entry */
     bool depends_on_flush;    /* flush the file first */
-    uint8_t *table_array;     /* size * table_size bytes */
     uint64_t lru_counter;
 };
 
 static inline void *table_addr(Qcow2Cache *c, int i)
 {
-    return c->table_array + (size_t)i * (size_t)c->table_size;
+    return c->entries[i].table;
 }
 
-static inline int table_index(Qcow2Cache *c, void *table)
+static int table_index(Qcow2Cache *c, void *table)
 {
-    ptrdiff_t off = (uint8_t *)table - c->table_array;
-    return (int)(off / c->table_size);
+    for (int i = 0; i < c->size; i++)
+        if (c->entries[i].table == table)
+            return i;
+    abort();    /* not a table of this cache */
 }
 
 Qcow2Cache *qcow2_cache_create(int num_tables, int table_size)
@@ -56,12 +71,16 @@ Qcow2Cache *qcow2_cache_create(int num_tables, int table_size)
     c->size = num_tables;
     c->table_size = table_size;
     c->entries = real_calloc((size_t)num_tables, sizeof(*c->entries));
-    c->table_array = real_memalign(4096, (size_t)num_tables * (size_t)table_size);
-    if (!c->entries || !c->table_array) {
-        real_free(c->entries);
-        real_free(c->table_array);
+    if (!c->entries) {
         real_free(c);
         return NULL;
+    }
+    for (int i = 0; i < num_tables && i < CACHE_EAGER_TABLES; i++) {
+        c->entries[i].table = real_memalign(4096, (size_t)table_size);
+        if (!c->entries[i].table) {
+            qcow2_cache_destroy(c);
+            return NULL;
+        }
     }
     return c;
 }
@@ -70,7 +89,8 @@ void qcow2_cache_destroy(Qcow2Cache *c)
 {
     if (!c)
         return;
-    real_free(c->table_array);
+    for (int i = 0; i < c->size; i++)
+        real_free(c->entries[i].table);
     real_free(c->entries);
     real_free(c);
 }
@@ -173,8 +193,8 @@ static int do_get(RealBlockState *bs, Qcow2Cache *c, uint64_t offset, void **tab
                   bool read_from_disk)
 {
     int i, lookup_index;
-    uint64_t min_lru_counter = UINT64_MAX;
-    int min_lru_index = -1;
+    uint64_t min_lru_counter = UINT64_MAX, min_alloc_counter = UINT64_MAX;
+    int min_lru_index = -1, min_alloc_index = -1;   /* among all, among allocated */
 
     if (offset % (uint64_t)c->table_size) {
         Qcow2State *s = bs->opaque;
@@ -193,6 +213,10 @@ static int do_get(RealBlockState *bs, Qcow2Cache *c, uint64_t offset, void **tab
             min_lru_counter = t->lru_counter;
             min_lru_index = i;
         }
+        if (t->ref == 0 && t->table && t->lru_counter < min_alloc_counter) {
+            min_alloc_counter = t->lru_counter;
+            min_alloc_index = i;
+        }
         if (++i == c->size)
             i = 0;
     } while (i != lookup_index);
@@ -201,6 +225,14 @@ static int do_get(RealBlockState *bs, Qcow2Cache *c, uint64_t offset, void **tab
         abort();    /* every entry referenced: impossible in synchronous code */
 
     i = min_lru_index;
+    if (!c->entries[i].table) {
+        c->entries[i].table = real_memalign(4096, (size_t)c->table_size);
+        if (!c->entries[i].table) {
+            if (min_alloc_index == -1)
+                return -ENOMEM;   /* every allocated table is held */
+            i = min_alloc_index;
+        }
+    }
     int ret = entry_flush(bs, c, i);
     if (ret < 0)
         return ret;

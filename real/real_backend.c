@@ -21,7 +21,11 @@
  *     protocol subtrees only) and read_node reads them leaving no trace, for
  *     the guest-data comparison (runner.h compare_data).
  * What it is not: a judge or a transcript writer (runner.h).  It keeps no
- * global state: everything lives in the BgBackend.
+ * global state: everything lives in the BgBackend, except that opening
+ * sets, from BgBackendConfig.volatile_scratch (the fuzzer's scratch, thrown
+ * away after each input), whether files are synced to disk
+ * (drv_file_set_host_sync()) and whether created qcow2 files are written
+ * from templates (img_template_enable()).
  */
 #include <assert.h>
 #include <stdio.h>
@@ -400,6 +404,8 @@ static BgBackend *real_open(const BgBackendConfig *cfg, BgError *err)
     be->scratch = bg_strdup(cfg->scratch);
     be->verbose = cfg->verbose;
     be->queue = json_array();
+    drv_file_set_host_sync(!cfg->volatile_scratch);
+    img_template_enable(cfg->volatile_scratch);
     (void)err;
     return be;
 }

@@ -31,6 +31,7 @@ int bg_test_failures;
     X(model_io) \
     X(model_job) \
     X(model_qcow2) \
+    X(model_sparse) \
     X(real_qcow2) \
     X(real_drivers) \
     X(real_faults) \

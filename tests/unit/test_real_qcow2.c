@@ -601,7 +601,55 @@ static void test_real_qcow2_live_invariants(void)
     tr_rmdir(d);
 }
 
+/* Data extents of DIR/FILE as SEEK_DATA/SEEK_HOLE see them, as text. */
+static char *extents(const char *dir, const char *file)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", dir, file);
+    int fd = open(path, O_RDONLY);
+    BgBuf b = { 0 };
+    off_t end = fd >= 0 ? lseek(fd, 0, SEEK_END) : -1;
+    for (off_t off = 0; fd >= 0 && off < end;) {
+        off_t data = lseek(fd, off, SEEK_DATA);
+        if (data < 0)
+            break;
+        off_t hole = lseek(fd, data, SEEK_HOLE);
+        bg_buf_printf(&b, "%lld+%lld ", (long long)data, (long long)(hole - data));
+        off = hole;
+    }
+    bg_buf_printf(&b, "end %lld", (long long)end);
+    if (fd >= 0)
+        close(fd);
+    return bg_buf_take(&b);
+}
+
+/* img_template.c: a creation written from a template is the formatted file,
+ * byte for byte and range for range (with and without a backing file). */
+static void test_real_qcow2_create_from_template(void)
+{
+    char *d = tr_mkdtemp();
+    img_template_enable(true);
+    static const char *const sizes[] = { "3M", "64M", "1048577" };
+    for (int i = 0; i < 3; i++) {
+        for (int backing = 0; backing < 2; backing++) {
+            const char *b = backing ? "base.img" : NULL, *bf = backing ? "qcow2" : NULL;
+            CHECK_INT_EQ(tr_engine_create(d, "qcow2", "base.img", "1M", NULL, NULL, NULL, NULL), 0);
+            CHECK_INT_EQ(tr_engine_create(d, "qcow2", "a.img", sizes[i], b, bf, NULL, NULL), 0);
+            char *first = extents(d, "a.img");
+            CHECK_INT_EQ(tr_engine_create(d, "qcow2", "b.img", sizes[i], b, bf, NULL, NULL), 0);
+            CHECK(tr_same_bytes(d, "a.img", d, "b.img"));
+            char *second = extents(d, "b.img");
+            CHECK_STR_EQ(second, first);
+            free(first);
+            free(second);
+        }
+    }
+    img_template_enable(false);
+    tr_rmdir(d);
+}
+
 BG_SUITE(real_qcow2) = {
+    { "create_from_template", test_real_qcow2_create_from_template },
     { "create_matches_qemu_img", test_real_qcow2_create_matches_qemu_img },
     { "create_backing_matches", test_real_qcow2_create_backing_matches },
     { "create_errors", test_real_qcow2_create_errors },
