@@ -100,7 +100,9 @@ fuzz-build: deps-check
 
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS    ?= 1
-fuzz: fuzz-build
+# Exit status: 0 no new finding, 1 a finding corpus/regress/ does not reproduce,
+# 2 the campaign could not run (tools/fuzz-campaign.sh).
+fuzz: all fuzz-build
 	@bash tools/fuzz-campaign.sh $(FUZZ_SECONDS) $(FUZZ_JOBS)
 
 # ---- tests ----------------------------------------------------------------

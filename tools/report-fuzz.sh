@@ -112,53 +112,6 @@ progress_tsv() {
         }' "$1"
 }
 
-# first_report_line LOG [ARTIFACT]: the first line of the report that ends
-# with "Test unit written to ...ARTIFACT" (a campaign's log), or without
-# ARTIFACT the report after the last "Running: FILE" (one run on a file).
-first_report_line() {
-    awk -v art="${2:+$(basename "$2")}" '
-        function pick(   i, j, l, first, hdr) {
-            first = ""; hdr = 0
-            for (i = 1; i <= nb; i++) {
-                l = b[i]
-                if (l ~ /^=+$/ || l ~ /^[ \t]*$/) continue
-                if (first == "") first = l
-                if (l ~ /runtime error:/ || l ~ /^==[0-9]+== ?ERROR: / || l ~ /^ERROR: libFuzzer/) { hdr = i; break }
-            }
-            if (!hdr) return (first != "" ? first : "(no report in the log)")
-            l = b[hdr]
-            if (l ~ /deadly signal/ && first != l) {
-                # abort() after the program said why: its first line that
-                # looks like a report, else the first line it printed
-                l = first
-                for (j = 1; j < hdr; j++)
-                    if (b[j] ~ /mismatch|invariant|Assertion .* failed|runtime error|ERROR|[Ff]atal/) { l = b[j]; break }
-            }
-            return l
-        }
-        art == "" && /^Running: / { nb = 0; running = 1; next }
-        art == "" { if (running) b[++nb] = $0; next }
-        /^#[0-9]/ || /^INFO: / || /^Done / || /^stat::/ { nb = 0; next }
-        index($0, "Test unit written to ") && index($0, art) { print pick(); done = 1; exit }
-        { b[++nb] = $0 }
-        END { if (art == "" && !done) print (nb ? pick() : "(no report in the log)") }' "$1"
-}
-
-# normalise: blank pids, addresses and pc/bp/sp triples.
-normalise_sig() {
-    sed -E -e 's/==[0-9]+==/==PID==/g' -e 's/0x[0-9a-fA-F]+/0x?/g' \
-           -e 's/ at pc 0x\? bp 0x\? sp 0x\?//' -e 's/[[:space:]]+$//'
-}
-
-# Targets whose input is a stream run on backends: their findings replay with
-# build/replay.  fuzz_stream (the parser) and the mutator self-test run none.
-replays_as_stream() {
-    case $1 in
-    fuzz_stream | *selftest*) return 1 ;;
-    *) return 0 ;;
-    esac
-}
-
 cmd_target() {
     local out=$1 name=$2 bin=$3 corpus=$4 rc=$5
     local log=$out/$name.log stats=$out/$name.stats findings=$out/$name.findings
@@ -200,129 +153,38 @@ cmd_target() {
         printf 'peak rss mb\t%s\n' "${rss:-?}"
     } >"$stats"
 
-    # Findings: group the artifacts by signature, reproduce, minimize the first.
-    : >"$findings"
-    : >"$out/$name.slow"
-    local a base kind sig key
-    : >"$out/$name.sigs"
-    for a in "$out"/artifacts/"$name"-*; do
-        [ -f "$a" ] || continue
-        base=$(basename "$a"); kind=${base#"$name"-}; kind=${kind%%-*}
-        case $kind in
-        slow) echo "$a" >>"$out/$name.slow"; continue ;;
-        esac
-        sig=$(first_report_line "$log" "$a")
-        key=$(printf '%s' "$sig" | normalise_sig)
-        printf '%s\t%s\t%s\n' "$key" "$kind" "$a" >>"$out/$name.sigs"
-    done
-    local n=0 k
-    while IFS= read -r k; do
-        [ -n "$k" ] || continue
-        n=$((n + 1))
-        finding "$out" "$name" "$bin" "$n" "$k"
-    done < <(cut -f1 "$out/$name.sigs" | awk '!seen[$0]++')
-
+    local n known=0 new=0 runs
+    n=$(grep -c . "$out/$name.findings" 2>/dev/null)
+    new=$(awk -F'\t' '$5 == "new"' "$out/$name.findings" 2>/dev/null | grep -c .)
+    known=$((n - new))
+    runs=$(grep -c '^== .*started again' "$log")
     {
         echo "target: $name"
         echo "seconds: $(awk -F'\t' '$1 == "seconds" { print $2 }' "$out/run.tsv")"
         echo "run length (seconds): ${runlen:-?}"
+        echo "restarts after a crash: $runs"
         echo "executions: ${execs:-?}"
         echo "executions per second: ${rate:-?}"
         echo "coverage (libFuzzer cov): ${cov:-?}"
         echo "features (ft): ${ft:-?}"
         echo "corpus size: $files"
-        echo "findings: $n"
-        while IFS=$'\t' read -r num sig kind arts repro min note; do
-            echo "  finding $num ($kind): $sig"
-            echo "    artifacts: $arts"
-            echo "    reproduces: $repro"
-            echo "    reproducer: $min ($note)"
+        echo "reproducers written: $(grep -c . "$out/$name.keys" 2>/dev/null)"
+        echo "findings: $n distinct ($new new, $known known)"
+        while IFS=$'\t' read -r id key kind count st by rep min note raw; do
+            echo "  finding $id ($kind, $st): $key"
+            echo "    seen in: $count reproducer(s); the smallest: $rep"
+            [ "$st" = known ] && echo "    known from: $by"
+            echo "    signature: $raw"
+            echo "    minimized: $min ($note)"
             echo "    reproduce: build/fuzz/$name $min"
             if replays_as_stream "$name"; then
-                echo "    replay: build/replay --backend=model,real $min"
+                echo "    replay: build/replay --backend=model,real --compare-data $min"
+                echo "    on QEMU: build/replay --backend=qemu,model $min"
             fi
-        done <"$findings"
-        while IFS= read -r a; do
-            echo "  slow unit (not a finding): $a"
-        done <"$out/$name.slow"
+        done <"$out/$name.findings"
         echo
     } >"$out/$name.txt"
     echo "$n"
-}
-
-# finding OUT NAME BIN NUM KEY: one line of OUT/NAME.findings:
-# num, signature, kind, artifacts (space separated), reproduces, reproducer.
-finding() {
-    local out=$1 name=$2 bin=$3 num=$4 key=$5
-    local arts first kind repro min note="" cand base scratch
-    arts=$(awk -F'\t' -v k="$key" '$1 == k { print $3 }' "$out/$name.sigs" | tr '\n' ' ' | sed 's/ $//')
-    first=${arts%% *}
-    kind=$(awk -F'\t' -v k="$key" '$1 == k { print $2; exit }' "$out/$name.sigs")
-    base=$(basename "$first")
-    mkdir -p "$out/minimized"
-    scratch=$(mktemp -d "${TMPDIR:-/tmp}/report-fuzz.XXXXXX")
-    # Does it reproduce?  One run of the binary on the artifact.
-    if rerun "$bin" "$first" "$out/minimized/$base.repro.log" "$scratch"; then
-        repro="no (the artifact ran clean once more)"
-    else
-        repro="yes"
-    fi
-    min=$first
-    cand=$out/minimized/$base
-    if [ "$repro" != yes ]; then
-        note="not minimized: it did not reproduce"
-    elif [ "$kind" != crash ] && [ "$kind" != leak ]; then
-        note="not minimized: only crashes and leaks are"
-    else
-        # A stream target tries replay's minimizer (it keeps the mismatch's
-        # {command, channel, path}) first; libFuzzer's is the fallback.
-        local methods="libfuzzer" m how a_sig m_sig
-        replays_as_stream "$name" && [ -x build/replay ] && methods="replay libfuzzer"
-        a_sig=$(first_report_line "$out/minimized/$base.repro.log" | normalise_sig | sed -E 's/[0-9]+/N/g')
-        for m in $methods; do
-            rm -f "$cand"
-            if [ "$m" = replay ]; then
-                how="build/replay --minimize=OUT --backend=model,real"
-                timeout -k 5 $((MIN_SECONDS + 30)) build/replay --minimize="$cand" \
-                    --backend=model,real --scratch="$scratch" "$first" >"$cand.$m.log" 2>&1
-            else
-                how="$bin -minimize_crash=1 -runs=$MIN_RUNS"
-                ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}dedup_token_length=3 \
-                    timeout -k 5 $((MIN_SECONDS + 30)) "$bin" -minimize_crash=1 -runs="$MIN_RUNS" \
-                    -max_total_time="$MIN_SECONDS" -artifact_prefix="$scratch/" \
-                    -exact_artifact_path="$cand" "$first" >"$cand.$m.log" 2>&1
-            fi
-            if [ ! -s "$cand" ]; then
-                note="${note:+$note; }$how wrote nothing"
-                continue
-            fi
-            if rerun "$bin" "$cand" "$cand.check.log" "$scratch"; then
-                note="${note:+$note; }$how: the result no longer crashes"
-                continue
-            fi
-            m_sig=$(first_report_line "$cand.check.log" | normalise_sig | sed -E 's/[0-9]+/N/g')
-            if [ "$a_sig" != "$m_sig" ]; then
-                note="${note:+$note; }$how changed the signature to: $(first_report_line "$cand.check.log")"
-                continue
-            fi
-            min=$cand
-            note="minimized with $how: $(wc -c <"$first") -> $(wc -c <"$cand") bytes, same signature${note:+ (before: $note)}"
-            break
-        done
-        if [ "$min" = "$first" ]; then
-            rm -f "$cand"
-            note="not minimized ($note); the original is the reproducer"
-        fi
-    fi
-    rm -rf "$scratch"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$num" "$key" "$kind" "$arts" "$repro" "$min" "$note" \
-        >>"$out/$name.findings"
-}
-
-# rerun BIN FILE LOG SCRATCH: one run of the target on FILE; false when it
-# crashed.  Artifacts libFuzzer might write go to SCRATCH, not the tree.
-rerun() {
-    timeout -k 5 120 "$1" -timeout=25 -artifact_prefix="$4/" "$2" >"$3" 2>&1
 }
 
 # ---- page -------------------------------------------------------------------------
@@ -377,11 +239,14 @@ cmd_page() {
     for stats in "$out"/*.stats; do
         [ -f "$stats" ] && cat "$out/$(stat_of "$stats" target).txt"
     done >"$out/report.txt"
+    local new=0
     for f in "$out"/*.findings; do
-        [ -f "$f" ] && total=$((total + $(grep -c . "$f")))
+        [ -f "$f" ] || continue
+        total=$((total + $(grep -c . "$f")))
+        new=$((new + $(awk -F"\t" "\$5 == \"new\"" "$f" | grep -c .)))
     done
     status="no finding"
-    [ $total -gt 0 ] && status="$total finding(s)"
+    [ $total -gt 0 ] && status="$total finding(s), $new new"
     {
         html_head "fuzz campaign $run" "../../"
         printf '<h1>Fuzz campaign %s</h1>\n' "$(html_esc "$run")"
@@ -391,7 +256,7 @@ cmd_page() {
             "$(html_esc "$(stat_of "$out/run.tsv" jobs)")" \
             "$(html_esc "$(stat_of "$out/run.tsv" cores)")" \
             "$(html_esc "$(stat_of "$out/run.tsv" revision)")" \
-            "$([ $total -gt 0 ] && echo bad || echo ok)" "$status"
+            "$([ $new -gt 0 ] && echo bad || echo ok)" "$status"
         printf '<h2>Figures</h2>\n<table>\n'
         printf '<tr><th>target</th><th>run length</th><th>executions</th><th>exec/s</th><th>cov (edges)</th><th>ft (features)</th>'
         printf '<th>corpus (inputs in memory)</th><th>corpus on disk</th><th>new inputs</th><th>peak RSS</th><th>exit status</th><th>findings</th></tr>\n'
@@ -428,28 +293,27 @@ cmd_page() {
             if [ ! -s "$out/$name.findings" ]; then
                 printf '<p class="ok">None.</p>\n'
             fi
-            while IFS=$'\t' read -r num sig kind arts repro min note; do
-                printf '<h4>Finding %s: %s</h4>\n<table>\n' "$num" "$(html_esc "$kind")"
-                printf '<tr><th>signature</th><td><code>%s</code></td></tr>\n' "$(html_esc "$sig")"
-                printf '<tr><th>artifacts</th><td>'
-                for a in $arts; do
-                    printf '<a href="artifacts/%s">%s</a> (%s bytes)<br>' "$(basename "$a")" "$(basename "$a")" "$(wc -c <"$a")"
-                done
-                printf '</td></tr>\n'
-                printf '<tr><th>reproduces</th><td>%s</td></tr>\n' "$(html_esc "$repro")"
-                local logs="" l
-                for l in "$out/minimized/${arts%% *}".*.log "$out/minimized/$(basename "${arts%% *}")".*.log; do
-                    [ -f "$l" ] && logs="$logs <a href=\"minimized/$(basename "$l")\">$(basename "$l" | sed 's/.*\.\([a-z]*\)\.log$/\1/')</a>"
-                done
-                if [ "$min" != "${arts%% *}" ]; then
-                    printf '<tr><th>minimized</th><td><a href="minimized/%s">minimized/%s</a>: %s<br>logs:%s</td></tr>\n' \
-                        "$(basename "$min")" "$(basename "$min")" "$(html_esc "$note")" "$logs"
+            while IFS=$'\t' read -r id key kind count st by rep min note raw; do
+                printf '<h4 id="%s-%s">Finding %s: %s, <span class="%s">%s</span></h4>\n<table>\n' \
+                    "$name" "$id" "$id" "$(html_esc "$kind")" "$([ "$st" = new ] && echo bad || echo ok)" "$st"
+                printf '<tr><th>key</th><td><code>%s</code></td></tr>\n' "$(html_esc "$key")"
+                printf '<tr><th>signature</th><td><code>%s</code><br>(of the smallest reproducer)</td></tr>\n' "$(html_esc "$raw")"
+                printf '<tr><th>count</th><td>%s reproducer(s) with this key; the smallest: <a href="artifacts/%s/%s">%s</a></td></tr>\n' \
+                    "$count" "$name" "$(basename "$rep")" "$(basename "$rep")"
+                if [ "$st" = known ]; then
+                    printf '<tr><th>known from</th><td>%s</td></tr>\n' "$(html_esc "$by")"
                 else
-                    printf '<tr><th>minimized</th><td>%s%s</td></tr>\n' "$(html_esc "$note")" "${logs:+<br>logs:$logs}"
+                    printf '<tr><th>known from</th><td>nothing in corpus/regress/ or tests/known-failures/ reproduces this key</td></tr>\n'
+                fi
+                if [ "$min" != "$rep" ]; then
+                    printf '<tr><th>minimized</th><td><a href="minimized/%s">minimized/%s</a>: %s (<a href="minimized/%s.minimize.log">log</a>)</td></tr>\n' \
+                        "$(basename "$min")" "$(basename "$min")" "$(html_esc "$note")" "$(basename "$min")"
+                else
+                    printf '<tr><th>minimized</th><td>%s</td></tr>\n' "$(html_esc "$note")"
                 fi
                 printf '<tr><th>replay</th><td><pre>build/fuzz/%s %s' "$name" "$(html_esc "$min")"
                 if replays_as_stream "$name"; then
-                    printf '\nbuild/replay --backend=model,real %s\nbuild/replay --backend=qemu %s' "$(html_esc "$min")" "$(html_esc "$min")"
+                    printf '\nbuild/replay --backend=model,real --compare-data %s\nbuild/replay --backend=qemu,model %s' "$(html_esc "$min")" "$(html_esc "$min")"
                 fi
                 printf '</pre></td></tr>\n'
                 printf '<tr><th>reproducer</th><td><pre>%s</pre>%s</td></tr>\n' \
@@ -457,11 +321,6 @@ cmd_page() {
                     "$([ "$(wc -c <"$min")" -gt 8192 ] && echo '(first 8 KiB; non-printing bytes shown as cat -v does)' || echo '(non-printing bytes shown as cat -v does)')"
                 printf '</table>\n'
             done <"$out/$name.findings"
-            if [ -s "$out/$name.slow" ]; then
-                printf '<p>Slow units (not findings): '
-                while IFS= read -r a; do printf '<a href="artifacts/%s">%s</a> ' "$(basename "$a")" "$(basename "$a")"; done <"$out/$name.slow"
-                printf '</p>\n'
-            fi
         done
         html_foot
     } >"$out/index.html"
