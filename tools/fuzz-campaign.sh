@@ -32,7 +32,7 @@
 # (streams model and real run); fuzz_stream from those and tests/streams/
 # (bad-input streams: what the parser must refuse).  Options (dict, max_len,
 # timeout, rss_limit_mb) from fuzz/<target>.options, as OSS-Fuzz reads them.
-# FUZZ_SEED (default 1) makes libFuzzer's choices repeatable; 0 lets it pick.
+# FUZZ_TARGETS="fuzz_diff ..." runs only those targets.  FUZZ_SEED (default 1) makes libFuzzer's choices repeatable; 0 lets it pick.
 set -uo pipefail
 export LC_ALL=C
 cd "$(dirname "$0")/.."
@@ -105,13 +105,17 @@ fuzz() {
             tee -a "$out/$name.log"
         local fork=()
         [ "$jobs" -gt 1 ] && fork=(-fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
+        # libFuzzer checks -max_total_time only once its corpus is loaded (about
+        # 10 inputs a second here): SIGINT at the deadline keeps the bound, and
+        # libFuzzer still prints its final stats (exit status 72).
         BG_FUZZ_NO_ABORT=1 BG_FUZZ_ARTIFACTS=$out/artifacts/$name \
-            "$bin" -max_total_time="$left" -seed=$((seed ? seed + attempt : 0)) \
+            timeout --preserve-status -s INT -k 20 "$left" "$bin" -max_total_time="$left" -seed=$((seed ? seed + attempt : 0)) \
             -print_final_stats=1 -print_pcs=0 -print_funcs=0 "${opts[@]}" "${fork[@]}" \
             -artifact_prefix="$out/artifacts/$name/" "$corpus" $(seeds "$name") 2>&1 |
             tee -a "$out/$name.log" | bash tools/report-fuzz.sh stamp "$out/$name.progress" >/dev/null
         rc=${PIPESTATUS[0]}
         attempt=$((attempt + 1))
+        [ "$rc" -eq 72 ] && rc=0   # interrupted at the deadline
         [ "$rc" -eq 0 ] && break
         [ "$jobs" -gt 1 ] && break
         # A crash before the corpus was loaded would come back at once.
@@ -124,6 +128,7 @@ status=0
 for target in build/fuzz/fuzz_*; do
     [ -x "$target" ] || continue
     name=$(basename "$target")
+    if [ -n "${FUZZ_TARGETS:-}" ] && ! grep -qw -- "$name" <<<"$FUZZ_TARGETS"; then continue; fi
     corpus=build/fuzz/corpus/$name
     mkdir -p "$corpus" "$out/artifacts/$name"
     : >"$out/$name.log"; : >"$out/$name.live"
