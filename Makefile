@@ -76,12 +76,16 @@ deps-check:
 FUZZ_CC    = clang
 FUZZ_FLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
              -fno-sanitize-recover=undefined
+# How targets link; fuzz/build.sh passes OSS-Fuzz's $CXX $CXXFLAGS $LIB_FUZZING_ENGINE
+# and static jansson and zlib.
+FUZZ_LINK   = $(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined
+FUZZ_LDLIBS = $(LDLIBS)
 
 # The stream parser target: reader, expectation checker, normaliser.
 $(B)/fuzz_stream: $(call obj,$(COMMON) fuzz/fuzz_stream.c)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+	$(Q)$(FUZZ_LINK) -o $@ $^ $(FUZZ_LDLIBS)
 
 # The differential target: model against real in-process (fuzz_diff.c), with
 # the structure-aware mutator.  Neither the mutator nor the model is
@@ -91,8 +95,10 @@ $(B)/fuzz_stream: $(call obj,$(COMMON) fuzz/fuzz_stream.c)
 $(B)/fuzz_diff: $(call obj,$(LIBSRC) $(FUZZLIB) fuzz/fuzz_diff.c)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
-$(call obj,$(FUZZLIB) $(MODEL)): CFLAGS := $(filter-out -fsanitize=fuzzer-no-link,$(CFLAGS))
+	$(Q)$(FUZZ_LINK) -o $@ $^ $(FUZZ_LDLIBS)
+# (override: fuzz-build and fuzz/build.sh give CFLAGS on the command line,
+# which would otherwise win over this target-specific value.)
+$(call obj,$(FUZZLIB) $(MODEL)): override CFLAGS := $(filter-out -fsanitize=fuzzer-no-link,$(CFLAGS))
 
 fuzz-build: deps-check
 	@$(MAKE) --no-print-directory B=build/fuzz CC=$(FUZZ_CC) CFLAGS='$(FUZZ_FLAGS)' \
@@ -167,3 +173,7 @@ coverage-floor: coverage-build-replay
 	@bash tools/coverage.sh set-floor
 
 .PHONY: coverage coverage-build coverage-build-replay coverage-floor
+
+# make print-VAR: a variable's value (fuzz/build.sh reads the source lists).
+print-%:
+	@echo $($*)
