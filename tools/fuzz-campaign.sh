@@ -76,7 +76,7 @@ progress() {
             >>"$out/$name.live" 2>/dev/null
         t=$(($(date +%s) - start))
         last=$(tail -n 1 "$out/$name.progress" 2>/dev/null | cut -f2-)
-        new=$(awk -F'\t' 'NR == FNR { k[$1] = 1; next } $3 != "" && !($3 in k) { n[$3] = 1 }
+        new=$(awk -F"\t" 'FILENAME == ARGV[1] { k[$1] = 1; next } $3 != "" && !($3 in k) { n[$3] = 1 }
                           END { print length(n) }' "$out/$name.known" "$out/$name.live")
         awk -v name="$name" -v t="$t" -v s="$seconds" -v new="$new" \
             -v distinct="$(awk -F'\t' '$3 != "" { print $3 }' "$out/$name.live" | sort -u | grep -c .)" \
@@ -95,12 +95,15 @@ progress() {
 
 # fuzz NAME BIN CORPUS: the target for $seconds, going on after findings.
 fuzz() {
-    local name=$1 bin=$2 corpus=$3 deadline left attempt=0 rc=0 opts
+    local name=$1 bin=$2 corpus=$3 deadline left attempt=0 rc=0 opts t0 from
     mapfile -t opts < <(options "$name")
     deadline=$(($(date +%s) + seconds))
+    t0=${EPOCHREALTIME/./}   # the plot's clock runs on across restarts
     while :; do
         left=$((deadline - $(date +%s)))
         [ "$left" -ge 2 ] || break
+        [ "$attempt" -le "${FUZZ_MAX_RESTARTS:-50}" ] || break
+        from=$(wc -l <"$out/$name.log")
         [ "$attempt" -gt 0 ] && echo "== $name: started again after a crash, ${left}s left" |
             tee -a "$out/$name.log"
         local fork=()
@@ -112,15 +115,16 @@ fuzz() {
             timeout --preserve-status -s INT -k 20 "$left" "$bin" -max_total_time="$left" -seed=$((seed ? seed + attempt : 0)) \
             -print_final_stats=1 -print_pcs=0 -print_funcs=0 "${opts[@]}" "${fork[@]}" \
             -artifact_prefix="$out/artifacts/$name/" "$corpus" $(seeds "$name") 2>&1 |
-            tee -a "$out/$name.log" | bash tools/report-fuzz.sh stamp "$out/$name.progress" >/dev/null
+            tee -a "$out/$name.log" | bash tools/report-fuzz.sh stamp "$out/$name.progress" "$t0" >/dev/null
         rc=${PIPESTATUS[0]}
         attempt=$((attempt + 1))
         [ "$rc" -eq 72 ] && rc=0   # interrupted at the deadline
         [ "$rc" -eq 0 ] && break
         [ "$jobs" -gt 1 ] && break
         # A crash before the corpus was loaded would come back at once.
-        tail -n 400 "$out/$name.log" | grep -q 'INITED' || break
+        [ "$(tail -n +$((from + 1)) "$out/$name.log" | grep -c INITED)" -gt 0 ] || break
     done
+    awk -v t0="$t0" -v t1="${EPOCHREALTIME/./}" 'BEGIN { printf "%.1f\n", (t1 - t0) / 1e6 }' >"$out/$name.runlen"
     return "$rc"
 }
 

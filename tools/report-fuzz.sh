@@ -65,8 +65,8 @@ cmd_begin() {
 # ---- stamp ----------------------------------------------------------------------
 
 cmd_stamp() {
-    local progress=$1 start line t
-    start=$(now_us)
+    local progress=$1 start=${2:-} line t
+    [ -n "$start" ] || start=$(now_us)
     : >>"$progress"
     while IFS= read -r line; do
         printf '%s\n' "$line"
@@ -117,12 +117,15 @@ cmd_target() {
     local log=$out/$name.log stats=$out/$name.stats findings=$out/$name.findings
     local execs rate newunits rss runlen cov ft corp corpbytes seeds files bytes last
     progress_tsv "$out/$name.progress" >"$out/$name.plot.tsv"
-    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
-    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
-    newunits=$(sed -n 's/^stat::new_units_added: *//p' "$log" | tail -n 1)
-    rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | tail -n 1)
-    runlen=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -n 1)
-    if [ -z "$runlen" ]; then   # stopped early (a finding): the last stamp
+    # A target started again after a crash printed its stats once per run:
+    # executions and new inputs add up, RSS is the peak; the run length is
+    # the campaign's wall clock for the target (NAME.runlen).
+    execs=$(awk '/^stat::number_of_executed_units:/ { s += $2; n++ } END { if (n) print s }' "$log")
+    newunits=$(awk '/^stat::new_units_added:/ { s += $2; n++ } END { if (n) print s }' "$log")
+    rss=$(awk '/^stat::peak_rss_mb:/ { if ($2 > m) m = $2; n++ } END { if (n) print m }' "$log")
+    runlen=$(cat "$out/$name.runlen" 2>/dev/null)
+    [ -n "$execs" ] && [ -n "$runlen" ] && rate=$(awk -v e="$execs" -v t="$runlen" 'BEGIN { if (t > 0) printf "%d", e / t }')
+    if [ -z "$runlen" ]; then   # no wall clock: the last stamp
         runlen=$(awk -F'\t' 'END { if (NR) printf "%.1f", $1 / 1000 }' "$out/$name.progress")
     fi
     last=$(tail -n 1 "$out/$name.plot.tsv")
