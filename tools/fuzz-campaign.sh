@@ -32,7 +32,11 @@
 # (streams model and real run); fuzz_stream from those and tests/streams/
 # (bad-input streams: what the parser must refuse).  Options (dict, max_len,
 # timeout, rss_limit_mb) from fuzz/<target>.options, as OSS-Fuzz reads them.
-# FUZZ_TARGETS="fuzz_diff ..." runs only those targets.  FUZZ_SEED (default 1) makes libFuzzer's choices repeatable; 0 lets it pick.
+# FUZZ_TARGETS="fuzz_diff ..." runs only those targets.  FUZZ_SEED (default 1)
+# makes libFuzzer's choices repeatable (0 lets it pick); FUZZ_RUNS=N also stops
+# a target after N executions, which with the same corpus directory makes a
+# campaign repeat exactly (a time bound alone cuts it at a different point).
+
 set -uo pipefail
 export LC_ALL=C
 cd "$(dirname "$0")/.."
@@ -113,6 +117,7 @@ fuzz() {
         # libFuzzer still prints its final stats (exit status 72).
         BG_FUZZ_NO_ABORT=1 BG_FUZZ_ARTIFACTS=$out/artifacts/$name \
             timeout --preserve-status -s INT -k 20 "$left" "$bin" -max_total_time="$left" -seed=$((seed ? seed + attempt : 0)) \
+            ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} \
             -print_final_stats=1 -print_pcs=0 -print_funcs=0 "${opts[@]}" "${fork[@]}" \
             -artifact_prefix="$out/artifacts/$name/" "$corpus" $(seeds "$name") 2>&1 |
             tee -a "$out/$name.log" | bash tools/report-fuzz.sh stamp "$out/$name.progress" "$t0" >/dev/null
@@ -120,7 +125,12 @@ fuzz() {
         attempt=$((attempt + 1))
         [ "$rc" -eq 72 ] && rc=0   # interrupted at the deadline
         [ "$rc" -eq 0 ] && break
-        [ "$jobs" -gt 1 ] && break
+        if [ "$jobs" -gt 1 ]; then
+            # Fork mode ends with the status of its last job (2 here when
+            # that job was cut short at the deadline); crashes are artifacts.
+            tail -n 3 "$out/$name.log" | grep -q "^INFO: exiting: " && rc=0
+            break
+        fi
         # A crash before the corpus was loaded would come back at once.
         [ "$(tail -n +$((from + 1)) "$out/$name.log" | grep -c INITED)" -gt 0 ] || break
     done

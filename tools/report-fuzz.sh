@@ -115,7 +115,7 @@ progress_tsv() {
 cmd_target() {
     local out=$1 name=$2 bin=$3 corpus=$4 rc=$5
     local log=$out/$name.log stats=$out/$name.stats findings=$out/$name.findings
-    local execs rate newunits rss runlen cov ft corp corpbytes seeds files bytes last
+    local execs rate="" newunits rss runlen cov ft corp corpbytes seeds files bytes last
     progress_tsv "$out/$name.progress" >"$out/$name.plot.tsv"
     # A target started again after a crash printed its stats once per run:
     # executions and new inputs add up, RSS is the peak; the run length is
