@@ -10,9 +10,9 @@
 #       fails on BIN: corpus/regress/*.jsonl and the streams listed in
 #       tests/known-failures/*.txt.
 #   fuzz-findings.sh triage OUT NAME BIN
-#       keys every reproducer in OUT/artifacts/NAME/ (OUT/NAME.keys caches
-#       them: the campaign keys them as they appear, for its progress
-#       lines), groups them by key, minimizes each group's smallest one and
+#       keys every reproducer in OUT/artifacts/NAME/ (OUT/NAME.keys; afresh:
+#       the harness may have rewritten a file since the progress lines keyed
+#       it into OUT/NAME.live), groups them by key, minimizes each group's smallest one and
 #       writes OUT/NAME.findings, one line per distinct finding, sorted by key:
 #         id, key, kind, count, new|known, known-by, reproducer, minimized,
 #         note, raw signature

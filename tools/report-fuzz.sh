@@ -1,50 +1,32 @@
 #!/usr/bin/env bash
 # tools/report-fuzz.sh: the report of one fuzz campaign (reports/fuzz/<run>/),
-# the report-writing half of tools/fuzz-campaign.sh.
+# the report-writing part of tools/fuzz-campaign.sh.
 #
 #   report-fuzz.sh begin OUT SECONDS JOBS
 #       OUT/run.tsv: run id, start, seconds per target, jobs, revision.
-#   report-fuzz.sh stamp PROGRESS
+#   report-fuzz.sh stamp PROGRESS [START_US]
 #       a filter: copies libFuzzer's output through unchanged and appends
 #       "MILLISECONDS<TAB>LINE" to PROGRESS for its "#N ..." lines and its
-#       "Done N runs" line (libFuzzer prints no clock; the plot needs one).
+#       "Done N runs" line (libFuzzer prints no clock; the plot needs one),
+#       counted from START_US (microseconds since the epoch) or from now.
 #   report-fuzz.sh target OUT NAME BINARY CORPUS RC
-#       after a target ran: OUT/NAME.stats (the figures), OUT/NAME.plot.tsv
-#       (seconds, executions, cov, ft, corpus inputs, corpus bytes, exec/s),
-#       OUT/NAME.findings (one line per distinct finding: its signature, its
-#       artifacts, whether it reproduces, its minimized reproducer, its replay
-#       commands), OUT/NAME.txt (its block of report.txt); prints the
-#       number of findings.
+#       after a target ran and tools/fuzz-findings.sh wrote OUT/NAME.findings:
+#       OUT/NAME.stats (the figures), OUT/NAME.plot.tsv (seconds, executions,
+#       cov, ft, corpus inputs, corpus bytes, exec/s), OUT/NAME.txt (its
+#       block of report.txt); prints the number of findings.
 #   report-fuzz.sh page OUT
 #       OUT/report.txt (the targets' blocks), OUT/plot-NAME.png (gnuplot:
 #       coverage, features and corpus size over time) and OUT/index.html;
 #       then reports/index.html (report-index.sh).
 #
-# A finding is an artifact libFuzzer wrote (crash-, leak-, timeout-, oom-);
-# slow-unit- artifacts are listed but are not findings.  Its signature is the
-# first line of its report in the log: the program's own message when the
-# report is libFuzzer's "deadly signal" (abort() after a message, such as
-# fuzz_diff's "bgraph-mismatch: ...", a broken invariant or a failed assert:
-# its first line that looks like a report, else its first line), else the
-# sanitizer's first line;
-# process ids and addresses are blanked so that fork mode's many artifacts of
-# one bug are one finding.  The first artifact of a finding is run once more
-# (does it reproduce?) and, for crashes and leaks, minimized: a target whose
-# input runs on backends (fuzz_diff) with `build/replay --minimize=OUT
-# --backend=model,real`, which keeps the mismatch's {command, channel, path};
-# the others with `BINARY -minimize_crash=1 -runs=10000`
-# (ASAN_OPTIONS=dedup_token_length=3).  The minimized input is kept only if it
-# still crashes with the same signature (numbers aside: step and line numbers
-# shrink), since libFuzzer's minimizer can drift to another crash.
 # What it is not: the campaign (tools/fuzz-campaign.sh runs the targets and
-# decides the exit status) and the semantic dedup of mismatches (fuzz/).
+# decides the exit status) nor the triage (tools/fuzz-findings.sh: keys,
+# known or new, minimization).
 set -uo pipefail
 export LC_ALL=C
 cd "$(dirname "$0")/.."
 . tools/report-lib.sh
 
-MIN_RUNS=${FUZZ_MINIMIZE_RUNS:-10000}
-MIN_SECONDS=${FUZZ_MINIMIZE_SECONDS:-120}
 
 now_us() { local t=$EPOCHREALTIME; echo "${t/./}"; }
 
