@@ -74,7 +74,7 @@ options() {
 progress() {
     local name=$1 bin=$2 start=$3 new files t last
     while sleep "$every"; do
-        mapfile -t files < <(find "$out/artifacts/$name" -maxdepth 1 -type f ! -name 'slow-unit-*' \
+        mapfile -t files < <(find "$out/artifacts/$name" -maxdepth 1 -type f ! -name 'slow-unit-*' ! -name '*.tmp[0-9]*' \
             2>/dev/null | sort | grep -vxF -f <(cut -f1 "$out/$name.live") || true)
         [ ${#files[@]} -gt 0 ] && bash tools/fuzz-findings.sh keys "$name" "$bin" "${files[@]}" \
             >>"$out/$name.live" 2>/dev/null

@@ -208,7 +208,7 @@ cmd_triage() {
     [ -f "$out/$name.known" ] || cmd_known "$out" "$name" "$bin"
     # Every reproducer keyed afresh: the harness may have rewritten one since
     # the progress lines keyed it.
-    mapfile -t files < <(find "$dir" -maxdepth 1 -type f ! -name "slow-unit-*" 2>/dev/null | sort)
+    mapfile -t files < <(find "$dir" -maxdepth 1 -type f ! -name "slow-unit-*" ! -name "*.tmp[0-9]*" 2>/dev/null | sort)
     : >"$out/$name.keys"
     [ ${#files[@]} -gt 0 ] && cmd_keys "$name" "$bin" "${files[@]}" >"$out/$name.keys"
     mkdir -p "$out/minimized"
