@@ -116,7 +116,7 @@ fuzz() {
         # 10 inputs a second here): SIGINT at the deadline keeps the bound, and
         # libFuzzer still prints its final stats (exit status 72).
         BG_FUZZ_NO_ABORT=1 BG_FUZZ_ARTIFACTS=$out/artifacts/$name \
-            timeout --preserve-status -s INT -k 20 "$left" "$bin" -max_total_time="$left" -seed=$((seed ? seed + attempt : 0)) \
+            timeout --preserve-status -s INT -k 10 "$left" "$bin" -max_total_time="$left" -seed=$((seed ? seed + attempt : 0)) \
             ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} \
             -print_final_stats=1 -print_pcs=0 -print_funcs=0 "${opts[@]}" "${fork[@]}" \
             -artifact_prefix="$out/artifacts/$name/" "$corpus" $(seeds "$name") 2>&1 |
@@ -158,7 +158,7 @@ for target in build/fuzz/fuzz_*; do
     read -r distinct new < <(bash tools/fuzz-findings.sh triage "$out" "$name" "$target")
     bash tools/report-fuzz.sh target "$out" "$name" "$target" "$corpus" "$rc" >/dev/null
     if ! grep -qE '^#[0-9]+' "$out/$name.log"; then
-        echo "== $name: the target never started fuzzing (see $out/$name.log)"
+        echo "== $name: the target never started fuzzing (see $out/$name.log): when it was still loading its corpus, give it more time (FUZZ_SECONDS) or fewer inputs (build/fuzz/corpus/$name/)"
         status=2
     elif [ "${new:-0}" -gt 0 ] && [ $status -ne 2 ]; then
         status=1
