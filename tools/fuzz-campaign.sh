@@ -48,6 +48,11 @@ run=$(date -u +%Y%m%dT%H%M%SZ)
 out=reports/fuzz/$run
 
 die() { echo "fuzz-campaign: $*" >&2; exit 2; }
+# fuzz_diff's scratch directories under one parent removed at the end: a
+# libFuzzer process that is interrupted or crashes skips its own clean-up.
+scratch=$(mktemp -d "${BG_SCRATCH:-/var/tmp}/bgraph-campaign.XXXXXX") || die "no scratch directory"
+trap 'rm -rf "$scratch"' EXIT
+export BG_FUZZ_SCRATCH=$scratch
 [ -x build/replay ] || die "build/replay is missing (make)"
 ls build/fuzz/fuzz_* >/dev/null 2>&1 || die "no fuzz target in build/fuzz (make fuzz-build)"
 mkdir -p "$out/artifacts"
