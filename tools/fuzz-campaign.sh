@@ -85,8 +85,7 @@ progress() {
             >>"$out/$name.live" 2>/dev/null
         t=$(($(date +%s) - start))
         last=$(tail -n 1 "$out/$name.progress" 2>/dev/null | cut -f2-)
-        new=$(awk -F"\t" 'FILENAME == ARGV[1] { k[$1] = 1; next } $3 != "" && !($3 in k) { n[$3] = 1 }
-                          END { print length(n) }' "$out/$name.known" "$out/$name.live")
+        new=$(bash tools/fuzz-findings.sh new "$out" "$name" "$out/$name.live" | grep -c .)
         awk -v name="$name" -v t="$t" -v s="$seconds" -v new="$new" \
             -v distinct="$(awk -F'\t' '$3 != "" { print $3 }' "$out/$name.live" | sort -u | grep -c .)" \
             -v files="$(grep -c . "$out/$name.live")" -v last="$last" 'BEGIN {

@@ -9,6 +9,9 @@
 #       OUT/NAME.known: "KEY<TAB>STREAM" for every known stream that still
 #       fails on BIN: corpus/regress/*.jsonl and the streams listed in
 #       tests/known-failures/*.txt.
+#   fuzz-findings.sh new OUT NAME KEYS
+#       the distinct keys of KEYS (lines as "keys" prints them) that no
+#       stream of OUT/NAME.known shows, one a line.
 #   fuzz-findings.sh triage OUT NAME BIN
 #       keys every reproducer in OUT/artifacts/NAME/ (OUT/NAME.keys; afresh:
 #       the harness may have rewritten a file since the progress lines keyed
@@ -26,13 +29,20 @@
 #     shrink under minimization: replay --minimize keeps {command, channel,
 #     path}, runner.h), numeric path segments as N (event, array and byte
 #     positions), and names the stream chose as * (the job id in
-#     /jobs/ID/..., the node name in a data path /NODE/...);
+#     /jobs/ID/..., the node name in a data path /NODE/...), then
+#     " | A ~ B": the two sides' values as the runner printed them (for a
+#     failed expectation at an error text: the expected and the actual
+#     text), sorted, with names in single quotes and numbers blanked, an
+#     error object by its text, other objects as {...}.  So two error-text
+#     bugs of one command are two findings, and a minimized stream must show
+#     the same values again (replay --minimize keeps only the first part);
 #   - a crash: the sanitizer's error type, or the broken invariant, failed
 #     assert, UBSan check or libFuzzer error (timeout, out-of-memory), and for
 #     sanitizer reports and signals the first three frames of our code (as
 #     ClusterFuzz's crash state does; allocation and runtime frames skipped).
 # Known: a key that some known stream (corpus/regress/, or listed in
-# tests/known-failures/) reproduces on the same binary today.  A fixed bug's
+# tests/known-failures/) reproduces on the same binary today (a known key
+# without values covers all values of its first part).  A fixed bug's
 # regress stream no longer reproduces anything, so finding it again is new.
 # What it is not: the campaign (fuzz-campaign.sh) or the pages
 # (report-fuzz.sh).
@@ -106,11 +116,37 @@ parse_keys() {
             for (i = 1; i <= nb; i++) if (b[i] ~ /deadly signal/) { raw = b[i]; return "deadly signal" frames(i) }
             return "crash without a report"
         }
+        # A value as the key keeps it: names in single quotes (as QEMU quotes names) and
+        # numbers blanked, an error object by its text, other objects by kind.
+        function tstr(s) {
+            gsub(/\047[^\047]*\047/, "\047*\047", s); gsub(/[0-9]+/, "N", s)
+            if (length(s) > 160) s = substr(s, 1, 160) "..."
+            return s
+        }
+        function desc_of(v,   d) {
+            if (!match(v, /"desc": ?"([^"\\]|\\.)*"/)) return ""
+            d = substr(v, RSTART, RLENGTH); sub(/^"desc": ?/, "", d); return d
+        }
+        function tmpl(v,   d) {
+            if (v ~ /^\{/) { d = desc_of(v); return d != "" ? "error " tstr(d) : "{...}" }
+            if (v ~ /^\[/) return "[...]"
+            if (v ~ /^-?[0-9]/) return "N"
+            return tstr(v)
+        }
+        # the two sides, in order, so that "model: A, real: B" and a failed
+        # expectation "expected B, got A" give one key
+        function sides(   a, b, t) {
+            if (nv == 2) { a = tmpl(val[1]); b = tmpl(val[2]) }
+            else if (exp_e != "" && exp_d != "") { a = tstr(exp_e); b = tstr(exp_d) }
+            else return ""
+            if (a > b) { t = a; a = b; b = t }
+            return " | " a " ~ " b
+        }
         function emit(f, k, r) { printf "%s\t%s\t%s\t%s\n", f, kind, k, r }
         /^Running: / { cur = substr($0, 10); nb = 0; mm = ""; next }
         cur == "" { next }
         /^bgraph-mismatch: / && mm == "" {
-            mm = substr($0, 18); ch = cmd = p = ""; detail = ""; nd = 0
+            mm = substr($0, 18); ch = cmd = p = ""; detail = ""; nd = 0; nv = 0; exp_e = exp_d = ""
             if (match(mm, /command=[^ ]*/)) cmd = substr(mm, RSTART, RLENGTH)
             if (match(mm, /channel=[^ ]*/)) ch = substr(mm, RSTART + 8, RLENGTH - 8)
             if (match(mm, /path=.*/)) p = substr(mm, RSTART + 5)
@@ -122,11 +158,16 @@ parse_keys() {
         mm != "" && nd < 3 && !/^(bgraph-|Executed |Running: )/ {
             l = $0; sub(/^ +/, "", l); if (length(l) > 300) l = substr(l, 1, 300) "..."
             nd++
+            v = $0; sub(/^ +/, "", v)
+            if (nv < 2 && v ~ /^(model|real|qemu): /) { sub(/^[a-z]+: /, "", v); val[++nv] = v }
+            else if (p ~ /\/desc$/ && match(v, /: error: expected ".*", got /)) {
+                exp_e = substr(v, RSTART + 18, RLENGTH - 24); exp_d = desc_of(substr(v, RSTART + RLENGTH))
+            }
             if (l !~ /backends differ on/) { sub(/^fuzz-input.jsonl:[0-9]*: /, "", l); detail = detail " | " l }
             next
         }
         /^Executed / && index($0, cur) {
-            if (mm != "") { kind = "mismatch"; emit(cur, mkey, "bgraph-mismatch: " mm detail) }
+            if (mm != "") { kind = "mismatch"; emit(cur, mkey sides(), "bgraph-mismatch: " mm detail) }
             else { kind = ""; emit(cur, "", "") }
             cur = ""; next
         }
@@ -159,6 +200,24 @@ known_streams() {
         ls corpus/regress/*.jsonl 2>/dev/null
         sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' tests/known-failures/*.txt 2>/dev/null
     } | awk '!seen[$0]++' | while IFS= read -r f; do [ -f "$f" ] && echo "$f"; done
+}
+
+# known_by KNOWN KEY: the known streams (KNOWN: "KEY<TAB>STREAM" lines) that
+# show KEY, space separated.  A known key without its two values (a stream
+# whose difference the runner reported without them) stands for every
+# value of its command, channel and path.
+known_by() {
+    K="$2" awk -F'\t' '{ k = ENVIRON["K"]; b = k; sub(/ \| .*/, "", b) }
+        $1 == k || ($1 !~ / \| / && $1 == b) { printf "%s%s", n++ ? " " : "", $2 }' "$1"
+}
+
+# new OUT NAME KEYS: the distinct keys of KEYS ("FILE<TAB>KIND<TAB>KEY..."
+# lines) that no known stream shows, one a line.
+cmd_new() {
+    local k
+    awk -F'\t' '$3 != "" { print $3 }' "$3" | sort -u | while IFS= read -r k; do
+        [ -n "$(known_by "$1/$2.known" "$k")" ] || printf '%s\n' "$k"
+    done
 }
 
 cmd_known() {
@@ -218,14 +277,14 @@ cmd_triage() {
         [ -n "$key" ] || continue
         distinct=$((distinct + 1))
         id=$(printf '%s' "$key" | sha1sum | cut -c1-12)
-        count=$(awk -F'\t' -v k="$key" '$3 == k' "$out/$name.keys" | grep -c .)
+        count=$(K="$key" awk -F'\t' '$3 == ENVIRON["K"]' "$out/$name.keys" | grep -c .)
         # The representative: the smallest reproducer, then by name.
-        rep=$(awk -F'\t' -v k="$key" '$3 == k { print $1 }' "$out/$name.keys" |
+        rep=$(K="$key" awk -F'\t' '$3 == ENVIRON["K"] { print $1 }' "$out/$name.keys" |
               while IFS= read -r f; do printf '%s\t%s\n' "$(wc -c <"$f")" "$f"; done |
               sort -t$'\t' -k1,1n -k2 | head -n 1 | cut -f2)
         kind=$(awk -F'\t' -v f="$rep" '$1 == f { print $2; exit }' "$out/$name.keys")
         raw=$(awk -F'\t' -v f="$rep" '$1 == f { print $4; exit }' "$out/$name.keys")
-        by=$(awk -F'\t' -v k="$key" '$1 == k { print $2 }' "$out/$name.known" | tr '\n' ' ' | sed 's/ $//')
+        by=$(known_by "$out/$name.known" "$key")
         if [ -n "$by" ]; then status=known; else status=new; new=$((new + 1)); fi
         min=$out/minimized/$name-$id$ext
         note=$(minimize "$out" "$name" "$bin" "$kind" "$key" "$rep" "$min")
@@ -240,7 +299,8 @@ cmd=${1:-}
 [ $# -gt 0 ] && shift
 case $cmd in
 keys)   cmd_keys "$@" ;;
+new)    cmd_new "$@" ;;
 known)  cmd_known "$@" ;;
 triage) cmd_triage "$@" ;;
-*)      echo "usage: tools/fuzz-findings.sh keys|known|triage ..." >&2; exit 2 ;;
+*)      echo "usage: tools/fuzz-findings.sh keys|known|new|triage ..." >&2; exit 2 ;;
 esac
