@@ -4,7 +4,8 @@
 #   make check      everything CI runs: unit tests and stream tests, in the
 #                   release build and under ASan+UBSan (build/asan), and the
 #                   coverage floor of real/ (build/cov, tests/coverage-floor.txt)
-#   make fuzz       a bounded fuzz campaign; its report in reports/fuzz/<run>/
+#   make fuzz       a bounded fuzz campaign; its report in reports/fuzz/<run>/;
+#                   exit status 1 only for a finding corpus/regress/ lacks
 #   make coverage   coverage of unit tests, corpus (and fuzz corpus with
 #                   FUZZ_SECONDS=N) as genhtml pages in reports/coverage/
 #   make deps       install what is missing (apt-get, idempotent)
