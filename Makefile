@@ -4,7 +4,8 @@
 #   make check      everything CI runs: unit tests and stream tests, in the
 #                   release build and under ASan+UBSan (build/asan), and the
 #                   coverage floor of real/ (build/cov, tests/coverage-floor.txt)
-#   make fuzz       a bounded fuzz campaign; its report in reports/fuzz/<run>/
+#   make fuzz       a bounded fuzz campaign; its report in reports/fuzz/<run>/;
+#                   exit status 1 only for a finding corpus/regress/ lacks
 #   make coverage   coverage of unit tests, corpus (and fuzz corpus with
 #                   FUZZ_SECONDS=N) as genhtml pages in reports/coverage/
 #   make deps       install what is missing (apt-get, idempotent)
@@ -76,12 +77,16 @@ deps-check:
 FUZZ_CC    = clang
 FUZZ_FLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
              -fno-sanitize-recover=undefined
+# How targets link; fuzz/build.sh passes OSS-Fuzz's $CXX $CXXFLAGS $LIB_FUZZING_ENGINE
+# and static jansson and zlib.
+FUZZ_LINK   = $(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined
+FUZZ_LDLIBS = $(LDLIBS)
 
 # The stream parser target: reader, expectation checker, normaliser.
 $(B)/fuzz_stream: $(call obj,$(COMMON) fuzz/fuzz_stream.c)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+	$(Q)$(FUZZ_LINK) -o $@ $^ $(FUZZ_LDLIBS)
 
 # The differential target: model against real in-process (fuzz_diff.c), with
 # the structure-aware mutator.  Neither the mutator nor the model is
@@ -91,12 +96,12 @@ $(B)/fuzz_stream: $(call obj,$(COMMON) fuzz/fuzz_stream.c)
 $(B)/fuzz_diff: $(call obj,$(LIBSRC) $(FUZZLIB) fuzz/fuzz_diff.c)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
-# `override`: fuzz-build passes CFLAGS on the command line, which would
-# otherwise win over this target-specific value; `subst`: fuzzer-no-link is
-# one item of the -fsanitize= list, not a word of its own.
+	$(Q)$(FUZZ_LINK) -o $@ $^ $(FUZZ_LDLIBS)
+# `override`: fuzz-build and fuzz/build.sh give CFLAGS on the command line,
+# which would otherwise win over this target-specific value; fuzzer-no-link
+# may be a word of its own (OSS-Fuzz) or one item of a -fsanitize= list.
 comma := ,
-$(call obj,$(FUZZLIB) $(MODEL)): override CFLAGS := $(subst fuzzer-no-link$(comma),,$(CFLAGS))
+$(call obj,$(FUZZLIB) $(MODEL)): override CFLAGS := $(subst fuzzer-no-link$(comma),,$(filter-out -fsanitize=fuzzer-no-link,$(CFLAGS)))
 
 fuzz-build: deps-check
 	@$(MAKE) --no-print-directory B=build/fuzz CC=$(FUZZ_CC) CFLAGS='$(FUZZ_FLAGS)' \
@@ -104,7 +109,9 @@ fuzz-build: deps-check
 
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS    ?= 1
-fuzz: fuzz-build
+# Exit status: 0 no new finding, 1 a finding corpus/regress/ does not reproduce,
+# 2 the campaign could not run (tools/fuzz-campaign.sh).
+fuzz: all fuzz-build
 	@bash tools/fuzz-campaign.sh $(FUZZ_SECONDS) $(FUZZ_JOBS)
 
 # ---- tests ----------------------------------------------------------------
@@ -192,3 +199,7 @@ coverage-floor: coverage-build-replay
 	@bash tools/coverage.sh set-floor
 
 .PHONY: coverage coverage-build coverage-build-replay coverage-floor
+
+# make print-VAR: a variable's value (fuzz/build.sh reads the source lists).
+print-%:
+	@echo $($*)

@@ -130,7 +130,10 @@ static void write_reproducer(const uint8_t *data, size_t size, int line, const c
     for (const char *p = sig; *p; p++)
         h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
     char *path = bg_asprintf("%s/mismatch-%016llx.jsonl", dir, (unsigned long long)h);
-    FILE *f = fopen(path, "w");
+    /* Written aside and renamed: in fork mode two jobs may write one name, and
+     * make fuzz reads these files while the fuzzer runs. */
+    char *tmp = bg_asprintf("%s.tmp%d", path, (int)getpid());
+    FILE *f = fopen(tmp, "w");
     if (f) {
         int n = 1;
         for (size_t i = 0; i < size && (line <= 0 || n <= line); i++) {
@@ -138,9 +141,12 @@ static void write_reproducer(const uint8_t *data, size_t size, int line, const c
             if (data[i] == '\n')
                 n++;
         }
-        fclose(f);
-        fprintf(stderr, "bgraph-reproducer: %s\n", path);
+        if (fclose(f) == 0 && rename(tmp, path) == 0)
+            fprintf(stderr, "bgraph-reproducer: %s\n", path);
+        else
+            unlink(tmp);
     }
+    free(tmp);
     free(path);
 }
 

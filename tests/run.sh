@@ -19,6 +19,10 @@
 #      not fall below its floor (tools/coverage.sh floor)
 #   7. (release build) after every corpus stream, the images the engine
 #      wrote pass qemu-img check and equal QEMU's (tests/images.sh)
+#   8. (once) fuzz/build.sh with OSS-Fuzz's variables set ($CC $CFLAGS $CXX
+#      $LIB_FUZZING_ENGINE $OUT $WORK; -O0 and no sanitizer, to stay fast) leaves
+#      each target, its seed zip, dictionary and options in $OUT, and each
+#      target runs its unzipped seeds
 set -u
 cd "$(dirname "$0")/.."
 
@@ -150,6 +154,36 @@ run_floor() {  # 6. the coverage floor (the corpus replayed through the coverage
     fi
 }
 
+run_build_sh() { # 8. fuzz/build.sh, as OSS-Fuzz runs it
+    local d=$scratch_root/oss-fuzz t opt dict
+    command -v clang++ >/dev/null && command -v zip >/dev/null && command -v unzip >/dev/null || return 0
+    mkdir -p "$d"
+    if ! env CC=clang CXX=clang++ CFLAGS="-O0 -fsanitize=fuzzer-no-link" CXXFLAGS=-O0 \
+            LIB_FUZZING_ENGINE=-fsanitize=fuzzer OUT="$d/out" WORK="$d/work" \
+            fuzz/build.sh >"$d/build.log" 2>&1; then
+        tail -n 20 "$d/build.log"
+        bad "fuzz/build.sh failed"
+        return
+    fi
+    for t in fuzz_diff fuzz_stream; do
+        dict=$(sed -n "s/^dict *= *//p" "$d/out/$t.options" 2>/dev/null)
+        if [ ! -x "$d/out/$t" ] || [ "$dict" != "$t.dict" ] || [ ! -s "$d/out/$dict" ] ||
+           ! unzip -q "$d/out/${t}_seed_corpus.zip" -d "$d/seeds-$t" 2>/dev/null; then
+            bad "fuzz/build.sh: $t, its options, dictionary or seed zip missing in \$OUT"
+            continue
+        fi
+        mapfile -t opt < <(sed -n -e "s/ *= */=/" -e "/^[a-z_]*=/p" "$d/out/$t.options" | sed -e "s|^dict=|dict=$d/out/|" -e "s/^/-/")
+        # (a difference is the campaign's business, not this check's)
+        if BG_FUZZ_NO_ABORT=1 "$d/out/$t" "${opt[@]}" -runs=0 "$d/seeds-$t" >"$d/$t.log" 2>&1; then
+            echo "fuzz/build.sh: $t ran its $(ls "$d/seeds-$t" | wc -l) seeds: $(grep -E "^#[0-9]+.*INITED" "$d/$t.log" | tail -n 1)"
+            ok
+        else
+            tail -n 20 "$d/$t.log"
+            bad "fuzz/build.sh: $t failed on its seed corpus"
+        fi
+    done
+}
+
 for B in "$@"; do
     echo "== $B"
     if grep -qx coverage "$B/VARIANT" 2>/dev/null; then
@@ -164,6 +198,7 @@ for B in "$@"; do
     fi
     [ -x "$B/fuzz_stream" ] && run_fuzz "$B"
 done
+run_build_sh
 
 if [ $failed -gt 0 ]; then
     echo "failures:"

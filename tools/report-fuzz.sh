@@ -1,50 +1,32 @@
 #!/usr/bin/env bash
 # tools/report-fuzz.sh: the report of one fuzz campaign (reports/fuzz/<run>/),
-# the report-writing half of tools/fuzz-campaign.sh.
+# the report-writing part of tools/fuzz-campaign.sh.
 #
 #   report-fuzz.sh begin OUT SECONDS JOBS
 #       OUT/run.tsv: run id, start, seconds per target, jobs, revision.
-#   report-fuzz.sh stamp PROGRESS
+#   report-fuzz.sh stamp PROGRESS [START_US]
 #       a filter: copies libFuzzer's output through unchanged and appends
 #       "MILLISECONDS<TAB>LINE" to PROGRESS for its "#N ..." lines and its
-#       "Done N runs" line (libFuzzer prints no clock; the plot needs one).
+#       "Done N runs" line (libFuzzer prints no clock; the plot needs one),
+#       counted from START_US (microseconds since the epoch) or from now.
 #   report-fuzz.sh target OUT NAME BINARY CORPUS RC
-#       after a target ran: OUT/NAME.stats (the figures), OUT/NAME.plot.tsv
-#       (seconds, executions, cov, ft, corpus inputs, corpus bytes, exec/s),
-#       OUT/NAME.findings (one line per distinct finding: its signature, its
-#       artifacts, whether it reproduces, its minimized reproducer, its replay
-#       commands), OUT/NAME.txt (its block of report.txt); prints the
-#       number of findings.
+#       after a target ran and tools/fuzz-findings.sh wrote OUT/NAME.findings:
+#       OUT/NAME.stats (the figures), OUT/NAME.plot.tsv (seconds, executions,
+#       cov, ft, corpus inputs, corpus bytes, exec/s), OUT/NAME.txt (its
+#       block of report.txt); prints the number of findings.
 #   report-fuzz.sh page OUT
 #       OUT/report.txt (the targets' blocks), OUT/plot-NAME.png (gnuplot:
 #       coverage, features and corpus size over time) and OUT/index.html;
 #       then reports/index.html (report-index.sh).
 #
-# A finding is an artifact libFuzzer wrote (crash-, leak-, timeout-, oom-);
-# slow-unit- artifacts are listed but are not findings.  Its signature is the
-# first line of its report in the log: the program's own message when the
-# report is libFuzzer's "deadly signal" (abort() after a message, such as
-# fuzz_diff's "bgraph-mismatch: ...", a broken invariant or a failed assert:
-# its first line that looks like a report, else its first line), else the
-# sanitizer's first line;
-# process ids and addresses are blanked so that fork mode's many artifacts of
-# one bug are one finding.  The first artifact of a finding is run once more
-# (does it reproduce?) and, for crashes and leaks, minimized: a target whose
-# input runs on backends (fuzz_diff) with `build/replay --minimize=OUT
-# --backend=model,real`, which keeps the mismatch's {command, channel, path};
-# the others with `BINARY -minimize_crash=1 -runs=10000`
-# (ASAN_OPTIONS=dedup_token_length=3).  The minimized input is kept only if it
-# still crashes with the same signature (numbers aside: step and line numbers
-# shrink), since libFuzzer's minimizer can drift to another crash.
 # What it is not: the campaign (tools/fuzz-campaign.sh runs the targets and
-# decides the exit status) and the semantic dedup of mismatches (fuzz/).
+# decides the exit status) nor the triage (tools/fuzz-findings.sh: keys,
+# known or new, minimization).
 set -uo pipefail
 export LC_ALL=C
 cd "$(dirname "$0")/.."
 . tools/report-lib.sh
 
-MIN_RUNS=${FUZZ_MINIMIZE_RUNS:-10000}
-MIN_SECONDS=${FUZZ_MINIMIZE_SECONDS:-120}
 
 now_us() { local t=$EPOCHREALTIME; echo "${t/./}"; }
 
@@ -65,8 +47,8 @@ cmd_begin() {
 # ---- stamp ----------------------------------------------------------------------
 
 cmd_stamp() {
-    local progress=$1 start line t
-    start=$(now_us)
+    local progress=$1 start=${2:-} line t
+    [ -n "$start" ] || start=$(now_us)
     : >>"$progress"
     while IFS= read -r line; do
         printf '%s\n' "$line"
@@ -112,64 +94,20 @@ progress_tsv() {
         }' "$1"
 }
 
-# first_report_line LOG [ARTIFACT]: the first line of the report that ends
-# with "Test unit written to ...ARTIFACT" (a campaign's log), or without
-# ARTIFACT the report after the last "Running: FILE" (one run on a file).
-first_report_line() {
-    awk -v art="${2:+$(basename "$2")}" '
-        function pick(   i, j, l, first, hdr) {
-            first = ""; hdr = 0
-            for (i = 1; i <= nb; i++) {
-                l = b[i]
-                if (l ~ /^=+$/ || l ~ /^[ \t]*$/) continue
-                if (first == "") first = l
-                if (l ~ /runtime error:/ || l ~ /^==[0-9]+== ?ERROR: / || l ~ /^ERROR: libFuzzer/) { hdr = i; break }
-            }
-            if (!hdr) return (first != "" ? first : "(no report in the log)")
-            l = b[hdr]
-            if (l ~ /deadly signal/ && first != l) {
-                # abort() after the program said why: its first line that
-                # looks like a report, else the first line it printed
-                l = first
-                for (j = 1; j < hdr; j++)
-                    if (b[j] ~ /mismatch|invariant|Assertion .* failed|runtime error|ERROR|[Ff]atal/) { l = b[j]; break }
-            }
-            return l
-        }
-        art == "" && /^Running: / { nb = 0; running = 1; next }
-        art == "" { if (running) b[++nb] = $0; next }
-        /^#[0-9]/ || /^INFO: / || /^Done / || /^stat::/ { nb = 0; next }
-        index($0, "Test unit written to ") && index($0, art) { print pick(); done = 1; exit }
-        { b[++nb] = $0 }
-        END { if (art == "" && !done) print (nb ? pick() : "(no report in the log)") }' "$1"
-}
-
-# normalise: blank pids, addresses and pc/bp/sp triples.
-normalise_sig() {
-    sed -E -e 's/==[0-9]+==/==PID==/g' -e 's/0x[0-9a-fA-F]+/0x?/g' \
-           -e 's/ at pc 0x\? bp 0x\? sp 0x\?//' -e 's/[[:space:]]+$//'
-}
-
-# Targets whose input is a stream run on backends: their findings replay with
-# build/replay.  fuzz_stream (the parser) and the mutator self-test run none.
-replays_as_stream() {
-    case $1 in
-    fuzz_stream | *selftest*) return 1 ;;
-    *) return 0 ;;
-    esac
-}
-
 cmd_target() {
     local out=$1 name=$2 bin=$3 corpus=$4 rc=$5
     local log=$out/$name.log stats=$out/$name.stats findings=$out/$name.findings
-    local execs rate newunits rss runlen cov ft corp corpbytes seeds files bytes last
+    local execs rate="" newunits rss runlen cov ft corp corpbytes seeds files bytes last
     progress_tsv "$out/$name.progress" >"$out/$name.plot.tsv"
-    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
-    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
-    newunits=$(sed -n 's/^stat::new_units_added: *//p' "$log" | tail -n 1)
-    rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | tail -n 1)
-    runlen=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -n 1)
-    if [ -z "$runlen" ]; then   # stopped early (a finding): the last stamp
+    # A target started again after a crash printed its stats once per run:
+    # executions and new inputs add up, RSS is the peak; the run length is
+    # the campaign's wall clock for the target (NAME.runlen).
+    execs=$(awk '/^stat::number_of_executed_units:/ { s += $2; n++ } END { if (n) print s }' "$log")
+    newunits=$(awk '/^stat::new_units_added:/ { s += $2; n++ } END { if (n) print s }' "$log")
+    rss=$(awk '/^stat::peak_rss_mb:/ { if ($2 > m) m = $2; n++ } END { if (n) print m }' "$log")
+    runlen=$(cat "$out/$name.runlen" 2>/dev/null)
+    [ -n "$execs" ] && [ -n "$runlen" ] && rate=$(awk -v e="$execs" -v t="$runlen" 'BEGIN { if (t > 0) printf "%d", e / t }')
+    if [ -z "$runlen" ]; then   # no wall clock: the last stamp
         runlen=$(awk -F'\t' 'END { if (NR) printf "%.1f", $1 / 1000 }' "$out/$name.progress")
     fi
     last=$(tail -n 1 "$out/$name.plot.tsv")
@@ -200,129 +138,38 @@ cmd_target() {
         printf 'peak rss mb\t%s\n' "${rss:-?}"
     } >"$stats"
 
-    # Findings: group the artifacts by signature, reproduce, minimize the first.
-    : >"$findings"
-    : >"$out/$name.slow"
-    local a base kind sig key
-    : >"$out/$name.sigs"
-    for a in "$out"/artifacts/"$name"-*; do
-        [ -f "$a" ] || continue
-        base=$(basename "$a"); kind=${base#"$name"-}; kind=${kind%%-*}
-        case $kind in
-        slow) echo "$a" >>"$out/$name.slow"; continue ;;
-        esac
-        sig=$(first_report_line "$log" "$a")
-        key=$(printf '%s' "$sig" | normalise_sig)
-        printf '%s\t%s\t%s\n' "$key" "$kind" "$a" >>"$out/$name.sigs"
-    done
-    local n=0 k
-    while IFS= read -r k; do
-        [ -n "$k" ] || continue
-        n=$((n + 1))
-        finding "$out" "$name" "$bin" "$n" "$k"
-    done < <(cut -f1 "$out/$name.sigs" | awk '!seen[$0]++')
-
+    local n known=0 new=0 runs
+    n=$(grep -c . "$out/$name.findings" 2>/dev/null)
+    new=$(awk -F'\t' '$5 == "new"' "$out/$name.findings" 2>/dev/null | grep -c .)
+    known=$((n - new))
+    runs=$(grep -c '^== .*started again' "$log")
     {
         echo "target: $name"
         echo "seconds: $(awk -F'\t' '$1 == "seconds" { print $2 }' "$out/run.tsv")"
         echo "run length (seconds): ${runlen:-?}"
+        echo "restarts after a crash: $runs"
         echo "executions: ${execs:-?}"
         echo "executions per second: ${rate:-?}"
         echo "coverage (libFuzzer cov): ${cov:-?}"
         echo "features (ft): ${ft:-?}"
         echo "corpus size: $files"
-        echo "findings: $n"
-        while IFS=$'\t' read -r num sig kind arts repro min note; do
-            echo "  finding $num ($kind): $sig"
-            echo "    artifacts: $arts"
-            echo "    reproduces: $repro"
-            echo "    reproducer: $min ($note)"
+        echo "reproducers written: $(grep -c . "$out/$name.keys" 2>/dev/null)"
+        echo "findings: $n distinct ($new new, $known known)"
+        while IFS=$'\t' read -r id key kind count st by rep min note raw; do
+            echo "  finding $id ($kind, $st): $key"
+            echo "    seen in: $count reproducer(s); the smallest: $rep"
+            [ "$st" = known ] && echo "    known from: $by"
+            echo "    signature: $raw"
+            echo "    minimized: $min ($note)"
             echo "    reproduce: build/fuzz/$name $min"
             if replays_as_stream "$name"; then
-                echo "    replay: build/replay --backend=model,real $min"
+                echo "    replay: build/replay --backend=model,real --compare-data $min"
+                echo "    on QEMU: build/replay --backend=qemu,model $min"
             fi
-        done <"$findings"
-        while IFS= read -r a; do
-            echo "  slow unit (not a finding): $a"
-        done <"$out/$name.slow"
+        done <"$out/$name.findings"
         echo
     } >"$out/$name.txt"
     echo "$n"
-}
-
-# finding OUT NAME BIN NUM KEY: one line of OUT/NAME.findings:
-# num, signature, kind, artifacts (space separated), reproduces, reproducer.
-finding() {
-    local out=$1 name=$2 bin=$3 num=$4 key=$5
-    local arts first kind repro min note="" cand base scratch
-    arts=$(awk -F'\t' -v k="$key" '$1 == k { print $3 }' "$out/$name.sigs" | tr '\n' ' ' | sed 's/ $//')
-    first=${arts%% *}
-    kind=$(awk -F'\t' -v k="$key" '$1 == k { print $2; exit }' "$out/$name.sigs")
-    base=$(basename "$first")
-    mkdir -p "$out/minimized"
-    scratch=$(mktemp -d "${TMPDIR:-/tmp}/report-fuzz.XXXXXX")
-    # Does it reproduce?  One run of the binary on the artifact.
-    if rerun "$bin" "$first" "$out/minimized/$base.repro.log" "$scratch"; then
-        repro="no (the artifact ran clean once more)"
-    else
-        repro="yes"
-    fi
-    min=$first
-    cand=$out/minimized/$base
-    if [ "$repro" != yes ]; then
-        note="not minimized: it did not reproduce"
-    elif [ "$kind" != crash ] && [ "$kind" != leak ]; then
-        note="not minimized: only crashes and leaks are"
-    else
-        # A stream target tries replay's minimizer (it keeps the mismatch's
-        # {command, channel, path}) first; libFuzzer's is the fallback.
-        local methods="libfuzzer" m how a_sig m_sig
-        replays_as_stream "$name" && [ -x build/replay ] && methods="replay libfuzzer"
-        a_sig=$(first_report_line "$out/minimized/$base.repro.log" | normalise_sig | sed -E 's/[0-9]+/N/g')
-        for m in $methods; do
-            rm -f "$cand"
-            if [ "$m" = replay ]; then
-                how="build/replay --minimize=OUT --backend=model,real"
-                timeout -k 5 $((MIN_SECONDS + 30)) build/replay --minimize="$cand" \
-                    --backend=model,real --scratch="$scratch" "$first" >"$cand.$m.log" 2>&1
-            else
-                how="$bin -minimize_crash=1 -runs=$MIN_RUNS"
-                ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}dedup_token_length=3 \
-                    timeout -k 5 $((MIN_SECONDS + 30)) "$bin" -minimize_crash=1 -runs="$MIN_RUNS" \
-                    -max_total_time="$MIN_SECONDS" -artifact_prefix="$scratch/" \
-                    -exact_artifact_path="$cand" "$first" >"$cand.$m.log" 2>&1
-            fi
-            if [ ! -s "$cand" ]; then
-                note="${note:+$note; }$how wrote nothing"
-                continue
-            fi
-            if rerun "$bin" "$cand" "$cand.check.log" "$scratch"; then
-                note="${note:+$note; }$how: the result no longer crashes"
-                continue
-            fi
-            m_sig=$(first_report_line "$cand.check.log" | normalise_sig | sed -E 's/[0-9]+/N/g')
-            if [ "$a_sig" != "$m_sig" ]; then
-                note="${note:+$note; }$how changed the signature to: $(first_report_line "$cand.check.log")"
-                continue
-            fi
-            min=$cand
-            note="minimized with $how: $(wc -c <"$first") -> $(wc -c <"$cand") bytes, same signature${note:+ (before: $note)}"
-            break
-        done
-        if [ "$min" = "$first" ]; then
-            rm -f "$cand"
-            note="not minimized ($note); the original is the reproducer"
-        fi
-    fi
-    rm -rf "$scratch"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$num" "$key" "$kind" "$arts" "$repro" "$min" "$note" \
-        >>"$out/$name.findings"
-}
-
-# rerun BIN FILE LOG SCRATCH: one run of the target on FILE; false when it
-# crashed.  Artifacts libFuzzer might write go to SCRATCH, not the tree.
-rerun() {
-    timeout -k 5 120 "$1" -timeout=25 -artifact_prefix="$4/" "$2" >"$3" 2>&1
 }
 
 # ---- page -------------------------------------------------------------------------
@@ -377,11 +224,14 @@ cmd_page() {
     for stats in "$out"/*.stats; do
         [ -f "$stats" ] && cat "$out/$(stat_of "$stats" target).txt"
     done >"$out/report.txt"
+    local new=0
     for f in "$out"/*.findings; do
-        [ -f "$f" ] && total=$((total + $(grep -c . "$f")))
+        [ -f "$f" ] || continue
+        total=$((total + $(grep -c . "$f")))
+        new=$((new + $(awk -F"\t" "\$5 == \"new\"" "$f" | grep -c .)))
     done
     status="no finding"
-    [ $total -gt 0 ] && status="$total finding(s)"
+    [ $total -gt 0 ] && status="$total finding(s), $new new"
     {
         html_head "fuzz campaign $run" "../../"
         printf '<h1>Fuzz campaign %s</h1>\n' "$(html_esc "$run")"
@@ -391,7 +241,7 @@ cmd_page() {
             "$(html_esc "$(stat_of "$out/run.tsv" jobs)")" \
             "$(html_esc "$(stat_of "$out/run.tsv" cores)")" \
             "$(html_esc "$(stat_of "$out/run.tsv" revision)")" \
-            "$([ $total -gt 0 ] && echo bad || echo ok)" "$status"
+            "$([ $new -gt 0 ] && echo bad || echo ok)" "$status"
         printf '<h2>Figures</h2>\n<table>\n'
         printf '<tr><th>target</th><th>run length</th><th>executions</th><th>exec/s</th><th>cov (edges)</th><th>ft (features)</th>'
         printf '<th>corpus (inputs in memory)</th><th>corpus on disk</th><th>new inputs</th><th>peak RSS</th><th>exit status</th><th>findings</th></tr>\n'
@@ -428,28 +278,27 @@ cmd_page() {
             if [ ! -s "$out/$name.findings" ]; then
                 printf '<p class="ok">None.</p>\n'
             fi
-            while IFS=$'\t' read -r num sig kind arts repro min note; do
-                printf '<h4>Finding %s: %s</h4>\n<table>\n' "$num" "$(html_esc "$kind")"
-                printf '<tr><th>signature</th><td><code>%s</code></td></tr>\n' "$(html_esc "$sig")"
-                printf '<tr><th>artifacts</th><td>'
-                for a in $arts; do
-                    printf '<a href="artifacts/%s">%s</a> (%s bytes)<br>' "$(basename "$a")" "$(basename "$a")" "$(wc -c <"$a")"
-                done
-                printf '</td></tr>\n'
-                printf '<tr><th>reproduces</th><td>%s</td></tr>\n' "$(html_esc "$repro")"
-                local logs="" l
-                for l in "$out/minimized/${arts%% *}".*.log "$out/minimized/$(basename "${arts%% *}")".*.log; do
-                    [ -f "$l" ] && logs="$logs <a href=\"minimized/$(basename "$l")\">$(basename "$l" | sed 's/.*\.\([a-z]*\)\.log$/\1/')</a>"
-                done
-                if [ "$min" != "${arts%% *}" ]; then
-                    printf '<tr><th>minimized</th><td><a href="minimized/%s">minimized/%s</a>: %s<br>logs:%s</td></tr>\n' \
-                        "$(basename "$min")" "$(basename "$min")" "$(html_esc "$note")" "$logs"
+            while IFS=$'\t' read -r id key kind count st by rep min note raw; do
+                printf '<h4 id="%s-%s">Finding %s: %s, <span class="%s">%s</span></h4>\n<table>\n' \
+                    "$name" "$id" "$id" "$(html_esc "$kind")" "$([ "$st" = new ] && echo bad || echo ok)" "$st"
+                printf '<tr><th>key</th><td><code>%s</code></td></tr>\n' "$(html_esc "$key")"
+                printf '<tr><th>signature</th><td><code>%s</code><br>(of the smallest reproducer)</td></tr>\n' "$(html_esc "$raw")"
+                printf '<tr><th>count</th><td>%s reproducer(s) with this key; the smallest: <a href="artifacts/%s/%s">%s</a></td></tr>\n' \
+                    "$count" "$name" "$(basename "$rep")" "$(basename "$rep")"
+                if [ "$st" = known ]; then
+                    printf '<tr><th>known from</th><td>%s</td></tr>\n' "$(html_esc "$by")"
                 else
-                    printf '<tr><th>minimized</th><td>%s%s</td></tr>\n' "$(html_esc "$note")" "${logs:+<br>logs:$logs}"
+                    printf '<tr><th>known from</th><td>nothing in corpus/regress/ or tests/known-failures/ reproduces this key</td></tr>\n'
+                fi
+                if [ "$min" != "$rep" ]; then
+                    printf '<tr><th>minimized</th><td><a href="minimized/%s">minimized/%s</a>: %s (<a href="minimized/%s.minimize.log">log</a>)</td></tr>\n' \
+                        "$(basename "$min")" "$(basename "$min")" "$(html_esc "$note")" "$(basename "$min")"
+                else
+                    printf '<tr><th>minimized</th><td>%s</td></tr>\n' "$(html_esc "$note")"
                 fi
                 printf '<tr><th>replay</th><td><pre>build/fuzz/%s %s' "$name" "$(html_esc "$min")"
                 if replays_as_stream "$name"; then
-                    printf '\nbuild/replay --backend=model,real %s\nbuild/replay --backend=qemu %s' "$(html_esc "$min")" "$(html_esc "$min")"
+                    printf '\nbuild/replay --backend=model,real --compare-data %s\nbuild/replay --backend=qemu,model %s' "$(html_esc "$min")" "$(html_esc "$min")"
                 fi
                 printf '</pre></td></tr>\n'
                 printf '<tr><th>reproducer</th><td><pre>%s</pre>%s</td></tr>\n' \
@@ -457,11 +306,6 @@ cmd_page() {
                     "$([ "$(wc -c <"$min")" -gt 8192 ] && echo '(first 8 KiB; non-printing bytes shown as cat -v does)' || echo '(non-printing bytes shown as cat -v does)')"
                 printf '</table>\n'
             done <"$out/$name.findings"
-            if [ -s "$out/$name.slow" ]; then
-                printf '<p>Slow units (not findings): '
-                while IFS= read -r a; do printf '<a href="artifacts/%s">%s</a> ' "$(basename "$a")" "$(basename "$a")"; done <"$out/$name.slow"
-                printf '</p>\n'
-            fi
         done
         html_foot
     } >"$out/index.html"

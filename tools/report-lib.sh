@@ -67,3 +67,13 @@ cov_class() {
         if (p == "-" || p == "") { print "none"; exit }
         if (p + 0 >= 90) print "hi"; else if (p + 0 >= 75) print "med"; else print "lo" }'
 }
+
+# replays_as_stream TARGET: true for a fuzz target whose input is a stream run
+# on backends (fuzz_diff): its findings replay and minimize with build/replay.
+# fuzz_stream (the parser) and the mutator self-test run none.
+replays_as_stream() {
+    case $1 in
+    fuzz_stream | *selftest*) return 1 ;;
+    *) return 0 ;;
+    esac
+}
