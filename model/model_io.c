@@ -79,11 +79,14 @@ static void grow(ModelNode *n, uint64_t end)
         n->total = end;
 }
 
-/* qcow2's host writes pass the filters above its image file. */
-static void grow_file_chain(IoCtx *c, const ModelNode *n, const ModelFile *f)
+/* qcow2's host writes pass the filters above its image file and the file
+ * node itself: each grows to the file's end. */
+static void grow_file_chain(ModelWorld *w, const ModelNode *n, const ModelFile *f)
 {
-    for (ModelNode *x = model_graph_file(c->w, n); x && x->drv->kind == BG_DRV_FILTER;
-         x = model_graph_filtered(c->w, x))
+    ModelNode *x = model_graph_file(w, n);
+    for (; x && x->drv->kind == BG_DRV_FILTER; x = model_graph_filtered(w, x))
+        grow(x, f->host_len);
+    if (x)
         grow(x, f->host_len);
 }
 
@@ -436,7 +439,7 @@ static int qcow2_zero_piece(IoCtx *c, ModelNode *n, ModelFile *f, uint64_t off, 
     }
     BgError e = {0};
     model_image_qcow2_write(f, off, len, NULL, true, flags & MODEL_WR_MAY_UNMAP, false, &e);
-    grow_file_chain(c, n, f);
+    grow_file_chain(c->w, n, f);
     return 0;
 }
 
@@ -463,7 +466,7 @@ static int qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const
             free(cbuf);
             if (e.set)
                 return -EIO;
-            grow_file_chain(c, n, f);
+            grow_file_chain(c->w, n, f);
         }
         return 0;
     }
@@ -497,7 +500,7 @@ static int qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const
         memcpy(tmp + (off - a), buf, len);
         BgError e = {0};
         model_image_qcow2_write(f, a, b - a, tmp, false, false, false, &e);
-        grow_file_chain(c, n, f);
+        grow_file_chain(c->w, n, f);
     }
     free(tmp);
     return r;
@@ -531,6 +534,7 @@ static int node_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const 
             memset(f->bytes + off, 0, len);
         else
             memcpy(f->bytes + off, buf, len);
+        grow(n, off + len);
         return 0;
     }
     if (strcmp(d, "qcow2") == 0)
@@ -602,7 +606,7 @@ static int node_discard(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len)
         bool backing = model_graph_backing(c->w, n) != NULL;
         for (uint64_t cl = first; cl < end; cl++)
             model_image_qcow2_discard(f, cl, backing);
-        grow_file_chain(c, n, f);
+        grow_file_chain(c->w, n, f);
         return 0;
     }
     if (strcmp(d, "raw") == 0)
@@ -660,4 +664,11 @@ bool model_io_read(ModelState *st, const ModelNode *n, uint64_t off, uint64_t le
                    : r           ? "the read failed"
                                  : NULL;
     return !*unsupported;
+}
+
+void model_io_host_written(ModelState *st, const ModelNode *n)
+{
+    ModelFile *f = model_open_qcow2_file(st, st->w, n);
+    if (f && f->qcow2)
+        grow_file_chain(st->w, n, f);
 }
