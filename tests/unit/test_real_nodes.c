@@ -182,6 +182,49 @@ static void test_real_nodes_reopen(void)
     pair_close(&p);
 }
 
+/*
+ * A block job that has not concluded takes out the node it copies into
+ * (stream: the top, commit: the base), what its writes pass below that (not
+ * its backing chain), and every node above those; the rest stays offered,
+ * and everything is offered again once the job has concluded.
+ */
+static void test_real_nodes_jobs(void)
+{
+    Pair p;
+    pair_open(&p);
+    both(&p, "{'img-create': {'fmt': 'qcow2', 'file': 'base.img', 'size': '1M'}}");
+    both(&p, "{'img-create': {'fmt': 'qcow2', 'file': 'mid.img', 'backing': '$DIR/base.img', "
+             "'backing-fmt': 'qcow2'}}");
+    both(&p, "{'img-create': {'fmt': 'qcow2', 'file': 'top.img', 'backing': '$DIR/mid.img', "
+             "'backing-fmt': 'qcow2'}}");
+    both(&p, "{'io': {'fmt': 'qcow2', 'file': 'mid.img', 'cmd': 'write -P 0x5a 0 64k'}}");
+    both(&p, "{'execute': 'blockdev-add', 'arguments': {'driver': 'qcow2', 'node-name': 'top', "
+             "'file': {'driver': 'file', 'node-name': 'top-file', 'filename': '$DIR/top.img'}, "
+             "'backing': {'driver': 'qcow2', 'node-name': 'mid', 'file': {'driver': 'file', "
+             "'node-name': 'mid-file', 'filename': '$DIR/mid.img'}, 'backing': {'driver': "
+             "'qcow2', 'node-name': 'base', 'file': {'driver': 'file', 'node-name': "
+             "'base-file', 'filename': '$DIR/base.img'}}}}}");
+    both(&p, "{'execute': 'blockdev-add', 'arguments': {'driver': 'raw', 'node-name': 'peek', "
+             "'file': 'base-file', 'read-only': true}}");
+    const char *all = "top top-file mid mid-file base base-file peek";
+    expect_nodes(&p, all, "");
+    both(&p, "{'execute': 'block-stream', 'arguments': {'job-id': 'j0', 'device': 'top', "
+             "'base-node': 'mid', 'auto-finalize': false}}");
+    expect_nodes(&p, "mid mid-file base base-file peek", "");
+    both(&p, "{'run-job': {'id': 'j0', 'auto-finalize': false, 'auto-dismiss': true}}");
+    expect_nodes(&p, all, "");
+    both(&p, "{'execute': 'block-commit', 'arguments': {'job-id': 'j1', 'device': 'top', "
+             "'top-node': 'mid', 'base-node': 'base', 'auto-finalize': false}}");
+    expect_nodes(&p, "top-file mid-file", "");
+    both(&p, "{'run-job': {'id': 'j1', 'auto-finalize': false, 'auto-dismiss': true}}");
+    expect_nodes(&p, "top top-file base base-file peek", "");
+    both(&p, "{'execute': 'block-commit', 'arguments': {'job-id': 'j2', 'device': 'top'}}");
+    expect_nodes(&p, "top-file", "");
+    both(&p, "{'run-job': {'id': 'j2', 'auto-finalize': true, 'auto-dismiss': true}}");
+    expect_nodes(&p, "top top-file base base-file peek", "");
+    pair_close(&p);
+}
+
 /* ---- a planted difference is found ----------------------------------------------------- */
 
 static const BgBackendOps *planted_base;
@@ -322,6 +365,7 @@ BG_SUITE(real_nodes) = {
     { "chain", test_real_nodes_chain },
     { "filters", test_real_nodes_filters },
     { "reopen", test_real_nodes_reopen },
+    { "jobs", test_real_nodes_jobs },
     { "planted_difference", test_real_nodes_planted_difference },
     { "corruption_no_trace", test_real_nodes_corruption_no_trace },
     { NULL, NULL },
