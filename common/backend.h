@@ -86,7 +86,14 @@ typedef struct BgBackendOps {
      * of {"node-name": NAME, "size": BYTES}, in any order, without side
      * effects.  Only nodes whose read_node has no side effect either may be
      * listed (no copy-on-read, blkdebug rules, throttling, quorum events
-     * anywhere below them).  Optional (NULL): no data comparison.
+     * anywhere below them).  Nor may a node whose subtree (the node
+     * included) holds a node that a block job which has not concluded may
+     * write: the node the job copies into (stream: its top, the `device`;
+     * commit and active commit: the base) and, below that, every node
+     * reached through a child other than a COW (backing) child, which the
+     * job's writes pass.  When a job moves its data is the backend's
+     * (QEMU: whenever its coroutines run); once it has concluded, every
+     * backend shows the result.  Optional (NULL): no data comparison.
      */
     json_t *(*list_nodes)(BgBackend *be);
     /* Log of the VM so far (owned string) or NULL; for failure reports. */

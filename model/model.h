@@ -518,6 +518,9 @@ int model_io_pdiscard(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, 
 /* A read whose every byte the model knows; false with a reason otherwise. */
 bool model_io_read(ModelState *st, const ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf,
                    const char **unsupported);
+/* qcow2 node N wrote its image file outside a request (a job's copy): the
+ * nodes its host writes pass grow to the file's end. */
+void model_io_host_written(ModelState *st, const ModelNode *n);
 /* HMP qemu-io NODE "CMD": fills res (return "" or an error string) (model_qemuio.c). */
 void model_io_hmp(ModelState *st, const char *command_line, BgResult *res);
 /* `io` step (offline qemu-io). */

@@ -503,6 +503,40 @@ static bool pure_read(const ModelWorld *w, const ModelNode *n, int depth)
     return true;
 }
 
+/* Does a write to D reach N: N is D, or below D through any child but a
+ * COW (backing) child, the nodes a write to D passes? */
+static bool write_reaches(const ModelWorld *w, const ModelNode *d, const ModelNode *n, int depth)
+{
+    if (d == n)
+        return true;
+    for (size_t i = 0; i < d->n_children && depth < 64; i++) {
+        const ModelNode *c = model_graph_node(w, d->children[i].node);
+        if (c && !(d->children[i].role & MODEL_ROLE_COW) && write_reaches(w, c, n, depth + 1))
+            return true;
+    }
+    return false;
+}
+
+/* Does N's subtree (N included) hold a node a block job that has not
+ * concluded may write (backend.h list_nodes)?  The model moves a job's data
+ * at the steps that drive it, QEMU whenever its coroutines run.  The node a
+ * job copies into: stream its top, commit and active commit their base. */
+static bool job_writes_below(const ModelWorld *w, const ModelNode *n, int depth)
+{
+    for (size_t i = 0; i < w->n_jobs; i++) {
+        const ModelJob *j = &w->jobs[i];
+        const ModelNode *d = model_graph_node(w, j->type == MODEL_JOB_STREAM ? j->top : j->base);
+        if (j->status < MODEL_JOB_CONCLUDED && d && write_reaches(w, d, n, 0))
+            return true;
+    }
+    for (size_t i = 0; i < n->n_children; i++) {
+        const ModelNode *c = model_graph_node(w, n->children[i].node);
+        if (c && (depth >= 64 || job_writes_below(w, c, depth + 1)))
+            return true;
+    }
+    return false;
+}
+
 /* The nodes the differential comparator reads (backend.h list_nodes). */
 static json_t *model_list_nodes(BgBackend *be)
 {
@@ -510,7 +544,7 @@ static json_t *model_list_nodes(BgBackend *be)
     const ModelWorld *w = be->st.w;
     for (size_t i = 0; w && i < w->n_nodes; i++) {
         const ModelNode *n = w->nodes[i];
-        if (!pure_read(w, n, 0))
+        if (!pure_read(w, n, 0) || job_writes_below(w, n, 0))
             continue;
         uint64_t len = model_open_length(&be->st, w, n);
         json_array_append_new(list, json_pack("{s:s,s:I}", "node-name", n->name, "size",

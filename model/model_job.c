@@ -129,6 +129,7 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
             zeroes = buf[i] == 0;
         BgError e = {0};
         model_image_qcow2_write(df, off, MODEL_CLUSTER, buf, zeroes, false, false, &e);
+        model_io_host_written(st, dest);
     }
     free(buf);
 }

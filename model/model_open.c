@@ -134,13 +134,21 @@ static uint64_t driver_length(ModelState *st, const ModelWorld *w, const ModelNo
     return c ? model_open_length(st, w, c) : 0;
 }
 
-/* bdrv_getlength(): file and raw have a variable length (asked every
- * time); every other driver's bs->total_sectors was fixed at open and
- * only grows with writes through the node. */
+/*
+ * bdrv_getlength() (bdrv_nb_sectors()): raw, copy-on-read and compress have
+ * a variable length (has_variable_length: asked of their child every time,
+ * refresh_total_sectors(): whole sectors).  Every other driver, file-posix's
+ * `file` included, answers bs->total_sectors: the length at open (a file of
+ * 196616 bytes is 197120 long), grown only by writes through the node
+ * (bdrv_co_write_req_finish()); a reopen does not refresh it, and a file
+ * node does not see the file grow through another node.
+ */
 uint64_t model_open_length(ModelState *st, const ModelWorld *w, const ModelNode *n)
 {
-    if (strcmp(n->drv->name, "file") == 0 || strcmp(n->drv->name, "raw") == 0)
-        return driver_length(st, w, n);
+    static const char *const variable[] = { "raw", "copy-on-read", "compress", NULL };
+    for (const char *const *v = variable; *v; v++)
+        if (strcmp(n->drv->name, *v) == 0)
+            return (driver_length(st, w, n) + 511) / 512 * 512;
     return n->total;
 }
 

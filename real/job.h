@@ -49,6 +49,9 @@ typedef struct RealJobDriver {
     bool (*complete)(RealJob *job, BgError *err);
     /* Cancelling in ready completes without pivot (mirror soft cancel). */
     bool soft_cancel_in_ready;
+    /* The node run() copies into (stream: the top; commit and mirror: the
+     * base or target), until the job concludes; NULL when none. */
+    RealNode *(*dest)(RealJob *job);
 } RealJobDriver;
 
 struct RealJob {

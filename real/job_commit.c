@@ -183,12 +183,19 @@ static void commit_clean(RealJob *job)
     job->opaque = NULL;
 }
 
+static RealNode *commit_dest(RealJob *job)
+{
+    CommitJob *s = job->opaque;
+    return s ? s->base_bs : NULL;
+}
+
 static const RealJobDriver commit_driver = {
     .type = "commit",
     .run = commit_run,
     .prepare = commit_prepare,
     .abort = commit_abort,
     .clean = commit_clean,
+    .dest = commit_dest,
 };
 
 /* commit_start() */

@@ -301,6 +301,12 @@ static void mirror_clean(RealJob *job)
     job->opaque = NULL;
 }
 
+static RealNode *mirror_dest(RealJob *job)
+{
+    MirrorJob *s = job->opaque;
+    return s && s->target ? real_blk_node(s->target) : NULL;
+}
+
 static const RealJobDriver commit_active_driver = {
     .type = "commit",
     .run = mirror_run,
@@ -310,6 +316,7 @@ static const RealJobDriver commit_active_driver = {
     .clean = mirror_clean,
     .complete = mirror_complete,
     .soft_cancel_in_ready = true,
+    .dest = mirror_dest,
 };
 
 /* bdrv_get_default_bitmap_granularity() */

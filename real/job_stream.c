@@ -138,11 +138,18 @@ static void stream_clean(RealJob *job)
     job->opaque = NULL;
 }
 
+static RealNode *stream_dest(RealJob *job)
+{
+    StreamJob *s = job->opaque;
+    return s ? s->target : NULL;
+}
+
 static const RealJobDriver stream_driver = {
     .type = "stream",
     .run = stream_run,
     .prepare = stream_prepare,
     .clean = stream_clean,
+    .dest = stream_dest,
 };
 
 /* stream_start() */

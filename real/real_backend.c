@@ -18,8 +18,9 @@
  *     the installed qemu-img (the images the engine writes are meant to be
  *     QEMU's), and are unsupported without it.
  *   - list_nodes offers the model's side-effect-free nodes (format and
- *     protocol subtrees only) and read_node reads them leaving no trace, for
- *     the guest-data comparison (runner.h compare_data).
+ *     protocol subtrees only, none over a node a job that has not concluded
+ *     may write) and read_node reads them leaving no trace, for the
+ *     guest-data comparison (runner.h compare_data).
  * What it is not: a judge or a transcript writer (runner.h).  It keeps no
  * global state: everything lives in the BgBackend, except that opening
  * sets, from BgBackendConfig.volatile_scratch (the fuzzer's scratch, thrown
@@ -473,12 +474,41 @@ static bool pure_read(const RealNode *n, int depth)
     return true;
 }
 
+/* Does a write to D reach N: N is D, or below D through any child but a
+ * COW (backing) child, the nodes a write to D passes? */
+static bool write_reaches(const RealNode *d, const RealNode *n, int depth)
+{
+    if (d == n)
+        return true;
+    for (const RealEdge *e = d->children; e && depth < 64; e = e->next_child)
+        if (e->child && !(e->c.role & REAL_CHILD_COW) && write_reaches(e->child, n, depth + 1))
+            return true;
+    return false;
+}
+
+/* Does N's subtree (N included) hold a node a block job that has not
+ * concluded may write (backend.h list_nodes)?  The jobs move their data
+ * after every step here, in QEMU whenever its coroutines run. */
+static bool job_writes_below(const RealGraph *g, const RealNode *n, int depth)
+{
+    for (RealJob *j = g->jobs; j; j = j->next) {
+        bool live = j->status >= JOB_CREATED && j->status < JOB_CONCLUDED;
+        RealNode *d = live && j->drv->dest ? j->drv->dest(j) : NULL;
+        if (d && write_reaches(d, n, 0))
+            return true;
+    }
+    for (const RealEdge *e = n->children; e; e = e->next_child)
+        if (e->child && (depth >= 64 || job_writes_below(g, e->child, depth + 1)))
+            return true;
+    return false;
+}
+
 /* The nodes the differential comparator reads (backend.h list_nodes). */
 static json_t *real_list_nodes(BgBackend *be)
 {
     json_t *list = json_array();
     for (RealNode *n = be->m ? be->m->g->head : NULL; n; n = n->list_next) {
-        if (!pure_read(n, 0))
+        if (!pure_read(n, 0) || job_writes_below(be->m->g, n, 0))
             continue;
         int64_t len = bdrv_getlength(n->bs);
         if (len < 0)

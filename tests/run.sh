@@ -9,7 +9,10 @@
 #      and print the line its "# stderr:" header names, on every backend
 #      (or on those a second header line "# backends: A B" names)
 #   3. the corpus on every backend: corpus/*/ streams must pass, except
-#      those tests/known-failures/BACKEND.txt lists (which must fail)
+#      those tests/known-failures/BACKEND.txt lists (which must fail); and
+#      on model and real in lock-step with --compare-data (every step, the
+#      job events and the guest data of the nodes both offer compared),
+#      except those either backend's list names
 #   4. determinism: every corpus stream run twice gives byte-identical
 #      transcripts
 #   5. the stream parser fuzzer, a short run (when built)
@@ -116,6 +119,31 @@ run_corpus() { # 3 and 4. the corpus on each backend, twice, transcripts compare
     done
 }
 
+run_pair() {   # 3b. the corpus on model and real in lock-step, guest data compared
+    # One pass (the determinism check above covers transcripts).  A stream
+    # either backend is known to fail may fail here; any other must pass.
+    local B=$1 dir out known got unexpected
+    "$B/replay" --list-backends | grep -qx model || return 0
+    "$B/replay" --list-backends | grep -qx real || return 0
+    known="$scratch_root/known-pair"
+    cat tests/known-failures/model.txt tests/known-failures/real.txt 2>/dev/null |
+        sed -e 's/#.*//' -e '/^[[:space:]]*$/d' | sort -u >"$known"
+    for dir in corpus/seed corpus/conformance corpus/regress tests/streams/good; do
+        ls "$dir"/*.jsonl >/dev/null 2>&1 || continue
+        out=$("$B/replay" --backend=model,real --compare-data --scratch="$scratch_root" \
+                  "$dir"/*.jsonl 2>/dev/null)
+        got=$(printf '%s\n' "$out" | sed -nE 's/^(FAILED|ERROR) +([^: ]+).*/\2/p' | sort -u)
+        unexpected=$(comm -23 <(printf '%s\n' "$got" | sed '/^$/d') <(grep "^$dir/" "$known"))
+        if [ -z "$unexpected" ]; then
+            echo "$dir on model,real --compare-data: $(printf '%s\n' "$out" | tail -n 1)"
+            ok
+        else
+            printf '%s\n' "$out" | grep -A3 -F -f <(printf '%s\n' "$unexpected") | head -20
+            bad "$dir on model,real --compare-data"
+        fi
+    done
+}
+
 run_images() { # 7. images the engine writes are QEMU's (release build only: slow)
     local B=$1 out
     "$B/replay" --list-backends | grep -qx real || return 0
@@ -194,6 +222,7 @@ for B in "$@"; do
         run_unit "$B"
         run_bad "$B"
         run_corpus "$B"
+        run_pair "$B"
         [ "$B" = build ] && run_images "$B"
     fi
     [ -x "$B/fuzz_stream" ] && run_fuzz "$B"
