@@ -139,6 +139,7 @@ typedef struct ModelFile {
     uint64_t n_host;        /* host clusters tracked in `used` */
     uint64_t *l2;           /* per L1 entry: host cluster of the L2 table, 0 if none */
     uint64_t n_l1;
+    uint64_t l1_host;       /* host cluster of the L1 table */
     uint64_t free_index;    /* BDRVQcow2State.free_cluster_index (reset on open) */
     uint64_t free_byte;     /* free_byte_offset for compressed data (byte, 0 if none) */
     uint64_t host_len;      /* length of the host file */
@@ -157,6 +158,8 @@ uint64_t model_image_host_len(const ModelFile *f);
 void model_image_create(ModelFiles *t, const char *scratch, const json_t *spec, BgResult *res);
 /* qcow2 logical I/O on the image (no bounds checks: the caller did them). */
 void model_image_qcow2_open(ModelFile *f);
+/* qcow2_co_truncate(): grow to VSIZE (a multiple of 512, not smaller). */
+void model_image_qcow2_grow(ModelFile *f, uint64_t vsize);
 bool model_image_qcow2_allocated(const ModelFile *f, uint64_t cluster, bool *zero);
 void model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uint8_t *buf,
                              bool zero, bool may_unmap, bool compressed, BgError *err);

@@ -99,10 +99,23 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
     uint64_t len = model_open_length(st, w, top);
     uint8_t *buf = bg_malloc(MODEL_CLUSTER);
     for (uint64_t off = 0; off < len; off += MODEL_CLUSTER) {
-        bool alloc = false;
+        bool alloc = false, first = true;
         for (ModelNode *it = top; it && it != base && !alloc; it = model_graph_filter_or_cow(w, it)) {
-            if (it == dest)
+            if (it == dest || it->drv->kind == BG_DRV_FILTER)
                 continue;
+            /* bdrv_co_common_block_status_above(): beyond the end of the
+             * first layer asked nothing is allocated (stream_run() stops
+             * there); the zeroes beyond the end of a shorter layer below
+             * it count as allocated in that layer */
+            uint64_t end = len - off < MODEL_CLUSTER ? len : off + MODEL_CLUSTER;
+            uint64_t it_len = model_open_length(st, w, it);
+            if (first && off >= it_len)
+                break;
+            if (!first && end > it_len) {
+                alloc = true;
+                break;
+            }
+            first = false;
             const ModelNode *fn = model_graph_file(w, it);
             ModelFile *mf = fn && fn->filename ? model_image_find(&st->files, fn->filename) : NULL;
             bool zero;
@@ -111,7 +124,7 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
         const ModelNode *dfn = model_graph_file(w, dest);
         ModelFile *df = dfn && dfn->filename ? model_image_find(&st->files, dfn->filename) : NULL;
         bool zero;
-        if (!alloc || !df || !df->qcow2 ||
+        if (!alloc || !df || !df->qcow2 || off >= df->vsize ||
             (dest != base && model_image_qcow2_allocated(df, off / MODEL_CLUSTER, &zero)))
             continue;
         uint64_t n = len - off < MODEL_CLUSTER ? len - off : MODEL_CLUSTER;
@@ -129,6 +142,46 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
         model_image_qcow2_write(df, off, MODEL_CLUSTER, buf, zeroes, false, false, &e);
     }
     free(buf);
+}
+
+/*
+ * commit_run() / mirror_run() (active commit): a base shorter than the top
+ * is grown to the top's length before anything is copied (blk_truncate(),
+ * PREALLOC_MODE_OFF; commit_start() took RESIZE on it for that).  When the
+ * base's own backing file is longer than the base was, bdrv_co_truncate()
+ * asks for zeroes in the new area (BDRV_REQ_ZERO_WRITE), so that the old
+ * backing file's bytes do not show through: qcow2_co_truncate() makes the
+ * whole new clusters zero clusters (qcow2_subcluster_zeroize(), no unmap)
+ * and writes explicit zeroes into the rest of the old last cluster.
+ * Only a qcow2 base is grown (the model copies only into qcow2 images).
+ */
+static void grow_base(ModelState *st, ModelNode *top, ModelNode *base)
+{
+    ModelWorld *w = st->w;
+    uint64_t len = model_open_length(st, w, top), old = model_open_length(st, w, base);
+    const ModelNode *fn = model_graph_file(w, base);
+    ModelFile *mf = fn && fn->filename ? model_image_find(&st->files, fn->filename) : NULL;
+    if (len <= old || strcmp(base->drv->name, "qcow2") != 0 || !mf || !mf->qcow2)
+        return;
+    ModelNode *backing = model_graph_backing(w, base);
+    bool zero = backing && model_open_length(st, w, backing) > old;
+    model_image_qcow2_grow(mf, len);
+    base->total = len;
+    if (!zero)
+        return;
+    uint64_t zero_start = (old + MODEL_CLUSTER - 1) / MODEL_CLUSTER * MODEL_CLUSTER;
+    BgError e = {0};
+    if (len > zero_start)
+        model_image_qcow2_write(mf, zero_start, len - zero_start, NULL, true, false, false, &e);
+    if (zero_start > old) {
+        /* the driver's own write (no detect-zeroes); the model writes
+         * through the node, which has the same effect unless detect-zeroes is on */
+        uint64_t n = (zero_start < len ? zero_start : len) - old;
+        uint8_t *zeroes = bg_calloc(n, 1);
+        ModelIoStatus s = {0};
+        model_io_pwrite(st, base, old, n, zeroes, 0, &s);
+        free(zeroes);
+    }
 }
 
 static void set_header_backing(ModelState *st, ModelNode *n, ModelNode *base, const char *str)
@@ -291,6 +344,8 @@ bool model_job_step(ModelState *st, ModelJob *j)
     case MODEL_JOB_RUNNING: {
         /* the job's run(): stream copies into the top, commit into the base */
         ModelNode *top = model_graph_node(st->w, j->top), *base = model_graph_node(st->w, j->base);
+        if (j->type != MODEL_JOB_STREAM)
+            grow_base(st, top, base);
         if (j->len)
             copy_data(st, top, base,
                       j->type == MODEL_JOB_STREAM ? model_graph_skip_filters(st->w, top) : base,
