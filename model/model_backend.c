@@ -327,7 +327,9 @@ static void execute(ModelState *st, const char *name, json_t *args, BgResult *re
         } else {
             ModelWorld *w = model_graph_copy(st->w);
             ok = model_open_blockdev_add(st, w, args, &err);
-            if (ok) {
+            /* a node the model cannot open (unsupported) may have left
+             * half-opened nodes behind: the step changes nothing */
+            if (ok && !st->unsupported) {
                 ModelWorld *old = st->w;
                 st->w = w;
                 w = old;
