@@ -233,6 +233,11 @@ static bool open_file(ModelState *st, ModelNode *n, ModelQDict *opts, BgError *e
     if (!filename || !model_image_find(&st->files, filename))
         return bg_error_setf(err, BG_MSG_COULD_NOT_OPEN, filename ? filename : "",
                              "No such file or directory");
+    /* raw_open_common(): Linux AIO only for files opened with O_DIRECT
+     * (checked after the file is opened, before any lock is taken) */
+    const char *aio = model_qdict_get_str(opts, "aio");
+    if (aio && strcmp(aio, "native") == 0 && !n->nocache)
+        return bg_error_setf(err, BG_MSG_FILE_AIO_NATIVE);
     n->filename = bg_strdup(filename);
     static const char *const consumed[] = { "filename", "pr-manager", "locking", "aio",
                                             "aio-max-batch", "drop-cache",
