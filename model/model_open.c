@@ -178,6 +178,26 @@ static bool assign_name(ModelWorld *w, ModelNode *n, const char *name, BgError *
 /* ---- children ---------------------------------------------------------------------------- */
 
 /*
+ * bdrv_attach_child(): the permissions below the new edge are refreshed as
+ * soon as it exists (bdrv_refresh_perms()).  The parent is still being
+ * opened and has no parent of its own, so the child gets what the parent's
+ * driver asks for itself (a writable format node: write and resize on its
+ * file).  A permission conflict or an image lock fails the open here,
+ * before the driver reads its options or opens the backing file.
+ */
+static bool attach_child(ModelWorld *w, ModelNode *parent, ModelNode *child, const char *key,
+                         unsigned role, BgError *err)
+{
+    model_graph_attach(w, parent, child, key, role);
+    int *order = NULL;
+    size_t len = 0;
+    model_perm_topo(w, role == MODEL_ROLE_COW ? parent : child, &order, &len);
+    bool ok = model_perm_refresh(w, order, len, err);
+    free(order);
+    return ok;
+}
+
+/*
  * bdrv_open_child_bs() + bdrv_attach_child(): open or look up the child KEY
  * of PARENT from OPTS (which loses "KEY" and "KEY.*").  *none: there was no
  * such child and ALLOW_NONE.
@@ -207,14 +227,12 @@ static ModelNode *open_child(ModelState *st, ModelWorld *w, ModelQDict *opts, co
                 bg_error_setf(err, BG_MSG_LOOKUP_BS, reference, reference);
         }
         model_qdict_free(image_options);
-        if (child && attach)
-            model_graph_attach(w, parent, child, key, role);
     } else {
         child = model_open_node(st, w, image_options, parent, key, role, err);
-        if (child && attach)
-            model_graph_attach(w, parent, child, key, role);
     }
     model_qdict_del(opts, key);
+    if (child && attach && !attach_child(w, parent, child, key, role, err))
+        return NULL;
     return child;
 }
 
@@ -423,12 +441,13 @@ static bool open_backing(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict
         defined = strncmp(opts->e[i].key, "backing.", 8) == 0;
     if (defined) {
         BgError local = {0};
-        ModelNode *b = open_child(st, w, opts, "backing", n, MODEL_ROLE_COW, true, true, &local);
+        ModelNode *b = open_child(st, w, opts, "backing", n, MODEL_ROLE_COW, true, false, &local);
         if (!b && local.set) {
             bg_error_setf(err, "%s%s", BG_MSG_BACKING_OPEN_PREFIX, local.text);
             return false;
         }
-        return true;
+        /* bdrv_set_backing_hd(): its error has no prefix */
+        return !b || attach_child(w, n, b, "backing", MODEL_ROLE_COW, err);
     }
     if (!n->backing_file)
         return true;
@@ -455,8 +474,7 @@ static bool open_backing(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict
         bg_error_setf(err, "%s%s", BG_MSG_BACKING_OPEN_PREFIX, local.text);
         return false;
     }
-    model_graph_attach(w, n, b, "backing", MODEL_ROLE_COW);
-    return true;
+    return attach_child(w, n, b, "backing", MODEL_ROLE_COW, err);
 }
 
 /* ---- bdrv_open_inherit() -------------------------------------------------------------- */
