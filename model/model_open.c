@@ -135,12 +135,13 @@ static uint64_t driver_length(ModelState *st, const ModelWorld *w, const ModelNo
 }
 
 /* bdrv_getlength(): file and raw have a variable length (asked every
- * time); every other driver's bs->total_sectors was fixed at open and
- * only grows with writes through the node. */
+ * time, refresh_total_sectors(): whole sectors, so a file of 196616 bytes
+ * is 197120 long); every other driver's bs->total_sectors was fixed at
+ * open and only grows with writes through the node. */
 uint64_t model_open_length(ModelState *st, const ModelWorld *w, const ModelNode *n)
 {
     if (strcmp(n->drv->name, "file") == 0 || strcmp(n->drv->name, "raw") == 0)
-        return driver_length(st, w, n);
+        return (driver_length(st, w, n) + 511) / 512 * 512;
     return n->total;
 }
 
