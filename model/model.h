@@ -526,6 +526,8 @@ void model_job_started(ModelState *st, ModelJob *j);
 bool model_job_command(ModelState *st, const char *cmd, const json_t *args, BgError *err);
 /* Advance JOB by one transition; false when it cannot move without a command. */
 bool model_job_step(ModelState *st, ModelJob *job);
+/* quit: cancel every job that has not ended, dismiss the concluded ones. */
+void model_job_cancel_all(ModelState *st);
 /* The driving steps: wait-event, wait-job, run-job. */
 void model_job_wait_event(ModelState *st, const json_t *spec, BgResult *res);
 void model_job_wait_job(ModelState *st, const char *id, BgResult *res);

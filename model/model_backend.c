@@ -73,6 +73,7 @@ static void vm_stop(ModelState *st)
 {
     if (!st->vm)
         return;
+    model_job_cancel_all(st);
     model_event(st, "SHUTDOWN", json_pack("{s:b,s:s}", "guest", 0, "reason", "host-qmp-quit"));
     st->vm = false;
     free(st->last_log);

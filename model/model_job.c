@@ -335,6 +335,20 @@ static void abort_job(ModelState *st, ModelJob *j)
         status_event(st, j, MODEL_JOB_NULL);
 }
 
+/* qemu_cleanup() -> job_cancel_sync_all() at quit: every job that has not
+ * ended is cancelled (force: a ready active commit does not pivot), and
+ * job_cancel_locked() dismisses a concluded one, so every job ends "null". */
+void model_job_cancel_all(ModelState *st)
+{
+    for (size_t i = 0; i < st->w->n_jobs; i++) {
+        ModelJob *j = &st->w->jobs[i];
+        if (j->status != MODEL_JOB_NULL && j->status != MODEL_JOB_CONCLUDED)
+            abort_job(st, j);
+        if (j->status == MODEL_JOB_CONCLUDED)
+            status_event(st, j, MODEL_JOB_NULL);
+    }
+}
+
 bool model_job_step(ModelState *st, ModelJob *j)
 {
     switch (j->status) {

@@ -9,7 +9,9 @@
 #      and print the line its "# stderr:" header names, on every backend
 #      (or on those a second header line "# backends: A B" names)
 #   3. the corpus on every backend: corpus/*/ streams must pass, except
-#      those tests/known-failures/BACKEND.txt lists (which must fail)
+#      those tests/known-failures/BACKEND.txt lists (which must fail);
+#      corpus/regress/ also on model and real in lock-step (every step and
+#      the job events compared)
 #   4. determinism: every corpus stream run twice gives byte-identical
 #      transcripts
 #   5. the stream parser fuzzer, a short run (when built)
@@ -112,6 +114,23 @@ run_corpus() { # 3 and 4. the corpus on each backend, twice, transcripts compare
     done
 }
 
+run_pair() {   # 3b. the regression corpus on model and real in lock-step
+    # Every step compared between the two (result, qemu-io output, events,
+    # job events per job, guest data): what an expectation cannot state,
+    # such as the job events of a quit, is checked here.
+    local B=$1 out
+    "$B/replay" --list-backends | grep -qx model || return 0
+    "$B/replay" --list-backends | grep -qx real || return 0
+    if out=$("$B/replay" --backend=model,real --compare-data --scratch="$scratch_root" \
+                 corpus/regress/*.jsonl 2>&1); then
+        echo "corpus/regress on model,real in lock-step: $(printf '%s\n' "$out" | tail -n 1)"
+        ok
+    else
+        printf '%s\n' "$out" | grep -A3 -E '^(FAILED|ERROR)' | head -20
+        bad "corpus/regress on model,real in lock-step"
+    fi
+}
+
 run_images() { # 7. images the engine writes are QEMU's (release build only: slow)
     local B=$1 out
     "$B/replay" --list-backends | grep -qx real || return 0
@@ -160,6 +179,7 @@ for B in "$@"; do
         run_unit "$B"
         run_bad "$B"
         run_corpus "$B"
+        run_pair "$B"
         [ "$B" = build ] && run_images "$B"
     fi
     [ -x "$B/fuzz_stream" ] && run_fuzz "$B"
