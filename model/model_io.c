@@ -359,6 +359,87 @@ static bool all_zero(const uint8_t *b, uint64_t n)
     return true;
 }
 
+/*
+ * qcow2.c is_zero(): does [OFF, OFF+LEN) of N read as zeroes by block status
+ * (bdrv_block_status_above() down the whole chain; beyond a node's end it
+ * does)?  1 yes, 0 no, -1 the model cannot tell: a raw or file layer's
+ * zeroes are the host file system's holes.
+ */
+static int reads_as_zero(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len)
+{
+    uint64_t vlen = model_open_length(c->st, c->w, n);
+    if (off >= vlen || !len)
+        return 1;
+    if (off + len > vlen)
+        len = vlen - off;
+    if (n->drv->kind == BG_DRV_FILTER) {
+        ModelNode *f = model_graph_filtered(c->w, n);
+        return f ? reads_as_zero(c, f, off, len) : -1;
+    }
+    if (strcmp(n->drv->name, "null-co") == 0 || strcmp(n->drv->name, "null-aio") == 0)
+        return n->read_zeroes ? 1 : 0;
+    ModelFile *f = strcmp(n->drv->name, "qcow2") == 0 ? qcow2_file(c, n) : NULL;
+    if (!f)
+        return -1;
+    ModelNode *backing = model_graph_backing(c->w, n);
+    for (uint64_t cl = off / MODEL_CLUSTER; cl * MODEL_CLUSTER < off + len; cl++) {
+        bool zero;
+        if (model_image_qcow2_allocated(f, cl, &zero)) {
+            if (!zero)
+                return 0;                       /* data or compressed */
+            continue;
+        }
+        if (!backing)
+            continue;
+        uint64_t s = off > cl * MODEL_CLUSTER ? off : cl * MODEL_CLUSTER;
+        uint64_t e = off + len < (cl + 1) * MODEL_CLUSTER ? off + len : (cl + 1) * MODEL_CLUSTER;
+        int r = reads_as_zero(c, backing, s, e - s);
+        if (r != 1)
+            return r;
+    }
+    return 1;
+}
+
+static int qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const uint8_t *buf,
+                       unsigned flags);
+
+/*
+ * One piece of bdrv_co_do_pwrite_zeroes() (at most one partial cluster)
+ * through qcow2_co_pwrite_zeroes(): a partial cluster becomes a whole zero
+ * cluster when the rest of it reads as zeroes and it holds no data (the
+ * image's last cluster counts as whole); otherwise -ENOTSUP, and the block
+ * layer writes a buffer of zeroes instead.
+ */
+static int qcow2_zero_piece(IoCtx *c, ModelNode *n, ModelFile *f, uint64_t off, uint64_t len,
+                            unsigned flags)
+{
+    uint64_t head = off % MODEL_CLUSTER;
+    uint64_t tail = (off + len + MODEL_CLUSTER - 1) / MODEL_CLUSTER * MODEL_CLUSTER - (off + len);
+    if (off + len == model_open_length(c->st, c->w, n))
+        tail = 0;
+    if (head || tail) {
+        int h = reads_as_zero(c, n, off - head, head), t = reads_as_zero(c, n, off + len, tail);
+        if (h < 0 || t < 0) {
+            c->unsupported = "a partial-cluster write of zeroes over a raw layer (host holes)";
+            return -ENOTSUP;
+        }
+        bool zero;
+        bool data = model_image_qcow2_allocated(f, off / MODEL_CLUSTER, &zero) && !zero;
+        if (!h || !t || data) {
+            uint8_t *z = bg_calloc(len, 1);
+            int r = qcow2_write(c, n, off, len, z, 0);
+            free(z);
+            return r;
+        }
+        off -= head;
+        len = MODEL_CLUSTER;
+    }
+    BgError e = {0};
+    model_image_qcow2_write(f, off, len, NULL, true, flags & MODEL_WR_MAY_UNMAP, false, &e);
+    grow_file_chain(c, n, f);
+    return 0;
+}
+
 /* qcow2_co_pwritev_part() / pwrite_zeroes / compressed, with COW of partial
  * clusters from what the node reads now. */
 static int qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const uint8_t *buf,
@@ -389,35 +470,23 @@ static int qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const
     uint64_t a = off / MODEL_CLUSTER * MODEL_CLUSTER;
     uint64_t b = (off + len + MODEL_CLUSTER - 1) / MODEL_CLUSTER * MODEL_CLUSTER;
     if (flags & MODEL_WR_ZERO) {
-        /* the aligned middle is zeroised; partial clusters (not at the image
-         * end) become writes of a zero buffer (bdrv_co_do_pwrite_zeroes()) */
-        uint64_t za = (off + MODEL_CLUSTER - 1) / MODEL_CLUSTER * MODEL_CLUSTER;
-        uint64_t zb = off + len >= vend ? b : (off + len) / MODEL_CLUSTER * MODEL_CLUSTER;
-        if (za < zb) {
-            if (off < za) {
-                uint8_t *z = bg_calloc(za - off, 1);
-                int r = qcow2_write(c, n, off, za - off, z, 0);
-                free(z);
-                if (r)
-                    return r;
+        /* bdrv_co_do_pwrite_zeroes(): a head up to the first cluster
+         * boundary, the aligned bulk, then the tail, each asked of qcow2 */
+        uint64_t end = off + len;
+        while (off < end) {
+            uint64_t num = end - off;
+            if (off % MODEL_CLUSTER) {
+                if (num > MODEL_CLUSTER - off % MODEL_CLUSTER)
+                    num = MODEL_CLUSTER - off % MODEL_CLUSTER;
+            } else if (end % MODEL_CLUSTER && num > MODEL_CLUSTER) {
+                num -= end % MODEL_CLUSTER;
             }
-            BgError e = {0};
-            model_image_qcow2_write(f, za, zb - za, NULL, true, flags & MODEL_WR_MAY_UNMAP, false,
-                                    &e);
-            grow_file_chain(c, n, f);
-            if (off + len > zb && zb < vend) {
-                uint8_t *z = bg_calloc(off + len - zb, 1);
-                int r = qcow2_write(c, n, zb, off + len - zb, z, 0);
-                free(z);
-                if (r)
-                    return r;
-            }
-            return 0;
+            int r = qcow2_zero_piece(c, n, f, off, num, flags);
+            if (r)
+                return r;
+            off += num;
         }
-        uint8_t *z = bg_calloc(len ? len : 1, 1);
-        int r = qcow2_write(c, n, off, len, z, 0);
-        free(z);
-        return r;
+        return 0;
     }
     /* copy-on-write: the whole clusters as the node reads them now */
     uint8_t *tmp = bg_calloc(b - a, 1);
