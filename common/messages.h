@@ -371,6 +371,9 @@
 #define BG_MSG_FORMAT_OPTION "Block format '%s' does not support the option '%s'"
 /* bdrv_open_common() */
 #define BG_MSG_FORCE_SHARE_RW "force-share=on can only be used with read-only images"
+/* bdrv_open_driver(), error_setg_errno() (quorum_getlength(): EIO when
+ * the children's lengths differ) */
+#define BG_MSG_REFRESH_TOTAL_SECTORS "Could not refresh total sector count: %s"
 /* bdrv_open_backing_file(), prepended to the backing node's error */
 #define BG_MSG_BACKING_OPEN_PREFIX "Could not open backing file: "
 /* raw_open_common() (block/file-posix.c), error_setg_errno() */

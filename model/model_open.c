@@ -17,6 +17,7 @@
  * qcow2_do_open(), raw-format raw_open(), throttle, compress, copy-on-read,
  * null, blkdebug, blkverify, quorum).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -582,6 +583,17 @@ ModelNode *model_open_node(ModelState *st, ModelWorld *w, ModelQDict *options, M
         ok = open_filter(st, w, n, opts, err);
     if (!ok)
         goto fail;
+    /* bdrv_open_driver(): refresh_total_sectors() asks the driver's length;
+     * quorum_getlength() fails with EIO unless every child has the first
+     * child's length */
+    if (strcmp(d, "quorum") == 0) {
+        uint64_t len = driver_length(st, w, n);
+        for (size_t i = 0; i < n->n_children; i++)
+            if (model_open_length(st, w, model_graph_node(w, n->children[i].node)) != len) {
+                bg_error_setf(err, BG_MSG_REFRESH_TOTAL_SECTORS, strerror(EIO));
+                goto fail;
+            }
+    }
 
     if ((drv->flags & BG_DRVF_BACKING) && !no_backing && !open_backing(st, w, n, opts, err))
         goto fail;
