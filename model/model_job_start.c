@@ -269,6 +269,20 @@ static void freeze(ModelWorld *w, ModelNode *from, const ModelNode *to)
     }
 }
 
+/* block_job_add_bdrv() / blk_insert_bs(): a new user of NODE, whose
+ * permissions are refreshed at once (bdrv_root_attach_child()). */
+static bool add_user(ModelWorld *w, ModelBlkKind kind, const char *id, ModelNode *node,
+                     unsigned perm, unsigned shared, const char *name, BgError *err)
+{
+    model_job_add_blk(w, kind, id, node->id, perm, shared, name);
+    int *order = NULL;
+    size_t len = 0;
+    model_perm_topo(w, node, &order, &len);
+    bool ok = model_perm_refresh(w, order, len, err);
+    free(order);
+    return ok;
+}
+
 /* The permissions of the job's parents, then the job runs: W replaces the world. */
 static bool start(ModelState *st, ModelWorld *w, ModelJob *j, BgError *err)
 {
@@ -580,22 +594,30 @@ bool model_job_block_commit(ModelState *st, const json_t *args, BgError *err)
                 len += MODEL_CLUSTER;
         }
         j->len = len;
-        model_job_add_blk(w, MODEL_BLK_JOB, id, f->id, MODEL_PERM_CONSISTENT_READ,
-                          MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED | MODEL_PERM_WRITE,
-                          "root");
-        model_job_add_blk(w, MODEL_BLK_JOB_CHILD, id, f->id, 0, MODEL_PERM_ALL, "main node");
-        model_job_add_blk(w, MODEL_BLK_JOB, id, base->id,
-                          MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE,
-                          MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED |
-                              MODEL_PERM_WRITE, "root");                    /* s->target */
-        model_job_add_blk(w, MODEL_BLK_JOB_CHILD, id, base->id, 0, MODEL_PERM_ALL, "target");
-        model_job_add_blk(w, MODEL_BLK_JOB_CHILD, id, top->id, 0,
-                          MODEL_PERM_WRITE_UNCHANGED | MODEL_PERM_WRITE | MODEL_PERM_CONSISTENT_READ,
-                          "source");
-        for (ModelNode *it = model_graph_filter_or_cow(w, top); it && it != base;
+        /* mirror_start_job(): each user is checked as it comes (so a lock
+         * error names what the target needs); the target writes, and
+         * resizes a base shorter than the top at the end; it shares
+         * consistent read and write with the chain it is in */
+        unsigned target_perm = MODEL_PERM_WRITE;
+        if (model_open_length(st, w, base) < model_open_length(st, w, top))
+            target_perm |= MODEL_PERM_RESIZE;
+        bool ok = add_user(w, MODEL_BLK_JOB, id, f, MODEL_PERM_CONSISTENT_READ,
+                           MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED |
+                               MODEL_PERM_WRITE, "root", err) &&
+                  add_user(w, MODEL_BLK_JOB_CHILD, id, f, 0, MODEL_PERM_ALL, "main node", err) &&
+                  add_user(w, MODEL_BLK_JOB, id, base, target_perm,
+                           MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED |
+                               MODEL_PERM_WRITE, "root", err) &&            /* s->target */
+                  add_user(w, MODEL_BLK_JOB_CHILD, id, base, 0, MODEL_PERM_ALL, "target", err) &&
+                  add_user(w, MODEL_BLK_JOB_CHILD, id, top, 0,
+                           MODEL_PERM_WRITE_UNCHANGED | MODEL_PERM_WRITE |
+                               MODEL_PERM_CONSISTENT_READ, "source", err);
+        for (ModelNode *it = model_graph_filter_or_cow(w, top); ok && it && it != base;
              it = model_graph_filter_or_cow(w, it))
-            model_job_add_blk(w, MODEL_BLK_JOB_CHILD, id, it->id, 0,
-                              MODEL_PERM_WRITE_UNCHANGED | MODEL_PERM_WRITE, "intermediate node");
+            ok = add_user(w, MODEL_BLK_JOB_CHILD, id, it, 0,
+                          MODEL_PERM_WRITE_UNCHANGED | MODEL_PERM_WRITE, "intermediate node", err);
+        if (!ok)
+            goto fail;
     } else {
         j->len = (model_open_length(st, w, top) + 511) / 512 * 512;
         model_job_add_blk(w, MODEL_BLK_JOB, id, bs->id, 0, MODEL_PERM_ALL, "root");
