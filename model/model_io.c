@@ -550,8 +550,26 @@ static int node_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const 
         }
         return 0;
     }
-    if (strcmp(d, "compress") == 0 && !(flags & MODEL_WR_ZERO))
+    if (strcmp(d, "compress") == 0 && !(flags & MODEL_WR_ZERO)) {
+        /* compress_refresh_limits(): the request alignment is the cluster
+         * size below; bdrv_co_pwritev_part() pads an unaligned write with
+         * what the node reads (bdrv_pad_request(), read-modify-write) */
+        unsigned al = 0;
+        const ModelNode *below = model_graph_filtered(c->w, n);
+        if (below && model_query_get_info(c->w, below, &al) && al > 1 &&
+            (off % al || len % al)) {
+            uint64_t a = off / al * al, b = (off + len + al - 1) / al * al;
+            uint8_t *tmp = bg_calloc(b - a, 1);
+            int r = node_read(c, n, a, b - a, tmp);
+            if (!r) {
+                memcpy(tmp + (off - a), buf, len);
+                r = node_write(c, n, a, b - a, tmp, flags);
+            }
+            free(tmp);
+            return r;
+        }
         flags |= MODEL_WR_COMPRESSED;
+    }
     ModelNode *f = model_graph_filtered(c->w, n);
     if (!f) {
         c->unsupported = "a node the model cannot write through";
