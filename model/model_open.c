@@ -127,6 +127,10 @@ static uint64_t driver_length(ModelState *st, const ModelWorld *w, const ModelNo
             return 0;
         return n->has_size && n->size < len - n->offset ? n->size : len - n->offset;
     }
+    if (strcmp(d, "blkverify") == 0) {   /* blkverify_getlength(): the test child */
+        const ModelNode *c = model_graph_child_node(w, n, "test");
+        return c ? model_open_length(st, w, c) : 0;
+    }
     if (strcmp(d, "quorum") == 0) {   /* quorum_getlength(): the first child */
         const ModelNode *c = model_graph_child_node(w, n, "children.0");
         return c ? model_open_length(st, w, c) : 0;
