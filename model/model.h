@@ -504,6 +504,9 @@ int model_io_pread(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, uin
 int model_io_pwrite(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, const uint8_t *buf,
                     unsigned flags, ModelIoStatus *s);
 int model_io_pdiscard(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, ModelIoStatus *s);
+/* bdrv_is_allocated() of CLUSTER in N (a node of W) itself (a qcow2 image's
+ * map; filters ask their child; raw and file hold everything). */
+bool model_io_allocated(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t cluster);
 /* A read whose every byte the model knows; false with a reason otherwise. */
 bool model_io_read(ModelState *st, const ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf,
                    const char **unsupported);

@@ -243,7 +243,9 @@ static void qcow2_raw_read(IoCtx *c, const ModelFile *f, uint64_t off, uint64_t 
 }
 
 /* Is CLUSTER of N allocated in N itself (bdrv_is_allocated())?  Only a qcow2
- * image can leave clusters to its backing; filters ask their child. */
+ * image can leave clusters to its backing; filters ask their child; null-co
+ * reports zeroes (allocated) only with read-zeroes (null_co_block_status());
+ * raw and file report data. */
 static bool allocated_in(IoCtx *c, ModelNode *n, uint64_t cluster)
 {
     if (strcmp(n->drv->name, "qcow2") == 0) {
@@ -252,9 +254,17 @@ static bool allocated_in(IoCtx *c, ModelNode *n, uint64_t cluster)
         return !f || cluster >= (f->vsize + MODEL_CLUSTER - 1) / MODEL_CLUSTER ||
                model_image_qcow2_allocated(f, cluster, &zero);
     }
+    if (strcmp(n->drv->name, "null-co") == 0 || strcmp(n->drv->name, "null-aio") == 0)
+        return n->read_zeroes;
     if (n->drv->kind == BG_DRV_FILTER && model_graph_filtered(c->w, n))
         return allocated_in(c, model_graph_filtered(c->w, n), cluster);
     return true;
+}
+
+bool model_io_allocated(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t cluster)
+{
+    IoCtx c = { st, w, NULL, false };
+    return allocated_in(&c, n, cluster);
 }
 
 /* bdrv_co_do_copy_on_readv() on the copy-on-read filter's child TOP: the

@@ -91,57 +91,85 @@ static void drop_blks(ModelWorld *w, const char *owner)
 
 /* ---- finishing ------------------------------------------------------------------------------------ */
 
-/* Copy what TOP's chain above BASE holds (allocated clusters) into DEST. */
+enum { CHAIN_EOF, CHAIN_FREE, CHAIN_ALLOC };
+
+/* Is the cluster at OFF allocated in TOP's chain above BASE, not counting
+ * DEST (bdrv_is_allocated_above())?  Beyond the end of the first layer
+ * asked nothing is (CHAIN_EOF: stream_run() stops there); the zeroes
+ * beyond the end of a shorter layer below it count as allocated there
+ * (bdrv_co_common_block_status_above()). */
+static int chain_status(ModelState *st, ModelNode *top, ModelNode *base, ModelNode *dest,
+                        uint64_t off, uint64_t len)
+{
+    ModelWorld *w = st->w;
+    bool first = true;
+    for (ModelNode *it = top; it && it != base; it = model_graph_filter_or_cow(w, it)) {
+        if (it == dest || it->drv->kind == BG_DRV_FILTER)
+            continue;
+        uint64_t end = len - off < MODEL_CLUSTER ? len : off + MODEL_CLUSTER;
+        uint64_t it_len = model_open_length(st, w, it);
+        if (first && off >= it_len)
+            return CHAIN_EOF;
+        if (!first && end > it_len)
+            return CHAIN_ALLOC;
+        first = false;
+        if (model_io_allocated(st, w, it, off / MODEL_CLUSTER))
+            return CHAIN_ALLOC;
+    }
+    return CHAIN_FREE;
+}
+
+/*
+ * Copy what TOP's chain above BASE holds into DEST, in the units QEMU
+ * copies: runs of at most 512 KiB (STREAM_CHUNK, COMMIT_BUFFER_SIZE) of
+ * clusters that DEST does not hold and the chain does.  Stream copies on
+ * read (bdrv_co_do_copy_on_readv()): a run that reads as zeroes is written
+ * as zeroes (ZERO_WRITE), any other run as data, whole.
+ */
 static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode *dest,
                       bool zero_write)
 {
     ModelWorld *w = st->w;
     uint64_t len = model_open_length(st, w, top);
-    uint8_t *buf = bg_malloc(MODEL_CLUSTER);
-    for (uint64_t off = 0; off < len; off += MODEL_CLUSTER) {
-        bool alloc = false, first = true;
-        for (ModelNode *it = top; it && it != base && !alloc; it = model_graph_filter_or_cow(w, it)) {
-            if (it == dest || it->drv->kind == BG_DRV_FILTER)
-                continue;
-            /* bdrv_co_common_block_status_above(): beyond the end of the
-             * first layer asked nothing is allocated (stream_run() stops
-             * there); the zeroes beyond the end of a shorter layer below
-             * it count as allocated in that layer */
-            uint64_t end = len - off < MODEL_CLUSTER ? len : off + MODEL_CLUSTER;
-            uint64_t it_len = model_open_length(st, w, it);
-            if (first && off >= it_len)
-                break;
-            if (!first && end > it_len) {
-                alloc = true;
-                break;
-            }
-            first = false;
-            const ModelNode *fn = model_graph_file(w, it);
-            ModelFile *mf = fn && fn->filename ? model_image_find(&st->files, fn->filename) : NULL;
-            bool zero;
-            alloc = mf && mf->qcow2 && model_image_qcow2_allocated(mf, off / MODEL_CLUSTER, &zero);
-        }
-        const ModelNode *dfn = model_graph_file(w, dest);
-        ModelFile *df = dfn && dfn->filename ? model_image_find(&st->files, dfn->filename) : NULL;
+    const ModelNode *dfn = model_graph_file(w, dest);
+    ModelFile *df = dfn && dfn->filename ? model_image_find(&st->files, dfn->filename) : NULL;
+    if (!df || !df->qcow2)
+        return;
+    uint64_t chunk = 8 * MODEL_CLUSTER;
+    for (uint64_t off = 0, n; off < len; off += n) {
         bool zero;
-        if (!alloc || !df || !df->qcow2 || off >= df->vsize ||
-            (dest != base && model_image_qcow2_allocated(df, off / MODEL_CLUSTER, &zero)))
+        bool held = dest != base && model_image_qcow2_allocated(df, off / MODEL_CLUSTER, &zero);
+        int ch = held ? CHAIN_FREE : chain_status(st, top, base, dest, off, len);
+        if (ch == CHAIN_EOF)
+            break;
+        for (n = MODEL_CLUSTER; off + n < len && n < chunk; n += MODEL_CLUSTER) {
+            bool h = dest != base &&
+                     model_image_qcow2_allocated(df, (off + n) / MODEL_CLUSTER, &zero);
+            if (h != held || (!held && chain_status(st, top, base, dest, off + n, len) != ch))
+                break;
+        }
+        if (off + n > len)
+            n = len - off;
+        if (held || ch != CHAIN_ALLOC || off >= df->vsize)
             continue;
-        uint64_t n = len - off < MODEL_CLUSTER ? len - off : MODEL_CLUSTER;
+        uint64_t whole = (n + MODEL_CLUSTER - 1) / MODEL_CLUSTER * MODEL_CLUSTER;
+        uint64_t room = (df->vsize + MODEL_CLUSTER - 1) / MODEL_CLUSTER * MODEL_CLUSTER - off;
+        if (whole > room)                     /* never past the image's end */
+            whole = n = room;
+        uint8_t *buf = bg_calloc(whole, 1);
         const char *unsupported = NULL;
-        memset(buf, 0, MODEL_CLUSTER);
         if (!model_io_read(st, top, off, n, buf, &unsupported)) {
             st->unsupported = unsupported;      /* the step that drove the job says so */
+            free(buf);
             continue;
         }
-        /* stream copies on read: zeroes are written as zeroes */
         bool zeroes = zero_write;
         for (uint64_t i = 0; i < n && zeroes; i++)
             zeroes = buf[i] == 0;
         BgError e = {0};
-        model_image_qcow2_write(df, off, MODEL_CLUSTER, buf, zeroes, false, false, &e);
+        model_image_qcow2_write(df, off, whole, buf, zeroes, false, false, &e);
+        free(buf);
     }
-    free(buf);
 }
 
 /*

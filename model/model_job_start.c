@@ -584,12 +584,9 @@ bool model_job_block_commit(ModelState *st, const json_t *args, BgError *err)
         for (uint64_t off = 0; off < model_open_length(st, w, top); off += MODEL_CLUSTER) {
             bool alloc = false;
             for (ModelNode *it = top; it && it != base && !alloc;
-                 it = model_graph_filter_or_cow(w, it)) {
-                ModelFile *mf = model_open_qcow2_file(st, w, it);
-                bool zero;
-                alloc = mf && mf->qcow2 && strcmp(it->drv->name, "qcow2") == 0 &&
-                        model_image_qcow2_allocated(mf, off / MODEL_CLUSTER, &zero);
-            }
+                 it = model_graph_filter_or_cow(w, it))
+                alloc = it->drv->kind != BG_DRV_FILTER &&
+                        model_io_allocated(st, w, it, off / MODEL_CLUSTER);
             if (alloc)
                 len += MODEL_CLUSTER;
         }
