@@ -289,7 +289,7 @@ static size_t gen_hmp_io(const MutState *st, MutRand *r, json_t *out)
 
 /* ---- jobs --------------------------------------------------------------------------------- */
 
-static size_t run_job_step(json_t *out, const char *id, bool auto_finalize, bool cancel)
+json_t *gen_run_job(const char *id, bool auto_finalize, bool cancel)
 {
     json_t *rj = json_pack("{s:s}", "id", id);
     json_object_set_new(rj, "auto-finalize", json_boolean(auto_finalize));
@@ -298,7 +298,12 @@ static size_t run_job_step(json_t *out, const char *id, bool auto_finalize, bool
         json_object_set_new(rj, "cancel", json_true());
     json_t *step = json_object();
     json_object_set_new(step, "run-job", rj);
-    return push(out, step);
+    return step;
+}
+
+static size_t run_job_step(json_t *out, const char *id, bool auto_finalize, bool cancel)
+{
+    return push(out, gen_run_job(id, auto_finalize, cancel));
 }
 
 /*
@@ -311,12 +316,16 @@ static size_t run_job_step(json_t *out, const char *id, bool auto_finalize, bool
  * for BLOCK_JOB_READY / BLOCK_JOB_PENDING.  Anything in between would see
  * the job wherever QEMU's timing put it.
  */
+json_t *gen_wait_parked(const char *id, bool ready)
+{
+    return json_pack("{s:{s:s,s:{s:{s:s}},s:i}}", "wait-event", "event",
+                     ready ? "BLOCK_JOB_READY" : "BLOCK_JOB_PENDING", "match", "data",
+                     ready ? "device" : "id", id, "timeout", 10);
+}
+
 static size_t wait_parked(json_t *out, const char *id, bool ready)
 {
-    json_t *step = json_pack("{s:{s:s,s:{s:{s:s}},s:i}}", "wait-event", "event",
-                             ready ? "BLOCK_JOB_READY" : "BLOCK_JOB_PENDING", "match", "data",
-                             ready ? "device" : "id", id, "timeout", 10);
-    return push(out, step);
+    return push(out, gen_wait_parked(id, ready));
 }
 
 static size_t gen_job_start(const MutState *st, MutRand *r, json_t *out)
