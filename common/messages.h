@@ -430,6 +430,9 @@
 #define BG_MSG_JOB_CANNOT_COMPLETE "The active block job '%s' cannot be completed"
 /* qmp_block_job_cancel() */
 #define BG_MSG_JOB_PAUSED "The block job for device '%s' is currently paused"
+/* qdev_device_add() (softmmu/qdev-monitor.c): machine "none" has no PCI bus
+ * for virtio-scsi (an alias of virtio-scsi-pci) */
+#define BG_MSG_DEVICE_NO_BUS "No '%s' bus found for device '%s'"
 /* qmp_device_del() -> find_device_state(): class DeviceNotFound */
 #define BG_MSG_DEVICE_NOT_FOUND "Device '%s' not found"
 /* object_property_try_add() (qom/object.c) */

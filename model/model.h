@@ -372,6 +372,7 @@ typedef struct ModelState {
     ModelFiles files;
     ModelWorld *w;
     bool vm;                /* a VM runs */
+    bool pc;                /* ... with machine "pc" (a PCI bus), not "none" */
     BgBuf log;              /* what the running VM printed (qemu-io) */
     char *last_log;         /* log of the VM that ended last */
     json_t *queue;          /* events not yet waited for */

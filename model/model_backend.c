@@ -62,6 +62,7 @@ static void vm_start(ModelState *st)
     if (st->vm)
         return;
     st->vm = true;
+    st->pc = false;                 /* the first VM step starts machine "none" */
     model_graph_free(st->w);
     st->w = model_graph_new();
     bg_buf_cleanup(&st->log);
@@ -205,6 +206,8 @@ static bool device_add(ModelState *st, const json_t *args, BgError *err)
         return false;
     const char *id = json_string_value(json_object_get(args, "id"));
     if (strcmp(driver, "virtio-scsi") == 0) {
+        if (!st->pc)
+            return bg_error_setf(err, BG_MSG_DEVICE_NO_BUS, "PCI", "virtio-scsi-pci");
         const char *it = json_string_value(json_object_get(args, "iothread"));
         if (it && !*it)
             it = NULL;
@@ -426,6 +429,9 @@ static bool model_execute(BgBackend *be, const BgStep *step, json_t *cmd, BgResu
                                 "launch: the VM is already running (shutdown first)");
         } else {
             vm_start(st);
+            const char *m = json_string_value(
+                json_object_get(json_object_get(cmd, "launch"), "machine"));
+            st->pc = m && strcmp(m, "pc") == 0;
             bg_result_set_return(res, json_object());
         }
         break;

@@ -15,6 +15,7 @@
 #include "aio.h"
 #include "bg.h"
 #include "blk.h"
+#include "messages.h"
 #include "object.h"
 
 static struct RealDevices *devs(RealGraph *g)
@@ -156,7 +157,7 @@ bool real_device_add(RealGraph *g, json_t *args, bool machine_pc, bool *unsuppor
         return bg_error_setf(err, "Parameter 'driver' is missing");
     if (!strcmp(driver, "virtio-scsi") || !strcmp(driver, "virtio-scsi-pci")) {
         if (!machine_pc)   /* machine none has no PCI bus */
-            return bg_error_setf(err, "No 'PCI' bus found for device 'virtio-scsi-pci'");
+            return bg_error_setf(err, BG_MSG_DEVICE_NO_BUS, "PCI", "virtio-scsi-pci");
         return add_virtio_scsi(g, args, id, cls, err);
     }
     if (!strcmp(driver, "scsi-hd"))
