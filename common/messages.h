@@ -215,6 +215,8 @@
 #define BG_MSG_QCOW2_NO_SHRINK "qcow2 doesn't support shrinking images yet"
 /* qcow2_co_truncate() */
 #define BG_MSG_QCOW2_GROW_L1 "Failed to grow the L1 table: %s"
+/* qcow2_co_truncate(), error_setg_errno() */
+#define BG_MSG_QCOW2_ZERO_NEW_CLUSTERS "Failed to zero out new clusters: %s"
 /* qcow2_co_truncate() */
 #define BG_MSG_QCOW2_UPDATE_SIZE "Failed to update the image size: %s"
 /* qcow2_signal_corruption(), printed on stderr */
