@@ -482,8 +482,12 @@ void model_image_create(ModelFiles *t, const char *scratch, const json_t *spec, 
 
     ModelFile *f = file_replace(t, path);
     char *out;
+    /* qemu-img prints the size asked for; the drivers' create functions
+     * round it up to whole sectors (qcow2_co_create_opts(),
+     * raw_co_create_opts(): ROUND_UP(size, BDRV_SECTOR_SIZE)) */
+    uint64_t sectors = (size + 511) / 512 * 512;
     if (strcmp(fmt, "qcow2") == 0) {
-        qcow2_init(f, size);
+        qcow2_init(f, sectors);
         if (backing) {
             f->backing = bg_strdup(backing);
             f->backing_fmt = bg_strdup(bfmt);
@@ -497,8 +501,8 @@ void model_image_create(ModelFiles *t, const char *scratch, const json_t *spec, 
                               "refcount_bits=16\n", file, size);
         }
     } else {
-        f->len = size;
-        f->bytes = bg_calloc(size ? size : 1, 1);
+        f->len = sectors;
+        f->bytes = bg_calloc(sectors ? sectors : 1, 1);
         out = bg_asprintf("Formatting '%s', fmt=raw size=%" PRIu64 "\n", file, size);
     }
     offline_result(res, 0, out, NULL);
