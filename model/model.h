@@ -508,6 +508,9 @@ int model_io_pdiscard(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, 
 /* bdrv_is_allocated() of CLUSTER in N (a node of W) itself (a qcow2 image's
  * map; filters ask their child; raw and file hold everything). */
 bool model_io_allocated(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t cluster);
+/* After a write into qcow2 image F of node N (of W) outside model_io.c: the
+ * nodes down to its file node grow to the image file's end. */
+void model_io_host_grew(ModelState *st, ModelWorld *w, const ModelNode *n, const ModelFile *f);
 /* A read whose every byte the model knows; false with a reason otherwise. */
 bool model_io_read(ModelState *st, const ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf,
                    const char **unsupported);

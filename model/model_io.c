@@ -79,12 +79,19 @@ static void grow(ModelNode *n, uint64_t end)
         n->total = end;
 }
 
-/* qcow2's host writes pass the filters above its image file. */
+/* qcow2's host writes pass the filters above its image file, and the file
+ * node itself. */
 static void grow_file_chain(IoCtx *c, const ModelNode *n, const ModelFile *f)
 {
-    for (ModelNode *x = model_graph_file(c->w, n); x && x->drv->kind == BG_DRV_FILTER;
-         x = model_graph_filtered(c->w, x))
+    for (ModelNode *x = model_graph_file(c->w, n); x;
+         x = x->drv->kind == BG_DRV_FILTER ? model_graph_filtered(c->w, x) : NULL)
         grow(x, f->host_len);
+}
+
+void model_io_host_grew(ModelState *st, ModelWorld *w, const ModelNode *n, const ModelFile *f)
+{
+    IoCtx c = { st, w, NULL, false };
+    grow_file_chain(&c, n, f);
 }
 
 /* ---- reads -------------------------------------------------------------------- */
@@ -541,6 +548,7 @@ static int node_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const 
             memset(f->bytes + off, 0, len);
         else
             memcpy(f->bytes + off, buf, len);
+        grow(n, off + len);
         return 0;
     }
     if (strcmp(d, "qcow2") == 0)

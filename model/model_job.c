@@ -168,6 +168,7 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
             zeroes = buf[i] == 0;
         BgError e = {0};
         model_image_qcow2_write(df, off, whole, buf, zeroes, false, false, &e);
+        model_io_host_grew(st, w, dest, df);
         free(buf);
     }
 }
@@ -194,13 +195,16 @@ static void grow_base(ModelState *st, ModelNode *top, ModelNode *base)
     ModelNode *backing = model_graph_backing(w, base);
     bool zero = backing && model_open_length(st, w, backing) > old;
     model_image_qcow2_grow(mf, len);
+    model_io_host_grew(st, w, base, mf);
     base->total = len;
     if (!zero)
         return;
     uint64_t zero_start = (old + MODEL_CLUSTER - 1) / MODEL_CLUSTER * MODEL_CLUSTER;
     BgError e = {0};
-    if (len > zero_start)
+    if (len > zero_start) {
         model_image_qcow2_write(mf, zero_start, len - zero_start, NULL, true, false, false, &e);
+        model_io_host_grew(st, w, base, mf);
+    }
     if (zero_start > old) {
         /* the driver's own write (no detect-zeroes); the model writes
          * through the node, which has the same effect unless detect-zeroes is on */

@@ -139,13 +139,15 @@ static uint64_t driver_length(ModelState *st, const ModelWorld *w, const ModelNo
     return c ? model_open_length(st, w, c) : 0;
 }
 
-/* bdrv_getlength(): file and raw have a variable length (asked every
- * time, refresh_total_sectors(): whole sectors, so a file of 196616 bytes
- * is 197120 long); every other driver's bs->total_sectors was fixed at
- * open and only grows with writes through the node. */
+/* bdrv_getlength(): raw has a variable length (asked every time, in whole
+ * sectors: refresh_total_sectors()); every other driver's
+ * bs->total_sectors, file included (bdrv_file has no has_variable_length),
+ * was fixed at open, in whole sectors (a file of 196616 bytes is 197120
+ * long), and only grows with writes through the node: another file node
+ * of the same image keeps the length it had. */
 uint64_t model_open_length(ModelState *st, const ModelWorld *w, const ModelNode *n)
 {
-    if (strcmp(n->drv->name, "file") == 0 || strcmp(n->drv->name, "raw") == 0)
+    if (strcmp(n->drv->name, "raw") == 0)
         return (driver_length(st, w, n) + 511) / 512 * 512;
     return n->total;
 }
