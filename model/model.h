@@ -463,6 +463,8 @@ bool model_reopen_set_read_only(ModelState *st, ModelWorld *w, ModelNode *n, boo
 /* Recompute every edge's permissions from scratch and check the nodes of
  * ORDER (ids, in order) first, then all others.  First error wins. */
 bool model_perm_refresh(ModelWorld *w, const int *order, size_t n_order, BgError *err);
+/* bdrv_refresh_perms(N): the same with N's subtree (topologically) first. */
+bool model_perm_refresh_below(ModelWorld *w, const ModelNode *n, BgError *err);
 /* The same, telling "Block node is read-only" (read-only in OLD too) from
  * "Read-only block node ... cannot support read-write users". */
 bool model_perm_refresh_from(ModelWorld *w, const ModelWorld *old, const int *order, size_t n_order,

@@ -248,11 +248,7 @@ static bool device_add(ModelState *st, const json_t *args, BgError *err)
     w->blks[w->n_blks++] = (ModelBlk){ .kind = MODEL_BLK_DEVICE, .owner = id ? bg_strdup(id) : NULL,
                                        .node = n->id, .perm = perm, .shared = shared,
                                        .seq = ++w->next_seq, .child_name = "root" };
-    int *order = NULL;
-    size_t len = 0;
-    model_perm_topo(w, n, &order, &len);
-    bool ok = model_perm_refresh(w, order, len, err);
-    free(order);
+    bool ok = model_perm_refresh_below(w, n, err);
     /* virtio_scsi_hotplug(): with an iothread, the node must allow
      * dataplane (op blockers), then the disk (its BlockBackend first) joins
      * the controller's iothread */

@@ -275,22 +275,13 @@ static bool add_user(ModelWorld *w, ModelBlkKind kind, const char *id, ModelNode
                      unsigned perm, unsigned shared, const char *name, BgError *err)
 {
     model_job_add_blk(w, kind, id, node->id, perm, shared, name);
-    int *order = NULL;
-    size_t len = 0;
-    model_perm_topo(w, node, &order, &len);
-    bool ok = model_perm_refresh(w, order, len, err);
-    free(order);
-    return ok;
+    return model_perm_refresh_below(w, node, err);
 }
 
 /* The permissions of the job's parents, then the job runs: W replaces the world. */
 static bool start(ModelState *st, ModelWorld *w, ModelJob *j, BgError *err)
 {
-    int *order = NULL;
-    size_t len = 0;
-    model_perm_topo(w, model_graph_node(w, j->filter), &order, &len);
-    bool ok = model_perm_refresh(w, order, len, err);
-    free(order);
+    bool ok = model_perm_refresh_below(w, model_graph_node(w, j->filter), err);
     if (!ok)
         return false;
     ModelWorld *old = st->w;

@@ -197,12 +197,7 @@ static bool attach_child(ModelWorld *w, ModelNode *parent, ModelNode *child, con
                          unsigned role, BgError *err)
 {
     model_graph_attach(w, parent, child, key, role);
-    int *order = NULL;
-    size_t len = 0;
-    model_perm_topo(w, role == MODEL_ROLE_COW ? parent : child, &order, &len);
-    bool ok = model_perm_refresh(w, order, len, err);
-    free(order);
-    return ok;
+    return model_perm_refresh_below(w, role == MODEL_ROLE_COW ? parent : child, err);
 }
 
 /*
@@ -644,10 +639,5 @@ bool model_open_blockdev_add(ModelState *st, ModelWorld *w, const json_t *args, 
     if (!n)
         return false;
     n->monitor_owned = true;
-    int *order = NULL;
-    size_t len = 0;
-    model_perm_topo(w, n, &order, &len);
-    bool ok = model_perm_refresh(w, order, len, err);
-    free(order);
-    return ok;
+    return model_perm_refresh_below(w, n, err);
 }

@@ -396,6 +396,16 @@ bool model_perm_refresh(ModelWorld *w, const int *order, size_t n_order, BgError
     return refresh(w, NULL, order, n_order, NULL, err);
 }
 
+bool model_perm_refresh_below(ModelWorld *w, const ModelNode *n, BgError *err)
+{
+    int *order = NULL;
+    size_t len = 0;
+    model_perm_topo(w, n, &order, &len);
+    bool ok = refresh(w, NULL, order, len, NULL, err);
+    free(order);
+    return ok;
+}
+
 bool model_perm_refresh_hint(ModelWorld *w, const int *order, size_t n_order, char **hint,
                              BgError *err)
 {
