@@ -34,6 +34,7 @@
  * block/mirror.c mirror_cancel() / mirror_exit_common(), and
  * python/qemu/machine + iotests.py VM.run_job() for the driving steps.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,44 +177,63 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
 /*
  * commit_run() / mirror_run() (active commit): a base shorter than the top
  * is grown to the top's length before anything is copied (blk_truncate(),
- * PREALLOC_MODE_OFF; commit_start() took RESIZE on it for that).  When the
- * base's own backing file is longer than the base was, bdrv_co_truncate()
- * asks for zeroes in the new area (BDRV_REQ_ZERO_WRITE), so that the old
- * backing file's bytes do not show through: qcow2_co_truncate() makes the
- * whole new clusters zero clusters (qcow2_subcluster_zeroize(), no unmap)
- * and writes explicit zeroes into the rest of the old last cluster.
- * Only a qcow2 base is grown (the model copies only into qcow2 images).
+ * PREALLOC_MODE_OFF; commit_start() took RESIZE on it for that).  Filters
+ * pass it to their child (cor, throttle, blkdebug, compress); null-co,
+ * quorum, blkverify and a raw node with a fixed size cannot grow: -ENOTSUP,
+ * and the job fails.  When the qcow2 image's own backing file is longer
+ * than it was, bdrv_co_truncate() asks for zeroes in the new area
+ * (BDRV_REQ_ZERO_WRITE), so that the old backing file's bytes do not show
+ * through: qcow2_co_truncate() makes the whole new clusters zero clusters
+ * (qcow2_subcluster_zeroize(), no unmap) and writes explicit zeroes into
+ * the rest of the old last cluster.  A raw image growing is not modelled.
  */
-static void grow_base(ModelState *st, ModelNode *top, ModelNode *base)
+static int grow_base(ModelState *st, ModelNode *top, ModelNode *base)
 {
     ModelWorld *w = st->w;
     uint64_t len = model_open_length(st, w, top), old = model_open_length(st, w, base);
-    const ModelNode *fn = model_graph_file(w, base);
+    if (len <= old)
+        return 0;
+    ModelNode *n = base;
+    while (n->drv->kind == BG_DRV_FILTER && strcmp(n->drv->name, "quorum") != 0 &&
+           strcmp(n->drv->name, "blkverify") != 0 && model_graph_filtered(w, n))
+        n = model_graph_filtered(w, n);
+    const char *d = n->drv->name;
+    if (strcmp(d, "qcow2") != 0) {
+        if (strcmp(d, "raw") == 0 && !n->has_size) {
+            st->unsupported = "a job growing a raw image is not modelled";
+            return 0;
+        }
+        return -ENOTSUP;
+    }
+    const ModelNode *fn = model_graph_file(w, n);
     ModelFile *mf = fn && fn->filename ? model_image_find(&st->files, fn->filename) : NULL;
-    if (len <= old || strcmp(base->drv->name, "qcow2") != 0 || !mf || !mf->qcow2)
-        return;
-    ModelNode *backing = model_graph_backing(w, base);
+    if (!mf || !mf->qcow2)
+        return 0;
+    old = model_open_length(st, w, n);
+    ModelNode *backing = model_graph_backing(w, n);
     bool zero = backing && model_open_length(st, w, backing) > old;
     model_image_qcow2_grow(mf, len);
-    model_io_host_grew(st, w, base, mf);
-    base->total = len;
+    model_io_host_grew(st, w, n, mf);
+    for (ModelNode *x = base; x; x = x == n ? NULL : model_graph_filtered(w, x))
+        x->total = len;                       /* refresh_total_sectors() on each level */
     if (!zero)
-        return;
+        return 0;
     uint64_t zero_start = (old + MODEL_CLUSTER - 1) / MODEL_CLUSTER * MODEL_CLUSTER;
     BgError e = {0};
     if (len > zero_start) {
         model_image_qcow2_write(mf, zero_start, len - zero_start, NULL, true, false, false, &e);
-        model_io_host_grew(st, w, base, mf);
+        model_io_host_grew(st, w, n, mf);
     }
     if (zero_start > old) {
         /* the driver's own write (no detect-zeroes); the model writes
          * through the node, which has the same effect unless detect-zeroes is on */
-        uint64_t n = (zero_start < len ? zero_start : len) - old;
-        uint8_t *zeroes = bg_calloc(n, 1);
-        ModelIoStatus s = {0};
-        model_io_pwrite(st, base, old, n, zeroes, 0, &s);
+        uint64_t k = (zero_start < len ? zero_start : len) - old;
+        uint8_t *zeroes = bg_calloc(k, 1);
+        ModelIoStatus io = {0};
+        model_io_pwrite(st, n, old, k, zeroes, 0, &io);
         free(zeroes);
     }
+    return 0;
 }
 
 static void set_header_backing(ModelState *st, ModelNode *n, ModelNode *base, const char *str)
@@ -355,6 +375,20 @@ static void conclude(ModelState *st, ModelJob *j)
         status_event(st, j, MODEL_JOB_NULL);
 }
 
+/* run() failed (-RET): job_completed_txn_abort(); BLOCK_JOB_COMPLETED
+ * carries strerror() of the error. */
+static void fail_job(ModelState *st, ModelJob *j, int ret)
+{
+    status_event(st, j, MODEL_JOB_ABORTING);
+    finish(st, j, true);
+    json_t *data = block_event_data(j);
+    json_object_set_new(data, "error", json_string(strerror(-ret)));
+    model_event(st, "BLOCK_JOB_COMPLETED", data);
+    status_event(st, j, MODEL_JOB_CONCLUDED);
+    if (j->auto_dismiss)
+        status_event(st, j, MODEL_JOB_NULL);
+}
+
 /* job_completed_txn_abort(): the job ends as cancelled. */
 static void abort_job(ModelState *st, ModelJob *j)
 {
@@ -390,8 +424,15 @@ bool model_job_step(ModelState *st, ModelJob *j)
     case MODEL_JOB_RUNNING: {
         /* the job's run(): stream copies into the top, commit into the base */
         ModelNode *top = model_graph_node(st->w, j->top), *base = model_graph_node(st->w, j->base);
-        if (j->type != MODEL_JOB_STREAM)
-            grow_base(st, top, base);
+        if (j->type != MODEL_JOB_STREAM) {
+            int ret = grow_base(st, top, base);
+            if (ret < 0) {
+                if (j->type == MODEL_JOB_ACTIVE_COMMIT)
+                    j->len = 0;     /* mirror_run() counts the work after the resize */
+                fail_job(st, j, ret);
+                return true;
+            }
+        }
         if (j->len)
             copy_data(st, top, base,
                       j->type == MODEL_JOB_STREAM ? model_graph_skip_filters(st->w, top) : base,
