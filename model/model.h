@@ -373,6 +373,7 @@ typedef struct ModelState {
     ModelWorld *w;
     bool vm;                /* a VM runs */
     bool pc;                /* ... with machine "pc" (a PCI bus), not "none" */
+    unsigned anon_devices;  /* devices added without id: /machine/peripheral-anon/device[N] */
     BgBuf log;              /* what the running VM printed (qemu-io) */
     char *last_log;         /* log of the VM that ended last */
     json_t *queue;          /* events not yet waited for */

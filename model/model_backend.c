@@ -63,6 +63,7 @@ static void vm_start(ModelState *st)
         return;
     st->vm = true;
     st->pc = false;                 /* the first VM step starts machine "none" */
+    st->anon_devices = 0;
     model_graph_free(st->w);
     st->w = model_graph_new();
     bg_buf_cleanup(&st->log);
@@ -208,6 +209,8 @@ static bool device_add(ModelState *st, const json_t *args, BgError *err)
     if (strcmp(driver, "virtio-scsi") == 0) {
         if (!st->pc)
             return bg_error_setf(err, BG_MSG_DEVICE_NO_BUS, "PCI", "virtio-scsi-pci");
+        if (!id)            /* qdev_set_id(): anonymous devices are numbered */
+            st->anon_devices++;
         const char *it = json_string_value(json_object_get(args, "iothread"));
         if (it && !*it)
             it = NULL;
@@ -237,6 +240,10 @@ static bool device_add(ModelState *st, const json_t *args, BgError *err)
         st->unsupported = "scsi-hd without a node and a known bus is not modelled";
         return false;
     }
+    /* qdev_set_id() numbers an anonymous device before its drive is set;
+     * blk_get_attached_dev_id() names it by its QOM path */
+    char *owner = id ? bg_strdup(id)
+                     : bg_asprintf("/machine/peripheral-anon/device[%u]", st->anon_devices++);
     json_t *srw = json_object_get(args, "share-rw");
     bool share_rw = json_is_true(srw) || (json_is_string(srw) && strcmp(json_string_value(srw), "on") == 0);
     char *iothread = ctrl->iothread ? bg_strdup(ctrl->iothread) : NULL;
@@ -245,7 +252,7 @@ static bool device_add(ModelState *st, const json_t *args, BgError *err)
     unsigned shared = MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED | MODEL_PERM_RESIZE |
                       (share_rw ? MODEL_PERM_WRITE : 0);
     w->blks = bg_realloc(w->blks, (w->n_blks + 1) * sizeof(*w->blks));
-    w->blks[w->n_blks++] = (ModelBlk){ .kind = MODEL_BLK_DEVICE, .owner = id ? bg_strdup(id) : NULL,
+    w->blks[w->n_blks++] = (ModelBlk){ .kind = MODEL_BLK_DEVICE, .owner = owner,
                                        .node = n->id, .perm = perm, .shared = shared,
                                        .seq = ++w->next_seq, .child_name = "root" };
     bool ok = model_perm_refresh_below(w, n, err);
