@@ -435,6 +435,8 @@
 /* qdev_device_add() (softmmu/qdev-monitor.c): machine "none" has no PCI bus
  * for virtio-scsi (an alias of virtio-scsi-pci) */
 #define BG_MSG_DEVICE_NO_BUS "No '%s' bus found for device '%s'"
+/* qdev_set_id() (hw/core/qdev.c) */
+#define BG_MSG_DEVICE_DUPLICATE_ID "Duplicate device ID '%s'"
 /* qmp_device_del() -> find_device_state(): class DeviceNotFound */
 #define BG_MSG_DEVICE_NOT_FOUND "Device '%s' not found"
 /* object_property_try_add() (qom/object.c) */

@@ -199,6 +199,14 @@ static void device_push(ModelWorld *w, const char *id, const char *driver, const
                                                 bus ? bg_strdup(bus) : NULL };
 }
 
+static const ModelDevice *device_find(const ModelWorld *w, const char *id)
+{
+    for (size_t i = 0; i < w->n_devices; i++)
+        if (w->devices[i].id && strcmp(w->devices[i].id, id) == 0)
+            return &w->devices[i];
+    return NULL;
+}
+
 /* device_add for virtio-scsi and scsi-hd, as the seed uses them. */
 static bool device_add(ModelState *st, const json_t *args, BgError *err)
 {
@@ -209,6 +217,8 @@ static bool device_add(ModelState *st, const json_t *args, BgError *err)
     if (strcmp(driver, "virtio-scsi") == 0) {
         if (!st->pc)
             return bg_error_setf(err, BG_MSG_DEVICE_NO_BUS, "PCI", "virtio-scsi-pci");
+        if (id && device_find(st->w, id))
+            return bg_error_setf(err, BG_MSG_DEVICE_DUPLICATE_ID, id);
         if (!id)            /* qdev_set_id(): anonymous devices are numbered */
             st->anon_devices++;
         const char *it = json_string_value(json_object_get(args, "iothread"));
@@ -239,6 +249,10 @@ static bool device_add(ModelState *st, const json_t *args, BgError *err)
         model_graph_free(w);
         st->unsupported = "scsi-hd without a node and a known bus is not modelled";
         return false;
+    }
+    if (id && device_find(w, id)) {
+        model_graph_free(w);
+        return bg_error_setf(err, BG_MSG_DEVICE_DUPLICATE_ID, id);
     }
     /* qdev_set_id() numbers an anonymous device before its drive is set;
      * blk_get_attached_dev_id() names it by its QOM path */
@@ -296,11 +310,10 @@ static bool device_del(ModelState *st, const json_t *args, BgError *err)
     const char *id = arg_str(args, "id", err);
     if (!id)
         return false;
-    for (size_t i = 0; i < st->w->n_devices; i++)
-        if (st->w->devices[i].id && strcmp(st->w->devices[i].id, id) == 0) {
-            st->unsupported = "device_del of an existing device is not modelled";
-            return false;
-        }
+    if (device_find(st->w, id)) {
+        st->unsupported = "device_del of an existing device is not modelled";
+        return false;
+    }
     st->err_class = "DeviceNotFound";
     return bg_error_setf(err, BG_MSG_DEVICE_NOT_FOUND, id);
 }

@@ -55,7 +55,7 @@ static bool add_virtio_scsi(RealGraph *g, json_t *args, const char *id, const ch
 {
     /* qdev_device_add(): the id first (anonymous devices are numbered), then properties */
     if (id && find(g, id))
-        return bg_error_setf(err, "Duplicate device ID '%s'", id);
+        return bg_error_setf(err, BG_MSG_DEVICE_DUPLICATE_ID, id);
     if (!id)
         devs(g)->anon_count++;
     json_t *it = json_object_get(args, "iothread");
@@ -98,7 +98,7 @@ static bool add_scsi_hd(RealGraph *g, json_t *args, const char *id, BgError *err
             return bg_error_setf(err, "No 'SCSI' bus found for device 'scsi-hd'");
     }
     if (id && find(g, id))
-        return bg_error_setf(err, "Duplicate device ID '%s'", id);
+        return bg_error_setf(err, BG_MSG_DEVICE_DUPLICATE_ID, id);
     int anon = id ? 0 : devs(g)->anon_count++;
     RealNode *n = drive ? real_graph_find_node(g, drive) : NULL;
     if (drive && !n)
