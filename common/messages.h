@@ -215,6 +215,8 @@
 #define BG_MSG_QCOW2_NO_SHRINK "qcow2 doesn't support shrinking images yet"
 /* qcow2_co_truncate() */
 #define BG_MSG_QCOW2_GROW_L1 "Failed to grow the L1 table: %s"
+/* qcow2_co_truncate(), error_setg_errno() */
+#define BG_MSG_QCOW2_ZERO_NEW_CLUSTERS "Failed to zero out new clusters: %s"
 /* qcow2_co_truncate() */
 #define BG_MSG_QCOW2_UPDATE_SIZE "Failed to update the image size: %s"
 /* qcow2_signal_corruption(), printed on stderr */
@@ -371,6 +373,9 @@
 #define BG_MSG_FORMAT_OPTION "Block format '%s' does not support the option '%s'"
 /* bdrv_open_common() */
 #define BG_MSG_FORCE_SHARE_RW "force-share=on can only be used with read-only images"
+/* bdrv_open_driver(), error_setg_errno() (quorum_getlength(): EIO when
+ * the children's lengths differ) */
+#define BG_MSG_REFRESH_TOTAL_SECTORS "Could not refresh total sector count: %s"
 /* bdrv_open_backing_file(), prepended to the backing node's error */
 #define BG_MSG_BACKING_OPEN_PREFIX "Could not open backing file: "
 /* raw_open_common() (block/file-posix.c), error_setg_errno() */
@@ -427,6 +432,11 @@
 #define BG_MSG_JOB_CANNOT_COMPLETE "The active block job '%s' cannot be completed"
 /* qmp_block_job_cancel() */
 #define BG_MSG_JOB_PAUSED "The block job for device '%s' is currently paused"
+/* qdev_device_add() (softmmu/qdev-monitor.c): machine "none" has no PCI bus
+ * for virtio-scsi (an alias of virtio-scsi-pci) */
+#define BG_MSG_DEVICE_NO_BUS "No '%s' bus found for device '%s'"
+/* qdev_set_id() (hw/core/qdev.c) */
+#define BG_MSG_DEVICE_DUPLICATE_ID "Duplicate device ID '%s'"
 /* qmp_device_del() -> find_device_state(): class DeviceNotFound */
 #define BG_MSG_DEVICE_NOT_FOUND "Device '%s' not found"
 /* object_property_try_add() (qom/object.c) */

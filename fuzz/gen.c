@@ -289,7 +289,7 @@ static size_t gen_hmp_io(const MutState *st, MutRand *r, json_t *out)
 
 /* ---- jobs --------------------------------------------------------------------------------- */
 
-static size_t run_job_step(json_t *out, const char *id, bool auto_finalize, bool cancel)
+json_t *gen_run_job(const char *id, bool auto_finalize, bool cancel)
 {
     json_t *rj = json_pack("{s:s}", "id", id);
     json_object_set_new(rj, "auto-finalize", json_boolean(auto_finalize));
@@ -298,7 +298,34 @@ static size_t run_job_step(json_t *out, const char *id, bool auto_finalize, bool
         json_object_set_new(rj, "cancel", json_true());
     json_t *step = json_object();
     json_object_set_new(step, "run-job", rj);
-    return push(out, step);
+    return step;
+}
+
+static size_t run_job_step(json_t *out, const char *id, bool auto_finalize, bool cancel)
+{
+    return push(out, gen_run_job(id, auto_finalize, cancel));
+}
+
+/*
+ * Job timing.  QEMU runs a job in the background; the model moves it only
+ * when a step drives it.  The two agree only where the job is parked at a
+ * point it cannot leave on its own: "ready" (an active commit, waiting for
+ * job-complete) or "pending" (auto-finalize off, waiting for job-finalize),
+ * or ended.  So every step that sets a job moving is followed at once by a
+ * step that drives it to such a point: run-job (to its end), or wait-event
+ * for BLOCK_JOB_READY / BLOCK_JOB_PENDING.  Anything in between would see
+ * the job wherever QEMU's timing put it.
+ */
+json_t *gen_wait_parked(const char *id, bool ready)
+{
+    return json_pack("{s:{s:s,s:{s:{s:s}},s:i}}", "wait-event", "event",
+                     ready ? "BLOCK_JOB_READY" : "BLOCK_JOB_PENDING", "match", "data",
+                     ready ? "device" : "id", id, "timeout", 10);
+}
+
+static size_t wait_parked(json_t *out, const char *id, bool ready)
+{
+    return push(out, gen_wait_parked(id, ready));
 }
 
 static size_t gen_job_start(const MutState *st, MutRand *r, json_t *out)
@@ -354,12 +381,16 @@ static size_t gen_job_start(const MutState *st, MutRand *r, json_t *out)
     if (!af)
         json_object_set_new(a, "auto-finalize", json_false());
     count += push(out, gen_execute(commit ? "block-commit" : "block-stream", a));
-    if (mut_rand_chance(r, 40))
+    if ((active || !af) && mut_rand_chance(r, 60))
+        count += wait_parked(out, id, active);      /* parked: later steps see it there */
+    else
         count += run_job_step(out, id, af, mut_rand_chance(r, 10));
     free(id);
     return count;
 }
 
+/* A job that gen_job_start() left parked ("ready" or "pending"): one verb,
+ * then run-job drives it to its end (see "Job timing" above). */
 static size_t gen_job_drive(const MutState *st, MutRand *r, json_t *out)
 {
     if (!st->n_jobs)
@@ -367,35 +398,26 @@ static size_t gen_job_drive(const MutState *st, MutRand *r, json_t *out)
     const MutJob *j = &st->jobs[mut_rand_below(r, st->n_jobs)];
     unsigned how = (unsigned)mut_rand_below(r, 100);
     json_t *step;
-    if (j->completed) {
-        step = json_pack("{s:s}", "wait-job", j->id);
-    } else if (j->active) {
-        if (how < 50)
-            return run_job_step(out, j->id, j->auto_finalize, false);
+    if (how < 40)
+        return run_job_step(out, j->id, j->auto_finalize, how < 5);
+    if (j->active && !j->completed) {
         if (how < 70)
             step = gen_execute("job-complete", json_pack("{s:s}", "id", j->id));
         else if (how < 80)
             step = gen_execute("block-job-complete", json_pack("{s:s}", "device", j->id));
         else
             step = gen_execute("job-cancel", json_pack("{s:s}", "id", j->id));
-    } else if (!j->auto_finalize) {
-        if (how < 50)
-            return run_job_step(out, j->id, false, false);
-        if (how < 70)
-            step = gen_execute("job-finalize", json_pack("{s:s}", "id", j->id));
-        else if (how < 85)
-            step = gen_execute("job-cancel", json_pack("{s:s}", "id", j->id));
-        else
-            return run_job_step(out, j->id, false, true);
+    } else if (how < 75) {
+        step = gen_execute("job-finalize", json_pack("{s:s}", "id", j->id));
     } else {
-        if (how < 50)
-            step = json_pack("{s:s}", "wait-job", j->id);
-        else if (how < 90)
-            return run_job_step(out, j->id, true, false);
-        else
-            step = gen_execute("job-cancel", json_pack("{s:s}", "id", j->id));
+        step = gen_execute("job-cancel", json_pack("{s:s}", "id", j->id));
     }
-    return push(out, step);
+    char *id = bg_strdup(j->id);
+    bool af = j->auto_finalize;
+    size_t n = push(out, step);
+    n += run_job_step(out, id, af, false);
+    free(id);
+    return n;
 }
 
 /* ---- throttle groups, filters ------------------------------------------------------------- */
@@ -617,6 +639,12 @@ json_t *gen_stream(MutRand *r, size_t max_steps)
     size_t n_vm = 2 + mut_rand_below(r, 10);
     for (size_t i = 0; i < n_vm && json_array_size(lines) + 1 < max_steps; i++) {
         gen_vm_action(&st, r, tmp, NULL);
+        /* an action goes in whole or not at all: a job start without the
+         * step that drives it would leave the job to QEMU's timing */
+        if (json_array_size(lines) + json_array_size(tmp) > max_steps - 1) {
+            json_array_clear(tmp);
+            break;
+        }
         append_applied(lines, tmp, &st, max_steps - 1);
     }
     if (mut_rand_chance(r, 50) && json_array_size(lines) < max_steps)

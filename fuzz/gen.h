@@ -66,6 +66,12 @@ size_t gen_vm_action(const MutState *st, MutRand *r, json_t *out, GenKind *kind)
 /* A fresh valid stream: an array of at most MAX_STEPS line objects. */
 json_t *gen_stream(MutRand *r, size_t max_steps);
 
+/* The steps that drive job ID (see "Job timing" in gen.c): run-job to its
+ * end (auto-dismiss on), and wait-event for where it parks: BLOCK_JOB_READY
+ * (READY: an active commit) or BLOCK_JOB_PENDING (auto-finalize off). */
+json_t *gen_run_job(const char *id, bool auto_finalize, bool cancel);
+json_t *gen_wait_parked(const char *id, bool ready);
+
 /* The step {"execute": CMD, "arguments": ARGS} (ARGS stolen; none when NULL). */
 json_t *gen_execute(const char *cmd, json_t *args);
 

@@ -456,6 +456,102 @@ static size_t emit(const BgBuf *b, uint8_t *out, size_t max)
     return n;
 }
 
+/* ---- the job-timing rule -------------------------------------------------------------------- */
+
+static bool is_cmd(const char *cmd, const char *const *names)
+{
+    for (; *names; names++)
+        if (strcmp(cmd, *names) == 0)
+            return true;
+    return false;
+}
+
+/* Does OBJ (a run-job, wait-job or wait-event step) name job ID? */
+static bool drives(const json_t *obj, const char *id)
+{
+    const json_t *w = json_object_get(obj, "wait-event");
+    const json_t *m = json_object_get(json_object_get(w, "match"), "data");
+    const char *ids[] = {
+        json_string_value(json_object_get(json_object_get(obj, "run-job"), "id")),
+        json_string_value(json_object_get(obj, "wait-job")),
+        json_string_value(json_object_get(m, "id")),
+        json_string_value(json_object_get(m, "device")),
+    };
+    for (size_t i = 0; i < N(ids); i++)
+        if (ids[i] && strcmp(ids[i], id) == 0)
+            return true;
+    return false;
+}
+
+/* A flag of a job-starting command's arguments (default true). */
+static bool job_flag(const json_t *args, const char *key)
+{
+    const json_t *v = json_object_get(args, key);
+    return !json_is_boolean(v) || json_is_true(v);
+}
+
+/*
+ * gen.c's job-timing rule for any edited stream: a step that sets a job
+ * moving (block-stream, block-commit, a job verb) is followed at once by
+ * a step that drives that job to where it parks or ends; where an edit
+ * (a drop, a move, a crossover) took it away, one is added: a wait for
+ * where the job parks (ready, pending) after a start, run-job otherwise.
+ * Without it QEMU's timing decides what the next steps see.
+ */
+static void drive_jobs(MutLines *ls)
+{
+    static const char *const starts[] = { "block-stream", "block-commit", NULL };
+    static const char *const verbs[] = { "job-complete", "job-finalize", "job-cancel",
+                                         "block-job-complete", "block-job-finalize",
+                                         "block-job-cancel", NULL };
+    for (size_t i = 0; i < ls->n; i++) {
+        const json_t *o = ls->v[i].obj;
+        const char *cmd = json_string_value(json_object_get(o, "execute"));
+        if (!cmd)
+            continue;
+        const json_t *a = json_object_get(o, "arguments");
+        bool start = is_cmd(cmd, starts);
+        if (!start && !is_cmd(cmd, verbs))
+            continue;
+        const char *id = json_string_value(json_object_get(a, start ? "job-id" : "id"));
+        if (!id)
+            id = json_string_value(json_object_get(a, "device"));
+        if (!id || (i + 1 < ls->n && ls->v[i + 1].obj && drives(ls->v[i + 1].obj, id)))
+            continue;
+        bool af = true;
+        for (size_t k = i + 1; k-- > 0;) {        /* the start of that job */
+            const json_t *ko = ls->v[k].obj;
+            const char *kc = json_string_value(json_object_get(ko, "execute"));
+            const json_t *ka = json_object_get(ko, "arguments");
+            const char *kid = json_string_value(json_object_get(ka, "job-id"));
+            if (!kid)
+                kid = json_string_value(json_object_get(ka, "device"));
+            if (kc && is_cmd(kc, starts) && kid && strcmp(kid, id) == 0) {
+                af = job_flag(ka, "auto-finalize");
+                break;
+            }
+        }
+        bool active = strcmp(cmd, "block-commit") == 0 && !json_object_get(a, "top-node") &&
+                      !json_object_get(a, "top");
+        json_t *step = start && (active || !af) ? gen_wait_parked(id, active)
+                                                : gen_run_job(id, af, false);
+        mut_lines_insert(ls, i + 1, step, -1);
+        mut_lines_strip_expect(ls, i + 1);     /* what follows is no longer the input's */
+        i++;
+    }
+}
+
+/* mut_lines_finish() after the job-timing rule (the step bound still holds:
+ * a drive added at the end may be cut again, a job started last then has
+ * nothing after it to see it). */
+static bool finish(MutLines *ls, MutLines *in, size_t max_size, BgBuf *out)
+{
+    drive_jobs(ls);
+    while (mut_lines_steps(ls) > BG_MUT_MAX_STEPS)
+        mut_lines_remove(ls, ls->n - 1);
+    return mut_lines_finish(ls, in, max_size, out);
+}
+
 /* A generated stream that fits MAX (or the empty stream). */
 static size_t emit_generated(MutRand *r, uint8_t *out, size_t max, BgMutInfo *info)
 {
@@ -518,7 +614,7 @@ size_t bg_mutate_ex(uint8_t *data, size_t size, size_t max_size, unsigned int se
             if (apply_kind(&e, k)) {
                 mut_lines_strip_expect(&ls, e.at);
                 BgBuf b = {0};
-                if (mut_lines_finish(&ls, &in, max_size, &b) && mut_lines_steps(&ls) &&
+                if (finish(&ls, &in, max_size, &b) && mut_lines_steps(&ls) &&
                     !same_bytes(&b, data, size)) {
                     result = emit(&b, data, max_size);
                     done = result > 0;
@@ -804,7 +900,7 @@ size_t bg_crossover_ex(const uint8_t *d1, size_t s1, const uint8_t *d2, size_t s
         if (crossover_once(&a, &b, &r, &ls, &at)) {
             mut_lines_strip_expect(&ls, at);
             BgBuf buf = {0};
-            if (mut_lines_finish(&ls, &a, max_out, &buf) && mut_lines_steps(&ls) &&
+            if (finish(&ls, &a, max_out, &buf) && mut_lines_steps(&ls) &&
                 !same_bytes(&buf, d1, s1)) {
                 result = emit(&buf, out, max_out);
                 done = result > 0;

@@ -155,6 +155,7 @@ typedef struct ModelFile {
     uint64_t n_host;        /* host clusters tracked in `used` */
     uint64_t *l2;           /* per L1 entry: host cluster of the L2 table, 0 if none */
     uint64_t n_l1;
+    uint64_t l1_host;       /* host cluster of the L1 table */
     uint64_t free_index;    /* BDRVQcow2State.free_cluster_index (reset on open) */
     uint64_t free_byte;     /* free_byte_offset for compressed data (byte, 0 if none) */
     uint64_t host_len;      /* length of the host file */
@@ -173,6 +174,8 @@ uint64_t model_image_host_len(const ModelFile *f);
 void model_image_create(ModelFiles *t, const char *scratch, const json_t *spec, BgResult *res);
 /* qcow2 logical I/O on the image (no bounds checks: the caller did them). */
 void model_image_qcow2_open(ModelFile *f);
+/* qcow2_co_truncate(): grow to VSIZE (a multiple of 512, not smaller). */
+void model_image_qcow2_grow(ModelFile *f, uint64_t vsize);
 bool model_image_qcow2_allocated(const ModelFile *f, uint64_t cluster, bool *zero);
 void model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uint8_t *buf,
                              bool zero, bool may_unmap, bool compressed, BgError *err);
@@ -385,6 +388,8 @@ typedef struct ModelState {
     ModelFiles files;
     ModelWorld *w;
     bool vm;                /* a VM runs */
+    bool pc;                /* ... with machine "pc" (a PCI bus), not "none" */
+    unsigned anon_devices;  /* devices added without id: /machine/peripheral-anon/device[N] */
     BgBuf log;              /* what the running VM printed (qemu-io) */
     char *last_log;         /* log of the VM that ended last */
     json_t *queue;          /* events not yet waited for */
@@ -475,6 +480,8 @@ bool model_reopen_set_read_only(ModelState *st, ModelWorld *w, ModelNode *n, boo
 /* Recompute every edge's permissions from scratch and check the nodes of
  * ORDER (ids, in order) first, then all others.  First error wins. */
 bool model_perm_refresh(ModelWorld *w, const int *order, size_t n_order, BgError *err);
+/* bdrv_refresh_perms(N): the same with N's subtree (topologically) first. */
+bool model_perm_refresh_below(ModelWorld *w, const ModelNode *n, BgError *err);
 /* The same, telling "Block node is read-only" (read-only in OLD too) from
  * "Read-only block node ... cannot support read-write users". */
 bool model_perm_refresh_from(ModelWorld *w, const ModelWorld *old, const int *order, size_t n_order,
@@ -494,6 +501,8 @@ char *model_perm_names(unsigned perm);
 json_t *model_query_named_block_nodes(ModelState *st, bool flat);
 /* bdrv_refresh_filename(): the node's filename (owned). */
 char *model_query_filename(ModelState *st, const ModelWorld *w, const ModelNode *n);
+/* bdrv_get_info(): false when N's driver has none; *CLUSTER_SIZE 0 for a file. */
+bool model_query_get_info(const ModelWorld *w, const ModelNode *n, unsigned *cluster_size);
 json_t *model_query_block_jobs(ModelState *st);
 json_t *model_query_jobs(ModelState *st);
 
@@ -515,12 +524,15 @@ int model_io_pread(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, uin
 int model_io_pwrite(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, const uint8_t *buf,
                     unsigned flags, ModelIoStatus *s);
 int model_io_pdiscard(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, ModelIoStatus *s);
+/* bdrv_is_allocated() of CLUSTER in N (a node of W) itself (a qcow2 image's
+ * map; filters ask their child; raw and file hold everything). */
+bool model_io_allocated(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t cluster);
+/* After a write into qcow2 image F of node N (of W) outside model_io.c: the
+ * nodes down to its file node grow to the image file's end. */
+void model_io_host_grew(ModelState *st, ModelWorld *w, const ModelNode *n, const ModelFile *f);
 /* A read whose every byte the model knows; false with a reason otherwise. */
 bool model_io_read(ModelState *st, const ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf,
                    const char **unsupported);
-/* qcow2 node N wrote its image file outside a request (a job's copy): the
- * nodes its host writes pass grow to the file's end. */
-void model_io_host_written(ModelState *st, const ModelNode *n);
 /* HMP qemu-io NODE "CMD": fills res (return "" or an error string) (model_qemuio.c). */
 void model_io_hmp(ModelState *st, const char *command_line, BgResult *res);
 /* `io` step (offline qemu-io). */
@@ -542,6 +554,8 @@ void model_job_started(ModelState *st, ModelJob *j);
 bool model_job_command(ModelState *st, const char *cmd, const json_t *args, BgError *err);
 /* Advance JOB by one transition; false when it cannot move without a command. */
 bool model_job_step(ModelState *st, ModelJob *job);
+/* quit: cancel every job that has not ended, dismiss the concluded ones. */
+void model_job_cancel_all(ModelState *st);
 /* The driving steps: wait-event, wait-job, run-job. */
 void model_job_wait_event(ModelState *st, const json_t *spec, BgResult *res);
 void model_job_wait_job(ModelState *st, const char *id, BgResult *res);

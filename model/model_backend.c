@@ -62,6 +62,8 @@ static void vm_start(ModelState *st)
     if (st->vm)
         return;
     st->vm = true;
+    st->pc = false;                 /* the first VM step starts machine "none" */
+    st->anon_devices = 0;
     model_graph_free(st->w);
     st->w = model_graph_new();
     bg_buf_cleanup(&st->log);
@@ -73,6 +75,7 @@ static void vm_stop(ModelState *st)
 {
     if (!st->vm)
         return;
+    model_job_cancel_all(st);
     model_event(st, "SHUTDOWN", json_pack("{s:b,s:s}", "guest", 0, "reason", "host-qmp-quit"));
     st->vm = false;
     free(st->last_log);
@@ -196,6 +199,14 @@ static void device_push(ModelWorld *w, const char *id, const char *driver, const
                                                 bus ? bg_strdup(bus) : NULL };
 }
 
+static const ModelDevice *device_find(const ModelWorld *w, const char *id)
+{
+    for (size_t i = 0; i < w->n_devices; i++)
+        if (w->devices[i].id && strcmp(w->devices[i].id, id) == 0)
+            return &w->devices[i];
+    return NULL;
+}
+
 /* device_add for virtio-scsi and scsi-hd, as the seed uses them. */
 static bool device_add(ModelState *st, const json_t *args, BgError *err)
 {
@@ -204,6 +215,12 @@ static bool device_add(ModelState *st, const json_t *args, BgError *err)
         return false;
     const char *id = json_string_value(json_object_get(args, "id"));
     if (strcmp(driver, "virtio-scsi") == 0) {
+        if (!st->pc)
+            return bg_error_setf(err, BG_MSG_DEVICE_NO_BUS, "PCI", "virtio-scsi-pci");
+        if (id && device_find(st->w, id))
+            return bg_error_setf(err, BG_MSG_DEVICE_DUPLICATE_ID, id);
+        if (!id)            /* qdev_set_id(): anonymous devices are numbered */
+            st->anon_devices++;
         const char *it = json_string_value(json_object_get(args, "iothread"));
         if (it && !*it)
             it = NULL;
@@ -233,6 +250,14 @@ static bool device_add(ModelState *st, const json_t *args, BgError *err)
         st->unsupported = "scsi-hd without a node and a known bus is not modelled";
         return false;
     }
+    if (id && device_find(w, id)) {
+        model_graph_free(w);
+        return bg_error_setf(err, BG_MSG_DEVICE_DUPLICATE_ID, id);
+    }
+    /* qdev_set_id() numbers an anonymous device before its drive is set;
+     * blk_get_attached_dev_id() names it by its QOM path */
+    char *owner = id ? bg_strdup(id)
+                     : bg_asprintf("/machine/peripheral-anon/device[%u]", st->anon_devices++);
     json_t *srw = json_object_get(args, "share-rw");
     bool share_rw = json_is_true(srw) || (json_is_string(srw) && strcmp(json_string_value(srw), "on") == 0);
     char *iothread = ctrl->iothread ? bg_strdup(ctrl->iothread) : NULL;
@@ -241,14 +266,10 @@ static bool device_add(ModelState *st, const json_t *args, BgError *err)
     unsigned shared = MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED | MODEL_PERM_RESIZE |
                       (share_rw ? MODEL_PERM_WRITE : 0);
     w->blks = bg_realloc(w->blks, (w->n_blks + 1) * sizeof(*w->blks));
-    w->blks[w->n_blks++] = (ModelBlk){ .kind = MODEL_BLK_DEVICE, .owner = id ? bg_strdup(id) : NULL,
+    w->blks[w->n_blks++] = (ModelBlk){ .kind = MODEL_BLK_DEVICE, .owner = owner,
                                        .node = n->id, .perm = perm, .shared = shared,
                                        .seq = ++w->next_seq, .child_name = "root" };
-    int *order = NULL;
-    size_t len = 0;
-    model_perm_topo(w, n, &order, &len);
-    bool ok = model_perm_refresh(w, order, len, err);
-    free(order);
+    bool ok = model_perm_refresh_below(w, n, err);
     /* virtio_scsi_hotplug(): with an iothread, the node must allow
      * dataplane (op blockers), then the disk (its BlockBackend first) joins
      * the controller's iothread */
@@ -289,11 +310,10 @@ static bool device_del(ModelState *st, const json_t *args, BgError *err)
     const char *id = arg_str(args, "id", err);
     if (!id)
         return false;
-    for (size_t i = 0; i < st->w->n_devices; i++)
-        if (st->w->devices[i].id && strcmp(st->w->devices[i].id, id) == 0) {
-            st->unsupported = "device_del of an existing device is not modelled";
-            return false;
-        }
+    if (device_find(st->w, id)) {
+        st->unsupported = "device_del of an existing device is not modelled";
+        return false;
+    }
     st->err_class = "DeviceNotFound";
     return bg_error_setf(err, BG_MSG_DEVICE_NOT_FOUND, id);
 }
@@ -327,7 +347,9 @@ static void execute(ModelState *st, const char *name, json_t *args, BgResult *re
         } else {
             ModelWorld *w = model_graph_copy(st->w);
             ok = model_open_blockdev_add(st, w, args, &err);
-            if (ok) {
+            /* a node the model cannot open (unsupported) may have left
+             * half-opened nodes behind: the step changes nothing */
+            if (ok && !st->unsupported) {
                 ModelWorld *old = st->w;
                 st->w = w;
                 w = old;
@@ -423,6 +445,9 @@ static bool model_execute(BgBackend *be, const BgStep *step, json_t *cmd, BgResu
                                 "launch: the VM is already running (shutdown first)");
         } else {
             vm_start(st);
+            const char *m = json_string_value(
+                json_object_get(json_object_get(cmd, "launch"), "machine"));
+            st->pc = m && strcmp(m, "pc") == 0;
             bg_result_set_return(res, json_object());
         }
         break;

@@ -190,7 +190,41 @@ static void qcow2_init(ModelFile *f, uint64_t vsize)
     for (int i = 0; i < 4; i++)     /* header, refcount table, refcount block, L1 */
         f->used[i] = 1;
     f->host_len = 3 * MODEL_CLUSTER + 8 * f->n_l1;
+    f->l1_host = 3;
     f->free_index = 0;
+}
+
+/*
+ * qcow2_co_truncate() growing the image to VSIZE (PREALLOC_MODE_OFF, no
+ * snapshots, no data file): qcow2_grow_l1_table(exact_size) when the L1
+ * table gets longer (a new table from qcow2_alloc_clusters(), written, the
+ * old one freed), then the new size in the header.  The new clusters are
+ * unallocated.  A multiple of 512 and not a shrink: the caller checked.
+ */
+void model_image_qcow2_grow(ModelFile *f, uint64_t vsize)
+{
+    uint64_t old_nc = guest_clusters(f);
+    f->vsize = vsize;
+    uint64_t nc = guest_clusters(f);
+    if (nc > old_nc) {
+        /* f->data is sparse: the new clusters read as zeroes already */
+        f->cl = bg_realloc(f->cl, nc + 1);
+        memset(f->cl + old_nc, MODEL_CL_UNALLOC, nc + 1 - old_nc);
+        f->host = bg_realloc(f->host, (nc + 1) * sizeof(uint64_t));
+        memset(f->host + old_nc, 0, (nc + 1 - old_nc) * sizeof(uint64_t));
+    }
+    uint64_t n_l1 = (nc + L2_ENTRIES - 1) / L2_ENTRIES;
+    if (n_l1 <= f->n_l1)
+        return;
+    f->l2 = bg_realloc(f->l2, (n_l1 + 1) * sizeof(uint64_t));
+    memset(f->l2 + f->n_l1, 0, (n_l1 + 1 - f->n_l1) * sizeof(uint64_t));
+    uint64_t per = MODEL_CLUSTER / 8;              /* L1 entries in one cluster */
+    uint64_t h = host_alloc(f, (n_l1 + per - 1) / per);
+    host_grow_len(f, h * MODEL_CLUSTER + 8 * n_l1);
+    for (uint64_t c = 0; c < (f->n_l1 + per - 1) / per; c++)
+        host_free(f, f->l1_host + c);
+    f->l1_host = h;
+    f->n_l1 = n_l1;
 }
 
 void model_image_qcow2_open(ModelFile *f)
@@ -201,6 +235,8 @@ void model_image_qcow2_open(ModelFile *f)
 
 bool model_image_qcow2_allocated(const ModelFile *f, uint64_t cluster, bool *zero)
 {
+    if (cluster >= guest_clusters(f))
+        return *zero = false;
     *zero = f->cl[cluster] == MODEL_CL_ZERO;
     return f->cl[cluster] != MODEL_CL_UNALLOC;
 }
@@ -444,8 +480,12 @@ void model_image_create(ModelFiles *t, const char *scratch, const json_t *spec, 
 
     ModelFile *f = file_replace(t, path);
     char *out;
+    /* qemu-img prints the size asked for; the drivers' create functions
+     * round it up to whole sectors (qcow2_co_create_opts(),
+     * raw_co_create_opts(): ROUND_UP(size, BDRV_SECTOR_SIZE)) */
+    uint64_t sectors = (size + 511) / 512 * 512;
     if (strcmp(fmt, "qcow2") == 0) {
-        qcow2_init(f, size);
+        qcow2_init(f, sectors);
         if (backing) {
             f->backing = bg_strdup(backing);
             f->backing_fmt = bg_strdup(bfmt);
@@ -459,7 +499,7 @@ void model_image_create(ModelFiles *t, const char *scratch, const json_t *spec, 
                               "refcount_bits=16\n", file, size);
         }
     } else {
-        f->len = size;
+        f->len = sectors;
         out = bg_asprintf("Formatting '%s', fmt=raw size=%" PRIu64 "\n", file, size);
     }
     offline_result(res, 0, out, NULL);

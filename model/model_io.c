@@ -90,6 +90,12 @@ static void grow_file_chain(ModelWorld *w, const ModelNode *n, const ModelFile *
         grow(x, f->host_len);
 }
 
+void model_io_host_grew(ModelState *st, ModelWorld *w, const ModelNode *n, const ModelFile *f)
+{
+    (void)st;
+    grow_file_chain(w, n, f);
+}
+
 /* ---- reads -------------------------------------------------------------------- */
 
 /* qcow2_co_preadv_part(): contiguous data clusters are one request to the
@@ -252,7 +258,9 @@ static void qcow2_raw_read(IoCtx *c, const ModelFile *f, uint64_t off, uint64_t 
 }
 
 /* Is CLUSTER of N allocated in N itself (bdrv_is_allocated())?  Only a qcow2
- * image can leave clusters to its backing; filters ask their child. */
+ * image can leave clusters to its backing; filters ask their child; null-co
+ * reports zeroes (allocated) only with read-zeroes (null_co_block_status());
+ * raw and file report data. */
 static bool allocated_in(IoCtx *c, ModelNode *n, uint64_t cluster)
 {
     if (strcmp(n->drv->name, "qcow2") == 0) {
@@ -261,9 +269,17 @@ static bool allocated_in(IoCtx *c, ModelNode *n, uint64_t cluster)
         return !f || cluster >= (f->vsize + MODEL_CLUSTER - 1) / MODEL_CLUSTER ||
                model_image_qcow2_allocated(f, cluster, &zero);
     }
+    if (strcmp(n->drv->name, "null-co") == 0 || strcmp(n->drv->name, "null-aio") == 0)
+        return n->read_zeroes;
     if (n->drv->kind == BG_DRV_FILTER && model_graph_filtered(c->w, n))
         return allocated_in(c, model_graph_filtered(c->w, n), cluster);
     return true;
+}
+
+bool model_io_allocated(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t cluster)
+{
+    IoCtx c = { st, w, NULL, false };
+    return allocated_in(&c, n, cluster);
 }
 
 /* bdrv_co_do_copy_on_readv() on the copy-on-read filter's child TOP: the
@@ -555,8 +571,26 @@ static int node_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const 
         }
         return 0;
     }
-    if (strcmp(d, "compress") == 0 && !(flags & MODEL_WR_ZERO))
+    if (strcmp(d, "compress") == 0 && !(flags & MODEL_WR_ZERO)) {
+        /* compress_refresh_limits(): the request alignment is the cluster
+         * size below; bdrv_co_pwritev_part() pads an unaligned write with
+         * what the node reads (bdrv_pad_request(), read-modify-write) */
+        unsigned al = 0;
+        const ModelNode *below = model_graph_filtered(c->w, n);
+        if (below && model_query_get_info(c->w, below, &al) && al > 1 &&
+            (off % al || len % al)) {
+            uint64_t a = off / al * al, b = (off + len + al - 1) / al * al;
+            uint8_t *tmp = bg_calloc(b - a, 1);
+            int r = node_read(c, n, a, b - a, tmp);
+            if (!r) {
+                memcpy(tmp + (off - a), buf, len);
+                r = node_write(c, n, a, b - a, tmp, flags);
+            }
+            free(tmp);
+            return r;
+        }
         flags |= MODEL_WR_COMPRESSED;
+    }
     ModelNode *f = model_graph_filtered(c->w, n);
     if (!f) {
         c->unsupported = "a node the model cannot write through";
@@ -665,11 +699,4 @@ bool model_io_read(ModelState *st, const ModelNode *n, uint64_t off, uint64_t le
                    : r           ? "the read failed"
                                  : NULL;
     return !*unsupported;
-}
-
-void model_io_host_written(ModelState *st, const ModelNode *n)
-{
-    ModelFile *f = model_open_qcow2_file(st, st->w, n);
-    if (f && f->qcow2)
-        grow_file_chain(st->w, n, f);
 }

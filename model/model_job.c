@@ -34,6 +34,7 @@
  * block/mirror.c mirror_cancel() / mirror_exit_common(), and
  * python/qemu/machine + iotests.py VM.run_job() for the driving steps.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,47 +92,148 @@ static void drop_blks(ModelWorld *w, const char *owner)
 
 /* ---- finishing ------------------------------------------------------------------------------------ */
 
-/* Copy what TOP's chain above BASE holds (allocated clusters) into DEST. */
+enum { CHAIN_EOF, CHAIN_FREE, CHAIN_ALLOC };
+
+/* Is the cluster at OFF allocated in TOP's chain above BASE, not counting
+ * DEST (bdrv_is_allocated_above())?  Beyond the end of the first layer
+ * asked nothing is (CHAIN_EOF: stream_run() stops there); the zeroes
+ * beyond the end of a shorter layer below it count as allocated there
+ * (bdrv_co_common_block_status_above()). */
+static int chain_status(ModelState *st, ModelNode *top, ModelNode *base, ModelNode *dest,
+                        uint64_t off, uint64_t len)
+{
+    ModelWorld *w = st->w;
+    bool first = true;
+    for (ModelNode *it = top; it && it != base; it = model_graph_filter_or_cow(w, it)) {
+        if (it == dest || it->drv->kind == BG_DRV_FILTER)
+            continue;
+        uint64_t end = len - off < MODEL_CLUSTER ? len : off + MODEL_CLUSTER;
+        uint64_t it_len = model_open_length(st, w, it);
+        if (first && off >= it_len)
+            return CHAIN_EOF;
+        if (!first && end > it_len)
+            return CHAIN_ALLOC;
+        first = false;
+        if (model_io_allocated(st, w, it, off / MODEL_CLUSTER))
+            return CHAIN_ALLOC;
+    }
+    return CHAIN_FREE;
+}
+
+/*
+ * Copy what TOP's chain above BASE holds into DEST, in the units QEMU
+ * copies: runs of at most 512 KiB (STREAM_CHUNK, COMMIT_BUFFER_SIZE) of
+ * clusters that DEST does not hold and the chain does.  Stream copies on
+ * read (bdrv_co_do_copy_on_readv()): a run that reads as zeroes is written
+ * as zeroes (ZERO_WRITE), any other run as data, whole.
+ */
 static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode *dest,
                       bool zero_write)
 {
     ModelWorld *w = st->w;
     uint64_t len = model_open_length(st, w, top);
-    uint8_t *buf = bg_malloc(MODEL_CLUSTER);
-    for (uint64_t off = 0; off < len; off += MODEL_CLUSTER) {
-        bool alloc = false;
-        for (ModelNode *it = top; it && it != base && !alloc; it = model_graph_filter_or_cow(w, it)) {
-            if (it == dest)
-                continue;
-            const ModelNode *fn = model_graph_file(w, it);
-            ModelFile *mf = fn && fn->filename ? model_image_find(&st->files, fn->filename) : NULL;
-            bool zero;
-            alloc = mf && mf->qcow2 && off < mf->vsize &&   /* a shorter layer ends there */
-                    model_image_qcow2_allocated(mf, off / MODEL_CLUSTER, &zero);
-        }
-        const ModelNode *dfn = model_graph_file(w, dest);
-        ModelFile *df = dfn && dfn->filename ? model_image_find(&st->files, dfn->filename) : NULL;
+    const ModelNode *dfn = model_graph_file(w, dest);
+    ModelFile *df = dfn && dfn->filename ? model_image_find(&st->files, dfn->filename) : NULL;
+    if (!df || !df->qcow2)
+        return;
+    uint64_t chunk = 8 * MODEL_CLUSTER;
+    for (uint64_t off = 0, n; off < len; off += n) {
         bool zero;
-        /* a destination smaller than TOP has no cluster at OFF to write */
-        if (!alloc || !df || !df->qcow2 || off >= df->vsize ||
-            (dest != base && model_image_qcow2_allocated(df, off / MODEL_CLUSTER, &zero)))
+        bool held = dest != base && model_image_qcow2_allocated(df, off / MODEL_CLUSTER, &zero);
+        int ch = held ? CHAIN_FREE : chain_status(st, top, base, dest, off, len);
+        if (ch == CHAIN_EOF)
+            break;
+        for (n = MODEL_CLUSTER; off + n < len && n < chunk; n += MODEL_CLUSTER) {
+            bool h = dest != base &&
+                     model_image_qcow2_allocated(df, (off + n) / MODEL_CLUSTER, &zero);
+            if (h != held || (!held && chain_status(st, top, base, dest, off + n, len) != ch))
+                break;
+        }
+        if (off + n > len)
+            n = len - off;
+        if (held || ch != CHAIN_ALLOC || off >= df->vsize)
             continue;
-        uint64_t n = len - off < MODEL_CLUSTER ? len - off : MODEL_CLUSTER;
+        uint64_t whole = (n + MODEL_CLUSTER - 1) / MODEL_CLUSTER * MODEL_CLUSTER;
+        uint64_t room = (df->vsize + MODEL_CLUSTER - 1) / MODEL_CLUSTER * MODEL_CLUSTER - off;
+        if (whole > room)                     /* never past the image's end */
+            whole = n = room;
+        uint8_t *buf = bg_calloc(whole, 1);
         const char *unsupported = NULL;
-        memset(buf, 0, MODEL_CLUSTER);
         if (!model_io_read(st, top, off, n, buf, &unsupported)) {
             st->unsupported = unsupported;      /* the step that drove the job says so */
+            free(buf);
             continue;
         }
-        /* stream copies on read: zeroes are written as zeroes */
         bool zeroes = zero_write;
         for (uint64_t i = 0; i < n && zeroes; i++)
             zeroes = buf[i] == 0;
         BgError e = {0};
-        model_image_qcow2_write(df, off, MODEL_CLUSTER, buf, zeroes, false, false, &e);
-        model_io_host_written(st, dest);
+        model_image_qcow2_write(df, off, whole, buf, zeroes, false, false, &e);
+        model_io_host_grew(st, w, dest, df);
+        free(buf);
     }
-    free(buf);
+}
+
+/*
+ * commit_run() / mirror_run() (active commit): a base shorter than the top
+ * is grown to the top's length before anything is copied (blk_truncate(),
+ * PREALLOC_MODE_OFF; commit_start() took RESIZE on it for that).  Filters
+ * pass it to their child (cor, throttle, blkdebug, compress); null-co,
+ * quorum, blkverify and a raw node with a fixed size cannot grow: -ENOTSUP,
+ * and the job fails.  When the qcow2 image's own backing file is longer
+ * than it was, bdrv_co_truncate() asks for zeroes in the new area
+ * (BDRV_REQ_ZERO_WRITE), so that the old backing file's bytes do not show
+ * through: qcow2_co_truncate() makes the whole new clusters zero clusters
+ * (qcow2_subcluster_zeroize(), no unmap) and writes explicit zeroes into
+ * the rest of the old last cluster.  A raw image growing is not modelled.
+ */
+static int grow_base(ModelState *st, ModelNode *top, ModelNode *base)
+{
+    ModelWorld *w = st->w;
+    uint64_t len = model_open_length(st, w, top), old = model_open_length(st, w, base);
+    if (len <= old)
+        return 0;
+    ModelNode *n = base;
+    while (n->drv->kind == BG_DRV_FILTER && strcmp(n->drv->name, "quorum") != 0 &&
+           strcmp(n->drv->name, "blkverify") != 0 && model_graph_filtered(w, n))
+        n = model_graph_filtered(w, n);
+    const char *d = n->drv->name;
+    if (strcmp(d, "qcow2") != 0) {
+        if (strcmp(d, "raw") == 0 && !n->has_size) {
+            st->unsupported = "a job growing a raw image is not modelled";
+            return 0;
+        }
+        return -ENOTSUP;
+    }
+    const ModelNode *fn = model_graph_file(w, n);
+    ModelFile *mf = fn && fn->filename ? model_image_find(&st->files, fn->filename) : NULL;
+    if (!mf || !mf->qcow2)
+        return 0;
+    old = model_open_length(st, w, n);
+    ModelNode *backing = model_graph_backing(w, n);
+    bool zero = backing && model_open_length(st, w, backing) > old;
+    model_image_qcow2_grow(mf, len);
+    model_io_host_grew(st, w, n, mf);
+    for (ModelNode *x = base; x; x = x == n ? NULL : model_graph_filtered(w, x))
+        x->total = len;                       /* refresh_total_sectors() on each level */
+    if (!zero)
+        return 0;
+    uint64_t zero_start = (old + MODEL_CLUSTER - 1) / MODEL_CLUSTER * MODEL_CLUSTER;
+    BgError e = {0};
+    if (len > zero_start) {
+        model_image_qcow2_write(mf, zero_start, len - zero_start, NULL, true, false, false, &e);
+        model_io_host_grew(st, w, n, mf);
+    }
+    if (zero_start > old) {
+        /* the driver's own write (no detect-zeroes); the model writes
+         * through the node, which has the same effect unless detect-zeroes is on */
+        uint64_t k = (zero_start < len ? zero_start : len) - old;
+        uint8_t *zeroes = bg_calloc(k, 1);
+        ModelIoStatus io = {0};
+        model_io_pwrite(st, n, old, k, zeroes, 0, &io);
+        free(zeroes);
+    }
+    return 0;
 }
 
 static void set_header_backing(ModelState *st, ModelNode *n, ModelNode *base, const char *str)
@@ -273,6 +375,20 @@ static void conclude(ModelState *st, ModelJob *j)
         status_event(st, j, MODEL_JOB_NULL);
 }
 
+/* run() failed (-RET): job_completed_txn_abort(); BLOCK_JOB_COMPLETED
+ * carries strerror() of the error. */
+static void fail_job(ModelState *st, ModelJob *j, int ret)
+{
+    status_event(st, j, MODEL_JOB_ABORTING);
+    finish(st, j, true);
+    json_t *data = block_event_data(j);
+    json_object_set_new(data, "error", json_string(strerror(-ret)));
+    model_event(st, "BLOCK_JOB_COMPLETED", data);
+    status_event(st, j, MODEL_JOB_CONCLUDED);
+    if (j->auto_dismiss)
+        status_event(st, j, MODEL_JOB_NULL);
+}
+
 /* job_completed_txn_abort(): the job ends as cancelled. */
 static void abort_job(ModelState *st, ModelJob *j)
 {
@@ -285,6 +401,20 @@ static void abort_job(ModelState *st, ModelJob *j)
         status_event(st, j, MODEL_JOB_NULL);
 }
 
+/* qemu_cleanup() -> job_cancel_sync_all() at quit: every job that has not
+ * ended is cancelled (force: a ready active commit does not pivot), and
+ * job_cancel_locked() dismisses a concluded one, so every job ends "null". */
+void model_job_cancel_all(ModelState *st)
+{
+    for (size_t i = 0; i < st->w->n_jobs; i++) {
+        ModelJob *j = &st->w->jobs[i];
+        if (j->status != MODEL_JOB_NULL && j->status != MODEL_JOB_CONCLUDED)
+            abort_job(st, j);
+        if (j->status == MODEL_JOB_CONCLUDED)
+            status_event(st, j, MODEL_JOB_NULL);
+    }
+}
+
 bool model_job_step(ModelState *st, ModelJob *j)
 {
     switch (j->status) {
@@ -294,6 +424,15 @@ bool model_job_step(ModelState *st, ModelJob *j)
     case MODEL_JOB_RUNNING: {
         /* the job's run(): stream copies into the top, commit into the base */
         ModelNode *top = model_graph_node(st->w, j->top), *base = model_graph_node(st->w, j->base);
+        if (j->type != MODEL_JOB_STREAM) {
+            int ret = grow_base(st, top, base);
+            if (ret < 0) {
+                if (j->type == MODEL_JOB_ACTIVE_COMMIT)
+                    j->len = 0;     /* mirror_run() counts the work after the resize */
+                fail_job(st, j, ret);
+                return true;
+            }
+        }
         if (j->len)
             copy_data(st, top, base,
                       j->type == MODEL_JOB_STREAM ? model_graph_skip_filters(st->w, top) : base,

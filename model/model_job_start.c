@@ -269,14 +269,19 @@ static void freeze(ModelWorld *w, ModelNode *from, const ModelNode *to)
     }
 }
 
+/* block_job_add_bdrv() / blk_insert_bs(): a new user of NODE, whose
+ * permissions are refreshed at once (bdrv_root_attach_child()). */
+static bool add_user(ModelWorld *w, ModelBlkKind kind, const char *id, ModelNode *node,
+                     unsigned perm, unsigned shared, const char *name, BgError *err)
+{
+    model_job_add_blk(w, kind, id, node->id, perm, shared, name);
+    return model_perm_refresh_below(w, node, err);
+}
+
 /* The permissions of the job's parents, then the job runs: W replaces the world. */
 static bool start(ModelState *st, ModelWorld *w, ModelJob *j, BgError *err)
 {
-    int *order = NULL;
-    size_t len = 0;
-    model_perm_topo(w, model_graph_node(w, j->filter), &order, &len);
-    bool ok = model_perm_refresh(w, order, len, err);
-    free(order);
+    bool ok = model_perm_refresh_below(w, model_graph_node(w, j->filter), err);
     if (!ok)
         return false;
     ModelWorld *old = st->w;
@@ -396,17 +401,20 @@ bool model_job_block_stream(ModelState *st, const json_t *args, BgError *err)
     /* stream_run(): nothing to do when the top is the bottom of the chain */
     j->len = model_graph_skip_filters(w, bs) == overlay
                  ? 0 : (model_open_length(st, w, bs) + 511) / 512 * 512;
+    /* stream_start(): each user is checked as it comes, so a lock error
+     * names the first node that cannot have it */
     unsigned basic = MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED;
-    model_job_add_blk(w, MODEL_BLK_JOB, id, cor->id, 0, MODEL_PERM_ALL, "root");
-    model_job_add_blk(w, MODEL_BLK_JOB_CHILD, id, cor->id, 0, MODEL_PERM_ALL, "main node");
-    model_job_add_blk(w, MODEL_BLK_JOB, id, cor->id, MODEL_PERM_CONSISTENT_READ,
-                      basic | MODEL_PERM_WRITE, "root");                     /* s->blk */
-    model_job_add_blk(w, MODEL_BLK_JOB_CHILD, id, bs->id, 0, basic | MODEL_PERM_WRITE, "active node");
+    bool ok = add_user(w, MODEL_BLK_JOB, id, cor, 0, MODEL_PERM_ALL, "root", err) &&
+              add_user(w, MODEL_BLK_JOB_CHILD, id, cor, 0, MODEL_PERM_ALL, "main node", err) &&
+              add_user(w, MODEL_BLK_JOB, id, cor, MODEL_PERM_CONSISTENT_READ,
+                       basic | MODEL_PERM_WRITE, "root", err) &&            /* s->blk */
+              add_user(w, MODEL_BLK_JOB_CHILD, id, bs, 0, basic | MODEL_PERM_WRITE,
+                       "active node", err);
     ModelNode *stop = model_graph_filter_or_cow(w, above_base);
-    for (ModelNode *it = model_graph_filter_or_cow(w, bs); it && it != stop;
+    for (ModelNode *it = model_graph_filter_or_cow(w, bs); ok && it && it != stop;
          it = model_graph_filter_or_cow(w, it))
-        model_job_add_blk(w, MODEL_BLK_JOB_CHILD, id, it->id, 0, basic, "intermediate node");
-    if (!start(st, w, j, err))
+        ok = add_user(w, MODEL_BLK_JOB_CHILD, id, it, 0, basic, "intermediate node", err);
+    if (!ok || !start(st, w, j, err))
         goto fail;
     return true;
 fail:
@@ -570,43 +578,56 @@ bool model_job_block_commit(ModelState *st, const json_t *args, BgError *err)
         for (uint64_t off = 0; off < model_open_length(st, w, top); off += MODEL_CLUSTER) {
             bool alloc = false;
             for (ModelNode *it = top; it && it != base && !alloc;
-                 it = model_graph_filter_or_cow(w, it)) {
-                ModelFile *mf = model_open_qcow2_file(st, w, it);
-                bool zero;
-                alloc = mf && mf->qcow2 && strcmp(it->drv->name, "qcow2") == 0 &&
-                        model_image_qcow2_allocated(mf, off / MODEL_CLUSTER, &zero);
-            }
+                 it = model_graph_filter_or_cow(w, it))
+                alloc = it->drv->kind != BG_DRV_FILTER &&
+                        model_io_allocated(st, w, it, off / MODEL_CLUSTER);
             if (alloc)
                 len += MODEL_CLUSTER;
         }
         j->len = len;
-        model_job_add_blk(w, MODEL_BLK_JOB, id, f->id, MODEL_PERM_CONSISTENT_READ,
-                          MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED | MODEL_PERM_WRITE,
-                          "root");
-        model_job_add_blk(w, MODEL_BLK_JOB_CHILD, id, f->id, 0, MODEL_PERM_ALL, "main node");
-        model_job_add_blk(w, MODEL_BLK_JOB, id, base->id,
-                          MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE,
-                          MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED |
-                              MODEL_PERM_WRITE, "root");                    /* s->target */
-        model_job_add_blk(w, MODEL_BLK_JOB_CHILD, id, base->id, 0, MODEL_PERM_ALL, "target");
-        model_job_add_blk(w, MODEL_BLK_JOB_CHILD, id, top->id, 0,
-                          MODEL_PERM_WRITE_UNCHANGED | MODEL_PERM_WRITE | MODEL_PERM_CONSISTENT_READ,
-                          "source");
-        for (ModelNode *it = model_graph_filter_or_cow(w, top); it && it != base;
+        /* mirror_start_job(): each user is checked as it comes (so a lock
+         * error names what the target needs); the target writes, and
+         * resizes a base shorter than the top at the end; it shares
+         * consistent read and write with the chain it is in */
+        unsigned target_perm = MODEL_PERM_WRITE;
+        if (model_open_length(st, w, base) < model_open_length(st, w, top))
+            target_perm |= MODEL_PERM_RESIZE;
+        bool ok = add_user(w, MODEL_BLK_JOB, id, f, MODEL_PERM_CONSISTENT_READ,
+                           MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED |
+                               MODEL_PERM_WRITE, "root", err) &&
+                  add_user(w, MODEL_BLK_JOB_CHILD, id, f, 0, MODEL_PERM_ALL, "main node", err) &&
+                  add_user(w, MODEL_BLK_JOB, id, base, target_perm,
+                           MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED |
+                               MODEL_PERM_WRITE, "root", err) &&            /* s->target */
+                  add_user(w, MODEL_BLK_JOB_CHILD, id, base, 0, MODEL_PERM_ALL, "target", err) &&
+                  add_user(w, MODEL_BLK_JOB_CHILD, id, top, 0,
+                           MODEL_PERM_WRITE_UNCHANGED | MODEL_PERM_WRITE |
+                               MODEL_PERM_CONSISTENT_READ, "source", err);
+        for (ModelNode *it = model_graph_filter_or_cow(w, top); ok && it && it != base;
              it = model_graph_filter_or_cow(w, it))
-            model_job_add_blk(w, MODEL_BLK_JOB_CHILD, id, it->id, 0,
-                              MODEL_PERM_WRITE_UNCHANGED | MODEL_PERM_WRITE, "intermediate node");
+            ok = add_user(w, MODEL_BLK_JOB_CHILD, id, it, 0,
+                          MODEL_PERM_WRITE_UNCHANGED | MODEL_PERM_WRITE, "intermediate node", err);
+        if (!ok)
+            goto fail;
     } else {
         j->len = (model_open_length(st, w, top) + 511) / 512 * 512;
-        model_job_add_blk(w, MODEL_BLK_JOB, id, bs->id, 0, MODEL_PERM_ALL, "root");
-        model_job_add_blk(w, MODEL_BLK_JOB_CHILD, id, bs->id, 0, MODEL_PERM_ALL, "main node");
-        for (ModelNode *it = top; it && it != base; it = model_graph_filter_or_cow(w, it))
-            model_job_add_blk(w, MODEL_BLK_JOB_CHILD, id, it->id, 0,
-                              MODEL_PERM_WRITE_UNCHANGED | MODEL_PERM_WRITE, "intermediate node");
-        model_job_add_blk(w, MODEL_BLK_JOB_CHILD, id, base->id, 0, MODEL_PERM_ALL, "base");
-        model_job_add_blk(w, MODEL_BLK_JOB, id, base->id, MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE,
-                          MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED, "root"); /* s->base */
-        model_job_add_blk(w, MODEL_BLK_JOB, id, top->id, 0, MODEL_PERM_ALL, "root");   /* s->top */
+        /* commit_start(): each user is checked as it comes; the base is
+         * written, and resized when it is shorter than the top */
+        unsigned base_perm = MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE;
+        if (model_open_length(st, w, base) < model_open_length(st, w, top))
+            base_perm |= MODEL_PERM_RESIZE;
+        bool ok = add_user(w, MODEL_BLK_JOB, id, bs, 0, MODEL_PERM_ALL, "root", err) &&
+                  add_user(w, MODEL_BLK_JOB_CHILD, id, bs, 0, MODEL_PERM_ALL, "main node", err);
+        for (ModelNode *it = top; ok && it && it != base; it = model_graph_filter_or_cow(w, it))
+            ok = add_user(w, MODEL_BLK_JOB_CHILD, id, it, 0,
+                          MODEL_PERM_WRITE_UNCHANGED | MODEL_PERM_WRITE, "intermediate node", err);
+        ok = ok && add_user(w, MODEL_BLK_JOB_CHILD, id, base, 0, MODEL_PERM_ALL, "base", err) &&
+             add_user(w, MODEL_BLK_JOB, id, base, base_perm,
+                      MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED, "root",
+                      err) &&                                                /* s->base */
+             add_user(w, MODEL_BLK_JOB, id, top, 0, MODEL_PERM_ALL, "root", err); /* s->top */
+        if (!ok)
+            goto fail;
     }
     if (!start(st, w, j, err))
         goto fail;

@@ -17,6 +17,7 @@
  * qcow2_do_open(), raw-format raw_open(), throttle, compress, copy-on-read,
  * null, blkdebug, blkverify, quorum).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,6 +127,10 @@ static uint64_t driver_length(ModelState *st, const ModelWorld *w, const ModelNo
             return 0;
         return n->has_size && n->size < len - n->offset ? n->size : len - n->offset;
     }
+    if (strcmp(d, "blkverify") == 0) {   /* blkverify_getlength(): the test child */
+        const ModelNode *c = model_graph_child_node(w, n, "test");
+        return c ? model_open_length(st, w, c) : 0;
+    }
     if (strcmp(d, "quorum") == 0) {   /* quorum_getlength(): the first child */
         const ModelNode *c = model_graph_child_node(w, n, "children.0");
         return c ? model_open_length(st, w, c) : 0;
@@ -186,6 +191,21 @@ static bool assign_name(ModelWorld *w, ModelNode *n, const char *name, BgError *
 /* ---- children ---------------------------------------------------------------------------- */
 
 /*
+ * bdrv_attach_child(): the permissions below the new edge are refreshed as
+ * soon as it exists (bdrv_refresh_perms()).  The parent is still being
+ * opened and has no parent of its own, so the child gets what the parent's
+ * driver asks for itself (a writable format node: write and resize on its
+ * file).  A permission conflict or an image lock fails the open here,
+ * before the driver reads its options or opens the backing file.
+ */
+static bool attach_child(ModelWorld *w, ModelNode *parent, ModelNode *child, const char *key,
+                         unsigned role, BgError *err)
+{
+    model_graph_attach(w, parent, child, key, role);
+    return model_perm_refresh_below(w, role == MODEL_ROLE_COW ? parent : child, err);
+}
+
+/*
  * bdrv_open_child_bs() + bdrv_attach_child(): open or look up the child KEY
  * of PARENT from OPTS (which loses "KEY" and "KEY.*").  *none: there was no
  * such child and ALLOW_NONE.
@@ -215,14 +235,12 @@ static ModelNode *open_child(ModelState *st, ModelWorld *w, ModelQDict *opts, co
                 bg_error_setf(err, BG_MSG_LOOKUP_BS, reference, reference);
         }
         model_qdict_free(image_options);
-        if (child && attach)
-            model_graph_attach(w, parent, child, key, role);
     } else {
         child = model_open_node(st, w, image_options, parent, key, role, err);
-        if (child && attach)
-            model_graph_attach(w, parent, child, key, role);
     }
     model_qdict_del(opts, key);
+    if (child && attach && !attach_child(w, parent, child, key, role, err))
+        return NULL;
     return child;
 }
 
@@ -241,6 +259,11 @@ static bool open_file(ModelState *st, ModelNode *n, ModelQDict *opts, BgError *e
     if (!filename || !model_image_find(&st->files, filename))
         return bg_error_setf(err, BG_MSG_COULD_NOT_OPEN, filename ? filename : "",
                              "No such file or directory");
+    /* raw_open_common(): Linux AIO only for files opened with O_DIRECT
+     * (checked after the file is opened, before any lock is taken) */
+    const char *aio = model_qdict_get_str(opts, "aio");
+    if (aio && strcmp(aio, "native") == 0 && !n->nocache)
+        return bg_error_setf(err, BG_MSG_FILE_AIO_NATIVE);
     n->filename = bg_strdup(filename);
     static const char *const consumed[] = { "filename", "pr-manager", "locking", "aio",
                                             "aio-max-batch", "drop-cache",
@@ -426,12 +449,13 @@ static bool open_backing(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict
         defined = strncmp(opts->e[i].key, "backing.", 8) == 0;
     if (defined) {
         BgError local = {0};
-        ModelNode *b = open_child(st, w, opts, "backing", n, MODEL_ROLE_COW, true, true, &local);
+        ModelNode *b = open_child(st, w, opts, "backing", n, MODEL_ROLE_COW, true, false, &local);
         if (!b && local.set) {
             bg_error_setf(err, "%s%s", BG_MSG_BACKING_OPEN_PREFIX, local.text);
             return false;
         }
-        return true;
+        /* bdrv_set_backing_hd(): its error has no prefix */
+        return !b || attach_child(w, n, b, "backing", MODEL_ROLE_COW, err);
     }
     if (!n->backing_file)
         return true;
@@ -458,8 +482,7 @@ static bool open_backing(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict
         bg_error_setf(err, "%s%s", BG_MSG_BACKING_OPEN_PREFIX, local.text);
         return false;
     }
-    model_graph_attach(w, n, b, "backing", MODEL_ROLE_COW);
-    return true;
+    return attach_child(w, n, b, "backing", MODEL_ROLE_COW, err);
 }
 
 /* ---- bdrv_open_inherit() -------------------------------------------------------------- */
@@ -566,6 +589,17 @@ ModelNode *model_open_node(ModelState *st, ModelWorld *w, ModelQDict *options, M
         ok = open_filter(st, w, n, opts, err);
     if (!ok)
         goto fail;
+    /* bdrv_open_driver(): refresh_total_sectors() asks the driver's length;
+     * quorum_getlength() fails with EIO unless every child has the first
+     * child's length */
+    if (strcmp(d, "quorum") == 0) {
+        uint64_t len = driver_length(st, w, n);
+        for (size_t i = 0; i < n->n_children; i++)
+            if (model_open_length(st, w, model_graph_node(w, n->children[i].node)) != len) {
+                bg_error_setf(err, BG_MSG_REFRESH_TOTAL_SECTORS, strerror(EIO));
+                goto fail;
+            }
+    }
 
     if ((drv->flags & BG_DRVF_BACKING) && !no_backing && !open_backing(st, w, n, opts, err))
         goto fail;
@@ -610,10 +644,5 @@ bool model_open_blockdev_add(ModelState *st, ModelWorld *w, const json_t *args, 
     if (!n)
         return false;
     n->monitor_owned = true;
-    int *order = NULL;
-    size_t len = 0;
-    model_perm_topo(w, n, &order, &len);
-    bool ok = model_perm_refresh(w, order, len, err);
-    free(order);
-    return ok;
+    return model_perm_refresh_below(w, n, err);
 }

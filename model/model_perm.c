@@ -244,12 +244,32 @@ static bool locks(const ModelNode *n)
     return strcmp(n->drv->name, "file") == 0 && n->filename && !(l && strcmp(l, "off") == 0);
 }
 
+/* One permission refresh: the world before it (a reopen's, or NULL) and
+ * the nodes checked so far. */
+typedef struct Refresh {
+    const ModelWorld *old;
+    int *checked;
+    size_t n_checked;
+} Refresh;
+
+static bool was_checked(const Refresh *r, int id)
+{
+    for (size_t i = 0; i < r->n_checked; i++)
+        if (r->checked[i] == id)
+            return true;
+    return false;
+}
+
 /* raw_check_lock_bytes(): every other file node of the same image has its
  * own open file description holding a lock byte per permission it takes
  * and one per permission it does not share.  N may take no permission
- * another unshares, and unshare none another takes. */
-static bool check_locks(const ModelWorld *w, const ModelNode *n, unsigned perm, unsigned shared,
-                        char **hint, BgError *err)
+ * another unshares, and unshare none another takes.  In a reopen, another
+ * node holds the locks it had before (raw_handle_perm_lock() releases
+ * nothing before the commit), plus its new ones once it was checked
+ * (RAW_PL_PREPARE takes the union): a file child cannot move to another
+ * file node of the image while the old one still holds "write". */
+static bool check_locks(const ModelWorld *w, const Refresh *r, const ModelNode *n, unsigned perm,
+                        unsigned shared, char **hint, BgError *err)
 {
     if (!locks(n))
         return true;
@@ -260,6 +280,17 @@ static bool check_locks(const ModelWorld *w, const ModelNode *n, unsigned perm, 
             continue;
         unsigned p, sh;
         cumulative(w, o, &p, &sh);
+        const ModelNode *was = r->old ? model_graph_node(r->old, o->id) : NULL;
+        if (was) {
+            unsigned op, osh;
+            cumulative(r->old, was, &op, &osh);
+            if (!was_checked(r, o->id)) {
+                p = 0;
+                sh = MODEL_PERM_ALL;
+            }
+            p |= op;
+            sh &= osh;
+        }
         others_perm |= p;
         others_unshared |= MODEL_PERM_ALL & ~sh;
     }
@@ -280,9 +311,10 @@ static bool check_locks(const ModelWorld *w, const ModelNode *n, unsigned perm, 
     return true;
 }
 
-static bool check_node(const ModelWorld *w, const ModelWorld *old, const ModelNode *n, char **hint,
+static bool check_node(const ModelWorld *w, const Refresh *r, const ModelNode *n, char **hint,
                        BgError *err)
 {
+    const ModelWorld *old = r->old;
     unsigned perm, shared;
     cumulative(w, n, &perm, &shared);
     if ((perm & (MODEL_PERM_WRITE | MODEL_PERM_WRITE_UNCHANGED)) && n->read_only) {
@@ -297,7 +329,7 @@ static bool check_node(const ModelWorld *w, const ModelWorld *old, const ModelNo
         n->total % n->align)
         return bg_error_setf(err, BG_MSG_WRITE_WITHOUT_RESIZE);
     /* the driver's check_perm */
-    return check_locks(w, n, perm, shared, hint, err);
+    return check_locks(w, r, n, perm, shared, hint, err);
 }
 
 /* Compute every edge from scratch, parents before children. */
@@ -340,18 +372,17 @@ static bool refresh(ModelWorld *w, const ModelWorld *old, const int *order, size
                     char **hint, BgError *err)
 {
     compute(w);
-    for (size_t i = 0; i < n_order; i++) {
-        const ModelNode *n = model_graph_node(w, order[i]);
+    Refresh r = { old, bg_calloc(n_order + w->n_nodes + 1, sizeof(int)), 0 };
+    bool ok = true;
+    for (size_t i = 0; i < n_order + w->n_nodes && ok; i++) {
+        const ModelNode *n = i < n_order ? model_graph_node(w, order[i]) : w->nodes[i - n_order];
         if (!n)
             continue;
-        if (!check_conflicts(w, n, err) || !check_node(w, old, n, hint, err))
-            return false;
+        ok = check_conflicts(w, n, err) && check_node(w, &r, n, hint, err);
+        r.checked[r.n_checked++] = n->id;
     }
-    for (size_t i = 0; i < w->n_nodes; i++) {
-        if (!check_conflicts(w, w->nodes[i], err) || !check_node(w, old, w->nodes[i], hint, err))
-            return false;
-    }
-    return true;
+    free(r.checked);
+    return ok;
 }
 
 bool model_perm_refresh_from(ModelWorld *w, const ModelWorld *old, const int *order, size_t n_order,
@@ -363,6 +394,16 @@ bool model_perm_refresh_from(ModelWorld *w, const ModelWorld *old, const int *or
 bool model_perm_refresh(ModelWorld *w, const int *order, size_t n_order, BgError *err)
 {
     return refresh(w, NULL, order, n_order, NULL, err);
+}
+
+bool model_perm_refresh_below(ModelWorld *w, const ModelNode *n, BgError *err)
+{
+    int *order = NULL;
+    size_t len = 0;
+    model_perm_topo(w, n, &order, &len);
+    bool ok = refresh(w, NULL, order, len, NULL, err);
+    free(order);
+    return ok;
 }
 
 bool model_perm_refresh_hint(ModelWorld *w, const int *order, size_t n_order, char **hint,

@@ -214,7 +214,7 @@ char *model_query_filename(ModelState *st, const ModelWorld *w, const ModelNode 
 }
 
 /* bdrv_get_info(): qcow2 and file answer, filters and raw forward. */
-static bool get_info(const ModelWorld *w, const ModelNode *n, unsigned *cluster_size)
+bool model_query_get_info(const ModelWorld *w, const ModelNode *n, unsigned *cluster_size)
 {
     const char *d = n->drv->name;
     if (strcmp(d, "qcow2") == 0) {
@@ -227,10 +227,10 @@ static bool get_info(const ModelWorld *w, const ModelNode *n, unsigned *cluster_
     }
     if (strcmp(d, "raw") == 0) {
         const ModelNode *c = model_graph_file(w, n);
-        return c && get_info(w, c, cluster_size);
+        return c && model_query_get_info(w, c, cluster_size);
     }
     const ModelNode *f = model_graph_filtered(w, n);
-    return f && get_info(w, f, cluster_size);
+    return f && model_query_get_info(w, f, cluster_size);
 }
 
 /* bdrv_get_allocated_file_size(): present or not; the value depends on the
@@ -280,7 +280,7 @@ static json_t *image_info(ModelState *st, const ModelWorld *w, const ModelNode *
     if (allocated_size(st, w, n, &asize))
         json_object_set_new(img, "actual-size", json_integer(asize));
     unsigned cs;
-    if (get_info(w, n, &cs)) {
+    if (model_query_get_info(w, n, &cs)) {
         if (cs)
             json_object_set_new(img, "cluster-size", json_integer(cs));
         json_object_set_new(img, "dirty-flag", json_false());

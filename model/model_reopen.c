@@ -543,6 +543,25 @@ bool model_reopen_set_read_only(ModelState *st, ModelWorld *w, ModelNode *n, boo
     model_qdict_put(opts, "read-only", json_boolean(read_only));
     queue_child(&q, w, n, opts, 0, NULL, NULL, true);
     bool ok = reopen_world(st, w, before, &q, err);
+    if (!ok) {
+        /* the transaction's abort: W is the caller's own world here (not a
+         * copy to drop), so the flags set for the permission update go
+         * back, and the permissions with them (stream_clean(), for one,
+         * ignores the error and the node stays writable) */
+        for (size_t i = 0; i < q.n; i++) {
+            ModelNode *x = model_graph_node(w, q.e[i].node);
+            const ModelNode *was = model_graph_node(before, q.e[i].node);
+            if (!x || !was)
+                continue;
+            x->read_only = was->read_only;
+            x->auto_read_only = was->auto_read_only;
+            x->nocache = was->nocache;
+            x->noflush = was->noflush;
+            x->unmap = was->unmap;
+        }
+        BgError ignore = {0};
+        model_perm_refresh(w, NULL, 0, &ignore);
+    }
     queue_free(&q);
     model_graph_free(before);
     return ok;

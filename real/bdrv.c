@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "messages.h"
 
 extern const RealDriver drv_file;
 extern const RealDriver drv_raw;
@@ -132,7 +133,7 @@ int bdrv_open_driver(RealBlockState *bs, const RealDriver *drv, json_t *options,
         drv->refresh_limits(bs);
     ret = bdrv_refresh_total_sectors(bs);
     if (ret < 0) {
-        bg_error_setf(err, "Could not refresh total sector count: %s", strerror(-ret));
+        bg_error_setf(err, BG_MSG_REFRESH_TOTAL_SECTORS, strerror(-ret));
         bdrv_close(bs);
         return ret;
     }

@@ -15,6 +15,7 @@
 #include "aio.h"
 #include "bg.h"
 #include "blk.h"
+#include "messages.h"
 #include "object.h"
 
 static struct RealDevices *devs(RealGraph *g)
@@ -54,7 +55,7 @@ static bool add_virtio_scsi(RealGraph *g, json_t *args, const char *id, const ch
 {
     /* qdev_device_add(): the id first (anonymous devices are numbered), then properties */
     if (id && find(g, id))
-        return bg_error_setf(err, "Duplicate device ID '%s'", id);
+        return bg_error_setf(err, BG_MSG_DEVICE_DUPLICATE_ID, id);
     if (!id)
         devs(g)->anon_count++;
     json_t *it = json_object_get(args, "iothread");
@@ -97,7 +98,7 @@ static bool add_scsi_hd(RealGraph *g, json_t *args, const char *id, BgError *err
             return bg_error_setf(err, "No 'SCSI' bus found for device 'scsi-hd'");
     }
     if (id && find(g, id))
-        return bg_error_setf(err, "Duplicate device ID '%s'", id);
+        return bg_error_setf(err, BG_MSG_DEVICE_DUPLICATE_ID, id);
     int anon = id ? 0 : devs(g)->anon_count++;
     RealNode *n = drive ? real_graph_find_node(g, drive) : NULL;
     if (drive && !n)
@@ -156,7 +157,7 @@ bool real_device_add(RealGraph *g, json_t *args, bool machine_pc, bool *unsuppor
         return bg_error_setf(err, "Parameter 'driver' is missing");
     if (!strcmp(driver, "virtio-scsi") || !strcmp(driver, "virtio-scsi-pci")) {
         if (!machine_pc)   /* machine none has no PCI bus */
-            return bg_error_setf(err, "No 'PCI' bus found for device 'virtio-scsi-pci'");
+            return bg_error_setf(err, BG_MSG_DEVICE_NO_BUS, "PCI", "virtio-scsi-pci");
         return add_virtio_scsi(g, args, id, cls, err);
     }
     if (!strcmp(driver, "scsi-hd"))

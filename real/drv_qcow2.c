@@ -460,10 +460,35 @@ static int qcow2_truncate(RealBlockState *bs, int64_t offset, bool exact, RealPr
         return bg_error_setf(err, BG_MSG_QCOW2_RESIZE_SNAPSHOTS), -ENOTSUP;
     if (offset < bs->total_sectors * BDRV_SECTOR_SIZE)
         return bg_error_setf(err, BG_MSG_QCOW2_NO_SHRINK), -ENOTSUP;
+    int64_t old_length = bs->total_sectors * BDRV_SECTOR_SIZE;
     int64_t new_l1_size = qcow2_size_to_l1(s, offset);
     int ret = qcow2_cluster_grow_l1_table(bs, (uint64_t)new_l1_size, true);
     if (ret < 0)
         return bg_error_setf(err, BG_MSG_QCOW2_GROW_L1, strerror(-ret)), ret;
+    /*
+     * bdrv_co_truncate() asks for zeroes in the new area when the backing
+     * file is longer than the image was (BDRV_REQ_ZERO_WRITE), so that its
+     * bytes do not show through; qcow2 is the only driver here with a
+     * backing file, so it looks itself.  qcow2_co_truncate(): whole new
+     * clusters become zero clusters, the rest of the old last cluster gets
+     * a write of zeroes.
+     */
+    int64_t backing_len = bs->backing ? bdrv_getlength(bs->backing->bs) : 0;
+    if (backing_len > old_length && offset > old_length) {
+        int64_t cs = s->cluster_size;
+        int64_t zero_start = (old_length + cs - 1) / cs * cs;
+        if (offset > zero_start)
+            ret = qcow2_cluster_zeroize(bs, (uint64_t)zero_start,
+                                        (uint64_t)(offset - zero_start), 0);
+        if (ret >= 0 && zero_start > old_length) {
+            int64_t len = MIN(zero_start, offset) - old_length;
+            void *zeroes = real_calloc(1, (size_t)len);
+            ret = zeroes ? qcow2_pwrite(bs, old_length, len, zeroes, 0) : -ENOMEM;
+            real_free(zeroes);
+        }
+        if (ret < 0)
+            return bg_error_setf(err, BG_MSG_QCOW2_ZERO_NEW_CLUSTERS, strerror(-ret)), ret;
+    }
     uint64_t be = htobe64((uint64_t)offset);
     ret = bdrv_pwrite(bs->file->bs, 24, 8, &be, 0);
     if (ret == 0)

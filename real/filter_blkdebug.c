@@ -169,7 +169,7 @@ static int blkdebug_node_open(RealNode *n, json_t *options, int flags, BgError *
     return bdrv_open_driver(n->bs, n->drv->ops, options, flags, err);
 }
 
-static int blkdebug_open(RealBlockState *bs, json_t *options, int flags, BgError *err)
+static int blkdebug_do_open(RealBlockState *bs, json_t *options, int flags, BgError *err)
 {
     BlkdebugState *s = bs->opaque;
     const char *config = json_string_value(json_object_get(options, "config"));
@@ -205,6 +205,19 @@ static int blkdebug_open(RealBlockState *bs, json_t *options, int flags, BgError
                                  (unsigned long long)v), -EINVAL;
     }
     return 0;
+}
+
+/* blkdebug_open(): on failure the config file name goes (its "out:"
+ * label); bdrv_open_driver() frees the state without a close. */
+static int blkdebug_open(RealBlockState *bs, json_t *options, int flags, BgError *err)
+{
+    int ret = blkdebug_do_open(bs, options, flags, err);
+    if (ret < 0) {
+        BlkdebugState *s = bs->opaque;
+        free(s->config_file);
+        s->config_file = NULL;
+    }
+    return ret;
 }
 
 /* blkdebug_refresh_limits() */
