@@ -11,7 +11,7 @@
  *   - with runner.h's reuse_scratch, a scratch directory is emptied and
  *     taken again by the next run instead of removed and created: on a disk
  *     file system mkdir and rmdir cost more than a short stream;
- *   - canonical names (canon_names_fn) copy a string that holds no
+ *   - canonical names (canon_names_fn) keep a string that holds no
  *     automatic name, scratch path or timing line as it is;
  *   - guest data is compared with memcmp, chunk by chunk, as both chunks
  *     are in memory anyway (a checksum of each side cost far more and could
@@ -157,6 +157,8 @@ static void scratch_empty(const char *dir)
 static char *subst_fn(const char *s, void *opaque)
 {
     Session *ss = opaque;
+    if (!strchr(s, '$'))
+        return NULL;   /* neither $DIR nor ${VAR}: bg_json_map_strings keeps S */
     BgBuf b = {0};
     while (*s) {
         if (strncmp(s, "$DIR", 4) == 0) {
@@ -188,9 +190,9 @@ static char *subst_fn(const char *s, void *opaque)
 static char *canon_names_fn(const char *s, void *opaque)
 {
     Session *ss = opaque;
-    /* most strings hold nothing to rewrite: one copy, not four */
+    /* most strings hold nothing to rewrite: kept, not copied */
     if (!strstr(s, "#block") && !strstr(s, " ops") && !strstr(s, ss->scratch))
-        return bg_strdup(s);
+        return NULL;
     char *a = bg_norm_dir(s, ss->scratch);
     char *t = bg_norm_timing(a);
     free(a);
