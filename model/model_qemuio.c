@@ -313,8 +313,13 @@ static int run_command(ModelState *st, ModelNode *n, const char *cmd, BgBuf *out
     /* blk_check_byte_request(): beyond the end is -EIO */
     uint64_t len = (model_open_length(st, st->w, n) + 511) / 512 * 512;
     bool in_range = (uint64_t)offset <= len && (uint64_t)count <= len - (uint64_t)offset;
-    buf = bg_malloc(count ? (size_t)count : 1);
-    memset(buf, is_write ? pattern : 0xab, (size_t)count);
+    /* qemu_io_alloc()'s buffer, for the commands that read or write one:
+     * write -z and discard carry no data, so none is made (for a large
+     * request that is a large allocation less per step) */
+    if (kind != CMD_DISCARD && !(is_write && z)) {
+        buf = bg_malloc(count ? (size_t)count : 1);
+        memset(buf, is_write ? pattern : 0xab, (size_t)count);
+    }
     ModelIoStatus s = {0};
     int r = 0;
     if (!in_range) {
