@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigbuf.h"
 #include "messages.h"
 #include "model.h"
 
@@ -317,7 +318,7 @@ static int run_command(ModelState *st, ModelNode *n, const char *cmd, BgBuf *out
      * write -z and discard carry no data, so none is made (for a large
      * request that is a large allocation less per step) */
     if (kind != CMD_DISCARD && !(is_write && z)) {
-        buf = bg_malloc(count ? (size_t)count : 1);
+        buf = bg_bigbuf_get((size_t)count);
         memset(buf, is_write ? pattern : 0xab, (size_t)count);
     }
     ModelIoStatus s = {0};
@@ -362,7 +363,7 @@ static int run_command(ModelState *st, ModelNode *n, const char *cmd, BgBuf *out
     if (!q)
         report(out, kind == CMD_DISCARD ? "discard" : is_write ? "wrote" : "read", offset, count);
 done:
-    free(buf);
+    bg_bigbuf_put(buf);
     free(input);
     return ret;
 }
