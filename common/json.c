@@ -68,6 +68,8 @@ json_t *bg_json_map_strings(const json_t *v, BgJsonStrFn fn, void *opaque)
 {
     if (json_is_string(v)) {
         char *s = fn(json_string_value(v), opaque);
+        if (!s)   /* the same text: shared, as nothing sets a string in place */
+            return json_incref((json_t *)v);
         json_t *r = json_string(s);
         if (!r)   /* not valid UTF-8 after mapping: keep the original */
             r = json_deep_copy(v);
@@ -90,7 +92,7 @@ json_t *bg_json_map_strings(const json_t *v, BgJsonStrFn fn, void *opaque)
             json_array_append_new(r, bg_json_map_strings(c, fn, opaque));
         return r;
     }
-    return json_deep_copy(v);
+    return json_incref((json_t *)v);   /* numbers, true, false, null: shared likewise */
 }
 
 char *bg_json_dumps(const json_t *v)

@@ -17,8 +17,12 @@ json_t *bg_json_path_get(json_t *root, const char *path);
 /* Nesting depth: a scalar is 0, [] and {} are 1. */
 int bg_json_depth(const json_t *v);
 
-/* Deep copy in which every string (values, not keys) goes through fn. */
-typedef char *(*BgJsonStrFn)(const char *s, void *opaque);   /* returns owned string */
+/* Deep copy in which every string (values, not keys) goes through fn.
+ * Objects and arrays are new; a string fn leaves as it is (fn returns NULL)
+ * and the other scalars are the input's, shared (a reference more): nobody
+ * sets a jansson scalar in place, so the copy is as good as a deep one and
+ * costs no allocation per leaf (the runner maps every step's values). */
+typedef char *(*BgJsonStrFn)(const char *s, void *opaque);   /* owned string, or NULL: unchanged */
 json_t *bg_json_map_strings(const json_t *v, BgJsonStrFn fn, void *opaque);
 
 /* Canonical one-line text (owned). */

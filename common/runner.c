@@ -11,7 +11,10 @@
  *   - with runner.h's reuse_scratch, a scratch directory is emptied and
  *     taken again by the next run instead of removed and created: on a disk
  *     file system mkdir and rmdir cost more than a short stream;
- *   - canonical names (canon_names_fn) copy a string that holds no
+ *   - the scratch directory is checked and emptied with getdents64() into
+ *     a stack buffer (dir_is_empty(), scratch_empty()), not with opendir()
+ *     and nftw(), which allocate 32 KiB per directory;
+ *   - canonical names (canon_names_fn) keep a string that holds no
  *     automatic name, scratch path or timing line as it is;
  *   - guest data is compared with memcmp, chunk by chunk, as both chunks
  *     are in memory anyway (a checksum of each side cost far more and could
@@ -22,6 +25,7 @@
 #define _XOPEN_SOURCE_EXTENDED 1
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <libgen.h>
 #include <limits.h>
@@ -82,16 +86,28 @@ static char *stream_stem(const char *path)
     return base;
 }
 
+static bool is_dot_or_dotdot(const char *name)
+{
+    return strcmp(name, ".") == 0 || strcmp(name, "..") == 0;
+}
+
+/* getdents64() into a stack buffer, not opendir()'s 32 KiB one, here and in
+ * scratch_empty(): both run for every input the fuzzer runs. */
 static bool dir_is_empty(const char *dir)
 {
-    DIR *d = opendir(dir);
-    if (!d)
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
         return false;
-    struct dirent *de;
+    _Alignas(struct dirent64) char buf[1024];
     bool empty = true;
-    while (empty && (de = readdir(d)) != NULL)
-        empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
-    closedir(d);
+    ssize_t got;
+    while (empty && (got = getdents64(fd, buf, sizeof(buf))) > 0)
+        for (ssize_t off = 0; empty && off < got;) {
+            const struct dirent64 *de = (const struct dirent64 *)(buf + off);
+            off += de->d_reclen;
+            empty = is_dot_or_dotdot(de->d_name);
+        }
+    close(fd);
     return empty;
 }
 
@@ -136,20 +152,59 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
     return 0;
 }
 
-static int rm_entry_below(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    return ftw->level == 0 ? 0 : rm_entry(path, sb, flag, ftw);
-}
-
 void bg_runner_scratch_remove(const char *dir)
 {
     /* FTW_PHYS: never follow a symlink out of the scratch directory. */
     nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
+/* Remove everything below the directory DFD (which is on device DEV) as
+ * nftw(FTW_DEPTH | FTW_PHYS | FTW_MOUNT) with rm_entry would: symbolic links
+ * are removed, not followed; a directory on another device, or one that
+ * cannot be read, is left; errors are ignored.  Each batch of names is
+ * removed after getdents64() returned it, so no entry is skipped. */
+static void remove_below(int dfd, dev_t dev)
+{
+    _Alignas(struct dirent64) char buf[4096];
+    ssize_t got;
+    while ((got = getdents64(dfd, buf, sizeof(buf))) > 0) {
+        for (ssize_t off = 0; off < got;) {
+            const struct dirent64 *de = (const struct dirent64 *)(buf + off);
+            off += de->d_reclen;
+            if (is_dot_or_dotdot(de->d_name))
+                continue;
+            if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) {
+                unlinkat(dfd, de->d_name, 0);
+                continue;
+            }
+            struct stat st;
+            if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+                continue;
+            if (!S_ISDIR(st.st_mode)) {
+                unlinkat(dfd, de->d_name, 0);
+                continue;
+            }
+            if (st.st_dev != dev)
+                continue;
+            int sub = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub < 0)
+                continue;
+            remove_below(sub, dev);
+            close(sub);
+            unlinkat(dfd, de->d_name, AT_REMOVEDIR);
+        }
+    }
+}
+
 static void scratch_empty(const char *dir)
 {
-    nftw(dir, rm_entry_below, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
+        return;
+    if (fstat(fd, &st) == 0)
+        remove_below(fd, st.st_dev);
+    close(fd);
 }
 
 /* ---- substitution ----------------------------------------------------------- */
@@ -157,6 +212,8 @@ static void scratch_empty(const char *dir)
 static char *subst_fn(const char *s, void *opaque)
 {
     Session *ss = opaque;
+    if (!strchr(s, '$'))
+        return NULL;   /* neither $DIR nor ${VAR}: bg_json_map_strings keeps S */
     BgBuf b = {0};
     while (*s) {
         if (strncmp(s, "$DIR", 4) == 0) {
@@ -188,9 +245,9 @@ static char *subst_fn(const char *s, void *opaque)
 static char *canon_names_fn(const char *s, void *opaque)
 {
     Session *ss = opaque;
-    /* most strings hold nothing to rewrite: one copy, not four */
+    /* most strings hold nothing to rewrite: kept, not copied */
     if (!strstr(s, "#block") && !strstr(s, " ops") && !strstr(s, ss->scratch))
-        return bg_strdup(s);
+        return NULL;
     char *a = bg_norm_dir(s, ss->scratch);
     char *t = bg_norm_timing(a);
     free(a);

@@ -40,7 +40,10 @@
  *   - the two scratch directories are made once per process and emptied
  *     after each input (BgRunOptions.reuse_scratch): on ext4 a mkdir and
  *     an rmdir cost more wall time than a short stream; each input still
- *     starts from an empty directory with the same name.
+ *     starts from an empty directory with the same name;
+ *   - qemu-io's request buffers (1 MiB in generated streams) are kept for
+ *     reuse (common/bigbuf.h), poisoned for ASan while unused: under ASan a
+ *     fresh one is an mmap, 256 page faults and an munmap.
  *
  * Environment: BG_FUZZ_BACKENDS (default "model,real"), BG_FUZZ_SCRATCH
  * (default /var/tmp: a file system with O_DIRECT, as cache.direct needs),

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigbuf.h"
 #include "model.h"
 
 typedef struct IoCtx {
@@ -515,7 +516,8 @@ static int qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const
         return 0;
     }
     /* copy-on-write: the whole clusters as the node reads them now */
-    uint8_t *tmp = bg_calloc(b - a, 1);
+    uint8_t *tmp = bg_bigbuf_get(b - a);   /* a whole request of clusters: reused, not mapped again */
+    memset(tmp, 0, b - a);
     int r = qcow2_read(c, n, a, b - a, tmp, false);
     if (!r)
         r = file_chain(c, n, -1, len, MODEL_IO_WRITE);
@@ -525,7 +527,7 @@ static int qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const
         model_image_qcow2_write(f, a, b - a, tmp, false, false, false, &e);
         grow_file_chain(c->w, n, f);
     }
-    free(tmp);
+    bg_bigbuf_put(tmp);
     return r;
 }
 

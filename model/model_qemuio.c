@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigbuf.h"
 #include "messages.h"
 #include "model.h"
 
@@ -313,8 +314,13 @@ static int run_command(ModelState *st, ModelNode *n, const char *cmd, BgBuf *out
     /* blk_check_byte_request(): beyond the end is -EIO */
     uint64_t len = (model_open_length(st, st->w, n) + 511) / 512 * 512;
     bool in_range = (uint64_t)offset <= len && (uint64_t)count <= len - (uint64_t)offset;
-    buf = bg_malloc(count ? (size_t)count : 1);
-    memset(buf, is_write ? pattern : 0xab, (size_t)count);
+    /* qemu_io_alloc()'s buffer, for the commands that read or write one:
+     * write -z and discard carry no data, so none is made (for a large
+     * request that is a large allocation less per step) */
+    if (kind != CMD_DISCARD && !(is_write && z)) {
+        buf = bg_bigbuf_get((size_t)count);
+        memset(buf, is_write ? pattern : 0xab, (size_t)count);
+    }
     ModelIoStatus s = {0};
     int r = 0;
     if (!in_range) {
@@ -357,7 +363,7 @@ static int run_command(ModelState *st, ModelNode *n, const char *cmd, BgBuf *out
     if (!q)
         report(out, kind == CMD_DISCARD ? "discard" : is_write ? "wrote" : "read", offset, count);
 done:
-    free(buf);
+    bg_bigbuf_put(buf);
     free(input);
     return ret;
 }

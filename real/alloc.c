@@ -3,12 +3,15 @@
  *
  * What this is: thin wrappers over malloc/posix_memalign with one
  * countdown for fault injection.  What it is not: a pool or a cache; the
- * hot paths allocate once per open or reuse buffers.
+ * hot paths allocate once per open or reuse buffers (qemu-io's request
+ * buffers: common/bigbuf.h's cache, behind the same countdown).
  */
 #include "alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "bigbuf.h"
 
 static long fail_countdown = -1;  /* allocations left before failing; -1: off */
 static long fail_count;           /* injected failures since fail_after() */
@@ -75,4 +78,14 @@ void *real_memalign(size_t align, size_t n)
 void real_free(void *p)
 {
     free(p);
+}
+
+void *real_io_buf_alloc(size_t n)
+{
+    return should_fail() ? NULL : bg_bigbuf_try_get(n);
+}
+
+void real_io_buf_free(void *p)
+{
+    bg_bigbuf_put(p);
 }

@@ -23,6 +23,10 @@ char *real_strdup(const char *s);
 void *real_memalign(size_t align, size_t n);
 /* Frees anything the functions above returned; NULL is a no-op. */
 void real_free(void *p);
+/* A qemu-io request buffer (BG_BIGBUF_ALIGN-aligned), taken from and given
+ * back to common/bigbuf.h's cache; fault-injected like the others. */
+void *real_io_buf_alloc(size_t n);
+void real_io_buf_free(void *p);
 
 /*
  * Fault injection: after real_alloc_fail_after(n), n more allocations

@@ -89,9 +89,15 @@ int qcow2_refcount_init(RealBlockState *bs)
                              s->refcount_table, 0);
         if (ret < 0)
             return ret;
-        for (uint32_t i = 0; i < s->refcount_table_size; i++)
+        /* update_max_refcount_table_index() in the same pass: one walk
+         * of the table per open, not two (every qemu-io step opens) */
+        uint32_t max = 0;
+        for (uint32_t i = 0; i < s->refcount_table_size; i++) {
             s->refcount_table[i] = be64toh(s->refcount_table[i]);
-        update_max_refcount_table_index(s);
+            if (s->refcount_table[i] & REFT_OFFSET_MASK)
+                max = i;
+        }
+        s->max_refcount_table_index = max;
     }
     return 0;
 }
