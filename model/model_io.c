@@ -515,6 +515,10 @@ static int qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const
         }
         return 0;
     }
+    /* qcow2_co_pwritev_part(): a zero-length write maps no cluster, so there
+     * is nothing to copy on write and nothing reaches the image */
+    if (!len)
+        return 0;
     /* copy-on-write: the whole clusters as the node reads them now */
     uint8_t *tmp = bg_bigbuf_get(b - a);   /* a whole request of clusters: reused, not mapped again */
     memset(tmp, 0, b - a);
