@@ -52,6 +52,23 @@ static ModelFile *qcow2_file(IoCtx *c, const ModelNode *n)
     return mf && mf->qcow2 ? mf : NULL;
 }
 
+/*
+ * Does [OFF, OFF + LEN) reach past the clusters of the image F the qcow2
+ * node's file holds now?  Only after a reopen gave the node the file of
+ * another, smaller image: QEMU 7.2 keeps the header and L1 table it read at
+ * open (qcow2_reopen_prepare() reads neither again) and maps the request
+ * through them onto the new file, which the model, keeping one image's
+ * clusters per file, does not follow.
+ */
+static bool past_image(IoCtx *c, const ModelFile *f, uint64_t off, uint64_t len)
+{
+    if (off + len <= (f->vsize + MODEL_CLUSTER - 1) / MODEL_CLUSTER * MODEL_CLUSTER)
+        return false;
+    c->unsupported = "a qcow2 request past the image its file holds after a reopen changed the file "
+                     "(QEMU maps it through the L1 table of the image it opened)";
+    return true;
+}
+
 /* The nodes a qcow2 node's data requests pass on their way to its image
  * file: blkdebug's rules apply there.  HOST_OFF is -1 for a write, whose
  * host offset the model only knows after the allocation it precedes. */
@@ -110,6 +127,8 @@ static int qcow2_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8_
         c->unsupported = "qcow2 over a node the model keeps no image for";
         return -ENOTSUP;
     }
+    if (past_image(c, f, off, len))
+        return -ENOTSUP;
     ModelNode *backing = model_graph_backing(c->w, n);
     uint64_t blen = backing ? model_open_length(c->st, c->w, backing) : 0;
     while (len) {
@@ -406,7 +425,7 @@ static int reads_as_zero(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len)
     if (strcmp(n->drv->name, "null-co") == 0 || strcmp(n->drv->name, "null-aio") == 0)
         return n->read_zeroes ? 1 : 0;
     ModelFile *f = strcmp(n->drv->name, "qcow2") == 0 ? qcow2_file(c, n) : NULL;
-    if (!f)
+    if (!f || past_image(c, f, off, len))
         return -1;
     ModelNode *backing = model_graph_backing(c->w, n);
     for (uint64_t cl = off / MODEL_CLUSTER; cl * MODEL_CLUSTER < off + len; cl++) {
@@ -477,6 +496,8 @@ static int qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const
         c->unsupported = "qcow2 over a node the model keeps no image for";
         return -ENOTSUP;
     }
+    if (past_image(c, f, off, len))
+        return -ENOTSUP;
     uint64_t vend = f->vsize;
     if (flags & MODEL_WR_COMPRESSED) {
         if (off % MODEL_CLUSTER || (len % MODEL_CLUSTER && off + len != vend))
