@@ -177,7 +177,7 @@ void model_image_qcow2_open(ModelFile *f);
 /* qcow2_co_truncate(): grow to VSIZE (a multiple of 512, not smaller). */
 void model_image_qcow2_grow(ModelFile *f, uint64_t vsize);
 bool model_image_qcow2_allocated(const ModelFile *f, uint64_t cluster, bool *zero);
-void model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uint8_t *buf,
+bool model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uint8_t *buf,
                              bool zero, bool may_unmap, bool compressed, BgError *err);
 /* discard_in_l2_slice() for one whole CLUSTER (full_discard false, v3). */
 void model_image_qcow2_discard(ModelFile *f, uint64_t cluster, bool has_backing);
@@ -260,6 +260,7 @@ typedef struct ModelNode {
     char *backing_file;     /* qcow2: header backing name (bs->backing_file) */
     char *auto_backing_file;/* qcow2: bs->auto_backing_file (combined path) */
     char *backing_fmt;      /* qcow2: backing format from the header */
+    bool qcow2_dirty;       /* qcow2: the header's dirty bit (s->incompatible_features) */
     unsigned quorum_next;   /* quorum: next child index */
     bool rewrite_corrupted; /* quorum */
     unsigned take_perms, unshare_perms;  /* blkdebug */
@@ -451,6 +452,12 @@ int model_blkdebug_check(ModelNode *n, uint64_t off, uint64_t len, int iotype);
 bool model_qcow2_update_options(ModelState *st, const ModelFile *f, ModelQDict *opts, BgError *err);
 /* qemu_opts_absorb_qdict(): the first of KEYS (QEMU_OPT_SIZE options, NULL
  * terminated) in QDict order holding a negative integer fails. */
+/* s->use_lazy_refcounts of the qcow2 node N: its lazy-refcounts option (the
+ * model's images never carry the compat bit that is the default). */
+bool model_qcow2_lazy_refcounts(const ModelNode *n);
+/* qcow2_alloc_cluster_link_l2(): a write that LINKED clusters into the L2
+ * tables of qcow2 node N marks the image dirty under lazy refcounts. */
+void model_qcow2_linked(ModelNode *n, bool linked);
 bool model_qcow2_opts_sizes(const ModelQDict *opts, const char *const *keys, BgError *err);
 
 /* ======================================================================

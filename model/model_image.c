@@ -301,8 +301,11 @@ static uint64_t alloc_bytes(ModelFile *f, uint64_t size)
  * A write of whole clusters' worth of bytes (the caller did the COW of
  * partial clusters).  ZERO: write zeroes (the buffer is ignored); MAY_UNMAP:
  * free the host clusters (v3 zero flag).  COMPRESSED: one whole cluster.
+ * Returns whether a data write linked clusters into the L2 tables
+ * (qcow2_alloc_cluster_link_l2(): a new host cluster, or a zero cluster
+ * with a host cluster that becomes data); zero and compressed writes do not.
  */
-void model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uint8_t *buf,
+bool model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uint8_t *buf,
                              bool zero, bool may_unmap, bool compressed, BgError *err)
 {
     uint64_t first = off / MODEL_CLUSTER, last = (off + len - 1) / MODEL_CLUSTER;
@@ -311,7 +314,7 @@ void model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uin
         /* qcow2_alloc_compressed_cluster_offset(): no host offset allowed */
         if (!(f->cl[c] == MODEL_CL_UNALLOC || (f->cl[c] == MODEL_CL_ZERO && !f->host[c]))) {
             bg_error_setf(err, "Input/output error");
-            return;
+            return false;
         }
         uint64_t n = compressed_size(buf);
         if (n) {
@@ -320,7 +323,7 @@ void model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uin
             alloc_bytes(f, n);
             model_sparse_write(&f->data, c * MODEL_CLUSTER, MODEL_CLUSTER, buf);
             f->cl[c] = MODEL_CL_COMPRESSED;
-            return;
+            return false;
         }
         compressed = false;           /* does not compress: a normal write */
     }
@@ -337,13 +340,15 @@ void model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uin
                 release(f, c);
             f->cl[c] = MODEL_CL_ZERO;
         }
-        return;
+        return false;
     }
     /* handle_alloc(): runs of clusters needing a new host cluster, within one
      * L2 table, are allocated contiguously, L2 table first. */
     uint64_t c = first;
+    bool linked = false;
     while (c <= last) {
         bool in_place = f->cl[c] == MODEL_CL_DATA || (f->cl[c] == MODEL_CL_ZERO && f->host[c]);
+        linked |= f->cl[c] != MODEL_CL_DATA;
         if (in_place) {
             f->cl[c] = MODEL_CL_DATA;
             c++;
@@ -364,6 +369,7 @@ void model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uin
         c += run;
     }
     model_sparse_write(&f->data, off, len, buf);
+    return linked;
 }
 
 void model_image_qcow2_discard(ModelFile *f, uint64_t cluster, bool has_backing)

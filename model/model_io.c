@@ -507,7 +507,8 @@ static int qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const
             uint64_t m = off + len - o < MODEL_CLUSTER ? off + len - o : MODEL_CLUSTER;
             memcpy(cbuf, buf + (o - off), m);
             BgError e = {0};
-            model_image_qcow2_write(f, o, MODEL_CLUSTER, cbuf, false, false, true, &e);
+            model_qcow2_linked(n, model_image_qcow2_write(f, o, MODEL_CLUSTER, cbuf, false, false,
+                                                          true, &e));
             free(cbuf);
             if (e.set)
                 return -EIO;
@@ -549,7 +550,7 @@ static int qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const
     if (!r) {
         memcpy(tmp + (off - a), buf, len);
         BgError e = {0};
-        model_image_qcow2_write(f, a, b - a, tmp, false, false, false, &e);
+        model_qcow2_linked(n, model_image_qcow2_write(f, a, b - a, tmp, false, false, false, &e));
         grow_file_chain(c->w, n, f);
     }
     bg_bigbuf_put(tmp);

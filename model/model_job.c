@@ -168,7 +168,7 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
         for (uint64_t i = 0; i < n && zeroes; i++)
             zeroes = buf[i] == 0;
         BgError e = {0};
-        model_image_qcow2_write(df, off, whole, buf, zeroes, false, false, &e);
+        model_qcow2_linked(dest, model_image_qcow2_write(df, off, whole, buf, zeroes, false, false, &e));
         model_io_host_grew(st, w, dest, df);
         free(buf);
     }

@@ -9,8 +9,11 @@
  * interval an unsigned int, and an image without encryption refuses
  * encryption options.  Consumed keys leave the dict.  Plus the QemuOpts
  * size check the other drivers share (model_qcow2_opts_sizes()).
- * What it is not: the caches themselves, overlap checking or lazy
- * refcounts; their values change nothing the model reports.
+ * Plus lazy refcounts' one visible effect: the header's dirty bit, set by
+ * a write that links clusters (model_qcow2_linked()), cleared when a reopen
+ * turns them off.
+ * What it is not: the caches themselves or overlap checking; their values
+ * change nothing the model reports.
  *
  * Mirrors QEMU 7.2.0 block/qcow2.c qcow2_update_options_prepare(),
  * read_cache_sizes(), qcow2_runtime_opts; util/qemu-option.c
@@ -65,6 +68,18 @@ bool model_qcow2_opts_sizes(const ModelQDict *opts, const char *const *keys, BgE
     }
     free(order);
     return ok;
+}
+
+bool model_qcow2_lazy_refcounts(const ModelNode *n)
+{
+    json_t *v = model_qdict_get(n->options, "lazy-refcounts");
+    return json_is_true(v) || (json_is_string(v) && strcmp(json_string_value(v), "on") == 0);
+}
+
+void model_qcow2_linked(ModelNode *n, bool linked)
+{
+    if (linked && model_qcow2_lazy_refcounts(n))
+        n->qcow2_dirty = true;          /* qcow2_mark_dirty() */
 }
 
 bool model_qcow2_update_options(ModelState *st, const ModelFile *f, ModelQDict *opts, BgError *err)

@@ -283,7 +283,7 @@ static json_t *image_info(ModelState *st, const ModelWorld *w, const ModelNode *
     if (model_query_get_info(w, n, &cs)) {
         if (cs)
             json_object_set_new(img, "cluster-size", json_integer(cs));
-        json_object_set_new(img, "dirty-flag", json_false());
+        json_object_set_new(img, "dirty-flag", json_boolean(n->qcow2_dirty));  /* qcow2_get_info() */
     }
     if (strcmp(n->drv->name, "qcow2") == 0)
         json_object_set_new(img, "format-specific",

@@ -444,6 +444,10 @@ static void commit(ModelWorld *w, Entry *e)
     bs->explicit_options = e->explicit_options;
     e->options = e->explicit_options = NULL;
     bs->detect_zeroes = e->detect_zeroes;
+    /* qcow2_update_options_prepare(): turning lazy refcounts off marks the
+     * image clean (qcow2_mark_clean()); only a write under them dirtied it */
+    if (strcmp(d, "qcow2") == 0 && !model_qcow2_lazy_refcounts(bs))
+        bs->qcow2_dirty = false;
     for (size_t i = 0; i < bs->n_children; i++) {
         model_qdict_del(bs->explicit_options, bs->children[i].name);
         model_qdict_del(bs->options, bs->children[i].name);
