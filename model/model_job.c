@@ -90,6 +90,25 @@ static void drop_blks(ModelWorld *w, const char *owner)
     }
 }
 
+/* blk_unref(s->target) early in mirror_exit_common(): the job's
+ * BlockBackend on TARGET (the one that writes) goes before the target is
+ * reopened and put in the source's place. */
+static void drop_target_blk(ModelWorld *w, const char *owner, int target)
+{
+    for (size_t i = 0; i < w->n_blks; i++) {
+        ModelBlk *b = &w->blks[i];
+        if (b->kind == MODEL_BLK_JOB && b->node == target && strcmp(b->owner, owner) == 0) {
+            free(b->owner);
+            free(b->iothread);
+            memmove(b, b + 1, (w->n_blks - i - 1) * sizeof(*w->blks));
+            w->n_blks--;
+            break;
+        }
+    }
+    BgError ignore = {0};
+    model_perm_refresh(w, NULL, 0, &ignore);
+}
+
 /* ---- finishing ------------------------------------------------------------------------------------ */
 
 enum { CHAIN_EOF, CHAIN_FREE, CHAIN_ALLOC };
@@ -341,7 +360,12 @@ static void finish(ModelState *st, ModelJob *j, bool abort)
         if (j->was_ro)                        /* commit_clean() */
             ro_again_id = base->id;
     } else {
-        /* mirror_exit_common(): a completed job replaces the top by the base */
+        /* mirror_exit_common(): the target's BlockBackend goes first (it
+         * writes: the target could not become read-only with it); a
+         * completed job then gives the base the top's read-only state and
+         * replaces the top by the base */
+        if (base)
+            drop_target_blk(w, j->id, base->id);
         if (!abort && j->pivot) {
             bool ro = top->read_only;
             if (ro != base->read_only) {
