@@ -171,7 +171,9 @@ ModelFile *model_image_find(ModelFiles *t, const char *abspath);
 /* Host length of a file (what a `file` node reports as its size). */
 uint64_t model_image_host_len(const ModelFile *f);
 /* `img-create` step. */
-void model_image_create(ModelFiles *t, const char *scratch, const json_t *spec, BgResult *res);
+struct ModelWorld;
+void model_image_create(ModelFiles *t, const struct ModelWorld *vm, const char *scratch,
+                        const json_t *spec, BgResult *res);
 /* qcow2 logical I/O on the image (no bounds checks: the caller did them). */
 void model_image_qcow2_open(ModelFile *f);
 /* qcow2_co_truncate(): grow to VSIZE (a multiple of 512, not smaller). */
@@ -495,6 +497,11 @@ bool model_perm_refresh_from(ModelWorld *w, const ModelWorld *old, const int *or
                              BgError *err);
 /* The same; a lock failure's hint (error_append_hint(), owned, or NULL) in
  * *HINT, for the HMP monitor, which prints hints. */
+/* raw_co_create() (qemu-img create, for either format): its locks on the
+ * file PATH (WRITE and RESIZE taken, RESIZE not shared) checked against
+ * the file nodes of W (the VM's, or NULL) that lock it; false with
+ * raw_check_lock_bytes()' error. */
+bool model_perm_create_locks(const ModelWorld *w, const char *path, BgError *err);
 bool model_perm_refresh_hint(ModelWorld *w, const int *order, size_t n_order, char **hint,
                              BgError *err);
 /* bdrv_topological_dfs(): add N's subtree to LIST (ids). */

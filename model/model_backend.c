@@ -431,7 +431,8 @@ static bool model_execute(BgBackend *be, const BgStep *step, json_t *cmd, BgResu
     st->step_events = json_array();
     switch (step->kind) {
     case BG_STEP_IMG_CREATE:
-        model_image_create(&st->files, st->scratch, json_object_get(cmd, "img-create"), res);
+        model_image_create(&st->files, st->vm ? st->w : NULL, st->scratch,
+                           json_object_get(cmd, "img-create"), res);
         break;
     case BG_STEP_IO:
         model_io_offline(st, json_object_get(cmd, "io"), res);

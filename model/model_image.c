@@ -26,6 +26,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "messages.h"
 #include "model.h"
 
 #define L2_ENTRIES (MODEL_CLUSTER / 8)           /* guest clusters one L2 table maps */
@@ -429,7 +430,8 @@ static ModelFile *file_replace(ModelFiles *t, const char *path)
 }
 
 /* qemu-img create -f FMT [-b BACKING -F BFMT] FILE [SIZE] */
-void model_image_create(ModelFiles *t, const char *scratch, const json_t *spec, BgResult *res)
+void model_image_create(ModelFiles *t, const ModelWorld *vm, const char *scratch, const json_t *spec,
+                        BgResult *res)
 {
     char *fmt = word(json_object_get(spec, "fmt"));
     char *file = word(json_object_get(spec, "file"));
@@ -484,17 +486,9 @@ void model_image_create(ModelFiles *t, const char *scratch, const json_t *spec, 
         goto out;
     }
 
-    ModelFile *f = file_replace(t, path);
     char *out;
-    /* qemu-img prints the size asked for; the drivers' create functions
-     * round it up to whole sectors (qcow2_co_create_opts(),
-     * raw_co_create_opts(): ROUND_UP(size, BDRV_SECTOR_SIZE)) */
-    uint64_t sectors = (size + 511) / 512 * 512;
     if (strcmp(fmt, "qcow2") == 0) {
-        qcow2_init(f, sectors);
         if (backing) {
-            f->backing = bg_strdup(backing);
-            f->backing_fmt = bg_strdup(bfmt);
             out = bg_asprintf("Formatting '%s', fmt=qcow2 cluster_size=65536 extended_l2=off "
                               "compression_type=zlib size=%" PRIu64 " backing_file=%s "
                               "backing_fmt=%s lazy_refcounts=off refcount_bits=16\n",
@@ -505,8 +499,30 @@ void model_image_create(ModelFiles *t, const char *scratch, const json_t *spec, 
                               "refcount_bits=16\n", file, size);
         }
     } else {
-        f->len = sectors;
         out = bg_asprintf("Formatting '%s', fmt=raw size=%" PRIu64 "\n", file, size);
+    }
+    /* bdrv_img_create() printed the line; raw_co_create() (qcow2's file
+     * first) takes its locks before it truncates anything: a file the VM
+     * holds open is left as it is */
+    BgError lock = {0};
+    if (!model_perm_create_locks(vm, path, &lock)) {
+        offline_result(res, 1, out, bg_asprintf("qemu-img: %s: %s\n" BG_MSG_FILE_LOCK_HINT "\n",
+                                                file, lock.text, file));
+        goto out;
+    }
+    ModelFile *f = file_replace(t, path);
+    /* qemu-img prints the size asked for; the drivers' create functions
+     * round it up to whole sectors (qcow2_co_create_opts(),
+     * raw_co_create_opts(): ROUND_UP(size, BDRV_SECTOR_SIZE)) */
+    uint64_t sectors = (size + 511) / 512 * 512;
+    if (strcmp(fmt, "qcow2") == 0) {
+        qcow2_init(f, sectors);
+        if (backing) {
+            f->backing = bg_strdup(backing);
+            f->backing_fmt = bg_strdup(bfmt);
+        }
+    } else {
+        f->len = sectors;
     }
     offline_result(res, 0, out, NULL);
 out:

@@ -311,6 +311,35 @@ static bool check_locks(const ModelWorld *w, const Refresh *r, const ModelNode *
     return true;
 }
 
+bool model_perm_create_locks(const ModelWorld *w, const char *path, BgError *err)
+{
+    const unsigned perm = MODEL_PERM_WRITE | MODEL_PERM_RESIZE;
+    const unsigned shared = MODEL_PERM_ALL & ~MODEL_PERM_RESIZE;
+    unsigned others_perm = 0, others_unshared = 0;
+    for (size_t i = 0; w && i < w->n_nodes; i++) {
+        const ModelNode *o = w->nodes[i];
+        if (!locks(o) || strcmp(o->filename, path) != 0)
+            continue;
+        unsigned p, sh;
+        cumulative(w, o, &p, &sh);
+        others_perm |= p;
+        others_unshared |= MODEL_PERM_ALL & ~sh;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        for (unsigned bit = 1; bit <= MODEL_PERM_RESIZE; bit <<= 1) {
+            bool clash = pass == 0 ? (perm & bit) && (others_unshared & bit)
+                                   : !(shared & bit) && (others_perm & bit);
+            if (!clash)
+                continue;
+            char *name = model_perm_names(bit);
+            bg_error_setf(err, pass == 0 ? BG_MSG_FILE_LOCK_GET : BG_MSG_FILE_LOCK_GET_SHARED, name);
+            free(name);
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool check_node(const ModelWorld *w, const Refresh *r, const ModelNode *n, char **hint,
                        BgError *err)
 {
