@@ -48,9 +48,19 @@ static const char *const status_names[] = {
 };
 static const char *const type_names[] = { "stream", "commit", "commit" };
 
+static void drop_blks(ModelWorld *w, const char *owner);
+
 static void status_event(ModelState *st, ModelJob *j, ModelJobStatus s)
 {
     j->status = s;
+    if (s == MODEL_JOB_NULL) {
+        /* job_unref() -> block_job_free() -> block_job_remove_all_bdrv(): a
+         * stream job holds its intermediate nodes until it is dismissed */
+        drop_blks(st->w, j->id);
+        model_graph_collect(st->w);
+        BgError ignore = {0};
+        model_perm_refresh(st->w, NULL, 0, &ignore);
+    }
     model_event(st, "JOB_STATUS_CHANGE",
                 json_pack("{s:s,s:s}", "id", j->id, "status", status_names[s]));
 }
@@ -354,7 +364,8 @@ static void finish(ModelState *st, ModelJob *j, bool abort)
          * (observed on 7.2: no base_ro restore in mirror_exit_common()) */
         drop_filter(w, filter);
     }
-    drop_blks(w, j->id);
+    if (j->type != MODEL_JOB_STREAM)   /* stream_prepare()/stream_clean() keep them */
+        drop_blks(w, j->id);
     j->filter = 0;
     model_graph_collect(w);
     BgError ignore = {0};
