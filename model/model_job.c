@@ -629,6 +629,12 @@ void model_job_wait_job(ModelState *st, const char *id, BgResult *res)
         status_event(st, j, MODEL_JOB_NULL);
         dismissed = true;
     }
+    /* wait-job waits for (and takes) the job's JOB_STATUS_CHANGE to null too,
+     * also when auto-dismiss queued it before the step */
+    static const char *const gone[] = { "JOB_STATUS_CHANGE" };
+    json_t *null_status = json_pack("{s:{s:s,s:s}}", "data", "id", id, "status", "null");
+    json_decref(take_event(st, gone, 1, null_status));
+    json_decref(null_status);
     json_object_set_new(ev, "dismissed-by-us", json_boolean(dismissed));
     bg_result_set_return(res, ev);
 }
