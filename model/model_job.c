@@ -188,7 +188,9 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
  * commit_run() / mirror_run() (active commit): a base shorter than the top
  * is grown to the top's length before anything is copied (blk_truncate(),
  * PREALLOC_MODE_OFF; commit_start() took RESIZE on it for that).  Filters
- * pass it to their child (cor, throttle, blkdebug, compress); null-co,
+ * pass it to their child (cor, throttle, blkdebug, compress); a file node
+ * grows its host file (raw_co_truncate(); a qcow2 image's file grown that
+ * way is not modelled); null-co,
  * quorum, blkverify and a raw node with a fixed size cannot grow: -ENOTSUP,
  * and the job fails.  When the qcow2 image's own backing file is longer
  * than it was, bdrv_co_truncate() asks for zeroes in the new area
@@ -208,6 +210,19 @@ static int grow_base(ModelState *st, ModelNode *top, ModelNode *base)
            strcmp(n->drv->name, "blkverify") != 0 && model_graph_filtered(w, n))
         n = model_graph_filtered(w, n);
     const char *d = n->drv->name;
+    if (strcmp(d, "file") == 0) {
+        /* raw_co_truncate(): ftruncate() grows the host file with zeroes */
+        ModelFile *f = n->filename ? model_image_find(&st->files, n->filename) : NULL;
+        if (!f || f->qcow2) {
+            st->unsupported = "a job growing an image file through a file node is not modelled";
+            return 0;
+        }
+        if (len > f->len)
+            f->len = len;
+        for (ModelNode *x = base; x; x = x == n ? NULL : model_graph_filtered(w, x))
+            x->total = len;                   /* refresh_total_sectors() on each level */
+        return 0;
+    }
     if (strcmp(d, "qcow2") != 0) {
         if (strcmp(d, "raw") == 0 && !n->has_size) {
             st->unsupported = "a job growing a raw image is not modelled";
