@@ -531,6 +531,25 @@ static int qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const
     return r;
 }
 
+/* Another qcow2 node open on N's image file (locking off)?  Each QEMU qcow2
+ * node keeps its own L1 table and caches from its open, so what one writes
+ * the other does not see; the model keeps one state per image file. */
+static bool qcow2_image_shared(const ModelWorld *w, const ModelNode *n)
+{
+    const ModelNode *fn = model_graph_file(w, n);
+    if (!fn || !fn->filename)
+        return false;
+    for (size_t i = 0; i < w->n_nodes; i++) {
+        const ModelNode *o = w->nodes[i];
+        if (o == n || strcmp(o->drv->name, "qcow2") != 0)
+            continue;
+        const ModelNode *ofn = model_graph_file(w, o);
+        if (ofn && ofn->filename && strcmp(ofn->filename, fn->filename) == 0)
+            return true;
+    }
+    return false;
+}
+
 static int node_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const uint8_t *buf,
                       unsigned flags)
 {
@@ -556,8 +575,14 @@ static int node_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const 
         grow(n, off + len);
         return 0;
     }
-    if (strcmp(d, "qcow2") == 0)
+    if (strcmp(d, "qcow2") == 0) {
+        if (qcow2_image_shared(c->w, n)) {
+            c->unsupported = "a write through one of two qcow2 nodes on the same image is not "
+                             "modelled (each node caches its own metadata)";
+            return -ENOTSUP;
+        }
         return qcow2_write(c, n, off, len, buf, flags);
+    }
     if (strcmp(d, "raw") == 0) {
         if (flags & MODEL_WR_COMPRESSED)
             return -ENOTSUP;
