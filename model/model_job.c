@@ -144,8 +144,35 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
     uint64_t len = model_open_length(st, w, top);
     const ModelNode *dfn = model_graph_file(w, dest);
     ModelFile *df = dfn && dfn->filename ? model_image_find(&st->files, dfn->filename) : NULL;
-    if (!df || !df->qcow2)
+    if (!df || !df->qcow2) {
+        /* a raw image below DEST (through filters, a file node): the copy
+         * is a plain write through DEST, run by run */
+        uint64_t chunk = 8 * MODEL_CLUSTER;
+        for (uint64_t off = 0, n; off < len; off += n) {
+            int ch = chain_status(st, top, base, dest, off, len);
+            if (ch == CHAIN_EOF)
+                break;
+            for (n = MODEL_CLUSTER; off + n < len && n < chunk; n += MODEL_CLUSTER)
+                if (chain_status(st, top, base, dest, off + n, len) != ch)
+                    break;
+            if (off + n > len)
+                n = len - off;
+            if (ch != CHAIN_ALLOC)
+                continue;
+            uint8_t *buf = bg_calloc(n, 1);
+            const char *unsupported = NULL;
+            ModelIoStatus ios = {0};
+            if (!model_io_read(st, top, off, n, buf, &unsupported))
+                st->unsupported = unsupported;
+            else if (model_io_pwrite(st, dest, off, n, buf, 0, &ios) || ios.unsupported)
+                st->unsupported = ios.unsupported ? ios.unsupported
+                                                  : "a job's copy the model could not write";
+            free(buf);
+            if (st->unsupported)
+                return;
+        }
         return;
+    }
     uint64_t chunk = 8 * MODEL_CLUSTER;
     for (uint64_t off = 0, n; off < len; off += n) {
         bool zero;
