@@ -474,7 +474,8 @@ static void gtab_take(GTab *t, const char *key)
 
 /* The unknown member QEMU names in OBJ (NULL: none); TAKEN lists the
  * members the visit took, in visit order. */
-static const char *first_unexpected(const json_t *obj, const char *const *taken, size_t n_taken)
+const char *model_qapi_first_unexpected(const json_t *obj, const char *const *taken,
+                                        size_t n_taken)
 {
     ModelQDict *q = model_qdict_new();
     const char *key;
@@ -580,7 +581,7 @@ static bool visit_options(const json_t *obj, const char *path, BgError *err)
         if (!dup && model_opt_find(driver, key))
             taken[n_taken++] = key;
     }
-    const char *k = first_unexpected(obj, taken, n_taken);
+    const char *k = model_qapi_first_unexpected(obj, (const char *const *)taken, n_taken);
     free(taken);
     if (k) {
         char *full = member_path(path, k);
