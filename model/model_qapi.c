@@ -613,12 +613,10 @@ bool model_qapi_blockdev_reopen(const json_t *args, BgError *err)
         if (!ok)
             return false;
     }
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)args, k, v) {
-        if (strcmp(k, "options") != 0)
-            return bg_error_setf(err, BG_MSG_QAPI_UNEXPECTED, k);
-    }
+    static const char *const taken[] = { "options" };
+    const char *k = model_qapi_first_unexpected(args, taken, 1);
+    if (k)
+        return bg_error_setf(err, BG_MSG_QAPI_UNEXPECTED, k);
     return true;
 }
 

@@ -367,6 +367,11 @@ static const char *ghash_first_left(json_t *d, json_t *visited)
     return first;
 }
 
+const char *real_qapi_first_unexpected(json_t *d, json_t *visited)
+{
+    return ghash_first_left(d, visited);
+}
+
 static bool check_struct(Visitor *v, const char *spath, json_t *d, json_t *visited)
 {
     const char *left = ghash_first_left(d, visited);
