@@ -468,6 +468,10 @@ bool model_qcow2_opts_sizes(const ModelQDict *opts, const char *const *keys, BgE
 
 /* Validate BlockdevOptions OBJ; PATH is the visitor's path prefix ("" or "options[0]"). */
 bool model_qapi_blockdev_options(const json_t *obj, const char *path, BgError *err);
+/* qobject_input_check_struct(): the member of OBJ QEMU names as unexpected,
+ * TAKEN (in visit order) being those the visit took; NULL when none is left. */
+const char *model_qapi_first_unexpected(const json_t *obj, const char *const *taken,
+                                        size_t n_taken);
 /* Validate blockdev-reopen's arguments {"options": [...]}. */
 bool model_qapi_blockdev_reopen(const json_t *args, BgError *err);
 /* Schema-order copy of a validated BlockdevOptions object (output visitor). */

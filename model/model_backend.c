@@ -321,14 +321,14 @@ static bool device_del(ModelState *st, const json_t *args, BgError *err)
 /* query-named-block-nodes' one argument. */
 static bool query_args(const json_t *args, BgError *err)
 {
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)args, k, v) {
-        if (strcmp(k, "flat") != 0)
-            return bg_error_setf(err, BG_MSG_QAPI_UNEXPECTED, k);
-        if (!json_is_boolean(v))
-            return bg_error_setf(err, BG_MSG_QAPI_INVALID_TYPE, "flat", "boolean");
-    }
+    /* the visit of "flat" first, then the first key left (check_struct) */
+    json_t *flat = json_object_get(args, "flat");
+    if (flat && !json_is_boolean(flat))
+        return bg_error_setf(err, BG_MSG_QAPI_INVALID_TYPE, "flat", "boolean");
+    static const char *const taken[] = { "flat" };
+    const char *k = args ? model_qapi_first_unexpected(args, taken, flat ? 1 : 0) : NULL;
+    if (k)
+        return bg_error_setf(err, BG_MSG_QAPI_UNEXPECTED, k);
     return true;
 }
 

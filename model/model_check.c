@@ -17,7 +17,8 @@
  *      parent, a BlockBackend or a job.
  *   7. Every frozen link is below a job's filter.
  *   8. A job's BlockBackends and own children belong to a job that has not
- *      ended (it still has its filter).
+ *      ended (it still has its filter), or to a stream job that has not been
+ *      dismissed (block_job_free() removes them).
  *
  * What it is not: a repair.  A false return is a bug in the model.
  * Mirrors nothing in QEMU; it states what QEMU's graph code keeps true.
@@ -105,7 +106,8 @@ bool model_check(const ModelState *st)
         /* 8 */
         const ModelJob *j = w->blks[i].kind == MODEL_BLK_DEVICE
                                 ? NULL : model_graph_job(w, w->blks[i].owner);
-        if (w->blks[i].kind != MODEL_BLK_DEVICE && (!j || !j->filter))
+        if (w->blks[i].kind != MODEL_BLK_DEVICE &&
+            (!j || (!j->filter && j->type != MODEL_JOB_STREAM)))
             return false;
     }
     for (size_t i = 0; i < w->n_jobs; i++)

@@ -48,9 +48,19 @@ static const char *const status_names[] = {
 };
 static const char *const type_names[] = { "stream", "commit", "commit" };
 
+static void drop_blks(ModelWorld *w, const char *owner);
+
 static void status_event(ModelState *st, ModelJob *j, ModelJobStatus s)
 {
     j->status = s;
+    if (s == MODEL_JOB_NULL) {
+        /* job_unref() -> block_job_free() -> block_job_remove_all_bdrv(): a
+         * stream job holds its intermediate nodes until it is dismissed */
+        drop_blks(st->w, j->id);
+        model_graph_collect(st->w);
+        BgError ignore = {0};
+        model_perm_refresh(st->w, NULL, 0, &ignore);
+    }
     model_event(st, "JOB_STATUS_CHANGE",
                 json_pack("{s:s,s:s}", "id", j->id, "status", status_names[s]));
 }
@@ -153,8 +163,35 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
     uint64_t len = model_open_length(st, w, top);
     const ModelNode *dfn = model_graph_file(w, dest);
     ModelFile *df = dfn && dfn->filename ? model_image_find(&st->files, dfn->filename) : NULL;
-    if (!df || !df->qcow2)
+    if (!df || !df->qcow2) {
+        /* a raw image below DEST (through filters, a file node): the copy
+         * is a plain write through DEST, run by run */
+        uint64_t chunk = 8 * MODEL_CLUSTER;
+        for (uint64_t off = 0, n; off < len; off += n) {
+            int ch = chain_status(st, top, base, dest, off, len);
+            if (ch == CHAIN_EOF)
+                break;
+            for (n = MODEL_CLUSTER; off + n < len && n < chunk; n += MODEL_CLUSTER)
+                if (chain_status(st, top, base, dest, off + n, len) != ch)
+                    break;
+            if (off + n > len)
+                n = len - off;
+            if (ch != CHAIN_ALLOC)
+                continue;
+            uint8_t *buf = bg_calloc(n, 1);
+            const char *unsupported = NULL;
+            ModelIoStatus ios = {0};
+            if (!model_io_read(st, top, off, n, buf, &unsupported))
+                st->unsupported = unsupported;
+            else if (model_io_pwrite(st, dest, off, n, buf, 0, &ios) || ios.unsupported)
+                st->unsupported = ios.unsupported ? ios.unsupported
+                                                  : "a job's copy the model could not write";
+            free(buf);
+            if (st->unsupported)
+                return;
+        }
         return;
+    }
     uint64_t chunk = 8 * MODEL_CLUSTER;
     for (uint64_t off = 0, n; off < len; off += n) {
         bool zero;
@@ -197,7 +234,9 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
  * commit_run() / mirror_run() (active commit): a base shorter than the top
  * is grown to the top's length before anything is copied (blk_truncate(),
  * PREALLOC_MODE_OFF; commit_start() took RESIZE on it for that).  Filters
- * pass it to their child (cor, throttle, blkdebug, compress); null-co,
+ * pass it to their child (cor, throttle, blkdebug, compress); a file node
+ * grows its host file (raw_co_truncate(); a qcow2 image's file grown that
+ * way is not modelled); null-co,
  * quorum, blkverify and a raw node with a fixed size cannot grow: -ENOTSUP,
  * and the job fails.  When the qcow2 image's own backing file is longer
  * than it was, bdrv_co_truncate() asks for zeroes in the new area
@@ -217,6 +256,19 @@ static int grow_base(ModelState *st, ModelNode *top, ModelNode *base)
            strcmp(n->drv->name, "blkverify") != 0 && model_graph_filtered(w, n))
         n = model_graph_filtered(w, n);
     const char *d = n->drv->name;
+    if (strcmp(d, "file") == 0) {
+        /* raw_co_truncate(): ftruncate() grows the host file with zeroes */
+        ModelFile *f = n->filename ? model_image_find(&st->files, n->filename) : NULL;
+        if (!f || f->qcow2) {
+            st->unsupported = "a job growing an image file through a file node is not modelled";
+            return 0;
+        }
+        if (len > f->len)
+            f->len = len;
+        for (ModelNode *x = base; x; x = x == n ? NULL : model_graph_filtered(w, x))
+            x->total = len;                   /* refresh_total_sectors() on each level */
+        return 0;
+    }
     if (strcmp(d, "qcow2") != 0) {
         if (strcmp(d, "raw") == 0 && !n->has_size) {
             st->unsupported = "a job growing a raw image is not modelled";
@@ -378,7 +430,8 @@ static void finish(ModelState *st, ModelJob *j, bool abort)
          * (observed on 7.2: no base_ro restore in mirror_exit_common()) */
         drop_filter(w, filter);
     }
-    drop_blks(w, j->id);
+    if (j->type != MODEL_JOB_STREAM)   /* stream_prepare()/stream_clean() keep them */
+        drop_blks(w, j->id);
     j->filter = 0;
     model_graph_collect(w);
     BgError ignore = {0};
@@ -642,6 +695,12 @@ void model_job_wait_job(ModelState *st, const char *id, BgResult *res)
         status_event(st, j, MODEL_JOB_NULL);
         dismissed = true;
     }
+    /* wait-job waits for (and takes) the job's JOB_STATUS_CHANGE to null too,
+     * also when auto-dismiss queued it before the step */
+    static const char *const gone[] = { "JOB_STATUS_CHANGE" };
+    json_t *null_status = json_pack("{s:{s:s,s:s}}", "data", "id", id, "status", "null");
+    json_decref(take_event(st, gone, 1, null_status));
+    json_decref(null_status);
     json_object_set_new(ev, "dismissed-by-us", json_boolean(dismissed));
     bg_result_set_return(res, ev);
 }

@@ -65,17 +65,21 @@ static bool qapi_args(const json_t *args, const char *const *members, BgError *e
                 return bg_error_setf(err, BG_MSG_QAPI_ENUM_VALUE, name, json_string_value(v));
         }
     }
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)args, k, v) {
-        bool known = false;
-        for (size_t i = 0; members[i] && !known; i++) {
-            const char *m = members[i] + (members[i][0] == '*');
-            known = strncmp(m, k, strlen(k)) == 0 && m[strlen(k)] == ':';
-        }
-        if (!known)
-            return bg_error_setf(err, BG_MSG_QAPI_UNEXPECTED, k);
+    /* the members taken, in visit order; the first key left is named */
+    const char **taken = bg_calloc(json_object_size(args) + 1, sizeof(*taken));
+    size_t n_taken = 0;
+    for (size_t i = 0; members[i]; i++) {
+        const char *m = members[i] + (members[i][0] == '*');
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)args, k, v)
+            if (strncmp(m, k, strlen(k)) == 0 && m[strlen(k)] == ':')
+                taken[n_taken++] = k;
     }
+    const char *k = model_qapi_first_unexpected(args, taken, n_taken);
+    free(taken);
+    if (k)
+        return bg_error_setf(err, BG_MSG_QAPI_UNEXPECTED, k);
     return true;
 }
 

@@ -345,6 +345,169 @@ static bool visit_member(const ModelOpt *o, const char *member, const json_t *v,
     return true;
 }
 
+/*
+ * qobject_input_check_struct(): the unknown member named is the first key
+ * g_hash_table_iter_next() finds in the visitor's GHashTable, which got
+ * every key of the object in QDict order (qobject_input_push()) and lost
+ * each member the visit took.  GLib (ghash.c): g_str_hash() (djb2),
+ * slot (hash * 11) % prime, quadratic probing over 2^shift slots, hashes
+ * 0 (unused) and 1 (tombstone) reserved, g_hash_table_maybe_resize() after
+ * an insert into an unused slot and after each remove, resize_map()
+ * rehashing in place (an entry evicts what sits in its new slot).
+ */
+typedef struct GTab {
+    unsigned shift, nnodes, noccupied;
+    unsigned *h;
+    const char **k;
+} GTab;
+
+static unsigned gtab_size(const GTab *t) { return 1u << t->shift; }
+
+static unsigned gtab_mod(const GTab *t)
+{
+    static const unsigned primes[] = { 1, 2, 3, 7, 13, 31, 61, 127, 251, 509, 1021, 2039, 4093,
+                                       8191, 16381, 32749, 65521 };
+    return primes[t->shift];
+}
+
+static unsigned gtab_hash(const char *key)
+{
+    uint32_t h = 5381;
+    for (const signed char *p = (const signed char *)key; *p; p++)
+        h = h * 33 + (uint32_t)(int)*p;
+    return h > 1 ? h : 2;
+}
+
+static void gtab_resize(GTab *t)
+{
+    unsigned old = gtab_size(t), want = (unsigned)(int)(t->nnodes * 1.333), shift = 0;
+    for (; want; want >>= 1)
+        shift++;
+    t->shift = shift < 3 ? 3 : shift;
+    unsigned size = gtab_size(t), span = size > old ? size : old;
+    t->h = bg_realloc(t->h, span * sizeof(*t->h));
+    t->k = bg_realloc(t->k, span * sizeof(*t->k));
+    for (unsigned i = old; i < span; i++) {
+        t->h[i] = 0;
+        t->k[i] = NULL;
+    }
+    bool *moved = bg_calloc(span, sizeof(*moved));
+    for (unsigned i = 0; i < old; i++) {
+        if (t->h[i] < 2) {
+            t->h[i] = 0;
+            continue;
+        }
+        if (moved[i])
+            continue;
+        unsigned hash = t->h[i];
+        const char *key = t->k[i];
+        t->h[i] = 0;
+        t->k[i] = NULL;
+        while (hash >= 2) {
+            unsigned slot = (hash * 11u) % gtab_mod(t);
+            for (unsigned step = 1; moved[slot]; step++)
+                slot = (slot + step) & (size - 1);
+            moved[slot] = true;
+            unsigned h2 = t->h[slot];
+            const char *k2 = t->k[slot];
+            t->h[slot] = hash;
+            t->k[slot] = key;
+            hash = h2;
+            key = k2;
+        }
+    }
+    free(moved);
+    t->noccupied = t->nnodes;
+}
+
+static void gtab_maybe_resize(GTab *t)
+{
+    unsigned size = gtab_size(t);
+    if ((size > t->nnodes * 4 && size > 8) || size <= t->noccupied + t->noccupied / 16)
+        gtab_resize(t);
+}
+
+/* The slot holding KEY (*hit) or the one an insert takes. */
+static unsigned gtab_find(const GTab *t, const char *key, bool *hit)
+{
+    unsigned hash = gtab_hash(key), slot = (hash * 11u) % gtab_mod(t), tomb = ~0u;
+    for (unsigned step = 1; t->h[slot]; step++) {
+        if (t->h[slot] == hash && strcmp(t->k[slot], key) == 0) {
+            *hit = true;
+            return slot;
+        }
+        if (t->h[slot] == 1 && tomb == ~0u)
+            tomb = slot;
+        slot = (slot + step) & (gtab_size(t) - 1);
+    }
+    *hit = false;
+    return tomb != ~0u ? tomb : slot;
+}
+
+static void gtab_add(GTab *t, const char *key)
+{
+    bool hit;
+    unsigned slot = gtab_find(t, key, &hit);
+    if (hit)
+        return;
+    bool fresh = t->h[slot] == 0;
+    t->h[slot] = gtab_hash(key);
+    t->k[slot] = key;
+    t->nnodes++;
+    if (fresh) {
+        t->noccupied++;
+        gtab_maybe_resize(t);
+    }
+}
+
+static void gtab_take(GTab *t, const char *key)
+{
+    bool hit;
+    unsigned slot = gtab_find(t, key, &hit);
+    if (!hit)
+        return;
+    t->h[slot] = 1;
+    t->k[slot] = NULL;
+    t->nnodes--;
+    gtab_maybe_resize(t);
+}
+
+/* The unknown member QEMU names in OBJ (NULL: none); TAKEN lists the
+ * members the visit took, in visit order. */
+const char *model_qapi_first_unexpected(const json_t *obj, const char *const *taken,
+                                        size_t n_taken)
+{
+    ModelQDict *q = model_qdict_new();
+    const char *key;
+    json_t *val;
+    json_object_foreach((json_t *)obj, key, val)
+        model_qdict_put(q, key, json_null());
+    size_t n;
+    const char **order = model_qdict_order(q, &n);
+    GTab t = { .shift = 3 };
+    t.h = bg_calloc(8, sizeof(*t.h));
+    t.k = bg_calloc(8, sizeof(*t.k));
+    for (size_t i = 0; i < n; i++)
+        gtab_add(&t, order[i]);
+    for (size_t i = 0; i < n_taken; i++)
+        gtab_take(&t, taken[i]);
+    const char *first = NULL;
+    for (unsigned i = 0; i < gtab_size(&t) && !first; i++)
+        if (t.h[i] >= 2)
+            first = t.k[i];
+    /* the key text lives in Q; hand back OBJ's copy */
+    const char *out = NULL;
+    if (first)
+        json_object_foreach((json_t *)obj, key, val)
+            if (!out && strcmp(key, first) == 0)
+                out = key;
+    free(order);
+    free(t.h);
+    free(t.k);
+    model_qdict_free(q);
+    return out;
+}
+
 /* visit_type_BlockdevOptions(): PATH is the object's own full name. */
 static bool visit_options(const json_t *obj, const char *path, BgError *err)
 {
@@ -391,15 +554,40 @@ static bool visit_options(const json_t *obj, const char *path, BgError *err)
         if (!visit_member(o, member, v, path, driver, err))
             return false;
     }
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)obj, k, v) {
-        if (!model_opt_find(driver, k)) {
-            char *full = member_path(path, k);
-            bg_error_setf(err, BG_MSG_QAPI_UNEXPECTED, full);
-            free(full);
-            return false;
+    /* the members the visit took, in visit order: the base, then the branch */
+    const char **taken = bg_calloc(json_object_size(obj) + 1, sizeof(*taken));
+    size_t n_taken = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < model_opt_count(); i++) {
+            const ModelOpt *o = model_opt_at(i);
+            const char *member;
+            bool base = o->driver[0] == '\0';
+            if ((pass == 0) != base || (!base && strcmp(o->driver, driver) != 0) ||
+                !row_in_struct(o, "", &member) || !json_object_get(obj, member))
+                continue;
+            bool dup = false;
+            for (size_t j = 0; j < n_taken && !dup; j++)
+                dup = strcmp(taken[j], member) == 0;
+            if (!dup)
+                taken[n_taken++] = member;
         }
+    }
+    const char *key;
+    json_t *val;
+    json_object_foreach((json_t *)obj, key, val) {       /* any other member the schema has */
+        bool dup = false;
+        for (size_t j = 0; j < n_taken && !dup; j++)
+            dup = strcmp(taken[j], key) == 0;
+        if (!dup && model_opt_find(driver, key))
+            taken[n_taken++] = key;
+    }
+    const char *k = model_qapi_first_unexpected(obj, (const char *const *)taken, n_taken);
+    free(taken);
+    if (k) {
+        char *full = member_path(path, k);
+        bg_error_setf(err, BG_MSG_QAPI_UNEXPECTED, full);
+        free(full);
+        return false;
     }
     return true;
 }
@@ -425,12 +613,10 @@ bool model_qapi_blockdev_reopen(const json_t *args, BgError *err)
         if (!ok)
             return false;
     }
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)args, k, v) {
-        if (strcmp(k, "options") != 0)
-            return bg_error_setf(err, BG_MSG_QAPI_UNEXPECTED, k);
-    }
+    static const char *const taken[] = { "options" };
+    const char *k = model_qapi_first_unexpected(args, taken, 1);
+    if (k)
+        return bg_error_setf(err, BG_MSG_QAPI_UNEXPECTED, k);
     return true;
 }
 

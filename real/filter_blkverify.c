@@ -9,7 +9,7 @@
  * blkverify_dirname() (refused).  No reopen handler.
  * What it is not: QEMU's reaction to a mismatch, which is to print the
  * mismatch and exit the whole process; the engine fails the request with
- * EIO instead (a VM that exits cannot be compared step by step anyway).
+ * EIO and marks the graph (g->vm_exit), which makes the step unsupported.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -72,8 +72,10 @@ static int blkverify_pread(RealBlockState *bs, int64_t offset, int64_t bytes, vo
         return -ENOMEM;
     int ret = bdrv_pread(t, offset, bytes, buf, flags);
     int raw_ret = bdrv_pread(filter_child(bs), offset, bytes, raw, flags);
-    if (ret != raw_ret || (ret == 0 && memcmp(buf, raw, (size_t)bytes)))
+    if (ret != raw_ret || (ret == 0 && memcmp(buf, raw, (size_t)bytes))) {
         ret = -EIO;
+        ((RealNode *)bs->graph)->g->vm_exit = "a blkverify mismatch (QEMU 7.2 exits)";
+    }
     real_free(raw);
     return ret;
 }

@@ -181,6 +181,8 @@ struct RealGraph {
     int64_t clock_ns;         /* the virtual clock (QEMU_CLOCK_VIRTUAL); only steps advance it */
     json_t *events;           /* events raised and not yet collected (QMP form) */
     json_t *event_times;      /* throttled event key -> clock_ns of its last emission */
+    const char *vm_exit;      /* why QEMU would have exited (blkverify mismatch), or NULL:
+                               * the step that did it is unsupported */
     char *error_hint;         /* error_append_hint() of the last failed permission check,
                                * shown by HMP (error_report_err), never by QMP; or NULL */
 };

@@ -9,10 +9,10 @@
  * the generated visitors of qapi/block-core.json (alternates: "Invalid
  * parameter type for 'NAME', expected: BlockdevRef").
  *
- * Unknown members: QEMU reports the first key of a GHashTable; with one
- * unknown key that is the key, with several this engine names the first in
- * QDict order (a documented difference for fuzzed input with two or more
- * unknown keys in one struct).
+ * Unknown members: QEMU reports the first key left in the visitor's
+ * GHashTable (qobject_input_push() inserts the keys in QDict order,
+ * qobject_input_try_get_object() removes each visited one); ghash_first_left()
+ * replays GLib's GHashTable (g_str_hash, open addressing, resizes) to find it.
  */
 #include "qapi.h"
 
@@ -190,20 +190,197 @@ static bool visit_members(Visitor *v, const char *spath, json_t *d, const QMem *
     return true;
 }
 
-static bool check_struct(Visitor *v, const char *spath, json_t *d, json_t *visited)
+/*
+ * GLib ghash.c as QEMU's QAPI input visitor uses it: g_hash_table_new(
+ * g_str_hash, g_str_equal), g_hash_table_insert(), g_hash_table_remove()
+ * and g_hash_table_iter_next().  Slots are probed quadratically from
+ * (hash * 11) % prime_mod[shift]; the table grows or shrinks in
+ * g_hash_table_maybe_resize() and rehashes in place (resize_map()); the
+ * iteration visits slots in increasing order.
+ */
+typedef struct GHash {
+    unsigned shift, size, mod, mask, nnodes, noccupied;
+    unsigned *hashes;           /* 0 unused, 1 tombstone, >= 2 real */
+    const char **keys;
+} GHash;
+
+static const unsigned ghash_prime_mod[] = {
+    1, 2, 3, 7, 13, 31, 61, 127, 251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521,
+};
+
+static unsigned ghash_str_hash(const char *s)
 {
-    size_t n;
-    const char **keys = qdict_order(d, &n);
-    for (size_t i = 0; i < n; i++) {
-        if (!json_object_get(visited, keys[i])) {
-            char *f = full(spath, keys[i]);
-            bg_error_setf(v->err, BG_MSG_QAPI_UNEXPECTED, f);
-            free(f);
-            free(keys);
-            return false;
+    unsigned h = 5381;
+    for (const signed char *p = (const signed char *)s; *p; p++)
+        h = (h << 5) + h + (unsigned)*p;
+    return h;
+}
+
+static void ghash_set_shift(GHash *h, unsigned shift)
+{
+    h->shift = shift;
+    h->size = 1u << shift;
+    h->mod = ghash_prime_mod[shift];
+    h->mask = h->size - 1;
+}
+
+static void ghash_resize(GHash *h)
+{
+    unsigned old_size = h->size;
+    unsigned n = (unsigned)(int)(h->nnodes * 1.333), shift = 0;
+    while (n) {
+        n >>= 1;
+        shift++;
+    }
+    if (shift < 3)
+        shift = 3;
+    ghash_set_shift(h, shift);
+    unsigned cap = h->size > old_size ? h->size : old_size;
+    if (h->size > old_size) {
+        h->hashes = bg_realloc(h->hashes, cap * sizeof(*h->hashes));
+        h->keys = bg_realloc(h->keys, cap * sizeof(*h->keys));
+        for (unsigned i = old_size; i < cap; i++) {
+            h->hashes[i] = 0;
+            h->keys[i] = NULL;
         }
     }
+    unsigned char *placed = bg_calloc(cap, 1);
+    for (unsigned i = 0; i < old_size; i++) {
+        unsigned node_hash = h->hashes[i];
+        if (node_hash < 2) {
+            h->hashes[i] = 0;
+            continue;
+        }
+        if (placed[i])
+            continue;
+        h->hashes[i] = 0;
+        const char *key = h->keys[i];
+        h->keys[i] = NULL;
+        for (;;) {
+            unsigned idx = (node_hash * 11u) % h->mod, step = 0;
+            while (placed[idx]) {
+                step++;
+                idx = (idx + step) & h->mask;
+            }
+            placed[idx] = 1;
+            unsigned replaced = h->hashes[idx];
+            const char *rkey = h->keys[idx];
+            h->hashes[idx] = node_hash;
+            h->keys[idx] = key;
+            if (replaced < 2)
+                break;
+            node_hash = replaced;
+            key = rkey;
+        }
+    }
+    free(placed);
+    h->noccupied = h->nnodes;
+}
+
+static void ghash_maybe_resize(GHash *h)
+{
+    if ((h->size > h->nnodes * 4 && h->size > 8) ||
+        h->size <= h->noccupied + h->noccupied / 16)
+        ghash_resize(h);
+}
+
+/* g_hash_table_lookup_node(): the slot of KEY, or where to insert it (*found false) */
+static unsigned ghash_lookup(const GHash *h, const char *key, unsigned hash, bool *found)
+{
+    unsigned idx = (hash * 11u) % h->mod, step = 0, tomb = 0;
+    bool have_tomb = false;
+    *found = false;
+    while (h->hashes[idx] != 0) {
+        if (h->hashes[idx] == hash && strcmp(h->keys[idx], key) == 0) {
+            *found = true;
+            return idx;
+        }
+        if (h->hashes[idx] == 1 && !have_tomb) {
+            tomb = idx;
+            have_tomb = true;
+        }
+        step++;
+        idx = (idx + step) & h->mask;
+    }
+    return have_tomb ? tomb : idx;
+}
+
+static unsigned ghash_hash(const char *key)
+{
+    unsigned hash = ghash_str_hash(key);
+    return hash < 2 ? 2 : hash;
+}
+
+static void ghash_insert(GHash *h, const char *key)
+{
+    unsigned hash = ghash_hash(key);
+    bool found;
+    unsigned idx = ghash_lookup(h, key, hash, &found);
+    if (found)
+        return;
+    unsigned old = h->hashes[idx];
+    h->hashes[idx] = hash;
+    h->keys[idx] = key;
+    h->nnodes++;
+    if (old == 0) {
+        h->noccupied++;
+        ghash_maybe_resize(h);
+    }
+}
+
+static void ghash_remove(GHash *h, const char *key)
+{
+    bool found;
+    unsigned idx = ghash_lookup(h, key, ghash_hash(key), &found);
+    if (!found)
+        return;
+    h->hashes[idx] = 1;
+    h->keys[idx] = NULL;
+    h->nnodes--;
+    ghash_maybe_resize(h);
+}
+
+/* The key g_hash_table_iter_next() returns first after inserting D's keys in
+ * QDict order and removing the VISITED ones in visit order (NULL: none left). */
+static const char *ghash_first_left(json_t *d, json_t *visited)
+{
+    GHash h = { 0 };
+    ghash_set_shift(&h, 3);
+    h.hashes = bg_calloc(h.size, sizeof(*h.hashes));
+    h.keys = bg_calloc(h.size, sizeof(*h.keys));
+    size_t n;
+    const char **keys = qdict_order(d, &n);
+    for (size_t i = 0; i < n; i++)
+        ghash_insert(&h, keys[i]);
+    const char *k;
+    json_t *val;
+    json_object_foreach(visited, k, val) {
+        ghash_remove(&h, k);
+    }
+    const char *first = NULL;
+    for (unsigned i = 0; i < h.size && !first; i++)
+        if (h.hashes[i] >= 2)
+            first = h.keys[i];
     free(keys);
+    free(h.hashes);
+    free(h.keys);
+    return first;
+}
+
+const char *real_qapi_first_unexpected(json_t *d, json_t *visited)
+{
+    return ghash_first_left(d, visited);
+}
+
+static bool check_struct(Visitor *v, const char *spath, json_t *d, json_t *visited)
+{
+    const char *left = ghash_first_left(d, visited);
+    if (left) {
+        char *f = full(spath, left);
+        bg_error_setf(v->err, BG_MSG_QAPI_UNEXPECTED, f);
+        free(f);
+        return false;
+    }
     return true;
 }
 

@@ -52,5 +52,8 @@ typedef struct QapiMember {
 
 /* Visit ARGS (NULL = {}) as a struct with MEMBERS (NULL-name terminated). */
 bool real_qapi_check_struct(json_t *args, const QapiMember *members, BgError *err);
+/* qobject_input_check_struct(): the key of D QEMU names as unexpected when the
+ * visit took the members of VISITED (an object, in visit order); NULL: none. */
+const char *real_qapi_first_unexpected(json_t *d, json_t *visited);
 
 #endif

@@ -17,6 +17,7 @@
 #include "device.h"
 #include "job.h"
 #include "messages.h"
+#include "nodedrv.h"
 #include "object.h"
 #include "open.h"
 #include "perm.h"
@@ -291,6 +292,19 @@ static void job_cmd(RealMachine *m, const char *name, json_t *args, BgResult *re
 
 /* ---- dispatch ---------------------------------------------------------------------- */
 
+/* A filter left without its filtered child (a job's dropped filter still
+ * referenced) at or below N: QEMU's filter drivers take the length from
+ * bs->file->bs, and a closed node (no driver) is answered ("is ejected"). */
+static bool childless_filter_below(RealNode *n)
+{
+    if (n->drv && n->bs && n->bs->drv && n->drv->is_filter && !real_node_filter_child(n))
+        return true;
+    for (RealEdge *c = n->children; c; c = c->next_child)
+        if (childless_filter_below(c->child))
+            return true;
+    return false;
+}
+
 static void execute(RealMachine *m, const char *name, json_t *args, BgResult *res,
                     json_t *empty)
 {
@@ -312,6 +326,15 @@ static void execute(RealMachine *m, const char *name, json_t *args, BgResult *re
         if (!real_qapi_check_struct(args, qargs, &err)) {
             set_error(res, &err);
             return;
+        }
+        /* a job's dropped filter left without its child (still referenced)
+         * makes QEMU 7.2 die with SIGSEGV here */
+        for (RealNode *n = g->head; n; n = n->list_next) {
+            if (childless_filter_below(n)) {
+                bg_result_set_unsupported(res, "query-named-block-nodes with a filter "
+                                               "left without its child (QEMU 7.2 crashes)");
+                return;
+            }
         }
         json_t *r = real_query_named_block_nodes(
             g, json_is_true(json_object_get(args, "flat")), &err);

@@ -92,6 +92,8 @@ static void finish_step(BgBackend *be, BgResult *res)
         free(res->io_out);
         res->io_out = bg_buf_take(&be->m->out);
     }
+    if (be->m->g && be->m->g->vm_exit)
+        bg_result_set_unsupported(res, be->m->g->vm_exit);
 }
 
 static void start_vm(BgBackend *be, bool pc)

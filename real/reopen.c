@@ -491,14 +491,11 @@ bool real_blockdev_reopen(RealGraph *g, json_t *args, bool *unsupported, BgError
         ok = flat[i] != NULL;
     }
     if (ok) {
-        const char *k;
-        json_t *v;
-        json_object_foreach(args, k, v) {
-            if (strcmp(k, "options")) {
-                ok = bg_error_setf(err, BG_MSG_QAPI_UNEXPECTED, k);
-                break;
-            }
-        }
+        json_t *visited = json_pack("{s:b}", "options", true);
+        const char *k = real_qapi_first_unexpected(args, visited);
+        if (k)
+            ok = bg_error_setf(err, BG_MSG_QAPI_UNEXPECTED, k);
+        json_decref(visited);
     }
     if (ok && n == 0) {
         /* QEMU 7.2 aborts on an empty list (bdrv_reopen_multiple asserts) */

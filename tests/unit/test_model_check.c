@@ -142,11 +142,17 @@ static void test_model_check_8_job_parents(void)
                       MODEL_PERM_ALL, "intermediate node");
     CHECK(!model_check(st));              /* no such job */
     w->jobs = bg_calloc(1, sizeof(*w->jobs));
-    w->jobs[0] = (ModelJob){ .id = bg_strdup("j0"), .status = MODEL_JOB_RUNNING,
+    w->jobs[0] = (ModelJob){ .id = bg_strdup("j0"), .type = MODEL_JOB_COMMIT,
+                             .status = MODEL_JOB_RUNNING,
                              .filter = model_graph_find(w, "hd0")->id };
     w->n_jobs = 1;
     CHECK(model_check(st));
     w->jobs[0].filter = 0;                /* the job has ended */
+    CHECK(!model_check(st));
+    w->jobs[0].type = MODEL_JOB_STREAM;   /* a concluded stream job keeps them */
+    w->jobs[0].status = MODEL_JOB_CONCLUDED;
+    CHECK(model_check(st));
+    w->jobs[0].status = MODEL_JOB_NULL;   /* until it is dismissed */
     CHECK(!model_check(st));
     state_free(st);
 }
