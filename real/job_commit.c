@@ -100,6 +100,7 @@ typedef struct CommitJob {
     char *backing_file_str;
     bool base_read_only;
     bool chain_frozen;
+    bool commit_top_held;      /* commit_prepare() took a reference */
 } CommitJob;
 
 static int commit_run(RealJob *job)
@@ -150,6 +151,12 @@ static int commit_prepare(RealJob *job)
     s->chain_frozen = false;
     real_blk_unref(s->base);
     s->base = NULL;
+    /* drop_intermediate() takes the filter out of the chain, which may free
+     * it; commit_abort() still needs it when this fails, so the job keeps a
+     * reference until commit_clean() (the failure path of
+     * bdrv_drop_intermediate() is QEMU's "TODO: rollback"). */
+    real_node_ref(s->commit_top);
+    s->commit_top_held = true;
     BgError ignore = { 0 };
     return real_drop_intermediate(s->commit_top, s->base_bs, s->backing_file_str, &ignore);
 }
@@ -179,6 +186,8 @@ static void commit_clean(RealJob *job)
     real_job_restore_read_only(s->base_bs, s->base_read_only);
     free(s->backing_file_str);
     real_blk_unref(s->top);
+    if (s->commit_top_held)
+        real_node_unref(s->commit_top);
     free(s);
     job->opaque = NULL;
 }

@@ -210,7 +210,10 @@ int real_drop_intermediate(RealNode *top, RealNode *base, const char *backing_fi
     }
     ret = 0;
     for (size_t i = 0; i < n; i++) {
-        if (updated[i]->kind != REAL_PARENT_NODE)
+        /* bdrv_child_cb_update_filename(): only a COW (backing) child's
+         * parent records a backing file name; a blkdebug's image or a
+         * filter's file child is left alone (0) */
+        if (updated[i]->kind != REAL_PARENT_NODE || !(updated[i]->c.role & REAL_CHILD_COW))
             continue;
         BgError e = { 0 };
         ret = update_filename(updated[i], base, file_str, &e);
