@@ -100,7 +100,7 @@ typedef struct CommitJob {
     char *backing_file_str;
     bool base_read_only;
     bool chain_frozen;
-    bool commit_top_held;      /* commit_prepare() took a reference */
+    bool commit_top_held;      /* the job holds commit_top (extra_refs) */
 } CommitJob;
 
 static int commit_run(RealJob *job)
@@ -151,12 +151,6 @@ static int commit_prepare(RealJob *job)
     s->chain_frozen = false;
     real_blk_unref(s->base);
     s->base = NULL;
-    /* drop_intermediate() takes the filter out of the chain, which may free
-     * it; commit_abort() still needs it when this fails, so the job keeps a
-     * reference until commit_clean() (the failure path of
-     * bdrv_drop_intermediate() is QEMU's "TODO: rollback"). */
-    real_node_ref(s->commit_top);
-    s->commit_top_held = true;
     BgError ignore = { 0 };
     return real_drop_intermediate(s->commit_top, s->base_bs, s->backing_file_str, &ignore);
 }
@@ -186,8 +180,10 @@ static void commit_clean(RealJob *job)
     real_job_restore_read_only(s->base_bs, s->base_read_only);
     free(s->backing_file_str);
     real_blk_unref(s->top);
-    if (s->commit_top_held)
+    if (s->commit_top_held) {
+        s->commit_top->extra_refs--;
         real_node_unref(s->commit_top);
+    }
     free(s);
     job->opaque = NULL;
 }
@@ -243,6 +239,14 @@ static bool commit_start(RealGraph *g, const RealJobArgs *a, RealNode *bs, RealN
         goto fail;
     }
     s->commit_top = commit_top;
+    /* The job holds the filter until commit_clean() (extra_refs, as stream
+     * holds its copy-on-read filter): drop_intermediate(), or a reopen of
+     * the node above it with backing: null, may take it out of the graph,
+     * and commit_abort() still unfreezes and replaces it.  (QEMU 7.2 asserts
+     * on that reopen; here it only must not use freed memory.) */
+    real_node_ref(commit_top);
+    commit_top->extra_refs++;
+    s->commit_top_held = true;
     s->base_overlay = real_child_find_overlay(top, base);
     RealEdge *cow = real_node_cow_child(s->base_overlay);
     RealNode *filtered_base = cow ? cow->child : NULL;
@@ -270,7 +274,8 @@ static bool commit_start(RealGraph *g, const RealJobArgs *a, RealNode *bs, RealN
     real_job_start(job);
     return true;
 
-fail:
+fail:;
+    bool held = s->commit_top_held;
     if (s->chain_frozen)
         real_child_unfreeze_chain(commit_top, base);
     real_blk_unref(s->base);
@@ -282,6 +287,10 @@ fail:
     if (commit_top) {
         BgError ignore = { 0 };
         real_replace_node(commit_top, top, &ignore);
+        if (held) {
+            commit_top->extra_refs--;
+            real_node_unref(commit_top);
+        }
     }
     return false;
 }

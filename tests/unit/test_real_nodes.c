@@ -352,12 +352,57 @@ static void test_real_nodes_corruption_no_trace(void)
     tr_rmdir(dir);
 }
 
+/*
+ * A reopen of the node above a named commit filter with backing: null
+ * takes the filter out of the graph while the job is pending (QEMU 7.2
+ * asserts there, so no corpus stream can hold it: fuzz finding
+ * 425f9bc9f944).  The job holds the filter (extra_refs) until it is
+ * cleaned up, so its abort at quit neither uses freed memory nor breaks
+ * the refcount invariant (the backend checks the graph after each step).
+ */
+static void test_real_nodes_commit_filter_held(void)
+{
+    char *dir = tr_mkdtemp();
+    BgBackendConfig cfg = { .scratch = dir, .stream_path = "test" };
+    BgError err = { 0 };
+    const BgBackendOps *ops = &bg_real_backend_ops;
+    BgBackend *be = ops->open(&cfg, &err);
+    const char *steps[] = {
+        "{'img-create': {'fmt': 'qcow2', 'file': 'hd1.img', 'size': '0'}}",
+        "{'img-create': {'fmt': 'qcow2', 'file': 'hd0.img', 'size': '0'}}",
+        "{'img-create': {'fmt': 'qcow2', 'file': 'hd2.img', 'size': '0'}}",
+        ("{'execute': 'blockdev-add', 'arguments': {'driver': 'qcow2', 'node-name': 'hd0', "
+         "'file': {'driver': 'file', 'node-name': 'hd0-file', 'filename': '$DIR/hd0.img'}, "
+         "'backing': {'driver': 'qcow2', 'node-name': 'hd1', 'file': {'driver': 'file', "
+         "'node-name': 'hd1-file', 'filename': '$DIR/hd1.img'}, 'backing': {'driver': 'qcow2', "
+         "'node-name': 'hd2', 'file': {'driver': 'file', 'node-name': 'hd2-file', "
+         "'filename': '$DIR/hd2.img'}}}}}"),
+        ("{'execute': 'block-commit', 'arguments': {'job-id': 'c0', 'device': 'hd0', "
+         "'top-node': 'hd1', 'filter-node-name': 'ct', 'auto-finalize': false}}"),
+        ("{'wait-event': {'event': 'BLOCK_JOB_PENDING', 'match': {'data': {'id': 'c0'}}, "
+         "'timeout': 10}}"),
+        ("{'execute': 'blockdev-reopen', 'arguments': {'options': [{'driver': 'qcow2', "
+         "'node-name': 'hd0', 'file': 'hd0-file', 'backing': null}]}}"),
+    };
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        BgResult r = ts_run(ops, be, dir, steps[i]);
+        CHECK(r.kind != BG_RES_ERROR && !(r.kind == BG_RES_OFFLINE && r.rc));
+        bg_result_cleanup(&r);
+    }
+    BgResult r = ts_run(ops, be, dir, "{'execute': 'query-block-jobs'}");
+    CHECK(json_array_size(r.ret) == 1);                 /* still pending */
+    bg_result_cleanup(&r);
+    ops->close(be);                                     /* quit cancels and aborts c0 */
+    tr_rmdir(dir);
+}
+
 BG_SUITE(real_nodes) = {
     { "chain", test_real_nodes_chain },
     { "filters", test_real_nodes_filters },
     { "reopen", test_real_nodes_reopen },
     { "jobs", test_real_nodes_jobs },
     { "planted_difference", test_real_nodes_planted_difference },
+    { "commit_filter_held", test_real_nodes_commit_filter_held },
     { "corruption_no_trace", test_real_nodes_corruption_no_trace },
     { NULL, NULL },
 };
