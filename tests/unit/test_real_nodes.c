@@ -291,6 +291,17 @@ static bool read_real(BgBackend *be, const char *node, uint8_t *buf, BgError *er
     return bg_real_backend_ops.read_node(be, node, 0, 65536, buf, err);
 }
 
+/* Runs STEPS on OPS/BE in DIR; each must succeed (offline steps with rc 0). */
+static void run_ok(const BgBackendOps *ops, BgBackend *be, const char *dir,
+                   const char *const *steps, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        BgResult r = ts_run(ops, be, dir, steps[i]);
+        CHECK(r.kind != BG_RES_ERROR && !(r.kind == BG_RES_OFFLINE && r.rc));
+        bg_result_cleanup(&r);
+    }
+}
+
 /*
  * An L1 entry naming an unaligned L2 table: QEMU's read raises
  * BLOCK_IMAGE_CORRUPTED, marks the image corrupt and closes it
@@ -311,11 +322,7 @@ static void test_real_nodes_corruption_no_trace(void)
         ("{'execute': 'blockdev-add', 'arguments': {'driver': 'qcow2', 'node-name': 'hd0', "
          "'file': {'driver': 'file', 'node-name': 'hd0-file', 'filename': '$DIR/hd0.img'}}}"),
     };
-    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-        BgResult r = ts_run(ops, be, dir, steps[i]);
-        CHECK(r.kind != BG_RES_ERROR && !(r.kind == BG_RES_OFFLINE && r.rc));
-        bg_result_cleanup(&r);
-    }
+    run_ok(ops, be, dir, steps, sizeof(steps) / sizeof(steps[0]));
     CHECK_INT_EQ(tr_be64_at(dir, "hd0.img", 72), 0);   /* incompatible features */
     uint8_t *buf = bg_malloc(65536);
     for (int i = 0; i < 2; i++) {
@@ -384,11 +391,7 @@ static void test_real_nodes_commit_filter_held(void)
         ("{'execute': 'blockdev-reopen', 'arguments': {'options': [{'driver': 'qcow2', "
          "'node-name': 'hd0', 'file': 'hd0-file', 'backing': null}]}}"),
     };
-    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-        BgResult r = ts_run(ops, be, dir, steps[i]);
-        CHECK(r.kind != BG_RES_ERROR && !(r.kind == BG_RES_OFFLINE && r.rc));
-        bg_result_cleanup(&r);
-    }
+    run_ok(ops, be, dir, steps, sizeof(steps) / sizeof(steps[0]));
     BgResult r = ts_run(ops, be, dir, "{'execute': 'query-block-jobs'}");
     CHECK(json_array_size(r.ret) == 1);                 /* still pending */
     bg_result_cleanup(&r);
