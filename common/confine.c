@@ -32,6 +32,7 @@
  * where the scratch directory is.
  */
 #include "confine.h"
+#include "dir.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -386,11 +387,28 @@ static int compare_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+typedef struct Listing {
+    char **names;
+    size_t n;
+    size_t room;               /* entries the scan may still take */
+    bool overflow;             /* one more entry than that */
+} Listing;
+
+static bool take_name(int dfd, const char *name, unsigned char type, void *opaque)
+{
+    Listing *l = opaque;
+    if (l->n >= l->room) {
+        l->overflow = true;
+        return false;
+    }
+    l->names = bg_realloc(l->names, (l->n + 1) * sizeof(*l->names));
+    l->names[l->n++] = bg_strdup(name);
+    return true;
+}
+
 /*
  * The sorted entry names of DIR (so that the first refusal does not depend on
- * the file system).  getdents64() into a stack buffer, not opendir(): its
- * 32 KiB buffer, allocated for every directory of every step, was most of
- * the scan's cost in the fuzz harness under ASan.
+ * the file system), read with bg_dir_foreach() (dir.h).
  */
 static bool list_dir(const Scan *sc, const char *dir, char ***names_out, size_t *count,
                      BgError *err)
@@ -399,32 +417,18 @@ static bool list_dir(const Scan *sc, const char *dir, char ***names_out, size_t 
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return bg_error_setf(err, "cannot read '%s': %s", shown(sc->c, dir, q), strerror(errno));
-    char **names = NULL;
-    size_t n = 0;
-    bool ok = true;
-    _Alignas(struct dirent64) char buf[4096];
-    ssize_t got;
-    while (ok && (got = getdents64(fd, buf, sizeof(buf))) != 0) {
-        if (got < 0) {
-            ok = bg_error_setf(err, "cannot read '%s': %s", shown(sc->c, dir, q),
-                               strerror(errno));
-            break;
-        }
-        for (ssize_t off = 0; ok && off < got;) {
-            const struct dirent64 *de = (const struct dirent64 *)(buf + off);
-            off += de->d_reclen;
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                continue;
-            if (sc->entries + n >= BG_MAX_SCRATCH_FILES) {
-                ok = bg_error_setf(err, "the scratch directory holds more than %d files",
-                                   BG_MAX_SCRATCH_FILES);
-                break;
-            }
-            names = bg_realloc(names, (n + 1) * sizeof(*names));
-            names[n++] = bg_strdup(de->d_name);
-        }
-    }
+    size_t room = sc->entries < BG_MAX_SCRATCH_FILES ? BG_MAX_SCRATCH_FILES - sc->entries : 0;
+    Listing l = { NULL, 0, room, false };
+    int r = bg_dir_foreach(fd, take_name, &l);
     close(fd);
+    char **names = l.names;
+    size_t n = l.n;
+    bool ok = true;
+    if (r < 0)
+        ok = bg_error_setf(err, "cannot read '%s': %s", shown(sc->c, dir, q), strerror(-r));
+    else if (l.overflow)
+        ok = bg_error_setf(err, "the scratch directory holds more than %d files",
+                           BG_MAX_SCRATCH_FILES);
     if (ok && n > 1)
         qsort(names, n, sizeof(*names), compare_names);
     if (!ok) {

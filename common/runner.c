@@ -11,9 +11,9 @@
  *   - with runner.h's reuse_scratch, a scratch directory is emptied and
  *     taken again by the next run instead of removed and created: on a disk
  *     file system mkdir and rmdir cost more than a short stream;
- *   - the scratch directory is checked and emptied with getdents64() into
- *     a stack buffer (dir_is_empty(), scratch_empty()), not with opendir()
- *     and nftw(), which allocate 32 KiB per directory;
+ *   - the scratch directory is checked and emptied with bg_dir_foreach()
+ *     (dir.h: getdents64() into a stack buffer), not with opendir() and
+ *     nftw(), which allocate 32 KiB per directory;
  *   - canonical names (canon_names_fn) keep a string that holds no
  *     automatic name, scratch path or timing line as it is;
  *   - guest data is compared with memcmp, chunk by chunk, as both chunks
@@ -26,7 +26,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -36,6 +35,7 @@
 
 #include "bg.h"
 #include "confine.h"
+#include "dir.h"
 #include "expect.h"
 #include "json.h"
 #include "norm.h"
@@ -86,29 +86,21 @@ static char *stream_stem(const char *path)
     return base;
 }
 
-static bool is_dot_or_dotdot(const char *name)
+static bool stop_at_first(int dfd, const char *name, unsigned char type, void *found)
 {
-    return strcmp(name, ".") == 0 || strcmp(name, "..") == 0;
+    *(bool *)found = true;
+    return false;
 }
 
-/* getdents64() into a stack buffer, not opendir()'s 32 KiB one, here and in
- * scratch_empty(): both run for every input the fuzzer runs. */
 static bool dir_is_empty(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return false;
-    _Alignas(struct dirent64) char buf[1024];
-    bool empty = true;
-    ssize_t got;
-    while (empty && (got = getdents64(fd, buf, sizeof(buf))) > 0)
-        for (ssize_t off = 0; empty && off < got;) {
-            const struct dirent64 *de = (const struct dirent64 *)(buf + off);
-            off += de->d_reclen;
-            empty = is_dot_or_dotdot(de->d_name);
-        }
+    bool found = false;
+    int r = bg_dir_foreach(fd, stop_at_first, &found);
     close(fd);
-    return empty;
+    return r == 0 && !found;
 }
 
 /* Deterministic name: BASE/bgraph-STEM-BACKEND[-N]; mkdir is the lock (with
@@ -141,61 +133,38 @@ static char *scratch_new(const char *base, const char *stem, const char *backend
     return NULL;
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)ftw;
-    if (flag == FTW_DP)
-        rmdir(path);
-    else
-        unlink(path);
-    return 0;
-}
+/* Removing everything below a directory as nftw(FTW_DEPTH | FTW_PHYS |
+ * FTW_MOUNT) would: symbolic links are removed, not followed; a directory
+ * on another device, or one that cannot be read, is left; errors are
+ * ignored. */
+static bool remove_entry(int dfd, const char *name, unsigned char type, void *dev);
 
-void bg_runner_scratch_remove(const char *dir)
-{
-    /* FTW_PHYS: never follow a symlink out of the scratch directory. */
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-}
-
-/* Remove everything below the directory DFD (which is on device DEV) as
- * nftw(FTW_DEPTH | FTW_PHYS | FTW_MOUNT) with rm_entry would: symbolic links
- * are removed, not followed; a directory on another device, or one that
- * cannot be read, is left; errors are ignored.  Each batch of names is
- * removed after getdents64() returned it, so no entry is skipped. */
 static void remove_below(int dfd, dev_t dev)
 {
-    _Alignas(struct dirent64) char buf[4096];
-    ssize_t got;
-    while ((got = getdents64(dfd, buf, sizeof(buf))) > 0) {
-        for (ssize_t off = 0; off < got;) {
-            const struct dirent64 *de = (const struct dirent64 *)(buf + off);
-            off += de->d_reclen;
-            if (is_dot_or_dotdot(de->d_name))
-                continue;
-            if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) {
-                unlinkat(dfd, de->d_name, 0);
-                continue;
-            }
-            struct stat st;
-            if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-                continue;
-            if (!S_ISDIR(st.st_mode)) {
-                unlinkat(dfd, de->d_name, 0);
-                continue;
-            }
-            if (st.st_dev != dev)
-                continue;
-            int sub = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (sub < 0)
-                continue;
-            remove_below(sub, dev);
-            close(sub);
-            unlinkat(dfd, de->d_name, AT_REMOVEDIR);
-        }
-    }
+    bg_dir_foreach(dfd, remove_entry, &dev);
 }
 
+static bool remove_entry(int dfd, const char *name, unsigned char type, void *dev)
+{
+    struct stat st;
+    if (type != DT_DIR && type != DT_UNKNOWN)
+        unlinkat(dfd, name, 0);
+    else if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        ;
+    else if (!S_ISDIR(st.st_mode))
+        unlinkat(dfd, name, 0);
+    else if (st.st_dev == *(dev_t *)dev) {
+        int sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub >= 0) {
+            remove_below(sub, st.st_dev);
+            close(sub);
+            unlinkat(dfd, name, AT_REMOVEDIR);
+        }
+    }
+    return true;
+}
+
+/* Empties DIR (not followed if it is a symbolic link). */
 static void scratch_empty(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -205,6 +174,12 @@ static void scratch_empty(const char *dir)
     if (fstat(fd, &st) == 0)
         remove_below(fd, st.st_dev);
     close(fd);
+}
+
+void bg_runner_scratch_remove(const char *dir)
+{
+    scratch_empty(dir);
+    rmdir(dir);
 }
 
 /* ---- substitution ----------------------------------------------------------- */

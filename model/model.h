@@ -69,6 +69,8 @@ size_t model_opt_count(void);
 const ModelOpt *model_opt_at(size_t i);
 /* The option row of flattened KEY for DRIVER (base rows included), or NULL. */
 const ModelOpt *model_opt_find(const char *driver, const char *key);
+/* VALUE is one of ENUMS ('|'-separated names). */
+bool model_enum_has(const char *enums, const char *value);
 bool model_opt_enum_has(const ModelOpt *o, const char *value);
 
 /* ======================================================================
@@ -547,7 +549,7 @@ int model_io_pdiscard(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, 
 bool model_io_allocated(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t cluster);
 /* After a write into qcow2 image F of node N (of W) outside model_io.c: the
  * nodes down to its file node grow to the image file's end. */
-void model_io_host_grew(ModelState *st, ModelWorld *w, const ModelNode *n, const ModelFile *f);
+void model_io_host_grew(ModelWorld *w, const ModelNode *n, const ModelFile *f);
 /* A read whose every byte the model knows; false with a reason otherwise. */
 bool model_io_read(ModelState *st, const ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf,
                    const char **unsupported);

@@ -99,19 +99,13 @@ static void grow(ModelNode *n, uint64_t end)
 
 /* qcow2's host writes pass the filters above its image file and the file
  * node itself: each grows to the file's end. */
-static void grow_file_chain(ModelWorld *w, const ModelNode *n, const ModelFile *f)
+void model_io_host_grew(ModelWorld *w, const ModelNode *n, const ModelFile *f)
 {
     ModelNode *x = model_graph_file(w, n);
     for (; x && x->drv->kind == BG_DRV_FILTER; x = model_graph_filtered(w, x))
         grow(x, f->host_len);
     if (x)
         grow(x, f->host_len);
-}
-
-void model_io_host_grew(ModelState *st, ModelWorld *w, const ModelNode *n, const ModelFile *f)
-{
-    (void)st;
-    grow_file_chain(w, n, f);
 }
 
 /* ---- reads -------------------------------------------------------------------- */
@@ -501,7 +495,7 @@ static int qcow2_zero_piece(IoCtx *c, ModelNode *n, ModelFile *f, uint64_t off, 
     }
     BgError e = {0};
     model_image_qcow2_write(f, off, len, NULL, true, flags & MODEL_WR_MAY_UNMAP, false, &e);
-    grow_file_chain(c->w, n, f);
+    model_io_host_grew(c->w, n, f);
     return 0;
 }
 
@@ -531,7 +525,7 @@ static int qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const
             free(cbuf);
             if (e.set)
                 return -EIO;
-            grow_file_chain(c->w, n, f);
+            model_io_host_grew(c->w, n, f);
         }
         return 0;
     }
@@ -570,7 +564,7 @@ static int qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const
         memcpy(tmp + (off - a), buf, len);
         BgError e = {0};
         model_qcow2_linked(n, model_image_qcow2_write(f, a, b - a, tmp, false, false, false, &e));
-        grow_file_chain(c->w, n, f);
+        model_io_host_grew(c->w, n, f);
     }
     bg_bigbuf_put(tmp);
     return r;
@@ -713,7 +707,7 @@ static int node_discard(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len)
         bool backing = model_graph_backing(c->w, n) != NULL;
         for (uint64_t cl = first; cl < end; cl++)
             model_image_qcow2_discard(f, cl, backing);
-        grow_file_chain(c->w, n, f);
+        model_io_host_grew(c->w, n, f);
         return 0;
     }
     if (strcmp(d, "raw") == 0)

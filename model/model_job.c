@@ -225,7 +225,7 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
             zeroes = buf[i] == 0;
         BgError e = {0};
         model_qcow2_linked(dest, model_image_qcow2_write(df, off, whole, buf, zeroes, false, false, &e));
-        model_io_host_grew(st, w, dest, df);
+        model_io_host_grew(w, dest, df);
         free(buf);
     }
 }
@@ -284,7 +284,7 @@ static int grow_base(ModelState *st, ModelNode *top, ModelNode *base)
     ModelNode *backing = model_graph_backing(w, n);
     bool zero = backing && model_open_length(st, w, backing) > old;
     model_image_qcow2_grow(mf, len);
-    model_io_host_grew(st, w, n, mf);
+    model_io_host_grew(w, n, mf);
     for (ModelNode *x = base; x; x = x == n ? NULL : model_graph_filtered(w, x))
         x->total = len;                       /* refresh_total_sectors() on each level */
     if (!zero)
@@ -293,7 +293,7 @@ static int grow_base(ModelState *st, ModelNode *top, ModelNode *base)
     BgError e = {0};
     if (len > zero_start) {
         model_image_qcow2_write(mf, zero_start, len - zero_start, NULL, true, false, false, &e);
-        model_io_host_grew(st, w, n, mf);
+        model_io_host_grew(w, n, mf);
     }
     if (zero_start > old) {
         /* the driver's own write (no detect-zeroes); the model writes

@@ -64,14 +64,10 @@ const ModelOpt *model_opt_find(const char *driver, const char *key)
     return NULL;
 }
 
-bool model_opt_enum_has(const ModelOpt *o, const char *value)
+bool model_enum_has(const char *enums, const char *value)
 {
-    if (strcmp(o->name, "driver") == 0 && o->driver[0] == '\0')
-        return model_driver_in_enum(value);
-    if (!o->enums)
-        return false;
     size_t n = strlen(value);
-    for (const char *p = o->enums; *p;) {
+    for (const char *p = enums; *p;) {
         const char *bar = strchr(p, '|');
         size_t len = bar ? (size_t)(bar - p) : strlen(p);
         if (len == n && strncmp(p, value, n) == 0)
@@ -79,4 +75,11 @@ bool model_opt_enum_has(const ModelOpt *o, const char *value)
         p += len + (bar ? 1 : 0);
     }
     return false;
+}
+
+bool model_opt_enum_has(const ModelOpt *o, const char *value)
+{
+    if (strcmp(o->name, "driver") == 0 && o->driver[0] == '\0')
+        return model_driver_in_enum(value);
+    return o->enums && model_enum_has(o->enums, value);
 }

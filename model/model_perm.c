@@ -260,6 +260,27 @@ static bool was_checked(const Refresh *r, int id)
     return false;
 }
 
+/* The lock bytes of PERM and of what SHARED does not share against those
+ * the other file descriptions hold: the first clash in raw_check_lock_bytes()'s
+ * order (taken permissions, then unshared ones) sets ERR.  True on a clash. */
+static bool lock_clash(unsigned perm, unsigned shared, unsigned others_perm,
+                       unsigned others_unshared, BgError *err)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        for (unsigned bit = 1; bit <= MODEL_PERM_RESIZE; bit <<= 1) {
+            bool clash = pass == 0 ? (perm & bit) && (others_unshared & bit)
+                                   : !(shared & bit) && (others_perm & bit);
+            if (!clash)
+                continue;
+            char *name = model_perm_names(bit);
+            bg_error_setf(err, pass == 0 ? BG_MSG_FILE_LOCK_GET : BG_MSG_FILE_LOCK_GET_SHARED, name);
+            free(name);
+            return true;
+        }
+    }
+    return false;
+}
+
 /* raw_check_lock_bytes(): every other file node of the same image has its
  * own open file description holding a lock byte per permission it takes
  * and one per permission it does not share.  N may take no permission
@@ -294,21 +315,11 @@ static bool check_locks(const ModelWorld *w, const Refresh *r, const ModelNode *
         others_perm |= p;
         others_unshared |= MODEL_PERM_ALL & ~sh;
     }
-    for (int pass = 0; pass < 2; pass++) {
-        for (unsigned bit = 1; bit <= MODEL_PERM_RESIZE; bit <<= 1) {
-            bool clash = pass == 0 ? (perm & bit) && (others_unshared & bit)
-                                   : !(shared & bit) && (others_perm & bit);
-            if (!clash)
-                continue;
-            char *name = model_perm_names(bit);
-            bg_error_setf(err, pass == 0 ? BG_MSG_FILE_LOCK_GET : BG_MSG_FILE_LOCK_GET_SHARED, name);
-            free(name);
-            if (hint)
-                *hint = bg_asprintf(BG_MSG_FILE_LOCK_HINT "\n", n->filename);
-            return false;
-        }
-    }
-    return true;
+    if (!lock_clash(perm, shared, others_perm, others_unshared, err))
+        return true;
+    if (hint)
+        *hint = bg_asprintf(BG_MSG_FILE_LOCK_HINT "\n", n->filename);
+    return false;
 }
 
 bool model_perm_create_locks(const ModelWorld *w, const char *path, BgError *err)
@@ -325,19 +336,7 @@ bool model_perm_create_locks(const ModelWorld *w, const char *path, BgError *err
         others_perm |= p;
         others_unshared |= MODEL_PERM_ALL & ~sh;
     }
-    for (int pass = 0; pass < 2; pass++) {
-        for (unsigned bit = 1; bit <= MODEL_PERM_RESIZE; bit <<= 1) {
-            bool clash = pass == 0 ? (perm & bit) && (others_unshared & bit)
-                                   : !(shared & bit) && (others_perm & bit);
-            if (!clash)
-                continue;
-            char *name = model_perm_names(bit);
-            bg_error_setf(err, pass == 0 ? BG_MSG_FILE_LOCK_GET : BG_MSG_FILE_LOCK_GET_SHARED, name);
-            free(name);
-            return false;
-        }
-    }
-    return true;
+    return !lock_clash(perm, shared, others_perm, others_unshared, err);
 }
 
 static bool check_node(const ModelWorld *w, const Refresh *r, const ModelNode *n, char **hint,

@@ -88,60 +88,35 @@ typedef struct SubMember {
     const char *enums;
 } SubMember;
 
-#define BLKDBG_EVENTS                                                                          \
-    "l1_update|l1_grow_alloc_table|l1_grow_write_table|l1_grow_activate_table|l2_load|"      \
-    "l2_update|l2_update_compressed|l2_alloc_cow_read|l2_alloc_write|read_aio|"               \
-    "read_backing_aio|read_compressed|write_aio|write_compressed|vmstate_load|vmstate_save|"  \
-    "cow_read|cow_write|reftable_load|reftable_grow|reftable_update|refblock_load|"           \
-    "refblock_update|refblock_update_part|refblock_alloc|refblock_alloc_hookup|"              \
-    "refblock_alloc_write|refblock_alloc_write_blocks|refblock_alloc_write_table|"            \
-    "refblock_alloc_switch_table|cluster_alloc|cluster_alloc_bytes|cluster_free|flush_to_os|" \
-    "flush_to_disk|pwritev_rmw_head|pwritev_rmw_after_head|pwritev_rmw_tail|"                 \
-    "pwritev_rmw_after_tail|pwritev|pwritev_zero|pwritev_done|empty_image_prepare|"           \
-    "l1_shrink_write_table|l1_shrink_free_l2_clusters|cor_write|cluster_alloc_space|none"
+/* BlkdebugEvent, '|'-separated (a '|' after the last: no value is empty) */
+static const char blkdbg_events[] =
+#define BG_BLKDBG_EVENT(NAME) NAME "|"
+#include "options.def"
+#undef BG_BLKDBG_EVENT
+    ;
 
 static const SubMember sub_members[] = {
     /* Qcow2OverlapCheckFlags */
-    { "overlap-check", "template", BG_OT_ENUM, false, "none|constant|cached|all" },
-    { "overlap-check", "main-header", BG_OT_BOOL, false, NULL },
-    { "overlap-check", "active-l1", BG_OT_BOOL, false, NULL },
-    { "overlap-check", "active-l2", BG_OT_BOOL, false, NULL },
-    { "overlap-check", "refcount-table", BG_OT_BOOL, false, NULL },
-    { "overlap-check", "refcount-block", BG_OT_BOOL, false, NULL },
-    { "overlap-check", "snapshot-table", BG_OT_BOOL, false, NULL },
-    { "overlap-check", "inactive-l1", BG_OT_BOOL, false, NULL },
-    { "overlap-check", "inactive-l2", BG_OT_BOOL, false, NULL },
-    { "overlap-check", "bitmap-directory", BG_OT_BOOL, false, NULL },
+    { "overlap-check", "template", BG_OT_ENUM, false, BG_ENUM_OVERLAP_TEMPLATE },
+#define BG_QCOW2_OVERLAP(NAME) { "overlap-check", NAME, BG_OT_BOOL, false, NULL },
+#include "options.def"
+#undef BG_QCOW2_OVERLAP
     /* BlockdevQcow2Encryption: both branches (aes, luks) have one member */
     { "encrypt", "format", BG_OT_ENUM, true, "aes|luks" },
     { "encrypt", "key-secret", BG_OT_STR, false, NULL },
     /* BlkdebugInjectErrorOptions */
-    { "inject-error", "event", BG_OT_ENUM, true, BLKDBG_EVENTS },
+    { "inject-error", "event", BG_OT_ENUM, true, blkdbg_events },
     { "inject-error", "state", BG_OT_INT, false, NULL },
-    { "inject-error", "iotype", BG_OT_ENUM, false,
-      "read|write|write-zeroes|discard|flush|block-status" },
+    { "inject-error", "iotype", BG_OT_ENUM, false, BG_ENUM_BLKDBG_IOTYPE },
     { "inject-error", "errno", BG_OT_INT, false, NULL },
     { "inject-error", "sector", BG_OT_INT, false, NULL },
     { "inject-error", "once", BG_OT_BOOL, false, NULL },
     { "inject-error", "immediately", BG_OT_BOOL, false, NULL },
     /* BlkdebugSetStateOptions */
-    { "set-state", "event", BG_OT_ENUM, true, BLKDBG_EVENTS },
+    { "set-state", "event", BG_OT_ENUM, true, blkdbg_events },
     { "set-state", "state", BG_OT_INT, false, NULL },
     { "set-state", "new_state", BG_OT_INT, true, NULL },
 };
-
-static bool enum_has(const char *enums, const char *value)
-{
-    size_t n = strlen(value);
-    for (const char *p = enums; *p;) {
-        const char *bar = strchr(p, '|');
-        size_t len = bar ? (size_t)(bar - p) : strlen(p);
-        if (len == n && strncmp(p, value, n) == 0)
-            return true;
-        p += len + (bar ? 1 : 0);
-    }
-    return false;
-}
 
 /* One struct of OWNER's members at PATH (its own full name). */
 static bool visit_sub_struct(const char *owner, const json_t *obj, const char *path, BgError *err)
@@ -171,7 +146,7 @@ static bool visit_sub_struct(const char *owner, const json_t *obj, const char *p
         if (m->type == BG_OT_ENUM) {
             if (!json_is_string(v))
                 return type_error(err, path, m->name, "string");
-            if (!enum_has(m->enums, json_string_value(v)))
+            if (!model_enum_has(m->enums, json_string_value(v)))
                 return bg_error_setf(err, BG_MSG_QAPI_ENUM_VALUE, m->name, json_string_value(v));
         }
     }
@@ -208,7 +183,7 @@ static bool visit_sub_list(const char *elem, const json_t *v, const char *path, 
             ok = visit_sub_struct(elem, e, at, err);
         } else if (!json_is_string(e)) {
             ok = bg_error_setf(err, BG_MSG_QAPI_INVALID_TYPE, at, "string");
-        } else if (!enum_has("consistent-read|write|write-unchanged|resize", json_string_value(e))) {
+        } else if (!model_enum_has(BG_ENUM_BLOCK_PERMISSION, json_string_value(e))) {
             ok = bg_error_setf(err, BG_MSG_QAPI_ENUM_VALUE, "null", json_string_value(e));
         }
         free(at);
@@ -226,7 +201,7 @@ static bool visit_complex(const char *name, const char *member, const json_t *v,
 {
     if (strcmp(name, "overlap-check") == 0) {
         if (json_is_string(v)) {
-            if (!enum_has("none|constant|cached|all", json_string_value(v)))
+            if (!model_enum_has(BG_ENUM_OVERLAP_TEMPLATE, json_string_value(v)))
                 return bg_error_setf(err, BG_MSG_QAPI_ENUM_VALUE, member, json_string_value(v));
             return true;
         }

@@ -217,26 +217,6 @@ static bool overridden(RealNode *n)
     return n->auto_backing_file[0] != '\0';
 }
 
-static bool has_protocol(const char *p)
-{
-    return p[strcspn(p, ":/")] == ':';
-}
-
-/* bdrv_get_full_backing_filename() / bdrv_make_absolute_filename() */
-static char *make_absolute(RealNode *n, const char *name)
-{
-    if (!name || !name[0])
-        return NULL;
-    if (has_protocol(name) || name[0] == '/')
-        return bg_strdup(name);
-    char *dir = real_filename_dirname(n, NULL);
-    if (!dir)
-        return NULL;
-    char *full = bg_asprintf("%s%s", dir, name);
-    free(dir);
-    return full;
-}
-
 static char *canonical(RealGraph *g, const char *path)
 {
     char *abs = real_graph_path(g, path);
@@ -249,7 +229,7 @@ RealNode *real_child_find_backing_image(RealNode *bs, const char *backing_file)
 {
     if (!bs || !bs->drv || !backing_file)
         return NULL;
-    bool is_protocol = has_protocol(backing_file);
+    bool is_protocol = real_filename_has_protocol(backing_file);
     bool refreshed = false;
     for (RealNode *curr = real_node_skip_filters(bs); real_node_cow_child(curr);) {
         RealNode *below = real_node_backing_chain_next(curr);
@@ -260,19 +240,19 @@ RealNode *real_child_find_backing_image(RealNode *bs, const char *backing_file)
             }
             if (!strcmp(backing_file, below->filename))
                 return below;
-        } else if (is_protocol || has_protocol(curr->backing_file)) {
+        } else if (is_protocol || real_filename_has_protocol(curr->backing_file)) {
             if (!strcmp(backing_file, curr->backing_file))
                 return below;
-            char *full = make_absolute(curr, curr->backing_file);
+            char *full = real_filename_make_absolute(curr, curr->backing_file, NULL);
             bool eq = full && !strcmp(backing_file, full);
             free(full);
             if (eq)
                 return below;
         } else {
-            char *tmp = make_absolute(curr, backing_file);
+            char *tmp = real_filename_make_absolute(curr, backing_file, NULL);
             char *a = tmp ? canonical(bs->g, tmp) : NULL;
             free(tmp);
-            tmp = make_absolute(curr, curr->backing_file);
+            tmp = real_filename_make_absolute(curr, curr->backing_file, NULL);
             char *b = tmp ? canonical(bs->g, tmp) : NULL;
             free(tmp);
             bool eq = a && b && !strcmp(a, b);

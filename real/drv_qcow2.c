@@ -33,12 +33,12 @@ extern const RealDriver drv_qcow2;
 
 static const char *const qcow2_runtime_opts[] = {
     "lazy-refcounts", "pass-discard-request", "pass-discard-snapshot", "pass-discard-other",
-    "overlap-check", "overlap-check.template", "overlap-check.main-header",
-    "overlap-check.active-l1", "overlap-check.active-l2", "overlap-check.refcount-table",
-    "overlap-check.refcount-block", "overlap-check.snapshot-table", "overlap-check.inactive-l1",
-    "overlap-check.inactive-l2", "overlap-check.bitmap-directory", "cache-size",
-    "l2-cache-size", "l2-cache-entry-size", "refcount-cache-size", "cache-clean-interval",
-    NULL
+    "overlap-check", "overlap-check.template",
+#define BG_QCOW2_OVERLAP(NAME) "overlap-check." NAME,
+#include "options.def"
+#undef BG_QCOW2_OVERLAP
+    "cache-size", "l2-cache-size", "l2-cache-entry-size", "refcount-cache-size",
+    "cache-clean-interval", NULL
 };
 
 /* ---- open / close --------------------------------------------------------- */
@@ -666,23 +666,13 @@ out:
     return ret;
 }
 
-static const char *const qcow2_mutable_opts[] = {
-    "lazy-refcounts", "pass-discard-request", "pass-discard-snapshot", "pass-discard-other",
-    "overlap-check", "overlap-check.template", "overlap-check.main-header",
-    "overlap-check.active-l1", "overlap-check.active-l2", "overlap-check.refcount-table",
-    "overlap-check.refcount-block", "overlap-check.snapshot-table", "overlap-check.inactive-l1",
-    "overlap-check.inactive-l2", "overlap-check.bitmap-directory", "cache-size",
-    "l2-cache-size", "l2-cache-entry-size", "refcount-cache-size", "cache-clean-interval",
-    NULL
-};
-
 const RealDriver drv_qcow2 = {
     .format_name = "qcow2",
     .instance_size = sizeof(Qcow2State),
     .is_format = true,
     .supports_backing = true,
     .runtime_opts = qcow2_runtime_opts,
-    .mutable_opts = qcow2_mutable_opts,
+    .mutable_opts = qcow2_runtime_opts,   /* QEMU's mutable_opts: the same keys */
     .open = qcow2_open,
     .close = qcow2_close,
     .pread = drv_qcow2_pread,

@@ -164,3 +164,22 @@ char *real_filename_dirname(RealNode *n, BgError *err)
     bg_error_setf(err, "Cannot generate a base directory for %s nodes", n->drv->format_name);
     return NULL;
 }
+
+bool real_filename_has_protocol(const char *path)
+{
+    return path[strcspn(path, ":/")] == ':';
+}
+
+char *real_filename_make_absolute(RealNode *n, const char *name, BgError *err)
+{
+    if (!name || !name[0])
+        return NULL;
+    if (real_filename_has_protocol(name) || name[0] == '/')
+        return bg_strdup(name);
+    char *dir = real_filename_dirname(n, err);
+    if (!dir)
+        return NULL;
+    char *full = bg_asprintf("%s%s", dir, name);
+    free(dir);
+    return full;
+}

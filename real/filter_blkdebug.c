@@ -29,6 +29,7 @@
 #include "graph.h"
 #include "nodedrv.h"
 #include "open.h"
+#include "options.def"   /* no X-macro defined: the BG_ENUM_* strings */
 #include "perm.h"
 
 #define MAX_RULES 64
@@ -57,30 +58,27 @@ typedef struct BlkdebugState {
     int n_rules;
 } BlkdebugState;
 
-static const char *const event_names[] = {
-    "l1_update", "l1_grow_alloc_table", "l1_grow_write_table", "l1_grow_activate_table",
-    "l2_load", "l2_update", "l2_update_compressed", "l2_alloc_cow_read", "l2_alloc_write",
-    "read_aio", "read_backing_aio", "read_compressed", "write_aio", "write_compressed",
-    "vmstate_load", "vmstate_save", "cow_read", "cow_write", "reftable_load", "reftable_grow",
-    "reftable_update", "refblock_load", "refblock_update", "refblock_update_part",
-    "refblock_alloc", "refblock_alloc_hookup", "refblock_alloc_write",
-    "refblock_alloc_write_blocks", "refblock_alloc_write_table", "refblock_alloc_switch_table",
-    "cluster_alloc", "cluster_alloc_bytes", "cluster_free", "flush_to_os", "flush_to_disk",
-    "pwritev_rmw_head", "pwritev_rmw_after_head", "pwritev_rmw_tail", "pwritev_rmw_after_tail",
-    "pwritev", "pwritev_zero", "pwritev_done", "empty_image_prepare", "l1_shrink_write_table",
-    "l1_shrink_free_l2_clusters", "cor_write", "cluster_alloc_space", "none", NULL,
-};
+/* BlkdebugEvent, '|'-separated in enum order: an event's number is its index */
+static const char event_names[] =
+#define BG_BLKDBG_EVENT(NAME) NAME "|"
+#include "options.def"
+#undef BG_BLKDBG_EVENT
+    ;
 
 enum { IO_READ, IO_WRITE, IO_WRITE_ZEROES, IO_DISCARD, IO_FLUSH, IO_BLOCK_STATUS };
-static const char *const iotype_names[] = {
-    "read", "write", "write-zeroes", "discard", "flush", "block-status", NULL,
-};
+static const char iotype_names[] = BG_ENUM_BLKDBG_IOTYPE;
 
-static int lookup(const char *const *names, const char *s)
+/* The index of S among the '|'-separated NAMES, or -1. */
+static int lookup(const char *names, const char *s)
 {
-    for (int i = 0; s && names[i]; i++)
-        if (!strcmp(names[i], s))
+    size_t n = s ? strlen(s) : 0;
+    int i = 0;
+    for (const char *p = names; s && *p; i++) {
+        size_t len = strcspn(p, "|");
+        if (len == n && strncmp(p, s, n) == 0)
             return i;
+        p += len + (p[len] == '|');
+    }
     return -1;
 }
 
@@ -96,8 +94,7 @@ static int64_t opt_int(json_t *options, const char *key, int64_t def)
 
 static uint64_t perm_list(json_t *options, const char *prefix)
 {
-    static const char *const names[] = { "consistent-read", "write", "write-unchanged",
-                                         "resize", NULL };
+    static const char names[] = BG_ENUM_BLOCK_PERMISSION;   /* in bit order */
     uint64_t perms = 0;
     for (int i = 0;; i++) {
         char key[64];

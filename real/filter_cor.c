@@ -106,8 +106,7 @@ static int cor_open(RealBlockState *bs, json_t *options, int flags, BgError *err
         if (real_child_freeze_chain(n, b, err) < 0)
             return -EINVAL;
         s->chain_frozen = true;
-        real_node_ref(b);
-        b->extra_refs++;      /* held by this filter */
+        real_node_hold(b);    /* held by this filter */
         s->bottom = b;
     }
     return 0;
@@ -129,9 +128,7 @@ static void cor_close(RealBlockState *bs)
         s->chain_frozen = false;
         real_child_unfreeze_chain(node_of(bs), s->bottom);
     }
-    if (s->bottom)
-        s->bottom->extra_refs--;
-    real_node_unref(s->bottom);
+    real_node_release(s->bottom);
     s->bottom = NULL;
 }
 

@@ -111,38 +111,37 @@ static void quorum_close(RealBlockState *bs)
     s->children = NULL;
 }
 
+/* quorum_getlength(): the first child's length, EIO unless every child's
+ * is the same (the first error as it is). */
+static int64_t common_length(RealEdge *const *v, int count)
+{
+    if (!count)
+        return -ENOMEDIUM;
+    int64_t len = bdrv_getlength(v[0]->child->bs);
+    for (int i = 1; i < count && len >= 0; i++) {
+        int64_t l = bdrv_getlength(v[i]->child->bs);
+        len = l < 0 ? l : l != len ? -EIO : len;
+    }
+    return len;
+}
+
 static int64_t quorum_getlength(RealBlockState *bs)
 {
     QuorumState *s = bs->opaque;
     RealNode *n = bs->graph;
-    /* during open the children are attached but not yet recorded */
-    if (!s->children) {
-        /* the edges list holds the newest first: compare from the last one */
-        int count = 0;
-        for (RealEdge *c = n->children; c; c = c->next_child)
-            count++;
-        if (!count)
-            return -ENOMEDIUM;
-        RealEdge **v = bg_calloc((size_t)count, sizeof(*v));
-        int i = count;
-        for (RealEdge *c = n->children; c; c = c->next_child)
-            v[--i] = c;
-        int64_t len = bdrv_getlength(v[0]->child->bs);
-        for (i = 1; i < count && len >= 0; i++) {
-            int64_t l = bdrv_getlength(v[i]->child->bs);
-            len = l < 0 ? l : l != len ? -EIO : len;
-        }
-        free(v);
-        return len;
-    }
-    int64_t len = bdrv_getlength(s->children[0]->child->bs);
-    for (int i = 1; i < s->num_children && len >= 0; i++) {
-        int64_t l = bdrv_getlength(s->children[i]->child->bs);
-        if (l < 0)
-            return l;
-        if (l != len)
-            return -EIO;
-    }
+    if (s->children)
+        return common_length(s->children, s->num_children);
+    /* during open the children are attached but not yet recorded; the
+     * edges list holds the newest first */
+    int count = 0;
+    for (RealEdge *c = n->children; c; c = c->next_child)
+        count++;
+    RealEdge **v = bg_calloc(count ? (size_t)count : 1, sizeof(*v));
+    int i = count;
+    for (RealEdge *c = n->children; c; c = c->next_child)
+        v[--i] = c;
+    int64_t len = common_length(v, count);
+    free(v);
     return len;
 }
 

@@ -254,6 +254,22 @@ void real_node_ref(RealNode *n)
     n->refcnt++;
 }
 
+void real_node_hold(RealNode *n)
+{
+    if (n) {
+        n->refcnt++;
+        n->extra_refs++;
+    }
+}
+
+void real_node_release(RealNode *n)
+{
+    if (n) {
+        n->extra_refs--;
+        real_node_unref(n);
+    }
+}
+
 static void node_unlist(RealNode *n)
 {
     RealGraph *g = n->g;

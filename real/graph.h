@@ -209,6 +209,11 @@ RealNode *real_graph_lookup(RealGraph *g, const char *device, const char *node_n
 /* bdrv_ref / bdrv_unref: the last reference closes and frees the node. */
 void real_node_ref(RealNode *n);
 void real_node_unref(RealNode *n);
+/* A reference held outside any edge (a job's filter, a filter's bottom node):
+ * counted in n->extra_refs too, so that the graph check's refcount
+ * invariant (4) accounts for it.  NULL is ignored. */
+void real_node_hold(RealNode *n);
+void real_node_release(RealNode *n);
 
 /* Resolve a file name against the scratch directory (owned). */
 char *real_graph_path(RealGraph *g, const char *name);

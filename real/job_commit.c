@@ -92,7 +92,7 @@ const RealNodeDriver real_nd_commit_top = {
 /* ---- the job ------------------------------------------------------------------------ */
 
 typedef struct CommitJob {
-    RealNode *commit_top;
+    RealNode *commit_top;       /* held (real_node_hold) from start to clean */
     RealNode *base_bs;
     RealNode *base_overlay;
     RealBlk *base;              /* s->base: writes to the base */
@@ -100,7 +100,6 @@ typedef struct CommitJob {
     char *backing_file_str;
     bool base_read_only;
     bool chain_frozen;
-    bool commit_top_held;      /* the job holds commit_top (extra_refs) */
 } CommitJob;
 
 static int commit_run(RealJob *job)
@@ -180,10 +179,7 @@ static void commit_clean(RealJob *job)
     real_job_restore_read_only(s->base_bs, s->base_read_only);
     free(s->backing_file_str);
     real_blk_unref(s->top);
-    if (s->commit_top_held) {
-        s->commit_top->extra_refs--;
-        real_node_unref(s->commit_top);
-    }
+    real_node_release(s->commit_top);
     free(s);
     job->opaque = NULL;
 }
@@ -244,9 +240,7 @@ static bool commit_start(RealGraph *g, const RealJobArgs *a, RealNode *bs, RealN
      * the node above it with backing: null, may take it out of the graph,
      * and commit_abort() still unfreezes and replaces it.  (QEMU 7.2 asserts
      * on that reopen; here it only must not use freed memory.) */
-    real_node_ref(commit_top);
-    commit_top->extra_refs++;
-    s->commit_top_held = true;
+    real_node_hold(commit_top);
     s->base_overlay = real_child_find_overlay(top, base);
     RealEdge *cow = real_node_cow_child(s->base_overlay);
     RealNode *filtered_base = cow ? cow->child : NULL;
@@ -274,8 +268,7 @@ static bool commit_start(RealGraph *g, const RealJobArgs *a, RealNode *bs, RealN
     real_job_start(job);
     return true;
 
-fail:;
-    bool held = s->commit_top_held;
+fail:
     if (s->chain_frozen)
         real_child_unfreeze_chain(commit_top, base);
     real_blk_unref(s->base);
@@ -287,10 +280,7 @@ fail:;
     if (commit_top) {
         BgError ignore = { 0 };
         real_replace_node(commit_top, top, &ignore);
-        if (held) {
-            commit_top->extra_refs--;
-            real_node_unref(commit_top);
-        }
+        real_node_release(commit_top);   /* held since s->commit_top was set */
     }
     return false;
 }

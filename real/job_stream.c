@@ -91,11 +91,10 @@ static void cor_filter_drop(StreamJob *s)
         return;
     RealNode *f = s->cor_filter;
     s->cor_filter = NULL;
-    f->extra_refs--;
     filter_cor_unfreeze(f->bs);
     BgError ignore = { 0 };
     real_drop_filter(f, &ignore);
-    real_node_unref(f);
+    real_node_release(f);
 }
 
 static int stream_prepare(RealJob *job)
@@ -221,7 +220,7 @@ static bool stream_start(RealGraph *g, const RealJobArgs *a, RealNode *bs, RealN
     s->backing_file_str = backing_file_str ? bg_strdup(backing_file_str) : NULL;
     s->cor_filter = cor;
     s->target = bs;
-    cor->extra_refs++;               /* the job holds the filter (bdrv_cor_filter_drop) */
+    cor->extra_refs++;   /* the reference insert returned is the job's hold (real_node_hold) */
     s->bs_read_only = bs_read_only;
     real_job_start(job);
     return true;

@@ -164,23 +164,6 @@ RealEdge *real_open_child(RealNode *parent, json_t *options, const char *key, un
     return attach_child(parent, child, key, role, err);
 }
 
-/* bdrv_get_full_backing_filename(): relative names against the image's directory. */
-static char *full_backing_filename(RealNode *n, BgError *err)
-{
-    const char *b = n->backing_file;
-    if (!b[0])
-        return NULL;
-    const char *p = b + strcspn(b, ":/");
-    if (*p == ':' || b[0] == '/')
-        return bg_strdup(b);
-    char *dir = real_filename_dirname(n, err);
-    if (!dir)
-        return NULL;
-    char *full = bg_asprintf("%s%s", dir, b);
-    free(dir);
-    return full;
-}
-
 int real_open_backing_file(RealNode *n, json_t *parent_options, const char *key, BgError *err)
 {
     if (n->backing)
@@ -205,7 +188,7 @@ int real_open_backing_file(RealNode *n, json_t *parent_options, const char *key,
         if (!json_object_size(options))
             implicit_backing = !strcmp(n->auto_backing_file, n->backing_file);
         BgError local = { 0 };
-        backing_filename = full_backing_filename(n, &local);
+        backing_filename = real_filename_make_absolute(n, n->backing_file, &local);
         if (local.set) {
             if (err && !err->set)
                 *err = local;

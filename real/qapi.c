@@ -22,6 +22,7 @@
 
 #include "bg.h"
 #include "messages.h"
+#include "options.def"   /* no X-macro defined: the BG_ENUM_* strings */
 #include "optab.h"
 #include "qdict.h"
 
@@ -56,35 +57,23 @@ static const QType t_ref_list = { K_LIST, NULL, NULL, &t_ref };
 static const QType t_overlap = { K_OVERLAP, NULL, NULL, NULL };
 static const QType t_qcow2_enc = { K_QCOW2_ENC, NULL, NULL, NULL };
 
-static const QType t_overlap_mode = { K_ENUM, "none|constant|cached|all", NULL, NULL };
+static const QType t_overlap_mode = { K_ENUM, BG_ENUM_OVERLAP_TEMPLATE, NULL, NULL };
 static const QMem overlap_flags_members[] = {
     { "template", &t_overlap_mode, false },
-    { "main-header", &t_bool, false },
-    { "active-l1", &t_bool, false },
-    { "active-l2", &t_bool, false },
-    { "refcount-table", &t_bool, false },
-    { "refcount-block", &t_bool, false },
-    { "snapshot-table", &t_bool, false },
-    { "inactive-l1", &t_bool, false },
-    { "inactive-l2", &t_bool, false },
-    { "bitmap-directory", &t_bool, false },
+#define BG_QCOW2_OVERLAP(NAME) { NAME, &t_bool, false },
+#include "options.def"
+#undef BG_QCOW2_OVERLAP
     { NULL, NULL, false },
 };
 
-static const QType t_blkdbg_event = { K_ENUM,
-    "l1_update|l1_grow_alloc_table|l1_grow_write_table|l1_grow_activate_table|l2_load|"
-    "l2_update|l2_update_compressed|l2_alloc_cow_read|l2_alloc_write|read_aio|"
-    "read_backing_aio|read_compressed|write_aio|write_compressed|vmstate_load|"
-    "vmstate_save|cow_read|cow_write|reftable_load|reftable_grow|reftable_update|"
-    "refblock_load|refblock_update|refblock_update_part|refblock_alloc|"
-    "refblock_alloc_hookup|refblock_alloc_write|refblock_alloc_write_blocks|"
-    "refblock_alloc_write_table|refblock_alloc_switch_table|cluster_alloc|"
-    "cluster_alloc_bytes|cluster_free|flush_to_os|flush_to_disk|pwritev_rmw_head|"
-    "pwritev_rmw_after_head|pwritev_rmw_tail|pwritev_rmw_after_tail|pwritev|"
-    "pwritev_zero|pwritev_done|empty_image_prepare|l1_shrink_write_table|"
-    "l1_shrink_free_l2_clusters|cor_write|cluster_alloc_space|none", NULL, NULL };
-static const QType t_blkdbg_iotype = { K_ENUM,
-    "read|write|write-zeroes|discard|flush|block-status", NULL, NULL };
+/* BlkdebugEvent, '|'-separated (a '|' after the last: no value is empty) */
+static const char blkdbg_events[] =
+#define BG_BLKDBG_EVENT(NAME) NAME "|"
+#include "options.def"
+#undef BG_BLKDBG_EVENT
+    ;
+static const QType t_blkdbg_event = { K_ENUM, blkdbg_events, NULL, NULL };
+static const QType t_blkdbg_iotype = { K_ENUM, BG_ENUM_BLKDBG_IOTYPE, NULL, NULL };
 static const QMem inject_error_members[] = {
     { "event", &t_blkdbg_event, true },
     { "state", &t_int, false },
@@ -105,8 +94,7 @@ static const QMem set_state_members[] = {
 };
 static const QType t_set_state = { K_STRUCT, NULL, set_state_members, NULL };
 static const QType t_set_state_list = { K_LIST, NULL, NULL, &t_set_state };
-static const QType t_perm = { K_ENUM, "consistent-read|write|write-unchanged|resize", NULL,
-                              NULL };
+static const QType t_perm = { K_ENUM, BG_ENUM_BLOCK_PERMISSION, NULL, NULL };
 static const QType t_perm_list = { K_LIST, NULL, NULL, &t_perm };
 
 /* Members options.def types as ANY or as a plain int where the schema is narrower. */

@@ -33,10 +33,10 @@ enum { QCOW2_OL_MAX_BITNR = 10 };
 #define QCOW2_OL_CACHED   0x17f   /* constant + active L2 and refcount blocks */
 #define QCOW2_OL_ALL      0x1ff   /* cached + inactive L2 */
 static const char *const overlap_bool_option_names[QCOW2_OL_MAX_BITNR] = {
-    "overlap-check.main-header", "overlap-check.active-l1", "overlap-check.active-l2",
-    "overlap-check.refcount-table", "overlap-check.refcount-block",
-    "overlap-check.snapshot-table", "overlap-check.inactive-l1", "overlap-check.inactive-l2",
-    "overlap-check.bitmap-directory", NULL,
+#define BG_QCOW2_OVERLAP(NAME) "overlap-check." NAME,
+#include "options.def"
+#undef BG_QCOW2_OVERLAP
+    NULL,
 };
 
 /* The options the staged reopen builds (QEMU Qcow2ReopenState). */

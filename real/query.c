@@ -3,7 +3,7 @@
  *
  * Mirrors QEMU 7.2 block.c bdrv_named_nodes_list(), bdrv_get_info(),
  * bdrv_get_allocated_file_size() / bdrv_sum_allocated_file_size(),
- * bdrv_get_specific_info(), bdrv_make_absolute_filename(), and
+ * bdrv_get_specific_info(), and
  * block/qapi.c bdrv_block_device_info(), bdrv_query_image_info().
  */
 #include "query.h"
@@ -60,21 +60,6 @@ static int node_get_info(RealNode *n, RealDriverInfo *bdi)
     return n->bs->drv->get_info(n->bs, bdi);
 }
 
-static char *make_absolute(RealNode *n, const char *name)
-{
-    if (!name || !name[0])
-        return NULL;
-    const char *p = name + strcspn(name, ":/");
-    if (*p == ':' || name[0] == '/')
-        return bg_strdup(name);
-    char *dir = real_filename_dirname(n, NULL);
-    if (!dir)
-        return NULL;
-    char *full = bg_asprintf("%s%s", dir, name);
-    free(dir);
-    return full;
-}
-
 static json_t *image_info(RealNode *n)
 {
     real_node_refresh_filename(n);
@@ -96,7 +81,7 @@ static json_t *image_info(RealNode *n)
         json_object_set_new(info, "format-specific", spec);
     if (n->backing_file[0]) {
         json_object_set_new(info, "backing-filename", json_string(n->backing_file));
-        char *full = make_absolute(n, n->backing_file);
+        char *full = real_filename_make_absolute(n, n->backing_file, NULL);
         if (full)
             json_object_set_new(info, "full-backing-filename", json_string(full));
         free(full);
