@@ -52,6 +52,10 @@ typedef struct BgRunOptions {
     bool compare_data;         /* two backends: after every step that can change
                                 * data, compare the guest-visible bytes of every
                                 * node both list (64 KiB chunks, memcmp) */
+    bool skip_known_zero;      /* compare_data: a chunk both backends know to be
+                                * zeroes (backend.h known_zero) is not read (the
+                                * fuzzer); otherwise each claim is checked against
+                                * the bytes read (replay) */
 } BgRunOptions;
 
 typedef enum BgRunStatus {

@@ -25,10 +25,13 @@
  * directories named by the runner from the stream name only.
  *
  * Speed (issue 5; bench/bench_fuzz.c measures it):
- *   - the scratch directory stays on a disk file system (/var/tmp), not
- *     tmpfs: tmpfs refuses O_DIRECT, so every cache.direct=on stream would
- *     fail to open on real (as it does on QEMU there) but not on the model,
- *     and a stream found here must replay unchanged where replay runs it;
+ *   - the scratch directory is on tmpfs (/dev/shm) when that file system
+ *     takes O_DIRECT (Linux 6.6 and later; probed at start), else on a disk
+ *     file system (/var/tmp): a tmpfs that refuses O_DIRECT would fail every
+ *     cache.direct=on stream on real (as on QEMU there) but not on the
+ *     model, and a stream found here must replay unchanged where replay
+ *     runs it.  tmpfs saves the inode and block work of ext4 for the few
+ *     short-lived images of every input;
  *   - the scratch is volatile (BgRunOptions.volatile_scratch): removed after
  *     every input, so real skips fdatasync (drv_file_set_host_sync()).  A
  *     flush still runs all of QEMU's logic above the host and succeeds, as
@@ -46,12 +49,15 @@
  *     fresh one is an mmap, 256 page faults and an munmap.
  *
  * Environment: BG_FUZZ_BACKENDS (default "model,real"), BG_FUZZ_SCRATCH
- * (default /var/tmp: a file system with O_DIRECT, as cache.direct needs),
+ * (default /dev/shm if it takes O_DIRECT, as cache.direct needs, else
+ * /var/tmp),
  * BG_FUZZ_ARTIFACTS (directory for truncated reproducers), BG_FUZZ_DATA=0
- * (no guest-data comparison), BG_FUZZ_NO_ABORT=1 (count a finding and go
+ * (no guest-data comparison) or =full (read even the chunks both backends
+ * know to be zeroes, and check those claims, as replay does), BG_FUZZ_NO_ABORT=1 (count a finding and go
  * on: the benchmark).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -84,6 +90,19 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
 size_t LLVMFuzzerCustomCrossOver(const uint8_t *d1, size_t s1, const uint8_t *d2, size_t s2,
                                  uint8_t *out, size_t max_out, unsigned int seed);
 
+/* Does DIR exist and take O_DIRECT opens (tmpfs from Linux 6.6 on)? */
+static bool takes_o_direct(const char *dir)
+{
+    char *probe = bg_asprintf("%s/bgraph-fuzz-probe-%d", dir, (int)getpid());
+    int fd = open(probe, O_RDWR | O_CREAT | O_EXCL | O_DIRECT, 0600);
+    if (fd >= 0) {
+        close(fd);
+        unlink(probe);
+    }
+    free(probe);
+    return fd >= 0;
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
@@ -111,8 +130,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     /* One scratch parent per process (two jobs in fork mode must not share
      * names); the pid never reaches a result: the runner writes it $DIR. */
     const char *base = getenv("BG_FUZZ_SCRATCH");
-    scratch_base = bg_asprintf("%s/bgraph-fuzz-%d", base && *base ? base : "/var/tmp",
-                               (int)getpid());
+    if (!base || !*base)
+        base = takes_o_direct("/dev/shm") ? "/dev/shm" : "/var/tmp";
+    scratch_base = bg_asprintf("%s/bgraph-fuzz-%d", base, (int)getpid());
     if (mkdir(scratch_base, 0700) != 0 && errno != EEXIST) {
         fprintf(stderr, "fuzz_diff: cannot create %s: %s\n", scratch_base, strerror(errno));
         abort();
@@ -162,7 +182,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *data_env = getenv("BG_FUZZ_DATA");
     BgRunOptions opt = { .scratch_base = scratch_base,
                          .volatile_scratch = true, .reuse_scratch = true,
-                         .compare_data = !(data_env && strcmp(data_env, "0") == 0) };
+                         .compare_data = !(data_env && strcmp(data_env, "0") == 0),
+                         .skip_known_zero = !(data_env && strcmp(data_env, "full") == 0) };
     BgRunReport rep = {0};
     bg_run_stream(s, backends, 2, &opt, &rep);
     bg_stream_free(s);

@@ -553,6 +553,9 @@ void model_io_host_grew(ModelWorld *w, const ModelNode *n, const ModelFile *f);
 /* A read whose every byte the model knows; false with a reason otherwise. */
 bool model_io_read(ModelState *st, const ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf,
                    const char **unsupported);
+/* Does a read of [OFF, OFF + LEN) of N (qcow2, raw or file) return only bytes
+ * the model never stored (zeroes)?  false when unsure (backend.h known_zero). */
+bool model_io_known_zero(ModelState *st, const ModelNode *n, uint64_t off, uint64_t len);
 /* HMP qemu-io NODE "CMD": fills res (return "" or an error string) (model_qemuio.c). */
 void model_io_hmp(ModelState *st, const char *command_line, BgResult *res);
 /* `io` step (offline qemu-io). */

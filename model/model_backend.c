@@ -507,6 +507,12 @@ static bool model_read_node(BgBackend *be, const char *node, uint64_t offset, ui
     return true;
 }
 
+static bool model_known_zero(BgBackend *be, const char *node, uint64_t offset, uint64_t len)
+{
+    const ModelNode *n = model_graph_find(be->st.w, node);
+    return n && model_io_known_zero(&be->st, n, offset, len);
+}
+
 /*
  * Can N be read without side effects?  Reads through copy-on-read copy up,
  * through blkdebug consume rules, through throttle take tokens, through
@@ -612,6 +618,7 @@ const BgBackendOps bg_model_backend_ops = {
     .open = model_open,
     .execute = model_execute,
     .read_node = model_read_node,
+    .known_zero = model_known_zero,
     .list_nodes = model_list_nodes,
     .get_log = model_get_log,
     .close = model_close,

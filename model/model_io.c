@@ -723,6 +723,67 @@ static int node_discard(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len)
     return f ? node_discard(c, f, off, len) : 0;
 }
 
+/* ---- zeroes known without reading ------------------------------------------ */
+
+/* Are the chunks of S over [OFF, OFF + LEN) all unstored (zeroes)? */
+static bool sparse_unstored(const ModelSparse *s, uint64_t off, uint64_t len)
+{
+    if (!len)
+        return true;
+    for (uint64_t i = off / MODEL_SPARSE_CHUNK; i <= (off + len - 1) / MODEL_SPARSE_CHUNK; i++)
+        if (i < s->n && s->chunk[i])
+            return false;
+    return true;
+}
+
+/*
+ * Does a read of [OFF, OFF + LEN) of N return bytes the model never stored
+ * (zeroes), by the same path node_read() takes?  Only for the nodes the
+ * comparator reads (qcow2, raw and file); false for anything else and
+ * whenever unsure.  A stored chunk counts as data even if it holds zeroes.
+ */
+static bool known_zero(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, int depth)
+{
+    const char *d = n->drv->name;
+    if (depth > 64)
+        return false;
+    if (strcmp(d, "file") == 0) {
+        ModelFile *f = file_of(c, n);
+        if (!f || f->qcow2)
+            return false;
+        uint64_t n_in = off < f->len ? (f->len - off < len ? f->len - off : len) : 0;
+        return sparse_unstored(&f->bytes, off, n_in);
+    }
+    if (strcmp(d, "raw") == 0) {
+        ModelNode *f = model_graph_file(c->w, n);
+        return f && known_zero(c, f, off + n->offset, len, depth + 1);
+    }
+    if (strcmp(d, "qcow2") != 0)
+        return false;
+    ModelFile *f = qcow2_file(c, n);
+    if (!f || off + len > (f->vsize + MODEL_CLUSTER - 1) / MODEL_CLUSTER * MODEL_CLUSTER)
+        return false;
+    ModelNode *backing = model_graph_backing(c->w, n);
+    uint64_t blen = backing ? model_open_length(c->st, c->w, backing) : 0;
+    while (len) {
+        uint64_t cl = off / MODEL_CLUSTER;
+        uint64_t n_here = MODEL_CLUSTER - off % MODEL_CLUSTER;
+        if (n_here > len)
+            n_here = len;
+        if (f->cl[cl] != MODEL_CL_UNALLOC) {
+            if (!sparse_unstored(&f->data, off, n_here))
+                return false;
+        } else if (backing && off < blen) {
+            uint64_t m = off + n_here <= blen ? n_here : blen - off;
+            if (!known_zero(c, backing, off, m, depth + 1))
+                return false;
+        }
+        off += n_here;
+        len -= n_here;
+    }
+    return true;
+}
+
 /* ---- entry points ------------------------------------------------------------- */
 
 int model_io_pread(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf,
@@ -765,4 +826,10 @@ bool model_io_read(ModelState *st, const ModelNode *n, uint64_t off, uint64_t le
                    : r           ? "the read failed"
                                  : NULL;
     return !*unsupported;
+}
+
+bool model_io_known_zero(ModelState *st, const ModelNode *n, uint64_t off, uint64_t len)
+{
+    IoCtx c = { st, st->w, NULL, false };
+    return known_zero(&c, model_graph_node(st->w, n->id), off, len, 0);
 }

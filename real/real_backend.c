@@ -550,6 +550,26 @@ static bool real_read_node(BgBackend *be, const char *node, uint64_t offset, uin
     return true;
 }
 
+/* bdrv_block_status_above() down the whole chain, with want_zero (file
+ * holes count), as qemu-img compare asks it; under `inspecting`, as a read. */
+static bool real_known_zero(BgBackend *be, const char *node, uint64_t offset, uint64_t len)
+{
+    RealNode *n = be->m ? real_graph_find_node(be->m->g, node) : NULL;
+    if (!n || !pure_read(n, 0))
+        return false;
+    set_inspecting(n, true);
+    bool zero = true;
+    for (int64_t off = (int64_t)offset, end = (int64_t)(offset + len); zero && off < end;) {
+        int64_t pnum = 0;
+        int ret = bdrv_block_status_above(n->bs, NULL, true, off, end - off, &pnum, NULL, NULL,
+                                          NULL);
+        zero = ret >= 0 && (ret & REAL_BLOCK_ZERO) && pnum > 0;
+        off += pnum;
+    }
+    set_inspecting(n, false);
+    return zero;
+}
+
 static char *real_get_log(BgBackend *be)
 {
     if (be->m)
@@ -579,6 +599,7 @@ const BgBackendOps bg_real_backend_ops = {
     .open = real_open,
     .execute = real_execute,
     .read_node = real_read_node,
+    .known_zero = real_known_zero,
     .list_nodes = real_list_nodes,
     .get_log = real_get_log,
     .close = real_close,
