@@ -553,6 +553,9 @@ void model_io_host_grew(ModelWorld *w, const ModelNode *n, const ModelFile *f);
 /* A read whose every byte the model knows; false with a reason otherwise. */
 bool model_io_read(ModelState *st, const ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf,
                    const char **unsupported);
+/* qcow2.c is_zero(): does [OFF, OFF + LEN) of N read as zeroes by block
+ * status down the whole chain?  1 yes, 0 no, -1 the model cannot tell. */
+int model_io_reads_as_zero(ModelState *st, ModelNode *n, uint64_t off, uint64_t len);
 /* Does a read of [OFF, OFF + LEN) of N (qcow2, raw or file) return only bytes
  * the model never stored (zeroes)?  false when unsure (backend.h known_zero). */
 bool model_io_known_zero(ModelState *st, const ModelNode *n, uint64_t off, uint64_t len);

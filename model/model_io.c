@@ -833,3 +833,9 @@ bool model_io_known_zero(ModelState *st, const ModelNode *n, uint64_t off, uint6
     IoCtx c = { st, st->w, NULL, false };
     return known_zero(&c, model_graph_node(st->w, n->id), off, len, 0);
 }
+
+int model_io_reads_as_zero(ModelState *st, ModelNode *n, uint64_t off, uint64_t len)
+{
+    IoCtx c = { st, st->w, NULL, false };
+    return reads_as_zero(&c, n, off, len);
+}

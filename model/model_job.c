@@ -154,18 +154,32 @@ static int chain_status(ModelState *st, ModelNode *top, ModelNode *base, ModelNo
  * copies: runs of at most 512 KiB (STREAM_CHUNK, COMMIT_BUFFER_SIZE) of
  * clusters that DEST does not hold and the chain does.  Stream copies on
  * read (bdrv_co_do_copy_on_readv()): a run that reads as zeroes is written
- * as zeroes (ZERO_WRITE), any other run as data, whole.
+ * as zeroes (ZERO_WRITE), any other run as data, whole.  Active commit is
+ * a mirror (mirror_iteration()): a run of whole clusters that block status
+ * down TOP's whole chain says reads as zeroes without data
+ * (MIRROR_METHOD_ZERO) is a zero write with MAY_UNMAP (commit_active_start()
+ * passes unmap=true), which allocates no data cluster in the base.
  */
-static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode *dest,
-                      bool zero_write)
+enum { COPY_COMMIT, COPY_STREAM, COPY_MIRROR };
+
+/* MIRROR_METHOD_ZERO for the cluster at OFF of an active commit's TOP? */
+static bool mirror_zero(ModelState *st, ModelNode *top, uint64_t off, uint64_t len, int how)
 {
+    return how == COPY_MIRROR && off % MODEL_CLUSTER == 0 && off + MODEL_CLUSTER <= len &&
+           model_io_reads_as_zero(st, top, off, MODEL_CLUSTER) == 1;
+}
+static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode *dest,
+                      int how)
+{
+    bool zero_write = how == COPY_STREAM;
     ModelWorld *w = st->w;
     uint64_t len = model_open_length(st, w, top);
     const ModelNode *dfn = model_graph_file(w, dest);
     ModelFile *df = dfn && dfn->filename ? model_image_find(&st->files, dfn->filename) : NULL;
-    if (!df || !df->qcow2) {
-        /* a raw image below DEST (through filters, a file node): the copy
-         * is a plain write through DEST, run by run */
+    if (!df || !df->qcow2 || strcmp(dest->drv->name, "qcow2") != 0) {
+        /* a raw image below DEST (through filters, a file node), or DEST
+         * not a qcow2 node (raw over a qcow2 file writes its bytes): the
+         * copy is a plain write through DEST, run by run */
         uint64_t chunk = 8 * MODEL_CLUSTER;
         for (uint64_t off = 0, n; off < len; off += n) {
             int ch = chain_status(st, top, base, dest, off, len);
@@ -199,10 +213,12 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
         int ch = held ? CHAIN_FREE : chain_status(st, top, base, dest, off, len);
         if (ch == CHAIN_EOF)
             break;
+        bool mz = !held && ch == CHAIN_ALLOC && mirror_zero(st, top, off, len, how);
         for (n = MODEL_CLUSTER; off + n < len && n < chunk; n += MODEL_CLUSTER) {
             bool h = dest != base &&
                      model_image_qcow2_allocated(df, (off + n) / MODEL_CLUSTER, &zero);
-            if (h != held || (!held && chain_status(st, top, base, dest, off + n, len) != ch))
+            if (h != held || (!held && chain_status(st, top, base, dest, off + n, len) != ch) ||
+                (!held && ch == CHAIN_ALLOC && mirror_zero(st, top, off + n, len, how) != mz))
                 break;
         }
         if (off + n > len)
@@ -213,6 +229,12 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
         uint64_t room = (df->vsize + MODEL_CLUSTER - 1) / MODEL_CLUSTER * MODEL_CLUSTER - off;
         if (whole > room)                     /* never past the image's end */
             whole = n = room;
+        if (mz) {
+            BgError e = {0};
+            model_image_qcow2_write(df, off, whole, NULL, true, true, false, &e);
+            model_io_host_grew(w, dest, df);
+            continue;
+        }
         uint8_t *buf = bg_calloc(whole, 1);
         const char *unsupported = NULL;
         if (!model_io_read(st, top, off, n, buf, &unsupported)) {
@@ -513,7 +535,9 @@ bool model_job_step(ModelState *st, ModelJob *j)
         if (j->len)
             copy_data(st, top, base,
                       j->type == MODEL_JOB_STREAM ? model_graph_skip_filters(st->w, top) : base,
-                      j->type == MODEL_JOB_STREAM);
+                      j->type == MODEL_JOB_STREAM          ? COPY_STREAM
+                      : j->type == MODEL_JOB_ACTIVE_COMMIT ? COPY_MIRROR
+                                                           : COPY_COMMIT);
         j->offset = j->len;
         if (j->type == MODEL_JOB_ACTIVE_COMMIT) {
             status_event(st, j, MODEL_JOB_READY);
