@@ -578,9 +578,11 @@ static int qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const
  * or at close, not when a request or a job ends.  One state answers for
  * every node of an image only while
  *   1. no qcow2 node changes the image while another is open on it
- *      (regress/075: the other node does not see the change), and
+ *      (the other node does not see the change: regress/075, and
+ *      regress/091 for a job's copy), and
  *   2. no qcow2 node opens the image while another one that has changed it
- *      is open (the change may be in that node's caches only: regress/091).
+ *      is open (the change may be in that node's caches only:
+ *      test_model_io_two_qcow2_nodes_one_image).
  * Rule 1 is checked before every change a node makes (a write, a discard, a
  * job's copy or growth: model_io_qcow2_change()), which also records the
  * change for rule 2 (model_io_qcow2_unflushed(), at open).  The record is
