@@ -265,6 +265,7 @@ typedef struct ModelNode {
     char *auto_backing_file;/* qcow2: bs->auto_backing_file (combined path) */
     char *backing_fmt;      /* qcow2: backing format from the header */
     bool qcow2_dirty;       /* qcow2: the header's dirty bit (s->incompatible_features) */
+    bool qcow2_changed;     /* qcow2: changed its image since open (model_io_qcow2_change()) */
     unsigned quorum_next;   /* quorum: next child index */
     bool rewrite_corrupted; /* quorum */
     unsigned take_perms, unshare_perms;  /* blkdebug */
@@ -550,6 +551,14 @@ bool model_io_allocated(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t cl
 /* After a write into qcow2 image F of node N (of W) outside model_io.c: the
  * nodes down to its file node grow to the image file's end. */
 void model_io_host_grew(ModelWorld *w, const ModelNode *n, const ModelFile *f);
+/* Before qcow2 node N (of W) changes its image (write, discard, a job's
+ * copy or growth): false with a reason when another qcow2 node is open on
+ * the image file; else N is recorded as having changed it. */
+bool model_io_qcow2_change(ModelState *st, const ModelWorld *w, ModelNode *n,
+                           const char **unsupported);
+/* At the open of qcow2 node N: another qcow2 node open on its image file has
+ * changed it, maybe only in its own metadata caches. */
+bool model_io_qcow2_unflushed(ModelState *st, const ModelWorld *w, const ModelNode *n);
 /* A read whose every byte the model knows; false with a reason otherwise. */
 bool model_io_read(ModelState *st, const ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf,
                    const char **unsupported);

@@ -570,23 +570,55 @@ static int qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const
     return r;
 }
 
-/* Another qcow2 node open on N's image file (locking off)?  Each QEMU qcow2
- * node keeps its own L1 table and caches from its open, so what one writes
- * the other does not see; the model keeps one state per image file. */
-static bool qcow2_image_shared(const ModelWorld *w, const ModelNode *n)
+/*
+ * Two qcow2 nodes on one image file (the second through a file node with
+ * locking off).  The model keeps one state per image file; each QEMU qcow2
+ * node keeps the L1 table it read at open and its own writeback L2 and
+ * refcount caches (block/qcow2-cache.c), written back on a flush, a reopen
+ * or at close, not when a request or a job ends.  One state answers for
+ * every node of an image only while
+ *   1. no qcow2 node changes the image while another is open on it
+ *      (the other node does not see the change: regress/075, and
+ *      regress/091 for a job's copy), and
+ *   2. no qcow2 node opens the image while another one that has changed it
+ *      is open (the change may be in that node's caches only:
+ *      test_model_io_two_qcow2_nodes_one_image).
+ * Rule 1 is checked before every change a node makes (a write, a discard, a
+ * job's copy or growth: model_io_qcow2_change()), which also records the
+ * change for rule 2 (model_io_qcow2_unflushed(), at open).  The record is
+ * never cleared: a flush would make the file current, but following when
+ * QEMU flushes is not worth the model's simplicity.
+ */
+static const ModelNode *other_qcow2(ModelState *st, const ModelWorld *w, const ModelNode *n,
+                                    bool changed_only)
 {
-    const ModelNode *fn = model_graph_file(w, n);
-    if (!fn || !fn->filename)
-        return false;
+    const ModelFile *f = model_open_qcow2_file(st, w, n);
+    if (!f)
+        return NULL;
     for (size_t i = 0; i < w->n_nodes; i++) {
         const ModelNode *o = w->nodes[i];
-        if (o == n || strcmp(o->drv->name, "qcow2") != 0)
-            continue;
-        const ModelNode *ofn = model_graph_file(w, o);
-        if (ofn && ofn->filename && strcmp(ofn->filename, fn->filename) == 0)
-            return true;
+        if (o != n && strcmp(o->drv->name, "qcow2") == 0 && (!changed_only || o->qcow2_changed) &&
+            model_open_qcow2_file(st, w, o) == f)
+            return o;
     }
-    return false;
+    return NULL;
+}
+
+bool model_io_qcow2_change(ModelState *st, const ModelWorld *w, ModelNode *n,
+                           const char **unsupported)
+{
+    if (other_qcow2(st, w, n, false)) {
+        *unsupported = "a change through one of two qcow2 nodes on the same image is not "
+                       "modelled (each node caches its own metadata)";
+        return false;
+    }
+    n->qcow2_changed = true;
+    return true;
+}
+
+bool model_io_qcow2_unflushed(ModelState *st, const ModelWorld *w, const ModelNode *n)
+{
+    return other_qcow2(st, w, n, true) != NULL;
 }
 
 static int node_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const uint8_t *buf,
@@ -615,11 +647,8 @@ static int node_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const 
         return 0;
     }
     if (strcmp(d, "qcow2") == 0) {
-        if (qcow2_image_shared(c->w, n)) {
-            c->unsupported = "a write through one of two qcow2 nodes on the same image is not "
-                             "modelled (each node caches its own metadata)";
+        if (!model_io_qcow2_change(c->st, c->w, n, &c->unsupported))
             return -ENOTSUP;
-        }
         return qcow2_write(c, n, off, len, buf, flags);
     }
     if (strcmp(d, "raw") == 0) {
@@ -700,6 +729,8 @@ static int node_discard(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len)
             c->unsupported = "qcow2 over a node the model keeps no image for";
             return -ENOTSUP;
         }
+        if (!model_io_qcow2_change(c->st, c->w, n, &c->unsupported))
+            return -ENOTSUP;
         uint64_t vend = (f->vsize + 511) / 512 * 512;
         uint64_t first = (off + MODEL_CLUSTER - 1) / MODEL_CLUSTER;
         uint64_t end = off + len >= vend ? (vend + MODEL_CLUSTER - 1) / MODEL_CLUSTER

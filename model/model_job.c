@@ -242,6 +242,10 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
             free(buf);
             continue;
         }
+        if (!model_io_qcow2_change(st, w, dest, &st->unsupported)) {
+            free(buf);
+            return;
+        }
         bool zeroes = zero_write;
         for (uint64_t i = 0; i < n && zeroes; i++)
             zeroes = buf[i] == 0;
@@ -301,6 +305,8 @@ static int grow_base(ModelState *st, ModelNode *top, ModelNode *base)
     const ModelNode *fn = model_graph_file(w, n);
     ModelFile *mf = fn && fn->filename ? model_image_find(&st->files, fn->filename) : NULL;
     if (!mf || !mf->qcow2)
+        return 0;
+    if (!model_io_qcow2_change(st, w, n, &st->unsupported))
         return 0;
     old = model_open_length(st, w, n);
     ModelNode *backing = model_graph_backing(w, n);

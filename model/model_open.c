@@ -291,6 +291,11 @@ static bool open_qcow2(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict *
         st->unsupported = "qcow2 data-file is not modelled";
         return false;
     }
+    if (model_io_qcow2_unflushed(st, w, n)) {
+        st->unsupported = "a qcow2 open of an image another open qcow2 node has changed is not "
+                          "modelled (the change may be in that node's metadata caches only)";
+        return false;
+    }
     if (!model_qcow2_update_options(st, f, opts, err))
         return false;
     model_image_qcow2_open(f);

@@ -2,8 +2,9 @@
  * test_model_io.c: the model's data path and qemu-io: discard, readv and
  * writev, flush, copy-on-read, blkdebug's injected errors and alignment,
  * raw reads of a qcow2 file (known data clusters, unknown metadata), the
- * lengths fixed at open, and file-posix's image locking between nodes.  Expected texts are QEMU 7.2's (recorded with
- * replay --backend=qemu).
+ * lengths fixed at open, file-posix's image locking between nodes, and
+ * what the model does not answer for two qcow2 nodes on one image.
+ * Expected texts are QEMU 7.2's (recorded with replay --backend=qemu).
  */
 #include "test_model_util.h"
 
@@ -227,6 +228,57 @@ static void test_model_io_file_locking(void)
     bg_model_backend_ops.close(be);
 }
 
+/*
+ * Two qcow2 nodes on one image (the second through a file node with locking
+ * off).  Each QEMU 7.2 qcow2 node keeps its L2 tables in a writeback cache:
+ * after hd1 wrote 0x5a at 0, a node opened on hd1.img reads hd0's 0xa0
+ * there, and only a node opened after hd1 is closed reads 0x5a (recorded on
+ * QEMU 7.2).  The model keeps one state per image file, so it answers
+ * "unsupported" for an open of an image another open qcow2 node has
+ * changed, by a write or a stream job's copy (the fuzzer's finding:
+ * block-stream on hd2, then fmt2 on hd2.img; QEMU reads zeroes at 64k where
+ * the model showed the streamed 0xa4).  No corpus stream can check this on
+ * the model: it has no fmt2 to read from.
+ */
+static void test_model_io_two_qcow2_nodes_one_image(void)
+{
+    BgBackend *be = tm_open();
+    base_images(be);
+    tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'file', 'node-name': 'hd1-file', "
+              "'filename': '$DIR/hd1.img', 'locking': 'off'}}");
+    tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'qcow2', 'node-name': 'hd1', "
+              "'file': {'driver': 'file', 'filename': '$DIR/hd1.img'}}}");
+    char *out = tm_qemu_io(be, "hd1", "write -P 0x5a 0 64k");
+    CHECK(starts(out, "wrote 65536/65536 bytes at offset 0\n"));
+    free(out);
+    BgResult r = tm_run(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'qcow2', "
+                            "'node-name': 'fmt0', 'file': 'hd1-file'}}");
+    CHECK(r.kind == BG_RES_UNSUPPORTED);
+    bg_result_cleanup(&r);
+    /* bdrv_close() writes hd1's caches back: a node opened now sees them */
+    tm_ok(be, "{'execute': 'blockdev-del', 'arguments': {'node-name': 'hd1'}}");
+    tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'qcow2', 'node-name': 'fmt1', "
+              "'read-only': true, 'file': {'driver': 'file', 'filename': '$DIR/hd1.img', "
+              "'locking': 'off'}}}");
+    out = tm_qemu_io(be, "fmt1", "read -P 0x5a 0 64k");
+    CHECK(starts(out, "read 65536/65536 bytes at offset 0\n"));
+    free(out);
+    /* a stream job's copy is a change too */
+    tm_ok(be, "{'img-create': {'fmt': 'qcow2', 'file': 'hd2.img', 'backing': 'hd0.img', "
+              "'backing-fmt': 'qcow2'}}");
+    tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'file', 'node-name': 'hd2-file', "
+              "'filename': '$DIR/hd2.img', 'locking': 'off'}}");
+    tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'qcow2', 'node-name': 'hd2', "
+              "'file': {'driver': 'file', 'filename': '$DIR/hd2.img'}}}");
+    tm_ok(be, "{'execute': 'block-stream', 'arguments': {'job-id': 'stream0', 'device': 'hd2'}}");
+    tm_ok(be, "{'run-job': {'id': 'stream0', 'auto-finalize': true, 'auto-dismiss': true}}");
+    r = tm_run(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'qcow2', "
+                   "'node-name': 'fmt2', 'file': 'hd2-file'}}");
+    CHECK(r.kind == BG_RES_UNSUPPORTED);
+    bg_result_cleanup(&r);
+    bg_model_backend_ops.close(be);
+}
+
 BG_SUITE(model_io) = {
     { "discard", test_model_io_discard },
     { "vectored_and_flush", test_model_io_vectored_and_flush },
@@ -234,5 +286,6 @@ BG_SUITE(model_io) = {
     { "blkdebug_rules", test_model_io_blkdebug_rules },
     { "raw_qcow2_and_lengths", test_model_io_raw_qcow2_and_lengths },
     { "file_locking", test_model_io_file_locking },
+    { "two_qcow2_nodes_one_image", test_model_io_two_qcow2_nodes_one_image },
     { NULL, NULL },
 };
