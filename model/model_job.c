@@ -230,6 +230,8 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
         if (whole > room)                     /* never past the image's end */
             whole = n = room;
         if (mz) {
+            if (!model_io_qcow2_change(st, w, dest, &st->unsupported))
+                return;
             BgError e = {0};
             model_image_qcow2_write(df, off, whole, NULL, true, true, false, &e);
             model_io_host_grew(w, dest, df);
