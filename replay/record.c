@@ -91,16 +91,15 @@ void record_step(void *opaque, const BgStep *step, const BgResult *res, const ch
     json_object_set_new(r->by_line, key, line);
 }
 
-bool record_write(BgRecorder *r, const char *stream_path, const char *out_path, BgError *err)
+char *record_write(BgRecorder *r, const char *stream_path, const char *out_path, size_t *len,
+                   BgError *err)
 {
     FILE *in = fopen(stream_path, "r");
-    if (!in)
-        return bg_error_setf(err, "%s: cannot open: %s", stream_path, strerror(errno));
-    FILE *out = fopen(out_path, "w");
-    if (!out) {
-        fclose(in);
-        return bg_error_setf(err, "%s: cannot write: %s", out_path, strerror(errno));
+    if (!in) {
+        bg_error_setf(err, "%s: cannot open: %s", stream_path, strerror(errno));
+        return NULL;
     }
+    BgBuf b = {0};
     char *buf = NULL;
     size_t cap = 0;
     ssize_t n;
@@ -112,17 +111,28 @@ bool record_write(BgRecorder *r, const char *stream_path, const char *out_path, 
         json_t *rec = json_object_get(r->by_line, key);
         if (rec) {
             char *s = json_dumps(rec, JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
-            fprintf(out, "%s\n", s);
+            bg_buf_puts(&b, s);
+            bg_buf_append(&b, "\n", 1);
             free(s);
         } else {
-            fwrite(buf, 1, (size_t)n, out);
+            bg_buf_append(&b, buf, (size_t)n);
             if (n > 0 && buf[n - 1] != '\n')
-                fputc('\n', out);
+                bg_buf_append(&b, "\n", 1);
         }
     }
     free(buf);
     fclose(in);
-    if (fclose(out) != 0)
-        return bg_error_setf(err, "%s: cannot write: %s", out_path, strerror(errno));
-    return true;
+    /* written in one go; the caller parses the text, never reads OUT_PATH
+     * back (it may be /dev/stdout, a pipe) */
+    FILE *out = fopen(out_path, "w");
+    bool ok = out && fwrite(b.data ? b.data : "", 1, b.len, out) == b.len;
+    if (out && fclose(out) != 0)
+        ok = false;
+    if (!ok) {
+        bg_error_setf(err, "%s: cannot write: %s", out_path, strerror(errno));
+        bg_buf_cleanup(&b);
+        return NULL;
+    }
+    *len = b.len;
+    return b.data ? bg_buf_take(&b) : bg_strdup("");
 }

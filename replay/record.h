@@ -16,7 +16,9 @@ BgRecorder *record_new(void);
 void record_free(BgRecorder *r);
 /* The runner's step hook (BgRunOptions.on_step, opaque = the recorder). */
 void record_step(void *opaque, const BgStep *step, const BgResult *res, const char *scratch);
-/* Write STREAM_PATH with the recorded expectations to OUT_PATH. */
-bool record_write(BgRecorder *r, const char *stream_path, const char *out_path, BgError *err);
+/* Write STREAM_PATH with the recorded expectations to OUT_PATH; returns the
+ * text written (owned, *LEN bytes), or NULL with ERR. */
+char *record_write(BgRecorder *r, const char *stream_path, const char *out_path, size_t *len,
+                   BgError *err);
 
 #endif

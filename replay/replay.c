@@ -316,8 +316,11 @@ int main(int argc, char **argv)
             free(stem);
             BgError rerr = {0};
             BgStream *recorded = NULL;
-            if (record_write(rec, files.v[i], path, &rerr))
-                recorded = bg_stream_load(path, &rerr);
+            size_t len = 0;
+            char *text = record_write(rec, files.v[i], path, &len, &rerr);
+            if (text)
+                recorded = bg_stream_parse(path, text, len, &rerr);
+            free(text);
             /* What failed may be an old expectation the recording replaces:
              * judge the recorded stream by running it again. */
             bg_run_report_cleanup(&rep);

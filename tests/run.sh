@@ -26,6 +26,8 @@
 #      $LIB_FUZZING_ENGINE $OUT $WORK; -O0 and no sanitizer, to stay fast) leaves
 #      each target, its seed zip, dictionary and options in $OUT, and each
 #      target runs its unzipped seeds
+#   9. replay --record writes the same stream to a file and to a pipe
+#      (/dev/stdout), every step with expectations
 set -u
 cd "$(dirname "$0")/.."
 
@@ -144,6 +146,28 @@ run_pair() {   # 3b. the corpus on model and real in lock-step, guest data compa
     done
 }
 
+run_record() { # 9. replay --record: to a file and to a pipe (/dev/stdout), the same text
+    local B=$1 f=corpus/regress/092-active-commit-zero-clusters.jsonl d=$scratch_root/record
+    "$B/replay" --list-backends | grep -qx model || return 0
+    mkdir -p "$d"
+    if ! "$B/replay" --backend=model --scratch="$scratch_root" --record="$d/file.jsonl" "$f" \
+            >"$d/file.log" 2>&1; then
+        bad "replay --record to a file: $(tail -n 1 "$d/file.log")"
+        return
+    fi
+    timeout 120 "$B/replay" --backend=model --scratch="$scratch_root" --record=/dev/stdout "$f" \
+        2>/dev/null | grep -v -E '^(passed|[0-9]+ passed)' >"$d/pipe.jsonl"
+    if [ "${PIPESTATUS[0]}" -ne 0 ] || ! cmp -s "$d/file.jsonl" "$d/pipe.jsonl"; then
+        bad "replay --record=/dev/stdout through a pipe: exit ${PIPESTATUS[0]}, or output differs"
+    elif [ "$(grep -v '^#' "$d/file.jsonl" | grep -vc '"expect"')" -ne 0 ] ||
+         [ "$(grep -c . "$d/file.jsonl")" -ne "$(grep -c . "$f")" ]; then
+        bad "replay --record: a step without expectations, or lines lost"
+    else
+        echo "replay --record: file and pipe agree ($(grep -c '"expect"' "$d/file.jsonl") steps)"
+        ok
+    fi
+}
+
 run_images() { # 7. images the engine writes are QEMU's (release build only: slow)
     local B=$1 out
     "$B/replay" --list-backends | grep -qx real || return 0
@@ -223,6 +247,7 @@ for B in "$@"; do
         run_bad "$B"
         run_corpus "$B"
         run_pair "$B"
+        run_record "$B"
         [ "$B" = build ] && run_images "$B"
     fi
     [ -x "$B/fuzz_stream" ] && run_fuzz "$B"
