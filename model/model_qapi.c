@@ -118,6 +118,24 @@ static const SubMember sub_members[] = {
     { "set-state", "new_state", BG_OT_INT, true, NULL },
 };
 
+/*
+ * qobject_input_check_struct(): the first member of OBJ at PATH that no one
+ * visited (TAKEN, N_TAKEN of them; the array is freed here), in the order of
+ * the visitor's GHashTable (model_qapi_first_unexpected()), as at top level.
+ */
+static bool check_unexpected(const json_t *obj, const char *path, const char **taken,
+                             size_t n_taken, BgError *err)
+{
+    const char *k = model_qapi_first_unexpected(obj, (const char *const *)taken, n_taken);
+    free(taken);
+    if (!k)
+        return true;
+    char *full = member_path(path, k);
+    bg_error_setf(err, BG_MSG_QAPI_UNEXPECTED, full);
+    free(full);
+    return false;
+}
+
 /* One struct of OWNER's members at PATH (its own full name). */
 static bool visit_sub_struct(const char *owner, const json_t *obj, const char *path, BgError *err)
 {
@@ -150,20 +168,17 @@ static bool visit_sub_struct(const char *owner, const json_t *obj, const char *p
                 return bg_error_setf(err, BG_MSG_QAPI_ENUM_VALUE, m->name, json_string_value(v));
         }
     }
+    const char **taken = bg_calloc(json_object_size(obj) + 1, sizeof(*taken));
+    size_t n_taken = 0;
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)obj, k, v) {
-        bool known = false;
-        for (size_t i = 0; i < sizeof(sub_members) / sizeof(sub_members[0]) && !known; i++)
-            known = strcmp(sub_members[i].owner, owner) == 0 && strcmp(sub_members[i].name, k) == 0;
-        if (!known) {
-            char *full = member_path(path, k);
-            bg_error_setf(err, BG_MSG_QAPI_UNEXPECTED, full);
-            free(full);
-            return false;
-        }
-    }
-    return true;
+    json_object_foreach((json_t *)obj, k, v)
+        for (size_t i = 0; i < sizeof(sub_members) / sizeof(sub_members[0]); i++)
+            if (strcmp(sub_members[i].owner, owner) == 0 && strcmp(sub_members[i].name, k) == 0) {
+                taken[n_taken++] = k;
+                break;
+            }
+    return check_unexpected(obj, path, taken, n_taken, err);
 }
 
 /* A list member of NAME: each element by ELEM (a struct owner, or NULL for
@@ -243,7 +258,8 @@ static bool visit_struct(const json_t *obj, const char *path, const char *driver
         if (!visit_member(o, member, v, path, driver, err))
             return false;
     }
-    /* qobject_input_check_struct(): the first member nobody visited */
+    const char **taken = bg_calloc(json_object_size(obj) + 1, sizeof(*taken));
+    size_t n_taken = 0;
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)obj, k, v) {
@@ -254,14 +270,10 @@ static bool visit_struct(const json_t *obj, const char *path, const char *driver
             known = row_of(o, driver) && row_in_struct(o, prefix, &member) &&
                     strcmp(member, k) == 0;
         }
-        if (!known) {
-            char *full = member_path(path, k);
-            bg_error_setf(err, BG_MSG_QAPI_UNEXPECTED, full);
-            free(full);
-            return false;
-        }
+        if (known)
+            taken[n_taken++] = k;
     }
-    return true;
+    return check_unexpected(obj, path, taken, n_taken, err);
 }
 
 static bool visit_member(const ModelOpt *o, const char *member, const json_t *v, const char *path,
