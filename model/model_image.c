@@ -187,11 +187,14 @@ static void qcow2_init(ModelFile *f, uint64_t vsize)
     f->host = bg_calloc(nc + 1, sizeof(uint64_t));
     f->n_l1 = (nc + L2_ENTRIES - 1) / L2_ENTRIES;
     f->l2 = bg_calloc(f->n_l1 + 1, sizeof(uint64_t));
+    /* header, refcount table, refcount block; qcow2_co_create() then
+     * truncates to the size, and qcow2_grow_l1_table() puts the L1 table in
+     * the next cluster, if it has entries: a 0-byte image has none */
     host_ensure(f, 4);
-    for (int i = 0; i < 4; i++)     /* header, refcount table, refcount block, L1 */
+    for (int i = 0; i < 3 + (f->n_l1 > 0); i++)
         f->used[i] = 1;
     f->host_len = 3 * MODEL_CLUSTER + 8 * f->n_l1;
-    f->l1_host = 3;
+    f->l1_host = f->n_l1 ? 3 : 0;
     f->free_index = 0;
 }
 
