@@ -95,6 +95,24 @@ json_t *bg_json_map_strings(const json_t *v, BgJsonStrFn fn, void *opaque)
     return json_incref((json_t *)v);   /* numbers, true, false, null: shared likewise */
 }
 
+bool bg_json_has_substring(const json_t *v, const char *needle)
+{
+    if (json_is_string(v))
+        return strstr(json_string_value(v), needle) != NULL;
+    const char *k;
+    json_t *c;
+    size_t i;
+    if (json_is_object(v))
+        json_object_foreach((json_t *)v, k, c)
+            if (bg_json_has_substring(c, needle))
+                return true;
+    if (json_is_array(v))
+        json_array_foreach(v, i, c)
+            if (bg_json_has_substring(c, needle))
+                return true;
+    return false;
+}
+
 char *bg_json_dumps(const json_t *v)
 {
     char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);

@@ -24,6 +24,8 @@ int bg_json_depth(const json_t *v);
  * costs no allocation per leaf (the runner maps every step's values). */
 typedef char *(*BgJsonStrFn)(const char *s, void *opaque);   /* owned string, or NULL: unchanged */
 json_t *bg_json_map_strings(const json_t *v, BgJsonStrFn fn, void *opaque);
+/* Does a string value anywhere in V (not a key) contain NEEDLE? */
+bool bg_json_has_substring(const json_t *v, const char *needle);
 
 /* Canonical one-line text (owned). */
 char *bg_json_dumps(const json_t *v);

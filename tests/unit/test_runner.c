@@ -238,6 +238,44 @@ static void test_runner_failed_assertion_reported(void)
     bg_run_report_cleanup(&rep);
 }
 
+/* The failure message of TEXT on fake0, with or without a transcript. */
+static char *failure_message(const char *text, bool transcript)
+{
+    BgError err = {0};
+    BgStream *s = bg_stream_parse("t.jsonl", text, strlen(text), &err);
+    char tdir[] = "/tmp/bg-test-runner-XXXXXX";
+    CHECK(s != NULL && mkdtemp(tdir) != NULL);
+    BgRunOptions opt = { .scratch_base = tdir };
+    opt.transcript[0] = transcript ? tmpfile() : NULL;
+    const BgBackendOps *backends[1] = { &fake0 };
+    BgRunReport rep = {0};
+    bg_run_stream(s, backends, 1, &opt, &rep);
+    if (opt.transcript[0])
+        fclose(opt.transcript[0]);
+    CHECK(rmdir(tdir) == 0);
+    bg_stream_free(s);
+    char *msg = rep.message ? bg_strdup(rep.message) : NULL;
+    bg_run_report_cleanup(&rep);
+    return msg;
+}
+
+/* Without a transcript the runner builds no transcript line for a step none
+ * of whose texts names an automatic node; automatic names in later messages
+ * are numbered as with one (here #block7 of the command is #block1). */
+static void test_runner_auto_names_without_transcript(void)
+{
+    const char *text =
+        "{\"execute\": \"query-jobs\"}\n"
+        "{\"execute\": \"blockdev-del\", \"arguments\": {\"node-name\": \"#block7\"}}\n"
+        "{\"execute\": \"query-jobs\"}\n"
+        "{\"execute\": \"query-named-block-nodes\", \"expect\": {\"return\": []}}\n";
+    char *with = failure_message(text, true), *without = failure_message(text, false);
+    CHECK(with && strstr(with, "\"node-name\":\"#block2\""));
+    CHECK_STR_EQ(without ? without : "(none)", with ? with : "(none)");
+    free(with);
+    free(without);
+}
+
 static void test_runner_bind_selecting_nothing(void)
 {
     BgRunReport rep;
@@ -285,5 +323,6 @@ BG_SUITE(runner) = {
     {"backend_failure_stops", test_runner_backend_failure_stops},
     {"failed_assertion_reported", test_runner_failed_assertion_reported},
     {"bind_selecting_nothing", test_runner_bind_selecting_nothing},
+    {"auto_names_without_transcript", test_runner_auto_names_without_transcript},
     {NULL, NULL},
 };
