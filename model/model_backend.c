@@ -237,30 +237,42 @@ static bool device_add(ModelState *st, const json_t *args, BgError *err)
     }
     const char *drive = json_string_value(json_object_get(args, "drive"));
     const char *bus = json_string_value(json_object_get(args, "bus"));
-    ModelWorld *w = model_graph_copy(st->w);
-    ModelNode *n = drive ? model_graph_find(w, drive) : NULL;
+    ModelNode *live = drive ? model_graph_find(st->w, drive) : NULL;
     const ModelDevice *ctrl = NULL;
-    for (size_t i = 0; bus && i < w->n_devices; i++) {
-        size_t l = w->devices[i].id ? strlen(w->devices[i].id) : 0;
-        if (l && strncmp(bus, w->devices[i].id, l) == 0 && strcmp(bus + l, ".0") == 0)
-            ctrl = &w->devices[i];
+    for (size_t i = 0; bus && i < st->w->n_devices; i++) {
+        size_t l = st->w->devices[i].id ? strlen(st->w->devices[i].id) : 0;
+        if (l && strncmp(bus, st->w->devices[i].id, l) == 0 && strcmp(bus + l, ".0") == 0)
+            ctrl = &st->w->devices[i];
     }
-    if (!n || !ctrl) {
-        model_graph_free(w);
+    if (!live || !ctrl) {
         st->unsupported = "scsi-hd without a node and a known bus is not modelled";
         return false;
     }
-    if (id && device_find(w, id)) {
-        model_graph_free(w);
+    if (id && device_find(st->w, id))
         return bg_error_setf(err, BG_MSG_DEVICE_DUPLICATE_ID, id);
+    /* scsi_realize() -> blkconf_geometry() -> hd_geometry_guess():
+     * guess_disk_lchs() reads sector 0 through the device's BlockBackend
+     * before the device takes its permissions; a failure only makes it guess
+     * from the size.  What the read does below stays, whatever follows; a
+     * node shorter than a sector fails blk_check_byte_request() first. */
+    if (model_open_length(st, st->w, live) >= 512) {
+        uint8_t sector[512];
+        ModelIoStatus ios = {0};
+        (void)model_io_pread(st, live, 0, sizeof(sector), sector, &ios);
+        if (ios.unsupported) {
+            st->unsupported = ios.unsupported;
+            return false;
+        }
     }
+    char *iothread = ctrl->iothread ? bg_strdup(ctrl->iothread) : NULL;
+    ModelWorld *w = model_graph_copy(st->w);
+    ModelNode *n = model_graph_find(w, drive);
     /* qdev_set_id() numbers an anonymous device before its drive is set;
      * blk_get_attached_dev_id() names it by its QOM path */
     char *owner = id ? bg_strdup(id)
                      : bg_asprintf("/machine/peripheral-anon/device[%u]", st->anon_devices++);
     json_t *srw = json_object_get(args, "share-rw");
     bool share_rw = json_is_true(srw) || (json_is_string(srw) && strcmp(json_string_value(srw), "on") == 0);
-    char *iothread = ctrl->iothread ? bg_strdup(ctrl->iothread) : NULL;
     /* blkconf_apply_backend_options(conf, read_only = !writable, resizable = true) */
     unsigned perm = MODEL_PERM_CONSISTENT_READ | (n->read_only ? 0 : MODEL_PERM_WRITE);
     unsigned shared = MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED | MODEL_PERM_RESIZE |

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "aio.h"
+#include "bdrv.h"
 #include "bg.h"
 #include "blk.h"
 #include "messages.h"
@@ -115,6 +116,16 @@ static bool add_scsi_hd(RealGraph *g, json_t *args, const char *id, BgError *err
     blk->has_dev = true;
     blk->dev_id = id ? bg_strdup(id)
                      : bg_asprintf("/machine/peripheral-anon/device[%d]", anon);
+
+    /* scsi_realize() -> blkconf_geometry() -> hd_geometry_guess():
+     * guess_disk_lchs() reads sector 0 through the device's BlockBackend
+     * before the device takes its permissions; a failure only makes it guess
+     * from the size.  What the read does below stays (a blkdebug rule it
+     * fires, a copy-on-read copy, a corruption found); a shorter node fails
+     * blk_check_byte_request() and reads nothing. */
+    uint8_t sector[512];
+    if (bdrv_getlength(n->bs) >= (int64_t)sizeof(sector))
+        (void)bdrv_pread(n->bs, 0, sizeof(sector), sector, 0);
 
     /* blkconf_apply_backend_options(conf, readonly, resizable = true) */
     bool readonly = !(n->open_flags & REAL_O_RDWR);
