@@ -666,6 +666,9 @@ static int node_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const 
         }
         return 0;
     }
+    if (strcmp(d, "compress") == 0 && (flags & MODEL_WR_COMPRESSED))
+        return -ENOTSUP;    /* bdrv_driver_pwritev_compressed(): compress has no
+                             * bdrv_co_pwritev_compressed(_part) of its own */
     if (strcmp(d, "compress") == 0 && !(flags & MODEL_WR_ZERO)) {
         /* compress_refresh_limits(): the request alignment is the cluster
          * size below; bdrv_co_pwritev_part() pads an unaligned write with
