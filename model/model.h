@@ -559,7 +559,9 @@ bool model_io_qcow2_change(ModelState *st, const ModelWorld *w, ModelNode *n,
 /* At the open of qcow2 node N: another qcow2 node open on its image file has
  * changed it, maybe only in its own metadata caches. */
 bool model_io_qcow2_unflushed(ModelState *st, const ModelWorld *w, const ModelNode *n);
-/* A read whose every byte the model knows; false with a reason otherwise. */
+/* A read whose every byte the model knows, into a buffer of the block
+ * layer's own (a job's: a null node without read-zeroes leaves it
+ * unknown); false with a reason otherwise. */
 bool model_io_read(ModelState *st, const ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf,
                    const char **unsupported);
 /* qcow2.c is_zero(): does [OFF, OFF + LEN) of N read as zeroes by block

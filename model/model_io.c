@@ -35,6 +35,9 @@ typedef struct IoCtx {
     ModelWorld *w;
     const char *unsupported;   /* set when the model keeps no data for a request */
     bool unknown;              /* a read returned bytes the model does not know */
+    bool bounce;               /* reading into a buffer of the block layer's own (a copy-on-read
+                                * or job bounce buffer, qemu_try_blockalign()), which a null
+                                * node without read-zeroes leaves uninitialized: unknown bytes */
 } IoCtx;
 
 static int node_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf);
@@ -292,7 +295,7 @@ static bool allocated_in(IoCtx *c, ModelNode *n, uint64_t cluster)
 
 bool model_io_allocated(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t cluster)
 {
-    IoCtx c = { st, w, NULL, false };
+    IoCtx c = { st, w, NULL, false, false };
     return allocated_in(&c, n, cluster);
 }
 
@@ -303,8 +306,18 @@ bool model_io_allocated(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t cl
 static int copy_on_read(IoCtx *c, ModelNode *top, ModelNode *bottom, uint64_t off, uint64_t len)
 {
     ModelFile *f = strcmp(top->drv->name, "qcow2") == 0 ? qcow2_file(c, top) : NULL;
-    if (!f)
-        return 0;                              /* everything is allocated in TOP */
+    if (!f) {
+        /* everything is allocated in TOP but in a null node without
+         * read-zeroes (through filters), which QEMU copies from through a
+         * bounce buffer the null node never fills */
+        for (uint64_t cl = off / MODEL_CLUSTER; cl * MODEL_CLUSTER < off + len; cl++)
+            if (!allocated_in(c, top, cl)) {
+                c->unsupported = "a copy-on-read of a null node without read-zeroes (QEMU copies "
+                                 "an uninitialized bounce buffer)";
+                return -ENOTSUP;
+            }
+        return 0;
+    }
     uint64_t vlen = model_open_length(c->st, c->w, top);
     uint8_t *cbuf = bg_malloc(MODEL_CLUSTER);
     int r = 0;
@@ -323,7 +336,10 @@ static int copy_on_read(IoCtx *c, ModelNode *top, ModelNode *bottom, uint64_t of
         }
         uint64_t start = cl * MODEL_CLUSTER;
         uint64_t n = vlen - start < MODEL_CLUSTER ? vlen - start : MODEL_CLUSTER;
+        bool bounce = c->bounce;
+        c->bounce = true;
         r = qcow2_read(c, top, start, n, cbuf, true);
+        c->bounce = bounce;
         if (c->unknown && !c->unsupported)
             c->unsupported = "a copy-on-read of bytes the model does not know";
         if (c->unsupported)
@@ -366,6 +382,8 @@ static int node_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8_t
     if (strcmp(d, "null-co") == 0 || strcmp(d, "null-aio") == 0) {
         if (n->read_zeroes)
             memset(buf, 0, len);     /* else the buffer is left as it is */
+        else if (c->bounce)
+            c->unknown = true;
         return 0;
     }
     if (strcmp(d, "quorum") == 0)
@@ -557,7 +575,10 @@ static int qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const
     /* copy-on-write: the whole clusters as the node reads them now */
     uint8_t *tmp = bg_bigbuf_get(b - a);   /* a whole request of clusters: reused, not mapped again */
     memset(tmp, 0, b - a);
+    bool bounce = c->bounce;
+    c->bounce = true;                      /* do_perform_cow_read()'s buffer */
     int r = qcow2_read(c, n, a, b - a, tmp, false);
+    c->bounce = bounce;
     if (!r)
         r = file_chain(c, n, -1, len, MODEL_IO_WRITE);
     if (!r) {
@@ -679,7 +700,10 @@ static int node_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const 
             (off % al || len % al)) {
             uint64_t a = off / al * al, b = (off + len + al - 1) / al * al;
             uint8_t *tmp = bg_calloc(b - a, 1);
+            bool bounce = c->bounce;
+            c->bounce = true;              /* bdrv_pad_request()'s buffer */
             int r = node_read(c, n, a, b - a, tmp);
+            c->bounce = bounce;
             if (!r) {
                 memcpy(tmp + (off - a), buf, len);
                 r = node_write(c, n, a, b - a, tmp, flags);
@@ -823,7 +847,7 @@ static bool known_zero(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, int d
 int model_io_pread(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf,
                    ModelIoStatus *s)
 {
-    IoCtx c = { st, st->w, NULL, false };
+    IoCtx c = { st, st->w, NULL, false, false };
     int r = node_read(&c, n, off, len, buf);
     s->unsupported = c.unsupported;
     s->unknown = c.unknown;
@@ -833,7 +857,7 @@ int model_io_pread(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, uin
 int model_io_pwrite(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, const uint8_t *buf,
                     unsigned flags, ModelIoStatus *s)
 {
-    IoCtx c = { st, st->w, NULL, false };
+    IoCtx c = { st, st->w, NULL, false, false };
     int r = node_write(&c, n, off, len, buf, flags);
     s->unsupported = c.unknown && !c.unsupported ? "a copy of bytes the model does not know"
                                                  : c.unsupported;
@@ -843,7 +867,7 @@ int model_io_pwrite(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, co
 
 int model_io_pdiscard(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, ModelIoStatus *s)
 {
-    IoCtx c = { st, st->w, NULL, false };
+    IoCtx c = { st, st->w, NULL, false, false };
     int r = node_discard(&c, n, off, len);
     s->unsupported = c.unsupported;
     s->unknown = false;
@@ -853,10 +877,11 @@ int model_io_pdiscard(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, 
 bool model_io_read(ModelState *st, const ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf,
                    const char **unsupported)
 {
-    ModelIoStatus s = {0};
-    int r = model_io_pread(st, model_graph_node(st->w, n->id), off, len, buf, &s);
-    *unsupported = s.unsupported ? s.unsupported
-                   : s.unknown   ? "a raw read of a qcow2 file's metadata"
+    IoCtx c = { st, st->w, NULL, false, true };
+    int r = node_read(&c, model_graph_node(st->w, n->id), off, len, buf);
+    *unsupported = c.unsupported ? c.unsupported
+                   : c.unknown   ? "a read of bytes the model does not know (a raw read of qcow2 "
+                                   "metadata, a null node without read-zeroes)"
                    : r           ? "the read failed"
                                  : NULL;
     return !*unsupported;
@@ -864,12 +889,12 @@ bool model_io_read(ModelState *st, const ModelNode *n, uint64_t off, uint64_t le
 
 bool model_io_known_zero(ModelState *st, const ModelNode *n, uint64_t off, uint64_t len)
 {
-    IoCtx c = { st, st->w, NULL, false };
+    IoCtx c = { st, st->w, NULL, false, false };
     return known_zero(&c, model_graph_node(st->w, n->id), off, len, 0);
 }
 
 int model_io_reads_as_zero(ModelState *st, ModelNode *n, uint64_t off, uint64_t len)
 {
-    IoCtx c = { st, st->w, NULL, false };
+    IoCtx c = { st, st->w, NULL, false, false };
     return reads_as_zero(&c, n, off, len);
 }
