@@ -154,13 +154,18 @@ static int qcow2_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8_
         } else if (f->cl[cl] != MODEL_CL_UNALLOC) {
             model_sparse_read(&f->data, off, n_here, buf);     /* zero or compressed */
         } else {
-            memset(buf, 0, n_here);
+            /* qcow2_co_preadv_part(): zeroes without a backing node; with
+             * one, the request goes to it as it is (a null node without
+             * read-zeroes leaves the buffer untouched) and only what lies
+             * past its end is zeroed (bdrv_aligned_preadv()) */
+            uint64_t m = 0;
             if (backing && off < blen) {
-                uint64_t m = off + n_here <= blen ? n_here : blen - off;
+                m = off + n_here <= blen ? n_here : blen - off;
                 int r = node_read(c, backing, off, m, buf);
                 if (r)
                     return r;
             }
+            memset(buf + m, 0, n_here - m);
         }
         off += n_here;
         buf += n_here;
