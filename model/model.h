@@ -398,6 +398,8 @@ typedef struct ModelState {
     unsigned anon_devices;  /* devices added without id: /machine/peripheral-anon/device[N] */
     BgBuf log;              /* what the running VM printed (qemu-io) */
     char *last_log;         /* log of the VM that ended last */
+    bool log_incomplete;    /* an HMP step of this VM the model did not answer (its output
+                             * is missing from the log: the shutdown is unsupported) */
     json_t *queue;          /* events not yet waited for */
     json_t *throttled;      /* rate-limited events sent in this VM's life (keys) */
     json_t *step_events;    /* events of the current step (borrowed by the step) */

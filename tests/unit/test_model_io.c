@@ -331,6 +331,31 @@ static void test_model_io_null_bounce_buffer(void)
     bg_model_backend_ops.close(be);
 }
 
+/* An HMP step the model answers "unsupported" prints nothing into the
+ * model's VM log, so the log at shutdown lacks what QEMU printed there:
+ * the shutdown is unsupported too (its io-ops count would be wrong), until
+ * the next VM. */
+static void test_model_io_log_incomplete_shutdown(void)
+{
+    BgBackend *be = tm_open();
+    tm_ok(be, "{'launch': {'machine': 'none'}}");
+    tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'null-co', "
+              "'node-name': 'null0', 'read-zeroes': true}}");
+    free(tm_qemu_io(be, "null0", "read -P 0 0 512"));
+    CHECK(io_unsupported(be, "null0", "map"));
+    BgResult r = tm_run(be, "{'shutdown': {}}");
+    CHECK(r.kind == BG_RES_UNSUPPORTED);
+    bg_result_cleanup(&r);
+    tm_ok(be, "{'launch': {'machine': 'none'}}");
+    tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'null-co', "
+              "'node-name': 'null0', 'read-zeroes': true}}");
+    free(tm_qemu_io(be, "null0", "read -P 0 0 512"));
+    r = tm_run(be, "{'shutdown': {}}");
+    CHECK(r.kind == BG_RES_RETURN && r.log && starts(r.log, "read 512/512 bytes at offset 0\n"));
+    bg_result_cleanup(&r);
+    bg_model_backend_ops.close(be);
+}
+
 BG_SUITE(model_io) = {
     { "discard", test_model_io_discard },
     { "vectored_and_flush", test_model_io_vectored_and_flush },
@@ -340,5 +365,6 @@ BG_SUITE(model_io) = {
     { "file_locking", test_model_io_file_locking },
     { "two_qcow2_nodes_one_image", test_model_io_two_qcow2_nodes_one_image },
     { "null_bounce_buffer", test_model_io_null_bounce_buffer },
+    { "log_incomplete_shutdown", test_model_io_log_incomplete_shutdown },
     { NULL, NULL },
 };
