@@ -266,6 +266,7 @@ typedef struct ModelNode {
     char *backing_fmt;      /* qcow2: backing format from the header */
     bool qcow2_dirty;       /* qcow2: the header's dirty bit (s->incompatible_features) */
     bool qcow2_changed;     /* qcow2: changed its image since open (model_io_qcow2_change()) */
+    char *qcow2_image;      /* qcow2: path of the image whose header and L1 table it read at open */
     unsigned quorum_next;   /* quorum: next child index */
     bool rewrite_corrupted; /* quorum */
     unsigned take_perms, unshare_perms;  /* blkdebug */

@@ -49,26 +49,31 @@ static ModelFile *file_of(IoCtx *c, const ModelNode *n)
     return n->filename ? model_image_find(&c->st->files, n->filename) : NULL;
 }
 
+static bool foreign_image(const ModelNode *n, const ModelFile *f, const char **unsupported);
+
+/* The image behind qcow2 node N, or NULL: none the model keeps, or one N
+ * did not open (foreign_image(): C says why). */
 static ModelFile *qcow2_file(IoCtx *c, const ModelNode *n)
 {
     ModelFile *mf = model_open_qcow2_file(c->st, c->w, n);
-    return mf && mf->qcow2 ? mf : NULL;
+    return mf && mf->qcow2 && !foreign_image(n, mf, &c->unsupported) ? mf : NULL;
 }
 
 /*
- * Does [OFF, OFF + LEN) reach past the clusters of the image F the qcow2
- * node's file holds now?  Only after a reopen gave the node the file of
- * another, smaller image: QEMU 7.2 keeps the header and L1 table it read at
- * open (qcow2_reopen_prepare() reads neither again) and maps the request
- * through them onto the new file, which the model, keeping one image's
- * clusters per file, does not follow.
+ * Does the qcow2 node N's file hold an image other than the one N opened?
+ * Only after a reopen gave N the file of another image: QEMU 7.2 keeps the
+ * header and L1 table it read at open (qcow2_reopen_prepare() reads
+ * neither again) and maps N's requests through them onto the new file's
+ * clusters, which the model, keeping each image's clusters with its file,
+ * does not follow.
  */
-static bool past_image(IoCtx *c, const ModelFile *f, uint64_t off, uint64_t len)
+static bool foreign_image(const ModelNode *n, const ModelFile *f, const char **unsupported)
 {
-    if (off + len <= (f->vsize + MODEL_CLUSTER - 1) / MODEL_CLUSTER * MODEL_CLUSTER)
+    if (!n->qcow2_image || strcmp(n->qcow2_image, f->path) == 0)
         return false;
-    c->unsupported = "a qcow2 request past the image its file holds after a reopen changed the file "
-                     "(QEMU maps it through the L1 table of the image it opened)";
+    if (!*unsupported)
+        *unsupported = "a qcow2 request after a reopen gave the node the file of another image "
+                       "(QEMU maps it through the L1 table of the image it opened)";
     return true;
 }
 
@@ -121,11 +126,10 @@ static int qcow2_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8_
 {
     ModelFile *f = qcow2_file(c, n);
     if (!f) {
-        c->unsupported = "qcow2 over a node the model keeps no image for";
+        if (!c->unsupported)
+            c->unsupported = "qcow2 over a node the model keeps no image for";
         return -ENOTSUP;
     }
-    if (past_image(c, f, off, len))
-        return -ENOTSUP;
     ModelNode *backing = model_graph_backing(c->w, n);
     uint64_t blen = backing ? model_open_length(c->st, c->w, backing) : 0;
     while (len) {
@@ -461,7 +465,7 @@ static int reads_as_zero(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len)
     if (strcmp(n->drv->name, "null-co") == 0 || strcmp(n->drv->name, "null-aio") == 0)
         return n->read_zeroes ? 1 : 0;
     ModelFile *f = strcmp(n->drv->name, "qcow2") == 0 ? qcow2_file(c, n) : NULL;
-    if (!f || past_image(c, f, off, len))
+    if (!f)
         return -1;
     ModelNode *backing = model_graph_backing(c->w, n);
     for (uint64_t cl = off / MODEL_CLUSTER; cl * MODEL_CLUSTER < off + len; cl++) {
@@ -529,11 +533,10 @@ static int qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const
 {
     ModelFile *f = qcow2_file(c, n);
     if (!f) {
-        c->unsupported = "qcow2 over a node the model keeps no image for";
+        if (!c->unsupported)
+            c->unsupported = "qcow2 over a node the model keeps no image for";
         return -ENOTSUP;
     }
-    if (past_image(c, f, off, len))
-        return -ENOTSUP;
     uint64_t vend = f->vsize;
     if (flags & MODEL_WR_COMPRESSED) {
         if (off % MODEL_CLUSTER || (len % MODEL_CLUSTER && off + len != vend))
@@ -633,6 +636,9 @@ static const ModelNode *other_qcow2(ModelState *st, const ModelWorld *w, const M
 bool model_io_qcow2_change(ModelState *st, const ModelWorld *w, ModelNode *n,
                            const char **unsupported)
 {
+    const ModelFile *f = model_open_qcow2_file(st, w, n);
+    if (f && foreign_image(n, f, unsupported))
+        return false;
     if (other_qcow2(st, w, n, false)) {
         *unsupported = "a change through one of two qcow2 nodes on the same image is not "
                        "modelled (each node caches its own metadata)";
@@ -758,7 +764,8 @@ static int node_discard(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len)
     if (strcmp(d, "qcow2") == 0) {
         ModelFile *f = qcow2_file(c, n);
         if (!f) {
-            c->unsupported = "qcow2 over a node the model keeps no image for";
+            if (!c->unsupported)
+                c->unsupported = "qcow2 over a node the model keeps no image for";
             return -ENOTSUP;
         }
         if (!model_io_qcow2_change(c->st, c->w, n, &c->unsupported))
