@@ -178,20 +178,34 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
     ModelFile *df = dfn && dfn->filename ? model_image_find(&st->files, dfn->filename) : NULL;
     if (!df || !df->qcow2 || strcmp(dest->drv->name, "qcow2") != 0) {
         /* a raw image below DEST (through filters, a file node), or DEST
-         * not a qcow2 node (raw over a qcow2 file writes its bytes): the
-         * copy is a plain write through DEST, run by run */
+         * not a qcow2 node (a filter over one; raw over a qcow2 file writes
+         * its bytes): the copy is a plain write through DEST, run by run,
+         * an active commit's MIRROR_METHOD_ZERO runs a zero write with
+         * MAY_UNMAP */
         uint64_t chunk = 8 * MODEL_CLUSTER;
         for (uint64_t off = 0, n; off < len; off += n) {
             int ch = chain_status(st, top, base, dest, off, len);
             if (ch == CHAIN_EOF)
                 break;
+            bool mz = ch == CHAIN_ALLOC && mirror_zero(st, top, off, len, how);
             for (n = MODEL_CLUSTER; off + n < len && n < chunk; n += MODEL_CLUSTER)
-                if (chain_status(st, top, base, dest, off + n, len) != ch)
+                if (chain_status(st, top, base, dest, off + n, len) != ch ||
+                    (ch == CHAIN_ALLOC && mirror_zero(st, top, off + n, len, how) != mz))
                     break;
             if (off + n > len)
                 n = len - off;
             if (ch != CHAIN_ALLOC)
                 continue;
+            if (mz) {
+                ModelIoStatus ios = {0};
+                if (model_io_pwrite(st, dest, off, n, NULL, MODEL_WR_ZERO | MODEL_WR_MAY_UNMAP,
+                                    &ios) || ios.unsupported)
+                    st->unsupported = ios.unsupported ? ios.unsupported
+                                                      : "a job's zero write the model could not do";
+                if (st->unsupported)
+                    return;
+                continue;
+            }
             uint8_t *buf = bg_calloc(n, 1);
             const char *unsupported = NULL;
             ModelIoStatus ios = {0};
