@@ -653,6 +653,15 @@ bool model_io_qcow2_unflushed(ModelState *st, const ModelWorld *w, const ModelNo
     return other_qcow2(st, w, n, true) != NULL;
 }
 
+/* bdrv_co_pwrite_zeroes(): the zero write a node (raw, a filter) makes of
+ * its CHILD keeps MAY_UNMAP only if CHILD was opened with discard=unmap;
+ * a BlockBackend's own (blk_co_pwrite_zeroes(): qemu-io, a job's target)
+ * keeps it at its root node. */
+static unsigned child_flags(const ModelNode *child, unsigned flags)
+{
+    return child && !child->unmap ? flags & ~(unsigned)MODEL_WR_MAY_UNMAP : flags;
+}
+
 static int node_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const uint8_t *buf,
                       unsigned flags)
 {
@@ -686,7 +695,8 @@ static int node_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const 
     if (strcmp(d, "raw") == 0) {
         if (flags & MODEL_WR_COMPRESSED)
             return -ENOTSUP;
-        return node_write(c, model_graph_file(c->w, n), off + n->offset, len, buf, flags);
+        ModelNode *f = model_graph_file(c->w, n);
+        return node_write(c, f, off + n->offset, len, buf, child_flags(f, flags));
     }
     if (strcmp(d, "null-co") == 0 || strcmp(d, "null-aio") == 0)
         return 0;
@@ -735,7 +745,7 @@ static int node_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const 
         if (r)
             return r;
     }
-    int r = node_write(c, f, off, len, buf, flags);
+    int r = node_write(c, f, off, len, buf, child_flags(f, flags));
     if (!r)
         grow(n, off + len);
     return r;
