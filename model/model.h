@@ -266,6 +266,7 @@ typedef struct ModelNode {
     char *backing_fmt;      /* qcow2: backing format from the header */
     bool qcow2_dirty;       /* qcow2: the header's dirty bit (s->incompatible_features) */
     bool qcow2_changed;     /* qcow2: changed its image since open (model_io_qcow2_change()) */
+    char *qcow2_image;      /* qcow2: path of the image whose header and L1 table it read at open */
     unsigned quorum_next;   /* quorum: next child index */
     bool rewrite_corrupted; /* quorum */
     unsigned take_perms, unshare_perms;  /* blkdebug */
@@ -398,6 +399,8 @@ typedef struct ModelState {
     unsigned anon_devices;  /* devices added without id: /machine/peripheral-anon/device[N] */
     BgBuf log;              /* what the running VM printed (qemu-io) */
     char *last_log;         /* log of the VM that ended last */
+    bool log_incomplete;    /* an HMP step of this VM the model did not answer (its output
+                             * is missing from the log: the shutdown is unsupported) */
     json_t *queue;          /* events not yet waited for */
     json_t *throttled;      /* rate-limited events sent in this VM's life (keys) */
     json_t *step_events;    /* events of the current step (borrowed by the step) */
@@ -559,7 +562,9 @@ bool model_io_qcow2_change(ModelState *st, const ModelWorld *w, ModelNode *n,
 /* At the open of qcow2 node N: another qcow2 node open on its image file has
  * changed it, maybe only in its own metadata caches. */
 bool model_io_qcow2_unflushed(ModelState *st, const ModelWorld *w, const ModelNode *n);
-/* A read whose every byte the model knows; false with a reason otherwise. */
+/* A read whose every byte the model knows, into a buffer of the block
+ * layer's own (a job's: a null node without read-zeroes leaves it
+ * unknown); false with a reason otherwise. */
 bool model_io_read(ModelState *st, const ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf,
                    const char **unsupported);
 /* qcow2.c is_zero(): does [OFF, OFF + LEN) of N read as zeroes by block

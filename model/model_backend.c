@@ -64,6 +64,7 @@ static void vm_start(ModelState *st)
     st->vm = true;
     st->pc = false;                 /* the first VM step starts machine "none" */
     st->anon_devices = 0;
+    st->log_incomplete = false;
     model_graph_free(st->w);
     st->w = model_graph_new();
     bg_buf_cleanup(&st->log);
@@ -405,6 +406,8 @@ static void execute(ModelState *st, const char *name, json_t *args, BgResult *re
             model_io_hmp(st, line, res);
         else
             bg_result_set_unsupported(res, "human-monitor-command without a command line");
+        if (res->kind == BG_RES_UNSUPPORTED)
+            st->log_incomplete = true;
         return;
     } else if (strcmp(name, "quit") == 0) {
         vm_stop(st);
@@ -489,6 +492,11 @@ static bool model_execute(BgBackend *be, const BgStep *step, json_t *cmd, BgResu
         break;
     case BG_STEP_SHUTDOWN:
         vm_stop(st);
+        if (st->log_incomplete) {
+            bg_result_set_unsupported(res, "the VM log lacks what an HMP step the model did not "
+                                           "answer printed");
+            break;
+        }
         bg_result_set_return(res, json_object());
         res->log = bg_strdup(st->last_log ? st->last_log : "");
         break;

@@ -49,6 +49,7 @@ void model_graph_node_free(ModelNode *n)
     free(n->backing_file);
     free(n->auto_backing_file);
     free(n->backing_fmt);
+    free(n->qcow2_image);
     free(n->dbg_rules);
     free(n);
 }
@@ -112,6 +113,7 @@ static ModelNode *node_copy(const ModelNode *s)
     n->backing_file = dup0(s->backing_file);
     n->auto_backing_file = dup0(s->auto_backing_file);
     n->backing_fmt = dup0(s->backing_fmt);
+    n->qcow2_image = dup0(s->qcow2_image);
     n->dbg_rules = NULL;
     if (s->n_dbg_rules) {
         n->dbg_rules = bg_malloc(s->n_dbg_rules * sizeof(*n->dbg_rules));

@@ -35,6 +35,9 @@ typedef struct IoCtx {
     ModelWorld *w;
     const char *unsupported;   /* set when the model keeps no data for a request */
     bool unknown;              /* a read returned bytes the model does not know */
+    bool bounce;               /* reading into a buffer of the block layer's own (a copy-on-read
+                                * or job bounce buffer, qemu_try_blockalign()), which a null
+                                * node without read-zeroes leaves uninitialized: unknown bytes */
 } IoCtx;
 
 static int node_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf);
@@ -46,26 +49,31 @@ static ModelFile *file_of(IoCtx *c, const ModelNode *n)
     return n->filename ? model_image_find(&c->st->files, n->filename) : NULL;
 }
 
+static bool foreign_image(const ModelNode *n, const ModelFile *f, const char **unsupported);
+
+/* The image behind qcow2 node N, or NULL: none the model keeps, or one N
+ * did not open (foreign_image(): C says why). */
 static ModelFile *qcow2_file(IoCtx *c, const ModelNode *n)
 {
     ModelFile *mf = model_open_qcow2_file(c->st, c->w, n);
-    return mf && mf->qcow2 ? mf : NULL;
+    return mf && mf->qcow2 && !foreign_image(n, mf, &c->unsupported) ? mf : NULL;
 }
 
 /*
- * Does [OFF, OFF + LEN) reach past the clusters of the image F the qcow2
- * node's file holds now?  Only after a reopen gave the node the file of
- * another, smaller image: QEMU 7.2 keeps the header and L1 table it read at
- * open (qcow2_reopen_prepare() reads neither again) and maps the request
- * through them onto the new file, which the model, keeping one image's
- * clusters per file, does not follow.
+ * Does the qcow2 node N's file hold an image other than the one N opened?
+ * Only after a reopen gave N the file of another image: QEMU 7.2 keeps the
+ * header and L1 table it read at open (qcow2_reopen_prepare() reads
+ * neither again) and maps N's requests through them onto the new file's
+ * clusters, which the model, keeping each image's clusters with its file,
+ * does not follow.
  */
-static bool past_image(IoCtx *c, const ModelFile *f, uint64_t off, uint64_t len)
+static bool foreign_image(const ModelNode *n, const ModelFile *f, const char **unsupported)
 {
-    if (off + len <= (f->vsize + MODEL_CLUSTER - 1) / MODEL_CLUSTER * MODEL_CLUSTER)
+    if (!n->qcow2_image || strcmp(n->qcow2_image, f->path) == 0)
         return false;
-    c->unsupported = "a qcow2 request past the image its file holds after a reopen changed the file "
-                     "(QEMU maps it through the L1 table of the image it opened)";
+    if (!*unsupported)
+        *unsupported = "a qcow2 request after a reopen gave the node the file of another image "
+                       "(QEMU maps it through the L1 table of the image it opened)";
     return true;
 }
 
@@ -118,11 +126,10 @@ static int qcow2_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8_
 {
     ModelFile *f = qcow2_file(c, n);
     if (!f) {
-        c->unsupported = "qcow2 over a node the model keeps no image for";
+        if (!c->unsupported)
+            c->unsupported = "qcow2 over a node the model keeps no image for";
         return -ENOTSUP;
     }
-    if (past_image(c, f, off, len))
-        return -ENOTSUP;
     ModelNode *backing = model_graph_backing(c->w, n);
     uint64_t blen = backing ? model_open_length(c->st, c->w, backing) : 0;
     while (len) {
@@ -151,13 +158,18 @@ static int qcow2_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8_
         } else if (f->cl[cl] != MODEL_CL_UNALLOC) {
             model_sparse_read(&f->data, off, n_here, buf);     /* zero or compressed */
         } else {
-            memset(buf, 0, n_here);
+            /* qcow2_co_preadv_part(): zeroes without a backing node; with
+             * one, the request goes to it as it is (a null node without
+             * read-zeroes leaves the buffer untouched) and only what lies
+             * past its end is zeroed (bdrv_aligned_preadv()) */
+            uint64_t m = 0;
             if (backing && off < blen) {
-                uint64_t m = off + n_here <= blen ? n_here : blen - off;
+                m = off + n_here <= blen ? n_here : blen - off;
                 int r = node_read(c, backing, off, m, buf);
                 if (r)
                     return r;
             }
+            memset(buf + m, 0, n_here - m);
         }
         off += n_here;
         buf += n_here;
@@ -292,7 +304,7 @@ static bool allocated_in(IoCtx *c, ModelNode *n, uint64_t cluster)
 
 bool model_io_allocated(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t cluster)
 {
-    IoCtx c = { st, w, NULL, false };
+    IoCtx c = { st, w, NULL, false, false };
     return allocated_in(&c, n, cluster);
 }
 
@@ -303,8 +315,18 @@ bool model_io_allocated(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t cl
 static int copy_on_read(IoCtx *c, ModelNode *top, ModelNode *bottom, uint64_t off, uint64_t len)
 {
     ModelFile *f = strcmp(top->drv->name, "qcow2") == 0 ? qcow2_file(c, top) : NULL;
-    if (!f)
-        return 0;                              /* everything is allocated in TOP */
+    if (!f) {
+        /* everything is allocated in TOP but in a null node without
+         * read-zeroes (through filters), which QEMU copies from through a
+         * bounce buffer the null node never fills */
+        for (uint64_t cl = off / MODEL_CLUSTER; cl * MODEL_CLUSTER < off + len; cl++)
+            if (!allocated_in(c, top, cl)) {
+                c->unsupported = "a copy-on-read of a null node without read-zeroes (QEMU copies "
+                                 "an uninitialized bounce buffer)";
+                return -ENOTSUP;
+            }
+        return 0;
+    }
     uint64_t vlen = model_open_length(c->st, c->w, top);
     uint8_t *cbuf = bg_malloc(MODEL_CLUSTER);
     int r = 0;
@@ -323,7 +345,10 @@ static int copy_on_read(IoCtx *c, ModelNode *top, ModelNode *bottom, uint64_t of
         }
         uint64_t start = cl * MODEL_CLUSTER;
         uint64_t n = vlen - start < MODEL_CLUSTER ? vlen - start : MODEL_CLUSTER;
+        bool bounce = c->bounce;
+        c->bounce = true;
         r = qcow2_read(c, top, start, n, cbuf, true);
+        c->bounce = bounce;
         if (c->unknown && !c->unsupported)
             c->unsupported = "a copy-on-read of bytes the model does not know";
         if (c->unsupported)
@@ -366,6 +391,8 @@ static int node_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8_t
     if (strcmp(d, "null-co") == 0 || strcmp(d, "null-aio") == 0) {
         if (n->read_zeroes)
             memset(buf, 0, len);     /* else the buffer is left as it is */
+        else if (c->bounce)
+            c->unknown = true;
         return 0;
     }
     if (strcmp(d, "quorum") == 0)
@@ -438,7 +465,7 @@ static int reads_as_zero(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len)
     if (strcmp(n->drv->name, "null-co") == 0 || strcmp(n->drv->name, "null-aio") == 0)
         return n->read_zeroes ? 1 : 0;
     ModelFile *f = strcmp(n->drv->name, "qcow2") == 0 ? qcow2_file(c, n) : NULL;
-    if (!f || past_image(c, f, off, len))
+    if (!f)
         return -1;
     ModelNode *backing = model_graph_backing(c->w, n);
     for (uint64_t cl = off / MODEL_CLUSTER; cl * MODEL_CLUSTER < off + len; cl++) {
@@ -506,11 +533,10 @@ static int qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const
 {
     ModelFile *f = qcow2_file(c, n);
     if (!f) {
-        c->unsupported = "qcow2 over a node the model keeps no image for";
+        if (!c->unsupported)
+            c->unsupported = "qcow2 over a node the model keeps no image for";
         return -ENOTSUP;
     }
-    if (past_image(c, f, off, len))
-        return -ENOTSUP;
     uint64_t vend = f->vsize;
     if (flags & MODEL_WR_COMPRESSED) {
         if (off % MODEL_CLUSTER || (len % MODEL_CLUSTER && off + len != vend))
@@ -557,7 +583,10 @@ static int qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const
     /* copy-on-write: the whole clusters as the node reads them now */
     uint8_t *tmp = bg_bigbuf_get(b - a);   /* a whole request of clusters: reused, not mapped again */
     memset(tmp, 0, b - a);
+    bool bounce = c->bounce;
+    c->bounce = true;                      /* do_perform_cow_read()'s buffer */
     int r = qcow2_read(c, n, a, b - a, tmp, false);
+    c->bounce = bounce;
     if (!r)
         r = file_chain(c, n, -1, len, MODEL_IO_WRITE);
     if (!r) {
@@ -607,6 +636,9 @@ static const ModelNode *other_qcow2(ModelState *st, const ModelWorld *w, const M
 bool model_io_qcow2_change(ModelState *st, const ModelWorld *w, ModelNode *n,
                            const char **unsupported)
 {
+    const ModelFile *f = model_open_qcow2_file(st, w, n);
+    if (f && foreign_image(n, f, unsupported))
+        return false;
     if (other_qcow2(st, w, n, false)) {
         *unsupported = "a change through one of two qcow2 nodes on the same image is not "
                        "modelled (each node caches its own metadata)";
@@ -619,6 +651,15 @@ bool model_io_qcow2_change(ModelState *st, const ModelWorld *w, ModelNode *n,
 bool model_io_qcow2_unflushed(ModelState *st, const ModelWorld *w, const ModelNode *n)
 {
     return other_qcow2(st, w, n, true) != NULL;
+}
+
+/* bdrv_co_pwrite_zeroes(): the zero write a node (raw, a filter) makes of
+ * its CHILD keeps MAY_UNMAP only if CHILD was opened with discard=unmap;
+ * a BlockBackend's own (blk_co_pwrite_zeroes(): qemu-io, a job's target)
+ * keeps it at its root node. */
+static unsigned child_flags(const ModelNode *child, unsigned flags)
+{
+    return child && !child->unmap ? flags & ~(unsigned)MODEL_WR_MAY_UNMAP : flags;
 }
 
 static int node_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const uint8_t *buf,
@@ -654,7 +695,8 @@ static int node_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const 
     if (strcmp(d, "raw") == 0) {
         if (flags & MODEL_WR_COMPRESSED)
             return -ENOTSUP;
-        return node_write(c, model_graph_file(c->w, n), off + n->offset, len, buf, flags);
+        ModelNode *f = model_graph_file(c->w, n);
+        return node_write(c, f, off + n->offset, len, buf, child_flags(f, flags));
     }
     if (strcmp(d, "null-co") == 0 || strcmp(d, "null-aio") == 0)
         return 0;
@@ -666,6 +708,9 @@ static int node_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const 
         }
         return 0;
     }
+    if (strcmp(d, "compress") == 0 && (flags & MODEL_WR_COMPRESSED))
+        return -ENOTSUP;    /* bdrv_driver_pwritev_compressed(): compress has no
+                             * bdrv_co_pwritev_compressed(_part) of its own */
     if (strcmp(d, "compress") == 0 && !(flags & MODEL_WR_ZERO)) {
         /* compress_refresh_limits(): the request alignment is the cluster
          * size below; bdrv_co_pwritev_part() pads an unaligned write with
@@ -676,7 +721,10 @@ static int node_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const 
             (off % al || len % al)) {
             uint64_t a = off / al * al, b = (off + len + al - 1) / al * al;
             uint8_t *tmp = bg_calloc(b - a, 1);
+            bool bounce = c->bounce;
+            c->bounce = true;              /* bdrv_pad_request()'s buffer */
             int r = node_read(c, n, a, b - a, tmp);
+            c->bounce = bounce;
             if (!r) {
                 memcpy(tmp + (off - a), buf, len);
                 r = node_write(c, n, a, b - a, tmp, flags);
@@ -697,7 +745,7 @@ static int node_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const 
         if (r)
             return r;
     }
-    int r = node_write(c, f, off, len, buf, flags);
+    int r = node_write(c, f, off, len, buf, child_flags(f, flags));
     if (!r)
         grow(n, off + len);
     return r;
@@ -726,7 +774,8 @@ static int node_discard(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len)
     if (strcmp(d, "qcow2") == 0) {
         ModelFile *f = qcow2_file(c, n);
         if (!f) {
-            c->unsupported = "qcow2 over a node the model keeps no image for";
+            if (!c->unsupported)
+                c->unsupported = "qcow2 over a node the model keeps no image for";
             return -ENOTSUP;
         }
         if (!model_io_qcow2_change(c->st, c->w, n, &c->unsupported))
@@ -820,7 +869,7 @@ static bool known_zero(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, int d
 int model_io_pread(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf,
                    ModelIoStatus *s)
 {
-    IoCtx c = { st, st->w, NULL, false };
+    IoCtx c = { st, st->w, NULL, false, false };
     int r = node_read(&c, n, off, len, buf);
     s->unsupported = c.unsupported;
     s->unknown = c.unknown;
@@ -830,7 +879,7 @@ int model_io_pread(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, uin
 int model_io_pwrite(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, const uint8_t *buf,
                     unsigned flags, ModelIoStatus *s)
 {
-    IoCtx c = { st, st->w, NULL, false };
+    IoCtx c = { st, st->w, NULL, false, false };
     int r = node_write(&c, n, off, len, buf, flags);
     s->unsupported = c.unknown && !c.unsupported ? "a copy of bytes the model does not know"
                                                  : c.unsupported;
@@ -840,7 +889,7 @@ int model_io_pwrite(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, co
 
 int model_io_pdiscard(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, ModelIoStatus *s)
 {
-    IoCtx c = { st, st->w, NULL, false };
+    IoCtx c = { st, st->w, NULL, false, false };
     int r = node_discard(&c, n, off, len);
     s->unsupported = c.unsupported;
     s->unknown = false;
@@ -850,10 +899,11 @@ int model_io_pdiscard(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, 
 bool model_io_read(ModelState *st, const ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf,
                    const char **unsupported)
 {
-    ModelIoStatus s = {0};
-    int r = model_io_pread(st, model_graph_node(st->w, n->id), off, len, buf, &s);
-    *unsupported = s.unsupported ? s.unsupported
-                   : s.unknown   ? "a raw read of a qcow2 file's metadata"
+    IoCtx c = { st, st->w, NULL, false, true };
+    int r = node_read(&c, model_graph_node(st->w, n->id), off, len, buf);
+    *unsupported = c.unsupported ? c.unsupported
+                   : c.unknown   ? "a read of bytes the model does not know (a raw read of qcow2 "
+                                   "metadata, a null node without read-zeroes)"
                    : r           ? "the read failed"
                                  : NULL;
     return !*unsupported;
@@ -861,12 +911,12 @@ bool model_io_read(ModelState *st, const ModelNode *n, uint64_t off, uint64_t le
 
 bool model_io_known_zero(ModelState *st, const ModelNode *n, uint64_t off, uint64_t len)
 {
-    IoCtx c = { st, st->w, NULL, false };
+    IoCtx c = { st, st->w, NULL, false, false };
     return known_zero(&c, model_graph_node(st->w, n->id), off, len, 0);
 }
 
 int model_io_reads_as_zero(ModelState *st, ModelNode *n, uint64_t off, uint64_t len)
 {
-    IoCtx c = { st, st->w, NULL, false };
+    IoCtx c = { st, st->w, NULL, false, false };
     return reads_as_zero(&c, n, off, len);
 }

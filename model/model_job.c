@@ -123,13 +123,25 @@ static void drop_target_blk(ModelWorld *w, const char *owner, int target)
 
 enum { CHAIN_EOF, CHAIN_FREE, CHAIN_ALLOC };
 
+/* Where a CHAIN_ALLOC cluster's block status comes from: the layer that
+ * holds it and what it is there (a qcow2 cluster type MODEL_CL_*, RUN_DATA
+ * for other drivers, RUN_PAST_END for the zeroes past a shorter layer's
+ * end), with its host cluster (qcow2). */
+enum { RUN_DATA = 16, RUN_PAST_END };
+typedef struct ChainRun {
+    int layer;
+    int type;
+    uint64_t host;
+} ChainRun;
+
 /* Is the cluster at OFF allocated in TOP's chain above BASE, not counting
  * DEST (bdrv_is_allocated_above())?  Beyond the end of the first layer
  * asked nothing is (CHAIN_EOF: stream_run() stops there); the zeroes
  * beyond the end of a shorter layer below it count as allocated there
- * (bdrv_co_common_block_status_above()). */
+ * (bdrv_co_common_block_status_above()).  For CHAIN_ALLOC, RUN (if not
+ * NULL) says where from. */
 static int chain_status(ModelState *st, ModelNode *top, ModelNode *base, ModelNode *dest,
-                        uint64_t off, uint64_t len)
+                        uint64_t off, uint64_t len, ChainRun *run)
 {
     ModelWorld *w = st->w;
     bool first = true;
@@ -140,19 +152,53 @@ static int chain_status(ModelState *st, ModelNode *top, ModelNode *base, ModelNo
         uint64_t it_len = model_open_length(st, w, it);
         if (first && off >= it_len)
             return CHAIN_EOF;
-        if (!first && end > it_len)
+        if (!first && end > it_len) {
+            if (run)
+                *run = (ChainRun){ it->id, RUN_PAST_END, 0 };
             return CHAIN_ALLOC;
+        }
         first = false;
-        if (model_io_allocated(st, w, it, off / MODEL_CLUSTER))
+        uint64_t cl = off / MODEL_CLUSTER;
+        if (model_io_allocated(st, w, it, cl)) {
+            const ModelFile *f = strcmp(it->drv->name, "qcow2") == 0
+                                     ? model_open_qcow2_file(st, w, it) : NULL;
+            if (run)
+                *run = f && f->qcow2 ? (ChainRun){ it->id, f->cl[cl], f->host[cl] }
+                                     : (ChainRun){ it->id, RUN_DATA, 0 };
             return CHAIN_ALLOC;
+        }
     }
     return CHAIN_FREE;
 }
 
 /*
+ * Does the CHAIN_ALLOC cluster NEXT continue the block-status run of the
+ * cluster before it, PREV?  bdrv_is_allocated_above() answers one run of
+ * the layer that holds the data (qcow2: count_contiguous_subclusters(),
+ * one cluster type, data and allocated zero clusters contiguous on the
+ * host, compressed clusters one by one), and stream_run() makes each run
+ * one stream_populate() request, which copy-on-read writes as zeroes only
+ * if all of it reads as zeroes (bdrv_co_do_copy_on_readv()).  (A run also
+ * ends at an L2 slice, 8192 clusters: never inside one of the model's
+ * 8-cluster chunks.)
+ */
+static bool run_continues(const ChainRun *prev, const ChainRun *next)
+{
+    if (prev->layer != next->layer || prev->type != next->type ||
+        prev->type == MODEL_CL_COMPRESSED)
+        return false;
+    if (prev->type == MODEL_CL_ZERO && !prev->host != !next->host)
+        return false;                           /* ZERO_PLAIN, ZERO_ALLOC */
+    bool on_host = prev->type == MODEL_CL_DATA || (prev->type == MODEL_CL_ZERO && prev->host);
+    return !on_host || next->host == prev->host + 1;
+}
+
+/*
  * Copy what TOP's chain above BASE holds into DEST, in the units QEMU
  * copies: runs of at most 512 KiB (STREAM_CHUNK, COMMIT_BUFFER_SIZE) of
- * clusters that DEST does not hold and the chain does.  Stream copies on
+ * clusters that DEST does not hold and the chain does (a stream's runs
+ * also end where the block-status run of the layer holding them does:
+ * run_continues()).  Stream copies on
  * read (bdrv_co_do_copy_on_readv()): a run that reads as zeroes is written
  * as zeroes (ZERO_WRITE), any other run as data, whole.  Active commit is
  * a mirror (mirror_iteration()): a run of whole clusters that block status
@@ -178,20 +224,34 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
     ModelFile *df = dfn && dfn->filename ? model_image_find(&st->files, dfn->filename) : NULL;
     if (!df || !df->qcow2 || strcmp(dest->drv->name, "qcow2") != 0) {
         /* a raw image below DEST (through filters, a file node), or DEST
-         * not a qcow2 node (raw over a qcow2 file writes its bytes): the
-         * copy is a plain write through DEST, run by run */
+         * not a qcow2 node (a filter over one; raw over a qcow2 file writes
+         * its bytes): the copy is a plain write through DEST, run by run,
+         * an active commit's MIRROR_METHOD_ZERO runs a zero write with
+         * MAY_UNMAP */
         uint64_t chunk = 8 * MODEL_CLUSTER;
         for (uint64_t off = 0, n; off < len; off += n) {
-            int ch = chain_status(st, top, base, dest, off, len);
+            int ch = chain_status(st, top, base, dest, off, len, NULL);
             if (ch == CHAIN_EOF)
                 break;
+            bool mz = ch == CHAIN_ALLOC && mirror_zero(st, top, off, len, how);
             for (n = MODEL_CLUSTER; off + n < len && n < chunk; n += MODEL_CLUSTER)
-                if (chain_status(st, top, base, dest, off + n, len) != ch)
+                if (chain_status(st, top, base, dest, off + n, len, NULL) != ch ||
+                    (ch == CHAIN_ALLOC && mirror_zero(st, top, off + n, len, how) != mz))
                     break;
             if (off + n > len)
                 n = len - off;
             if (ch != CHAIN_ALLOC)
                 continue;
+            if (mz) {
+                ModelIoStatus ios = {0};
+                if (model_io_pwrite(st, dest, off, n, NULL, MODEL_WR_ZERO | MODEL_WR_MAY_UNMAP,
+                                    &ios) || ios.unsupported)
+                    st->unsupported = ios.unsupported ? ios.unsupported
+                                                      : "a job's zero write the model could not do";
+                if (st->unsupported)
+                    return;
+                continue;
+            }
             uint8_t *buf = bg_calloc(n, 1);
             const char *unsupported = NULL;
             ModelIoStatus ios = {0};
@@ -210,16 +270,20 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
     for (uint64_t off = 0, n; off < len; off += n) {
         bool zero;
         bool held = dest != base && model_image_qcow2_allocated(df, off / MODEL_CLUSTER, &zero);
-        int ch = held ? CHAIN_FREE : chain_status(st, top, base, dest, off, len);
+        ChainRun run = {0}, next = {0};
+        int ch = held ? CHAIN_FREE : chain_status(st, top, base, dest, off, len, &run);
         if (ch == CHAIN_EOF)
             break;
         bool mz = !held && ch == CHAIN_ALLOC && mirror_zero(st, top, off, len, how);
         for (n = MODEL_CLUSTER; off + n < len && n < chunk; n += MODEL_CLUSTER) {
             bool h = dest != base &&
                      model_image_qcow2_allocated(df, (off + n) / MODEL_CLUSTER, &zero);
-            if (h != held || (!held && chain_status(st, top, base, dest, off + n, len) != ch) ||
-                (!held && ch == CHAIN_ALLOC && mirror_zero(st, top, off + n, len, how) != mz))
+            if (h != held ||
+                (!held && chain_status(st, top, base, dest, off + n, len, &next) != ch) ||
+                (!held && ch == CHAIN_ALLOC && mirror_zero(st, top, off + n, len, how) != mz) ||
+                (!held && ch == CHAIN_ALLOC && how == COPY_STREAM && !run_continues(&run, &next)))
                 break;
+            run = next;
         }
         if (off + n > len)
             n = len - off;

@@ -299,6 +299,8 @@ static bool open_qcow2(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict *
     if (!model_qcow2_update_options(st, f, opts, err))
         return false;
     model_image_qcow2_open(f);
+    free(n->qcow2_image);
+    n->qcow2_image = bg_strdup(f->path);
     n->backing_file = f->backing ? bg_strdup(f->backing) : NULL;
     n->backing_fmt = f->backing_fmt ? bg_strdup(f->backing_fmt) : NULL;
     n->auto_backing_file = f->backing ? model_image_path_combine(f->path, f->backing) : NULL;

@@ -356,6 +356,13 @@ int bdrv_pwrite_zeroes(RealBlockState *bs, int64_t offset, int64_t bytes, int fl
     return ret;
 }
 
+int bdrv_child_pwrite_zeroes(RealBlockState *child, int64_t offset, int64_t bytes, int flags)
+{
+    if (!(child->open_flags & REAL_O_UNMAP))
+        flags &= ~REAL_REQ_MAY_UNMAP;
+    return bdrv_pwrite_zeroes(child, offset, bytes, flags);
+}
+
 int bdrv_pwrite_compressed(RealBlockState *bs, int64_t offset, int64_t bytes, const void *buf)
 {
     int ret = write_prepare(bs, offset, bytes);

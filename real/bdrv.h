@@ -58,6 +58,11 @@ int bdrv_check_byte_request(RealBlockState *bs, int64_t offset, int64_t bytes);
 int bdrv_pread(RealBlockState *bs, int64_t offset, int64_t bytes, void *buf, int flags);
 int bdrv_pwrite(RealBlockState *bs, int64_t offset, int64_t bytes, const void *buf, int flags);
 int bdrv_pwrite_zeroes(RealBlockState *bs, int64_t offset, int64_t bytes, int flags);
+/* A node's zero write to its child CHILD (QEMU bdrv_co_pwrite_zeroes()):
+ * MAY_UNMAP is dropped unless CHILD was opened with discard=unmap.  A
+ * BlockBackend's own zero write (blk_co_pwrite_zeroes()) keeps it at its
+ * root: bdrv_pwrite_zeroes(). */
+int bdrv_child_pwrite_zeroes(RealBlockState *child, int64_t offset, int64_t bytes, int flags);
 int bdrv_pwrite_compressed(RealBlockState *bs, int64_t offset, int64_t bytes, const void *buf);
 int bdrv_pdiscard(RealBlockState *bs, int64_t offset, int64_t bytes);
 int bdrv_flush(RealBlockState *bs);

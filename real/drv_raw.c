@@ -118,7 +118,7 @@ static int raw_pwrite(RealBlockState *bs, int64_t offset, int64_t bytes, const v
 static int raw_pwrite_zeroes(RealBlockState *bs, int64_t offset, int64_t bytes, int flags)
 {
     int ret = adjust_offset(bs, &offset, bytes, true);
-    return ret < 0 ? ret : bdrv_pwrite_zeroes(bs->file->bs, offset, bytes, flags);
+    return ret < 0 ? ret : bdrv_child_pwrite_zeroes(bs->file->bs, offset, bytes, flags);
 }
 
 static int raw_pdiscard(RealBlockState *bs, int64_t offset, int64_t bytes)

@@ -35,7 +35,7 @@ int filter_pwrite(RealBlockState *bs, int64_t offset, int64_t bytes, const void 
 int filter_pwrite_zeroes(RealBlockState *bs, int64_t offset, int64_t bytes, int flags)
 {
     RealBlockState *c = filter_child(bs);
-    return c ? bdrv_pwrite_zeroes(c, offset, bytes, flags) : -ENOMEDIUM;
+    return c ? bdrv_child_pwrite_zeroes(c, offset, bytes, flags) : -ENOMEDIUM;
 }
 
 int filter_pwrite_compressed(RealBlockState *bs, int64_t offset, int64_t bytes,

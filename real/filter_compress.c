@@ -9,7 +9,9 @@
  * the child's cluster size, so block/io.c pads a partial write with the
  * surrounding data: done here as a read-modify-write), zero writes and
  * discards forwarded unchanged.  No reopen handler ("does not support
- * reopening files").
+ * reopening files").  No bdrv_co_pwritev_compressed(_part) either: a
+ * compress node cannot stand below another compress node, and a compressed
+ * write that reaches it fails with -ENOTSUP (bdrv_driver_pwritev_compressed()).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -79,7 +81,6 @@ static const RealDriver drv_compress = {
     .pread = filter_pread,
     .pwrite = compress_pwrite,
     .pwrite_zeroes = filter_pwrite_zeroes,
-    .pwrite_compressed = filter_pwrite_compressed,
     .pdiscard = filter_pdiscard,
     .getlength = filter_getlength,
     .truncate = filter_truncate,
