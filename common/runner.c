@@ -57,6 +57,7 @@ void bg_run_report_cleanup(BgRunReport *r)
 {
     free(r->message);
     json_decref(r->signature);
+    json_decref(r->diverged);
     *r = (BgRunReport){0};
 }
 
@@ -746,8 +747,15 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
             ok = run_one(&ss[b], s, step, opt, &res[b], &events[b], rep);
         if (ok && opt->on_step)
             opt->on_step(opt->hook_opaque, step, &res[0], ss[0].scratch);
-        if (ok && n_backends == 2 && !diverged && diverges(step, &res[0], &res[1]))
+        if (ok && n_backends == 2 && !diverged && diverges(step, &res[0], &res[1])) {
             diverged = true;       /* from here on the backends run, unchecked */
+            json_t *who = json_array();
+            for (int b = 0; b < 2; b++)
+                if (res[b].kind == BG_RES_UNSUPPORTED)
+                    json_array_append_new(who, json_string(ss[b].ops->name));
+            rep->diverged = json_pack("{s:i,s:i,s:s,s:o}", "step", (int)i, "line", step->line,
+                                      "command", bg_step_name(step), "backends", who);
+        }
         if (ok && n_backends == 2 && !diverged) {
             char *path = NULL, *channel = NULL;
             if (!compare_step(ss, &res[0], &res[1], events[0], events[1], &path, &channel)) {
