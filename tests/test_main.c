@@ -21,6 +21,7 @@ int bg_test_failures;
     X(confine) \
     X(policy) \
     X(runner) \
+    X(finding) \
     X(minimize) \
     X(mutator) \
     X(qemu_backend) \

@@ -1,13 +1,15 @@
 /*
  * test_runner.c: the runner on scripted fake backends: substitution, bind,
  * save, transcripts (canonical and flushed), job-event handling, the
- * comparison of two backends, the unsupported step that ends a comparison, and backend failures.
+ * comparison of two backends (with the finding key of a difference), the
+ * unsupported step that ends a comparison, and backend failures.
  */
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "bg.h"
+#include "finding.h"
 #include "harness.h"
 #include "json.h"
 #include "runner.h"
@@ -215,6 +217,9 @@ static void test_runner_two_backends_differ(void)
                                              "(result, at /return/0/n)") != NULL);
     CHECK_STR_EQ(json_string_value(json_object_get(rep.signature, "channel")), "result");
     CHECK_INT_EQ(json_integer_value(json_object_get(rep.signature, "step")), 3);
+    char *key = bg_finding_key(rep.signature);
+    CHECK_STR_EQ(key, "mismatch: command=query-jobs channel=result path=/return/N/n | N ~ N");
+    free(key);
     CHECK(rep.diverged == NULL);
     free(t);
     bg_run_report_cleanup(&rep);
