@@ -15,14 +15,18 @@
  * stale after mutation; only disagreements between backends count), nor the
  * parser target (fuzz_stream.c).
  *
- * On the first difference it prints one signature line,
+ * On the first difference it prints one signature line and the finding's
+ * key (finding.h: what tools/fuzz-findings.sh groups findings by),
  *   bgraph-mismatch: step=S line=L command=C channel=CH path=P
- * writes the stream up to that step to $BG_FUZZ_ARTIFACTS/mismatch-<hash>.jsonl
- * (when set) and aborts, so libFuzzer keeps the input as a crash artifact.
- * A backend failure (crash of an in-process backend, a bind that selects
- * nothing in one backend only) is reported the same way with channel
- * "backend".  Deterministic: json_object_seed(1), no clocks, scratch
- * directories named by the runner from the stream name only.
+ *   bgraph-key: mismatch: command=C channel=CH path=P2 | A ~ B
+ * (P2: P with positions N and chosen names *; A, B: the two sides' values)
+ * then the runner's message, writes the stream up to that step to
+ * $BG_FUZZ_ARTIFACTS/mismatch-<hash>.jsonl (when set) and aborts, so
+ * libFuzzer keeps the input as a crash artifact.  A backend failure (crash of
+ * an in-process backend, a bind that selects nothing in one backend only) is
+ * reported the same way with channel "backend".  Deterministic:
+ * json_object_seed(1), no clocks, scratch directories named by the runner
+ * from the stream name only.
  *
  * Speed (issue 5; bench/bench_fuzz.c measures it):
  *   - the scratch directory stays on a disk file system (/var/tmp), not
@@ -63,6 +67,7 @@
 
 #include "backend.h"
 #include "bg.h"
+#include "finding.h"
 #include "mutator.h"
 #include "runner.h"
 #include "stream.h"
@@ -180,7 +185,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                                                               "step")),
                                 rep.first_line, cmd ? cmd : "?", ch ? ch : "backend",
                                 path ? path : "-");
-        fprintf(stderr, "bgraph-mismatch: %s\n%s\n", sig, rep.message ? rep.message : "");
+        json_t *backend_sig = json_pack("{s:s,s:s,s:s}", "command", "?", "channel", "backend",
+                                        "path", "-");
+        char *key = bg_finding_key(mismatch ? rep.signature : backend_sig);
+        json_decref(backend_sig);
+        fprintf(stderr, "bgraph-mismatch: %s\nbgraph-key: %s\n%s\n", sig, key,
+                rep.message ? rep.message : "");
+        free(key);
         write_reproducer(data, size, rep.first_line, sig);
         free(sig);
         bg_run_report_cleanup(&rep);
