@@ -54,7 +54,7 @@ MIN_RUNS=${FUZZ_MINIMIZE_RUNS:-10000}
 run_target() {
     local bin=$1 log=$2
     shift 2
-    env -u BG_FUZZ_ARTIFACTS BG_FUZZ_NO_ABORT=1 \
+    env -u BG_FUZZ_ARTIFACTS -u BG_FUZZ_STATS BG_FUZZ_NO_ABORT=1 \
         ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1 \
         timeout -k 5 300 "$bin" -timeout=25 -rss_limit_mb=2560 "$@" >"$log" 2>&1
 }
