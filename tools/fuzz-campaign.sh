@@ -153,7 +153,7 @@ for target in build/fuzz/fuzz_*; do
     name=$(basename "$target")
     if [ -n "${FUZZ_TARGETS:-}" ] && ! grep -qw -- "$name" <<<"$FUZZ_TARGETS"; then continue; fi
     corpus=build/fuzz/corpus/$name
-    mkdir -p "$corpus" "$out/artifacts/$name"
+    mkdir -p "$corpus" "$out/artifacts/$name" "$out/unsupported/$name"
     : >"$out/$name.log"; : >"$out/$name.live"
     echo "== $name: ${seconds}s, $jobs job(s), seeds: $(seeds "$name" | tr '\n' ' ')corpus $corpus"
     bash tools/fuzz-findings.sh known "$out" "$name" "$target"
