@@ -120,7 +120,7 @@ unsupported_line() {
     fi
     n=$(stat_of "$1" 'inputs ending in unsupported')
     inputs=$(stat_of "$1" 'inputs run')
-    by=$(stat_of "$1" 'unsupported by command' | awk -F', ' '{ for (i = 1; i <= NF && i <= 5; i++) printf "%s%s", i > 1 ? ", " : "", $i }')
+    by=$(stat_of "$1" 'unsupported by command' | awk -F', ' '{ for (i = 1; i <= NF && i <= 5; i++) printf "%s%s", (i > 1 ? ", " : ""), $i }')
     echo "inputs ending in unsupported: $share ($n of $inputs inputs; top: ${by:--})"
 }
 
