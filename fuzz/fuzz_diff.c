@@ -29,22 +29,19 @@
  * from the stream name only.
  *
  * Unsupported steps: when a backend answers "unsupported" to a step that may
- * change state, the runner stops comparing that input (runner.h's
- * BgRunReport.diverged).  A model that says so too often would leave the
- * fuzzer blind without a sign, so the process counts the inputs it ran
- * (streams of at least one step; not the same input again at once), those whose comparison an unsupported step ended
- * (by that step's command: a table of STATS_COMMANDS names, the rest as
- * "(other)") and those that differed (a backend failure included), in one
- * line of a fixed form:
- *   bgraph-fuzz-stats: inputs=N unsupported=U differed=D unsupported-by=C:n,C:n
- * ("unsupported-by=-" when none; by count, then name).  It goes to stderr
- * at a normal exit, and with BG_FUZZ_STATS=DIR to DIR/stats-<pid>.txt,
- * rewritten after every input: libFuzzer leaves by _Exit() after a crash, a
- * timeout or SIGINT, which skips atexit, and a campaign restarts the target
- * and in fork mode runs many processes, so it sums the files
- * (tools/report-fuzz.sh unsupported).  The pid only keeps processes apart;
- * the figures depend on the inputs alone.
- *
+ * change state, the runner stops comparing that input.  So that a model
+ * that says so too often cannot leave the fuzzer blind unnoticed, the
+ * process counts its inputs (fuzz_stats.h: run, ended by an unsupported
+ * step and by which command, differed, a backend failure included) and
+ * prints the line
+ *   bgraph-fuzz-stats: inputs=N unsupported=U differed=D unsupported-by=C:n,...
+ * to stderr at a normal exit; with BG_FUZZ_STATS=DIR it keeps it in
+ * DIR/stats-<pid>.txt, rewritten after every input: libFuzzer leaves by
+ * _Exit() after a crash, a timeout or SIGINT, which skips atexit, and a
+ * campaign restarts the target and in fork mode runs many processes, so it
+ * sums the files (tools/report-fuzz.sh unsupported).  fuzz_stats.c is not
+ * instrumented for coverage (Makefile): counting is not progress.
+
  * Speed (issue 5; bench/bench_fuzz.c measures it):
  *   - the scratch directory stays on a disk file system (/var/tmp), not
  *     tmpfs: tmpfs refuses O_DIRECT, so every cache.direct=on stream would
@@ -74,7 +71,6 @@
  * per-process counts above).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -87,6 +83,7 @@
 #include "backend.h"
 #include "bg.h"
 #include "finding.h"
+#include "fuzz_stats.h"
 #include "mutator.h"
 #include "runner.h"
 #include "stream.h"
@@ -96,115 +93,11 @@ static char *scratch_base;   /* process-wide state: set once, read-only after */
 static bool no_abort;        /* BG_FUZZ_NO_ABORT=1: count findings, do not abort (bench) */
 static unsigned long findings;
 
-/* The counts of unsupported and differing inputs (see the header). */
-#define STATS_COMMANDS 32
-typedef struct StatsCommand {
-    char name[64];
-    unsigned long n;
-} StatsCommand;
-static struct {
-    unsigned long inputs, unsupported, differed, other;
-    StatsCommand by[STATS_COMMANDS];
-    int fd;               /* DIR/stats-<pid>.txt; -1: none (yet), -2: none wanted */
-    uint64_t last_hash;   /* of the input before (FNV-1a), and its size */
-    size_t last_size;
-} stats = { .fd = -1 };
-
-static int stats_cmp(const void *a, const void *b)
-{
-    const StatsCommand *x = a, *y = b;
-    if (x->n != y->n)
-        return x->n > y->n ? -1 : 1;
-    return strcmp(x->name, y->name);
-}
-
-static void stats_count_unsupported(const char *command)
-{
-    stats.unsupported++;
-    for (int i = 0; i < STATS_COMMANDS; i++) {
-        if (!stats.by[i].n) {
-            snprintf(stats.by[i].name, sizeof(stats.by[i].name), "%s", command);
-            stats.by[i].n = 1;
-            return;
-        }
-        if (strncmp(stats.by[i].name, command, sizeof(stats.by[i].name) - 1) == 0) {
-            stats.by[i].n++;
-            return;
-        }
-    }
-    stats.other++;
-}
-
-/* The counts as one line (with its newline). */
-static char *stats_line(void)
-{
-    StatsCommand sorted[STATS_COMMANDS];
-    memcpy(sorted, stats.by, sizeof(sorted));
-    qsort(sorted, STATS_COMMANDS, sizeof(sorted[0]), stats_cmp);
-    BgBuf b = {0};
-    char *head = bg_asprintf("bgraph-fuzz-stats: inputs=%lu unsupported=%lu differed=%lu "
-                             "unsupported-by=", stats.inputs, stats.unsupported, stats.differed);
-    bg_buf_puts(&b, head);
-    free(head);
-    int n = 0;
-    for (int i = 0; i < STATS_COMMANDS && sorted[i].n; i++) {
-        char *e = bg_asprintf("%s%s:%lu", n++ ? "," : "", sorted[i].name, sorted[i].n);
-        bg_buf_puts(&b, e);
-        free(e);
-    }
-    if (stats.other) {
-        char *e = bg_asprintf("%s(other):%lu", n++ ? "," : "", stats.other);
-        bg_buf_puts(&b, e);
-        free(e);
-    }
-    bg_buf_puts(&b, n ? "\n" : "-\n");
-    return bg_buf_take(&b);
-}
-
-/* DIR/stats-<pid>.txt, made on the first input (a fork-mode parent, which
- * runs none, leaves no file). */
-static void stats_open(void)
-{
-    const char *dir = getenv("BG_FUZZ_STATS");
-    stats.fd = -2;
-    if (!dir || !*dir)
-        return;
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-        fprintf(stderr, "fuzz_diff: cannot create %s: %s\n", dir, strerror(errno));
-        return;
-    }
-    for (int n = 0; n < 100 && stats.fd == -2; n++) {
-        char *path = n ? bg_asprintf("%s/stats-%d-%d.txt", dir, (int)getpid(), n)
-                       : bg_asprintf("%s/stats-%d.txt", dir, (int)getpid());
-        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-        if (fd >= 0)
-            stats.fd = fd;
-        else if (errno != EEXIST)
-            fprintf(stderr, "fuzz_diff: cannot create %s: %s\n", path, strerror(errno));
-        free(path);
-        if (fd < 0 && errno != EEXIST)
-            break;
-    }
-}
-
-/* The file holds the counts so far: the line first, then cut to it (a
- * process killed in between leaves the new line complete at the top). */
-static void stats_write(void)
-{
-    if (stats.fd == -1)
-        stats_open();
-    if (stats.fd < 0)
-        return;
-    char *line = stats_line();
-    size_t len = strlen(line);
-    if (pwrite(stats.fd, line, len, 0) != (ssize_t)len || ftruncate(stats.fd, (off_t)len) != 0)
-        ;   /* a full disk loses a figure, not the campaign */
-    free(line);
-}
+static FuzzStats stats = FUZZ_STATS_INIT;   /* fuzz_stats.h; BG_FUZZ_STATS */
 
 static void stats_print(void)
 {
-    char *line = stats_line();
+    char *line = fuzz_stats_line(&stats);
     fputs(line, stderr);
     free(line);
 }
@@ -303,30 +196,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                          .compare_data = !(data_env && strcmp(data_env, "0") == 0) };
     BgRunReport rep = {0};
     bg_run_stream(s, backends, 2, &opt, &rep);
-    /* Not counted: the empty input (libFuzzer tries it), and an input run
-     * again at once (libFuzzer's leak check runs an input a second time when
-     * it left more mallocs than frees, as the reused scratch and buffers do). */
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < size; i++)
-        h = (h ^ data[i]) * 0x100000001b3ull;
-    bool ran = s->n_steps > 0 && !(stats.inputs && h == stats.last_hash &&
-                                   size == stats.last_size);
-    stats.last_hash = h;
-    stats.last_size = size;
+    size_t n_steps = s->n_steps;
     bg_stream_free(s);
     bool mismatch = rep.signature != NULL;
     /* An in-process backend that fails is a bug; a bind that selects nothing
      * or a refused file name is the stream's problem, on both sides alike. */
     bool backend_failed = rep.status == BG_RUN_ERROR && rep.message &&
                           strstr(rep.message, " backend failed: ");
-    if (ran) {
-        stats.inputs++;
-        if (mismatch || backend_failed)
-            stats.differed++;
-        else if (rep.diverged)
-            stats_count_unsupported(json_string_value(json_object_get(rep.diverged, "command")));
-        stats_write();
-    }
+    if (fuzz_stats_count(&stats, data, size, n_steps, mismatch || backend_failed,
+                         json_string_value(json_object_get(rep.diverged, "command"))))
+        fuzz_stats_write(&stats, getenv("BG_FUZZ_STATS"));
     if (mismatch || backend_failed) {
         const char *cmd = json_string_value(json_object_get(rep.signature, "command"));
         const char *ch = json_string_value(json_object_get(rep.signature, "channel"));

@@ -23,6 +23,7 @@ int bg_test_failures;
     X(runner) \
     X(finding) \
     X(minimize) \
+    X(fuzz_stats) \
     X(mutator) \
     X(qemu_backend) \
     X(model_qdict) \
