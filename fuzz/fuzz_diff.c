@@ -41,7 +41,7 @@
  * campaign restarts the target and in fork mode runs many processes, so it
  * sums the files (tools/report-fuzz.sh unsupported).  fuzz_stats.c is not
  * instrumented for coverage (Makefile): counting is not progress.
-
+ *
  * Speed (issue 5; bench/bench_fuzz.c measures it):
  *   - the scratch directory stays on a disk file system (/var/tmp), not
  *     tmpfs: tmpfs refuses O_DIRECT, so every cache.direct=on stream would
