@@ -11,7 +11,7 @@
 #       counted from START_US (microseconds since the epoch) or from now.
 #   report-fuzz.sh unsupported DIR
 #       the per-process counts fuzz_diff wrote in DIR (BG_FUZZ_STATS: one
-#       "bgraph-fuzz-stats: ..." line per process, fuzz/fuzz_diff.c), summed
+#       "bgraph-fuzz-stats: ..." line per process, fuzz/fuzz_stats.h), summed
 #       over every process of the campaign (restarts, fork-mode jobs):
 #       "KEY<TAB>VALUE" lines for NAME.stats: inputs run, inputs ending in
 #       unsupported, unsupported share, unsupported by command (all, by
