@@ -58,7 +58,7 @@ $(B)/replay: $(call obj,$(LIBSRC) replay/replay.c)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/unit: $(call obj,$(LIBSRC) $(FUZZLIB) $(UNIT))
+$(B)/unit: $(call obj,$(LIBSRC) $(FUZZLIB) fuzz/fuzz_stats.c $(UNIT))
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -89,11 +89,12 @@ $(B)/fuzz_stream: $(call obj,$(COMMON) fuzz/fuzz_stream.c)
 	$(Q)$(FUZZ_LINK) -o $@ $^ $(FUZZ_LDLIBS)
 
 # The differential target: model against real in-process (fuzz_diff.c), with
-# the structure-aware mutator.  Neither the mutator nor the model is
-# instrumented for coverage: the mutator's branches are not progress, and
-# the oracle's byte-by-byte loops would cost a callback per comparison; the
-# feedback comes from the engine and the shared code.
-$(B)/fuzz_diff: $(call obj,$(LIBSRC) $(FUZZLIB) fuzz/fuzz_diff.c)
+# the structure-aware mutator.  Neither the mutator, the model nor the input
+# count (fuzz_stats.c) is instrumented for coverage: the mutator's branches
+# and the count's table are not progress, and the oracle's byte-by-byte
+# loops would cost a callback per comparison; the feedback comes from the
+# engine and the shared code.
+$(B)/fuzz_diff: $(call obj,$(LIBSRC) $(FUZZLIB) fuzz/fuzz_stats.c fuzz/fuzz_diff.c)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(FUZZ_LINK) -o $@ $^ $(FUZZ_LDLIBS)
@@ -101,7 +102,7 @@ $(B)/fuzz_diff: $(call obj,$(LIBSRC) $(FUZZLIB) fuzz/fuzz_diff.c)
 # which would otherwise win over this target-specific value; fuzzer-no-link
 # may be a word of its own (OSS-Fuzz) or one item of a -fsanitize= list.
 comma := ,
-$(call obj,$(FUZZLIB) $(MODEL)): override CFLAGS := $(subst fuzzer-no-link$(comma),,$(filter-out -fsanitize=fuzzer-no-link,$(CFLAGS)))
+$(call obj,$(FUZZLIB) $(MODEL) fuzz/fuzz_stats.c): override CFLAGS := $(subst fuzzer-no-link$(comma),,$(filter-out -fsanitize=fuzzer-no-link,$(CFLAGS)))
 
 fuzz-build: deps-check
 	@$(MAKE) --no-print-directory B=build/fuzz CC=$(FUZZ_CC) CFLAGS='$(FUZZ_FLAGS)' \
@@ -143,7 +144,7 @@ $(B)/bench: $(call obj,$(LIBSRC) bench/bench.c)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/bench_fuzz: $(call obj,$(LIBSRC) $(FUZZLIB) fuzz/fuzz_diff.c bench/bench_fuzz.c)
+$(B)/bench_fuzz: $(call obj,$(LIBSRC) $(FUZZLIB) fuzz/fuzz_stats.c fuzz/fuzz_diff.c bench/bench_fuzz.c)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

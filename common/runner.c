@@ -39,6 +39,7 @@
 #include "confine.h"
 #include "dir.h"
 #include "expect.h"
+#include "finding.h"
 #include "json.h"
 #include "norm.h"
 
@@ -59,6 +60,7 @@ void bg_run_report_cleanup(BgRunReport *r)
 {
     free(r->message);
     json_decref(r->signature);
+    json_decref(r->diverged);
     *r = (BgRunReport){0};
 }
 
@@ -608,6 +610,19 @@ static char *short_json(const json_t *v)
     return s;
 }
 
+/* The two sides as the finding key keeps them (finding.h): sorted, so that
+ * model and real in either order give one key. */
+static json_t *key_values(const char *shown_a, const char *shown_b)
+{
+    char *a = bg_finding_value(shown_a), *b = bg_finding_value(shown_b);
+    json_t *v = strcmp(a, b) <= 0 ? json_pack("[s,s]", a, b) : json_pack("[s,s]", b, a);
+    if (!v)
+        v = json_array();   /* not UTF-8 (a text the runner cut short): no values */
+    free(a);
+    free(b);
+    return v;
+}
+
 static void session_close(Session *ss, const BgRunOptions *opt)
 {
     if (ss->be) {
@@ -798,8 +813,15 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
             ok = run_one(&ss[b], s, step, opt, &res[b], &events[b], rep);
         if (ok && opt->on_step)
             opt->on_step(opt->hook_opaque, step, &res[0], ss[0].scratch);
-        if (ok && n_backends == 2 && !diverged && diverges(step, &res[0], &res[1]))
+        if (ok && n_backends == 2 && !diverged && diverges(step, &res[0], &res[1])) {
             diverged = true;       /* from here on the backends run, unchecked */
+            json_t *who = json_array();
+            for (int b = 0; b < 2; b++)
+                if (res[b].kind == BG_RES_UNSUPPORTED)
+                    json_array_append_new(who, json_string(ss[b].ops->name));
+            rep->diverged = json_pack("{s:i,s:i,s:s,s:o}", "step", (int)i, "line", step->line,
+                                      "command", bg_step_name(step), "backends", who);
+        }
         if (ok && n_backends == 2 && !diverged) {
             char *path = NULL, *channel = NULL;
             if (!compare_step(ss, &res[0], &res[1], events[0], events[1], &path, &channel)) {
@@ -816,14 +838,14 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
                 /* show what differs: the values at the path, else the whole results */
                 json_t *pa = bg_json_path_get(va, path + 1), *pb = bg_json_path_get(vb, path + 1);
                 char *ta = short_json(pa ? pa : va), *tb = short_json(pb ? pb : vb);
+                const char *sa = pa || !pb ? ta : "(absent)", *sb = pb || !pa ? tb : "(absent)";
                 report_set(rep, BG_RUN_FAILED, step->line,
                            bg_asprintf("%s:%d: backends differ on %s (%s, at %s)\n  %s: %s\n  %s: %s",
                                        s->path, step->line, bg_step_name(step), channel, path,
-                                       ss[0].ops->name, pa || !pb ? ta : "(absent)",
-                                       ss[1].ops->name, pb || !pa ? tb : "(absent)"));
-                rep->signature = json_pack("{s:i,s:i,s:s,s:s,s:s}", "step", (int)i, "line",
+                                       ss[0].ops->name, sa, ss[1].ops->name, sb));
+                rep->signature = json_pack("{s:i,s:i,s:s,s:s,s:s,s:o}", "step", (int)i, "line",
                                            step->line, "command", bg_step_name(step), "channel",
-                                           channel, "path", path);
+                                           channel, "path", path, "values", key_values(sa, sb));
                 free(ta);
                 free(tb);
                 json_decref(va);
@@ -860,8 +882,9 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
             report_set(rep, BG_RUN_FAILED, 0,
                        bg_asprintf("%s: backends differ on job events (at %s)\n  %s: %s\n  %s: %s",
                                    s->path, d, ss[0].ops->name, ta, ss[1].ops->name, tb));
-            rep->signature = json_pack("{s:i,s:i,s:s,s:s,s:s}", "step", (int)s->n_steps, "line",
-                                       0, "command", "(jobs)", "channel", "job-events", "path", d);
+            rep->signature = json_pack("{s:i,s:i,s:s,s:s,s:s,s:o}", "step", (int)s->n_steps,
+                                       "line", 0, "command", "(jobs)", "channel", "job-events",
+                                       "path", d, "values", key_values(ta, tb));
             free(ta);
             free(tb);
             free(d);

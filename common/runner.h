@@ -71,7 +71,13 @@ typedef struct BgRunReport {
     int unsupported;           /* steps a backend could not do */
     int first_line;            /* line of the first failure / difference, 0 if none */
     char *message;             /* first failure, difference or error, one or more lines (owned) */
-    json_t *signature;         /* with two backends: {"step", "line", "command", "channel", "path"} */
+    json_t *signature;         /* with two backends: {"step", "line", "command", "channel",
+                                * "path", "values"}; "values": what each side has at
+                                * the path as finding.h keeps it (sorted), or absent
+                                * for a data difference */
+    json_t *diverged;          /* with two backends: the step a backend answered
+                                * "unsupported" that ended the comparison ({"step",
+                                * "line", "command", "backends": [names]}), or NULL */
 } BgRunReport;
 
 void bg_run_report_cleanup(BgRunReport *r);

@@ -15,14 +15,32 @@
  * stale after mutation; only disagreements between backends count), nor the
  * parser target (fuzz_stream.c).
  *
- * On the first difference it prints one signature line,
+ * On the first difference it prints one signature line and the finding's
+ * key (finding.h: what tools/fuzz-findings.sh groups findings by),
  *   bgraph-mismatch: step=S line=L command=C channel=CH path=P
- * writes the stream up to that step to $BG_FUZZ_ARTIFACTS/mismatch-<hash>.jsonl
- * (when set) and aborts, so libFuzzer keeps the input as a crash artifact.
- * A backend failure (crash of an in-process backend, a bind that selects
- * nothing in one backend only) is reported the same way with channel
- * "backend".  Deterministic: json_object_seed(1), no clocks, scratch
- * directories named by the runner from the stream name only.
+ *   bgraph-key: mismatch: command=C channel=CH path=P2 | A ~ B
+ * (P2: P with positions N and chosen names *; A, B: the two sides' values)
+ * then the runner's message, writes the stream up to that step to
+ * $BG_FUZZ_ARTIFACTS/mismatch-<hash>.jsonl (when set) and aborts, so
+ * libFuzzer keeps the input as a crash artifact.  A backend failure (crash of
+ * an in-process backend, a bind that selects nothing in one backend only) is
+ * reported the same way with channel "backend".  Deterministic:
+ * json_object_seed(1), no clocks, scratch directories named by the runner
+ * from the stream name only.
+ *
+ * Unsupported steps: when a backend answers "unsupported" to a step that may
+ * change state, the runner stops comparing that input.  So that a model
+ * that says so too often cannot leave the fuzzer blind unnoticed, the
+ * process counts its inputs (fuzz_stats.h: run, ended by an unsupported
+ * step and by which command, differed, a backend failure included) and
+ * prints the line
+ *   bgraph-fuzz-stats: inputs=N unsupported=U differed=D unsupported-by=C:n,...
+ * to stderr at a normal exit; with BG_FUZZ_STATS=DIR it keeps it in
+ * DIR/stats-<pid>.txt, rewritten after every input: libFuzzer leaves by
+ * _Exit() after a crash, a timeout or SIGINT, which skips atexit, and a
+ * campaign restarts the target and in fork mode runs many processes, so it
+ * sums the files (tools/report-fuzz.sh unsupported).  fuzz_stats.c is not
+ * instrumented for coverage (Makefile): counting is not progress.
  *
  * Speed (issue 5; bench/bench_fuzz.c measures it):
  *   - the scratch directory is on tmpfs (/dev/shm) when that file system
@@ -53,8 +71,9 @@
  * /var/tmp),
  * BG_FUZZ_ARTIFACTS (directory for truncated reproducers), BG_FUZZ_DATA=0
  * (no guest-data comparison) or =full (read even the chunks both backends
- * know to be zeroes, and check those claims, as replay does), BG_FUZZ_NO_ABORT=1 (count a finding and go
- * on: the benchmark).
+ * know to be zeroes, and check those claims, as replay does),
+ * BG_FUZZ_NO_ABORT=1 (count a finding and go on: the benchmark and
+ * campaigns), BG_FUZZ_STATS (directory for the per-process counts above).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -69,6 +88,8 @@
 
 #include "backend.h"
 #include "bg.h"
+#include "finding.h"
+#include "fuzz_stats.h"
 #include "mutator.h"
 #include "runner.h"
 #include "stream.h"
@@ -77,6 +98,15 @@ static const BgBackendOps *backends[2];
 static char *scratch_base;   /* process-wide state: set once, read-only after */
 static bool no_abort;        /* BG_FUZZ_NO_ABORT=1: count findings, do not abort (bench) */
 static unsigned long findings;
+
+static FuzzStats stats = FUZZ_STATS_INIT;   /* fuzz_stats.h; BG_FUZZ_STATS */
+
+static void stats_print(void)
+{
+    char *line = fuzz_stats_line(&stats);
+    fputs(line, stderr);
+    free(line);
+}
 
 static void remove_scratch_base(void)
 {
@@ -138,6 +168,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         abort();
     }
     atexit(remove_scratch_base);
+    atexit(stats_print);
     const char *na = getenv("BG_FUZZ_NO_ABORT");
     no_abort = na && strcmp(na, "1") == 0;
     return 0;
@@ -186,12 +217,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                          .skip_known_zero = !(data_env && strcmp(data_env, "full") == 0) };
     BgRunReport rep = {0};
     bg_run_stream(s, backends, 2, &opt, &rep);
+    size_t n_steps = s->n_steps;
     bg_stream_free(s);
     bool mismatch = rep.signature != NULL;
     /* An in-process backend that fails is a bug; a bind that selects nothing
      * or a refused file name is the stream's problem, on both sides alike. */
     bool backend_failed = rep.status == BG_RUN_ERROR && rep.message &&
                           strstr(rep.message, " backend failed: ");
+    if (fuzz_stats_count(&stats, data, size, n_steps, mismatch || backend_failed,
+                         json_string_value(json_object_get(rep.diverged, "command"))))
+        fuzz_stats_write(&stats, getenv("BG_FUZZ_STATS"));
     if (mismatch || backend_failed) {
         const char *cmd = json_string_value(json_object_get(rep.signature, "command"));
         const char *ch = json_string_value(json_object_get(rep.signature, "channel"));
@@ -201,7 +236,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                                                               "step")),
                                 rep.first_line, cmd ? cmd : "?", ch ? ch : "backend",
                                 path ? path : "-");
-        fprintf(stderr, "bgraph-mismatch: %s\n%s\n", sig, rep.message ? rep.message : "");
+        json_t *backend_sig = json_pack("{s:s,s:s,s:s}", "command", "?", "channel", "backend",
+                                        "path", "-");
+        char *key = bg_finding_key(mismatch ? rep.signature : backend_sig);
+        json_decref(backend_sig);
+        fprintf(stderr, "bgraph-mismatch: %s\nbgraph-key: %s\n%s\n", sig, key,
+                rep.message ? rep.message : "");
+        free(key);
         write_reproducer(data, size, rep.first_line, sig);
         free(sig);
         bg_run_report_cleanup(&rep);

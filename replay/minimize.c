@@ -2,8 +2,11 @@
  * minimize.c: replay --minimize: shrink a stream on which two backends
  * differ while the difference stays the same.
  *
- * The signature of a difference is the runner's {command, channel, path}
- * (runner.h); the step index may move as steps go.  Delta debugging after
+ * The signature kept is the runner's {command, channel, path, values}
+ * (runner.h): the values in the form the finding key uses (finding.h), so a
+ * minimized stream shows the same finding, not another error text of the
+ * same command (tools/fuzz-findings.sh keys it again and refuses one that
+ * drifted); the step index may move as steps go.  Delta debugging after
  * Zeller's ddmin over the steps (drop halves, quarters, ... single steps),
  * then one pass that drops members of each step's arguments, innermost
  * first, then `expect`, `comment` and `seed` metadata that no longer
@@ -27,18 +30,21 @@
 typedef struct Ctx {
     const BgBackendOps *const *backends;
     const BgRunOptions *opt;
-    json_t *want;        /* the signature to keep: {command, channel, path} */
+    json_t *want;        /* the signature to keep: {command, channel, path, values} */
     int runs;            /* candidates tried */
 } Ctx;
 
 static bool same_signature(const json_t *a, const json_t *b)
 {
-    static const char *const keys[] = { "command", "channel", "path" };
+    /* the exact path (not the key's, with N and *): a stream keeps its place */
+    static const char *const keys[] = { "command", "channel", "path", "values" };
     if (!a || !b)
         return false;
-    for (size_t i = 0; i < 3; i++)
-        if (!json_equal(json_object_get(a, keys[i]), json_object_get(b, keys[i])))
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        json_t *va = json_object_get(a, keys[i]), *vb = json_object_get(b, keys[i]);
+        if ((va || vb) && !json_equal(va, vb))   /* absent on both: equal (data: no values) */
             return false;
+    }
     return true;
 }
 

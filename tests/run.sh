@@ -16,6 +16,11 @@
 #   4. determinism: every corpus stream run twice gives byte-identical
 #      transcripts
 #   5. the stream parser fuzzer, a short run (when built)
+#   5b. fuzz_diff's count of inputs ending in unsupported (when built): two
+#      processes (a campaign's restart) on a stream whose comparison an
+#      unsupported step ends (corpus/regress/075) and one compared to the
+#      end; each process's stats line and the campaign's sum of their files
+#      (tools/report-fuzz.sh unsupported) must give the expected figures
 #   6. the coverage floor, for the coverage build (a directory holding a
 #      VARIANT file that says "coverage"): line coverage of real/ (and of the
 #      other parts tests/coverage-floor.txt names) from the corpus alone must
@@ -195,6 +200,30 @@ run_fuzz() {   # 5. the stream parser fuzzer, a short run
     fi
 }
 
+run_fuzz_stats() { # 5b. fuzz_diff counts inputs ending in unsupported, summed over processes
+    local B=$1 d=$scratch_root/fuzz-stats got want sum
+    local unsup=corpus/regress/075-two-qcow2-nodes-one-image.jsonl clean=corpus/seed/test_backing_reference.jsonl
+    rm -rf "$d"; mkdir -p "$d"
+    BG_FUZZ_NO_ABORT=1 BG_FUZZ_STATS=$d/stats "$B/fuzz_diff" "$unsup" "$clean" >"$d/1.log" 2>&1
+    BG_FUZZ_NO_ABORT=1 BG_FUZZ_STATS=$d/stats "$B/fuzz_diff" "$unsup" >"$d/2.log" 2>&1
+    got=$(grep '^bgraph-fuzz-stats: ' "$d/1.log")
+    want="bgraph-fuzz-stats: inputs=2 unsupported=1 differed=0 unsupported-by=human-monitor-command:1"
+    if [ "$got" != "$want" ]; then
+        tail -n 20 "$d/1.log"
+        bad "$B/fuzz_diff: stats line '$got', expected '$want'"
+        return
+    fi
+    sum=$(bash tools/report-fuzz.sh unsupported "$d/stats" | tr '\t\n' ':;')
+    want="inputs run:3;inputs ending in unsupported:2;unsupported share:66.7%;unsupported by command:human-monitor-command 2;inputs that differed:0;"
+    if [ "$(ls "$d/stats" | grep -c .)" -ne 2 ] || [ "$sum" != "$want" ]; then
+        ls -l "$d/stats"
+        bad "report-fuzz.sh unsupported: '$sum', expected '$want' from two stats files"
+        return
+    fi
+    echo "fuzz_diff unsupported count: $(bash tools/report-fuzz.sh unsupported "$d/stats" | awk -F'\t' '$1 == "unsupported share" { print $2 }') of 3 inputs over 2 processes, as expected"
+    ok
+}
+
 run_floor() {  # 6. the coverage floor (the corpus replayed through the coverage build)
     local B=$1 out
     if out=$(COV="$B" bash tools/coverage.sh floor 2>&1); then
@@ -251,6 +280,7 @@ for B in "$@"; do
         [ "$B" = build ] && run_images "$B"
     fi
     [ -x "$B/fuzz_stream" ] && run_fuzz "$B"
+    [ -x "$B/fuzz_diff" ] && run_fuzz_stats "$B"
 done
 run_build_sh
 

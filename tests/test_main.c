@@ -21,7 +21,9 @@ int bg_test_failures;
     X(confine) \
     X(policy) \
     X(runner) \
+    X(finding) \
     X(minimize) \
+    X(fuzz_stats) \
     X(mutator) \
     X(qemu_backend) \
     X(model_qdict) \

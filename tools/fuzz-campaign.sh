@@ -28,6 +28,11 @@
 #   JOBS > 1, libFuzzer's fork mode (-fork=JOBS -ignore_crashes=1
 #   -ignore_timeouts=1 -ignore_ooms=1) restarts jobs itself.
 #
+# Blind spots: fuzz_diff counts, per process, the inputs whose comparison an
+# unsupported step ended (BG_FUZZ_STATS=OUT/unsupported/NAME, a file per
+# process: restarts and fork-mode jobs are summed); the report shows the
+# share and the commands ("inputs ending in unsupported: ...").
+#
 # Seeds: fuzz_diff from corpus/seed, corpus/conformance and corpus/regress
 # (streams model and real run); fuzz_stream from those and tests/streams/
 # (bad-input streams: what the parser must refuse).  Options (dict, max_len,
@@ -119,7 +124,7 @@ fuzz() {
         # libFuzzer checks -max_total_time only once its corpus is loaded (about
         # 10 inputs a second here): SIGINT at the deadline keeps the bound, and
         # libFuzzer still prints its final stats (exit status 72).
-        BG_FUZZ_NO_ABORT=1 BG_FUZZ_ARTIFACTS=$out/artifacts/$name \
+        BG_FUZZ_NO_ABORT=1 BG_FUZZ_ARTIFACTS=$out/artifacts/$name BG_FUZZ_STATS=$out/unsupported/$name \
             timeout --preserve-status -s INT -k 10 "$left" "$bin" -max_total_time="$left" -seed=$((seed ? seed + attempt : 0)) \
             ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} \
             -print_final_stats=1 -print_pcs=0 -print_funcs=0 "${opts[@]}" "${fork[@]}" \
@@ -148,7 +153,7 @@ for target in build/fuzz/fuzz_*; do
     name=$(basename "$target")
     if [ -n "${FUZZ_TARGETS:-}" ] && ! grep -qw -- "$name" <<<"$FUZZ_TARGETS"; then continue; fi
     corpus=build/fuzz/corpus/$name
-    mkdir -p "$corpus" "$out/artifacts/$name"
+    mkdir -p "$corpus" "$out/artifacts/$name" "$out/unsupported/$name"
     : >"$out/$name.log"; : >"$out/$name.live"
     echo "== $name: ${seconds}s, $jobs job(s), seeds: $(seeds "$name" | tr '\n' ' ')corpus $corpus"
     bash tools/fuzz-findings.sh known "$out" "$name" "$target"

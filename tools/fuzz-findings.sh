@@ -23,19 +23,14 @@
 #       name in every run).  Prints "DISTINCT NEW".
 #
 # The key (what identifies a bug):
-#   - a model/real difference (fuzz_diff's "bgraph-mismatch: step=S line=L
-#     command=C channel=CH path=P"): "mismatch: command=C channel=CH path=P"
-#     with the step and line left out (they depend on the stream's prefix and
-#     shrink under minimization: replay --minimize keeps {command, channel,
-#     path}, runner.h), numeric path segments as N (event, array and byte
-#     positions), and names the stream chose as * (the job id in
-#     /jobs/ID/..., the node name in a data path /NODE/...), then
-#     " | A ~ B": the two sides' values as the runner printed them (for a
-#     failed expectation at an error text: the expected and the actual
-#     text), sorted, with names in single quotes and numbers blanked, an
-#     error object by its text, other objects as {...}.  So two error-text
-#     bugs of one command are two findings, and a minimized stream must show
-#     the same values again (replay --minimize keeps only the first part);
+#   - a model/real difference: the key fuzz_diff prints after its signature
+#     line ("bgraph-key: mismatch: command=C channel=CH path=P | A ~ B"),
+#     defined once, in C, by common/finding.h: the step and line left out,
+#     positions and names the stream chose blanked in the path, and the two
+#     sides' values with names in single quotes and numbers blanked.  So two
+#     error-text bugs of one command are two findings, and replay --minimize
+#     keeps the same values (the same C code judges its candidates), so a
+#     minimized stream shows the same key again;
 #   - a crash: the sanitizer's error type, or the broken invariant, failed
 #     assert, UBSan check or libFuzzer error (timeout, out-of-memory), and for
 #     sanitizer reports and signals the first three frames of our code (as
@@ -59,7 +54,7 @@ MIN_RUNS=${FUZZ_MINIMIZE_RUNS:-10000}
 run_target() {
     local bin=$1 log=$2
     shift 2
-    env -u BG_FUZZ_ARTIFACTS BG_FUZZ_NO_ABORT=1 \
+    env -u BG_FUZZ_ARTIFACTS -u BG_FUZZ_STATS BG_FUZZ_NO_ABORT=1 \
         ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1 \
         timeout -k 5 300 "$bin" -timeout=25 -rss_limit_mb=2560 "$@" >"$log" 2>&1
 }
@@ -68,15 +63,6 @@ run_target() {
 # a file that crashed the process is the last one, with its crash key.
 parse_keys() {
     awk '
-        function norm_path(ch, p,   n, s, i, out) {
-            n = split(p, s, "/"); out = ""
-            for (i = 2; i <= n; i++) {
-                if (s[i] ~ /^[0-9]+$/) s[i] = "N"
-                else if ((ch == "data" && i == 2) || (ch == "job-events" && i == 3 && s[2] == "jobs")) s[i] = "*"
-                out = out "/" s[i]
-            }
-            return out
-        }
         function skip_frame(f) {
             return f ~ /^(__|_start|main$|abort$|raise$|gsignal$|malloc$|calloc$|realloc$|free$|strdup$|strndup$|fuzzer::|LLVMFuzzer|bg_(malloc|calloc|realloc|strdup|asprintf)$)/
         }
@@ -116,58 +102,22 @@ parse_keys() {
             for (i = 1; i <= nb; i++) if (b[i] ~ /deadly signal/) { raw = b[i]; return "deadly signal" frames(i) }
             return "crash without a report"
         }
-        # A value as the key keeps it: names in single quotes (as QEMU quotes names) and
-        # numbers blanked, an error object by its text, other objects by kind.
-        function tstr(s) {
-            gsub(/\047[^\047]*\047/, "\047*\047", s); gsub(/[0-9]+/, "N", s)
-            if (length(s) > 160) s = substr(s, 1, 160) "..."
-            return s
-        }
-        function desc_of(v,   d) {
-            if (!match(v, /"desc": ?"([^"\\]|\\.)*"/)) return ""
-            d = substr(v, RSTART, RLENGTH); sub(/^"desc": ?/, "", d); return d
-        }
-        function tmpl(v,   d) {
-            if (v ~ /^\{/) { d = desc_of(v); return d != "" ? "error " tstr(d) : "{...}" }
-            if (v ~ /^\[/) return "[...]"
-            if (v ~ /^-?[0-9]/) return "N"
-            return tstr(v)
-        }
-        # the two sides, in order, so that "model: A, real: B" and a failed
-        # expectation "expected B, got A" give one key
-        function sides(   a, b, t) {
-            if (nv == 2) { a = tmpl(val[1]); b = tmpl(val[2]) }
-            else if (exp_e != "" && exp_d != "") { a = tstr(exp_e); b = tstr(exp_d) }
-            else return ""
-            if (a > b) { t = a; a = b; b = t }
-            return " | " a " ~ " b
-        }
         function emit(f, k, r) { printf "%s\t%s\t%s\t%s\n", f, kind, k, r }
         /^Running: / { cur = substr($0, 10); nb = 0; mm = ""; next }
         cur == "" { next }
-        /^bgraph-mismatch: / && mm == "" {
-            mm = substr($0, 18); ch = cmd = p = ""; detail = ""; nd = 0; nv = 0; exp_e = exp_d = ""
-            if (match(mm, /command=[^ ]*/)) cmd = substr(mm, RSTART, RLENGTH)
-            if (match(mm, /channel=[^ ]*/)) ch = substr(mm, RSTART + 8, RLENGTH - 8)
-            if (match(mm, /path=.*/)) p = substr(mm, RSTART + 5)
-            mkey = "mismatch: " cmd " channel=" ch " path=" norm_path(ch, p)
-            next
-        }
+        /^bgraph-mismatch: / && mm == "" { mm = substr($0, 18); mkey = ""; detail = ""; nd = 0; next }
         /^bgraph-mismatch: / { nd = 3; next }   # the same input run again (leak check)
-        # what the runner said about it: the values on each side (2 lines)
+        /^bgraph-key: / && mkey == "" { mkey = substr($0, 13); next }
+        # what the runner said about it (the values on each side: 2 lines)
         mm != "" && nd < 3 && !/^(bgraph-|Executed |Running: )/ {
             l = $0; sub(/^ +/, "", l); if (length(l) > 300) l = substr(l, 1, 300) "..."
             nd++
-            v = $0; sub(/^ +/, "", v)
-            if (nv < 2 && v ~ /^(model|real|qemu): /) { sub(/^[a-z]+: /, "", v); val[++nv] = v }
-            else if (p ~ /\/desc$/ && match(v, /: error: expected ".*", got /)) {
-                exp_e = substr(v, RSTART + 18, RLENGTH - 24); exp_d = desc_of(substr(v, RSTART + RLENGTH))
-            }
             if (l !~ /backends differ on/) { sub(/^fuzz-input.jsonl:[0-9]*: /, "", l); detail = detail " | " l }
             next
         }
         /^Executed / && index($0, cur) {
-            if (mm != "") { kind = "mismatch"; emit(cur, mkey sides(), "bgraph-mismatch: " mm detail) }
+            if (mm != "" && mkey == "") mkey = "mismatch: (no bgraph-key line) " mm
+            if (mm != "") { kind = "mismatch"; emit(cur, mkey, "bgraph-mismatch: " mm detail) }
             else { kind = ""; emit(cur, "", "") }
             cur = ""; next
         }

@@ -9,6 +9,13 @@
 #       "MILLISECONDS<TAB>LINE" to PROGRESS for its "#N ..." lines and its
 #       "Done N runs" line (libFuzzer prints no clock; the plot needs one),
 #       counted from START_US (microseconds since the epoch) or from now.
+#   report-fuzz.sh unsupported DIR
+#       the per-process counts fuzz_diff wrote in DIR (BG_FUZZ_STATS: one
+#       "bgraph-fuzz-stats: ..." line per process, fuzz/fuzz_stats.h), summed
+#       over every process of the campaign (restarts, fork-mode jobs):
+#       "KEY<TAB>VALUE" lines for NAME.stats: inputs run, inputs ending in
+#       unsupported, unsupported share, unsupported by command (all, by
+#       count), inputs that differed.  Nothing when DIR holds no file.
 #   report-fuzz.sh target OUT NAME BINARY CORPUS RC
 #       after a target ran and tools/fuzz-findings.sh wrote OUT/NAME.findings:
 #       OUT/NAME.stats (the figures), OUT/NAME.plot.tsv (seconds, executions,
@@ -29,6 +36,7 @@ cd "$(dirname "$0")/.."
 
 
 now_us() { local t=$EPOCHREALTIME; echo "${t/./}"; }
+stat_of() { awk -F'\t' -v k="$2" '$1 == k { print $2; exit }' "$1"; }
 
 # ---- begin --------------------------------------------------------------------
 
@@ -58,6 +66,62 @@ cmd_stamp() {
             printf '%d\t%s\n' $(((t - start) / 1000)) "$line" >>"$progress" ;;
         esac
     done
+}
+
+# ---- unsupported --------------------------------------------------------------------
+
+cmd_unsupported() {
+    local dir=$1 files
+    mapfile -t files < <(find "$dir" -maxdepth 1 -type f -name 'stats-*.txt' 2>/dev/null | sort)
+    [ ${#files[@]} -gt 0 ] || return 0
+    # only each file's first line: a process killed while it rewrote the
+    # file leaves its new line complete at the top
+    awk 'FNR == 1 && /^bgraph-fuzz-stats: / {
+            for (i = 2; i <= NF; i++) {
+                k = $i; v = k; sub(/=.*/, "", k); sub(/^[^=]*=/, "", v)
+                if (k == "inputs") inputs += v
+                else if (k == "unsupported") unsup += v
+                else if (k == "differed") differed += v
+                else if (k == "unsupported-by" && v != "-") {
+                    n = split(v, e, ",")
+                    for (j = 1; j <= n; j++) {
+                        c = e[j]; cnt = c; sub(/:[0-9]+$/, "", c); sub(/.*:/, "", cnt)
+                        if (!(c in by)) order[++nc] = c
+                        by[c] += cnt
+                    }
+                }
+            }
+        }
+        END {
+            # by count, then name (a few names: a selection sort)
+            for (i = 1; i <= nc; i++)
+                for (j = i + 1; j <= nc; j++)
+                    if (by[order[j]] > by[order[i]] || (by[order[j]] == by[order[i]] && order[j] < order[i])) {
+                        t = order[i]; order[i] = order[j]; order[j] = t
+                    }
+            list = ""
+            for (i = 1; i <= nc; i++) list = list (i > 1 ? ", " : "") order[i] " " by[order[i]]
+            printf "inputs run\t%d\n", inputs
+            printf "inputs ending in unsupported\t%d\n", unsup
+            printf "unsupported share\t%s\n", inputs ? sprintf("%.1f%%", 100 * unsup / inputs) : "-"
+            printf "unsupported by command\t%s\n", list == "" ? "-" : list
+            printf "inputs that differed\t%d\n", differed
+        }' "${files[@]}"
+}
+
+# unsupported_line STATS NAME: the report.txt line, top 5 commands (a target
+# that runs streams and left no counts says so: a blind spot not measured).
+unsupported_line() {
+    local share n inputs by
+    share=$(stat_of "$1" 'unsupported share')
+    if [ -z "$share" ]; then
+        replays_as_stream "$2" && echo "inputs ending in unsupported: ? (no counts in unsupported/$2/: see $2.log)"
+        return 0
+    fi
+    n=$(stat_of "$1" 'inputs ending in unsupported')
+    inputs=$(stat_of "$1" 'inputs run')
+    by=$(stat_of "$1" 'unsupported by command' | awk -F', ' '{ for (i = 1; i <= NF && i <= 5; i++) printf "%s%s", (i > 1 ? ", " : ""), $i }')
+    echo "inputs ending in unsupported: $share ($n of $inputs inputs; top: ${by:--})"
 }
 
 # ---- target -----------------------------------------------------------------------
@@ -136,6 +200,7 @@ cmd_target() {
         printf 'seed inputs\t%s\n' "${seeds:-?}"
         printf 'new units\t%s\n' "${newunits:-?}"
         printf 'peak rss mb\t%s\n' "${rss:-?}"
+        cmd_unsupported "$out/unsupported/$name"
     } >"$stats"
 
     local n known=0 new=0 runs
@@ -153,6 +218,7 @@ cmd_target() {
         echo "coverage (libFuzzer cov): ${cov:-?}"
         echo "features (ft): ${ft:-?}"
         echo "corpus size: $files"
+        unsupported_line "$stats" "$name"
         echo "reproducers written: $(grep -c . "$out/$name.keys" 2>/dev/null)"
         echo "findings: $n distinct ($new new, $known known)"
         while IFS=$'\t' read -r id key kind count st by rep min note raw; do
@@ -173,8 +239,6 @@ cmd_target() {
 }
 
 # ---- page -------------------------------------------------------------------------
-
-stat_of() { awk -F'\t' -v k="$2" '$1 == k { print $2; exit }' "$1"; }
 
 # plot OUT NAME: OUT/plot-NAME.png (pngcairo, else png), or nothing without
 # data.  Top: coverage (cov, left axis) and corpus size (right axis) over
@@ -244,7 +308,7 @@ cmd_page() {
             "$([ $new -gt 0 ] && echo bad || echo ok)" "$status"
         printf '<h2>Figures</h2>\n<table>\n'
         printf '<tr><th>target</th><th>run length</th><th>executions</th><th>exec/s</th><th>cov (edges)</th><th>ft (features)</th>'
-        printf '<th>corpus (inputs in memory)</th><th>corpus on disk</th><th>new inputs</th><th>peak RSS</th><th>exit status</th><th>findings</th></tr>\n'
+        printf '<th>corpus (inputs in memory)</th><th>corpus on disk</th><th>new inputs</th><th>peak RSS</th><th>ending in unsupported</th><th>exit status</th><th>findings</th></tr>\n'
         for stats in "$out"/*.stats; do
             [ -f "$stats" ] || continue
             name=$(stat_of "$stats" target)
@@ -252,16 +316,20 @@ cmd_page() {
             printf '<tr><td><a href="#%s">%s</a></td><td class="n">%s s</td><td class="n">%s</td><td class="n">%s</td><td class="n">%s</td><td class="n">%s</td>' \
                 "$name" "$name" "$(stat_of "$stats" 'run length')" "$(stat_of "$stats" executions)" \
                 "$(stat_of "$stats" 'executions per second')" "$(stat_of "$stats" cov)" "$(stat_of "$stats" ft)"
-            printf '<td class="n">%s (%s bytes)</td><td class="n">%s files, %s bytes</td><td class="n">%s</td><td class="n">%s MB</td><td class="n">%s</td><td class="n %s">%s</td></tr>\n' \
+            printf '<td class="n">%s (%s bytes)</td><td class="n">%s files, %s bytes</td><td class="n">%s</td><td class="n">%s MB</td><td class="n">%s</td><td class="n">%s</td><td class="n %s">%s</td></tr>\n' \
                 "$(stat_of "$stats" 'corpus in memory')" "$(stat_of "$stats" 'corpus in memory bytes')" \
                 "$(stat_of "$stats" 'corpus files')" "$(stat_of "$stats" 'corpus bytes')" \
                 "$(stat_of "$stats" 'new units')" "$(stat_of "$stats" 'peak rss mb')" \
+                "$(u=$(stat_of "$stats" 'unsupported share'); [ -n "$u" ] && echo "$u ($(stat_of "$stats" 'inputs ending in unsupported') of $(stat_of "$stats" 'inputs run'))" || echo -)" \
                 "$(stat_of "$stats" 'exit status')" "$([ "${n:-0}" -gt 0 ] && echo bad || echo ok)" "${n:-0}"
         done
         printf '</table>\n'
         printf '<p>cov and ft are libFuzzer&rsquo;s counts (edges and features of the instrumented code) from its last status line; '
         printf 'executions, exec/s, new inputs and peak RSS from <code>-print_final_stats=1</code>; the corpus on disk is the campaign&rsquo;s '
         printf 'cumulative corpus directory (it keeps growing across runs).  <a href="report.txt">report.txt</a> has the same figures as text.</p>\n'
+        printf '<p>Ending in unsupported: the inputs whose comparison stopped early because a backend answered &ldquo;unsupported&rdquo; to a step that may change state '
+        printf '(nothing after it is compared), of all inputs the target ran, summed over its processes (fuzz_diff&rsquo;s <code>BG_FUZZ_STATS</code> counts).  '
+        printf 'A large share means the model&rsquo;s gaps leave the fuzzer blind.</p>\n'
 
         for stats in "$out"/*.stats; do
             [ -f "$stats" ] || continue
@@ -269,6 +337,12 @@ cmd_page() {
             printf '<h2 id="%s">%s</h2>\n' "$name" "$name"
             printf '<p>corpus directory <code>%s</code>, seed inputs %s; log: <a href="%s.log">%s.log</a> (libFuzzer&rsquo;s output as it printed it); data of the plot: <a href="%s.plot.tsv">%s.plot.tsv</a></p>\n' \
                 "$(html_esc "$(stat_of "$stats" 'corpus dir')")" "$(stat_of "$stats" 'seed inputs')" "$name" "$name" "$name" "$name"
+            if [ -n "$(stat_of "$stats" 'unsupported share')" ]; then
+                printf '<p>Inputs ending in unsupported: <b>%s</b> (%s of %s inputs; %s differed).  By the command of the unsupported step: %s</p>\n' \
+                    "$(stat_of "$stats" 'unsupported share')" "$(stat_of "$stats" 'inputs ending in unsupported')" \
+                    "$(stat_of "$stats" 'inputs run')" "$(stat_of "$stats" 'inputs that differed')" \
+                    "$(html_esc "$(stat_of "$stats" 'unsupported by command')")"
+            fi
             if plot "$out" "$name"; then
                 printf '<p><img src="plot-%s.png" alt="%s: coverage and corpus size over time"><br>Times are when each status line was printed (stamped as it went by); values are libFuzzer&rsquo;s own (cov, ft, corp and exec/s of its <code>#N</code> lines).</p>\n' "$name" "$name"
             else
@@ -317,7 +391,8 @@ cmd=${1:-}
 case $cmd in
 begin)  cmd_begin "$@" ;;
 stamp)  cmd_stamp "$@" ;;
+unsupported) cmd_unsupported "$@" ;;
 target) cmd_target "$@" ;;
 page)   cmd_page "$@" ;;
-*)      echo "usage: tools/report-fuzz.sh begin|stamp|target|page ..." >&2; exit 2 ;;
+*)      echo "usage: tools/report-fuzz.sh begin|stamp|unsupported|target|page ..." >&2; exit 2 ;;
 esac

@@ -2,7 +2,10 @@
  * test_minimize.c: replay --minimize keeps the difference and drops the rest.
  *
  * Two fake backends that differ only on query-jobs, and only when the step
- * carries "arguments": {"keep": ...}; everything else agrees.
+ * carries "arguments": {"keep": ...}; everything else agrees.  And two whose
+ * blockdev-del errors differ in a text that an earlier block-stream decides:
+ * minimizing must keep the text (the finding key's values), not only the
+ * command, channel and path.
  */
 #include <stdlib.h>
 #include <unistd.h>
@@ -14,6 +17,7 @@
 
 struct BgBackend {
     int variant;
+    char *streamed;   /* the device of the last block-stream, or NULL */
 };
 
 static BgBackend *open_v(int v)
@@ -33,10 +37,41 @@ static bool exec(BgBackend *be, const BgStep *step, json_t *cmd, BgResult *res, 
     return true;
 }
 
-static void close_be(BgBackend *be) { free(be); }
+static void close_be(BgBackend *be)
+{
+    free(be->streamed);
+    free(be);
+}
+
+/* blockdev-del: "fa" says it is in use; "fb" names the node a block-stream
+ * ran on (any name: the key blanks it) as busy, or without one, not found. */
+static bool exec_text(BgBackend *be, const BgStep *step, json_t *cmd, BgResult *res,
+                      BgError *err)
+{
+    const char *name = bg_step_name(step);
+    if (strcmp(name, "block-stream") == 0) {
+        const char *dev = json_string_value(bg_json_path_get(cmd, "arguments/device"));
+        free(be->streamed);
+        be->streamed = bg_strdup(dev ? dev : "");
+        bg_result_set_return(res, json_object());
+    } else if (strcmp(name, "blockdev-del") == 0) {
+        char *msg = be->variant == 0 ? bg_strdup("Node 'hd0' is in use")
+                    : be->streamed ? bg_asprintf("Node '%s' is busy: 2 jobs", be->streamed)
+                                   : bg_strdup("Node 'hd0' not found");
+        bg_result_set_error(res, "GenericError", msg);
+        free(msg);
+    } else {
+        bg_result_set_return(res, json_object());
+    }
+    return true;
+}
 
 static const BgBackendOps fa = { .name = "fa", .open = open_a, .execute = exec, .close = close_be };
 static const BgBackendOps fb = { .name = "fb", .open = open_b, .execute = exec, .close = close_be };
+static const BgBackendOps ta = { .name = "ta", .open = open_a, .execute = exec_text,
+                                 .close = close_be };
+static const BgBackendOps tb = { .name = "tb", .open = open_b, .execute = exec_text,
+                                 .close = close_be };
 
 static void test_minimize_keeps_the_difference(void)
 {
@@ -80,7 +115,37 @@ static void test_minimize_keeps_the_difference(void)
     CHECK(rmdir(tdir) == 0);
 }
 
+/* Dropping the block-stream keeps command, channel and path (blockdev-del,
+ * result, /error/desc) but changes fb's text: not taken.  Dropping its
+ * device changes only a quoted name, which the key blanks: taken. */
+static void test_minimize_keeps_the_values(void)
+{
+    const char *text =
+        "{\"execute\": \"query-block\"}\n"
+        "{\"execute\": \"block-stream\", \"arguments\": {\"device\": \"top\", \"speed\": 1}}\n"
+        "{\"execute\": \"query-block\"}\n"
+        "{\"execute\": \"blockdev-del\", \"arguments\": {\"node-name\": \"hd0\"}}\n";
+    BgError err = {0};
+    BgStream *s = bg_stream_parse("v.jsonl", text, strlen(text), &err);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    char tdir[] = "/tmp/bg-test-minimize-XXXXXX";
+    CHECK(mkdtemp(tdir) != NULL);
+    BgRunOptions opt = { .scratch_base = tdir };
+    const BgBackendOps *backends[2] = { &ta, &tb };
+    char *out = NULL;
+    int runs = 0;
+    CHECK(minimize_stream(s, backends, &opt, &out, &runs, &err));
+    CHECK_STR_EQ(out, "{\"execute\": \"block-stream\", \"arguments\": {}}\n"
+                      "{\"execute\": \"blockdev-del\", \"arguments\": {}}\n");
+    free(out);
+    bg_stream_free(s);
+    CHECK(rmdir(tdir) == 0);
+}
+
 BG_SUITE(minimize) = {
     {"keeps_the_difference", test_minimize_keeps_the_difference},
+    {"keeps_the_values", test_minimize_keeps_the_values},
     {NULL, NULL},
 };

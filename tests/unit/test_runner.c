@@ -1,20 +1,23 @@
 /*
  * test_runner.c: the runner on scripted fake backends: substitution, bind,
  * save, transcripts (canonical and flushed), job-event handling, the
- * comparison of two backends and backend failures.
+ * comparison of two backends (with the finding key of a difference), the
+ * unsupported step that ends a comparison, and backend failures.
  */
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "bg.h"
+#include "finding.h"
 #include "harness.h"
 #include "json.h"
 #include "runner.h"
 
 struct BgBackend {
     char *scratch;
-    int variant;     /* 1: answers query-jobs differently; 2: dies on query-jobs */
+    int variant;     /* 1: answers query-jobs differently; 2: dies on query-jobs;
+                      * 4: query-named-block-nodes and human-monitor-command unsupported */
 };
 
 static BgBackend *fake_open_v(const BgBackendConfig *cfg, int variant)
@@ -32,7 +35,10 @@ static bool fake_execute(BgBackend *be, const BgStep *step, json_t *cmd, BgResul
                          BgError *err)
 {
     const char *name = bg_step_name(step);
-    if (strcmp(name, "query-named-block-nodes") == 0) {
+    if (be->variant == 4 && (strcmp(name, "query-named-block-nodes") == 0 ||
+                             strcmp(name, "human-monitor-command") == 0)) {
+        bg_result_set_unsupported(res, "not modelled");
+    } else if (strcmp(name, "query-named-block-nodes") == 0) {
         char *file = bg_asprintf("%s/hd0.img", be->scratch);
         bg_result_set_return(res, json_pack("[{s:s,s:s,s:s,s:{s:i}},{s:s,s:s,s:s}]",
                                             "node-name", "#block412", "drv", "qcow2", "file", file,
@@ -101,6 +107,10 @@ static const BgBackendOps fake0d = { .name = "fake0d", .open = fake_open0, .exec
 static const BgBackendOps fake3d = { .name = "fake3d", .open = fake_open3, .execute = fake_execute,
                                      .read_node = fake_read_node, .list_nodes = fake_list_nodes,
                                      .close = fake_close };
+
+static BgBackend *fake_open4(const BgBackendConfig *c, BgError *e) { return fake_open_v(c, 4); }
+static const BgBackendOps fake4 = { .name = "fake4", .open = fake_open4,
+                                    .execute = fake_execute, .close = fake_close };
 
 static const char *STREAM =
     "{\"execute\": \"query-named-block-nodes\", \"save\": \"g\", \"bind\": {\"B\": "
@@ -207,6 +217,44 @@ static void test_runner_two_backends_differ(void)
                                              "(result, at /return/0/n)") != NULL);
     CHECK_STR_EQ(json_string_value(json_object_get(rep.signature, "channel")), "result");
     CHECK_INT_EQ(json_integer_value(json_object_get(rep.signature, "step")), 3);
+    char *key = bg_finding_key(rep.signature);
+    CHECK_STR_EQ(key, "mismatch: command=query-jobs channel=result path=/return/N/n | N ~ N");
+    free(key);
+    CHECK(rep.diverged == NULL);
+    free(t);
+    bg_run_report_cleanup(&rep);
+}
+
+/* An unsupported step that may change state ends the comparison, and the
+ * report names it; an unsupported query does not. */
+static void test_runner_unsupported_ends_comparison(void)
+{
+    BgRunReport rep;
+    char *t = NULL;
+    const char *stream = "{\"execute\": \"query-named-block-nodes\"}\n"
+                         "{\"execute\": \"blockdev-del\", \"arguments\": {\"node-name\": \"hd0\"}}\n"
+                         "{\"execute\": \"human-monitor-command\", \"arguments\": "
+                         "{\"command-line\": \"qemu-io hd1 \\\"write 0 1\\\"\"}}\n"
+                         "{\"execute\": \"query-jobs\"}\n";
+    run(stream, &fake0, &fake4, &rep, &t);
+    CHECK_INT_EQ(rep.status, BG_RUN_PASSED);   /* query-jobs (0 against 4) is not compared */
+    CHECK(rep.signature == NULL);
+    CHECK_INT_EQ(rep.unsupported, 2);
+    CHECK(rep.diverged != NULL);
+    CHECK_INT_EQ(json_integer_value(json_object_get(rep.diverged, "line")), 3);
+    CHECK_INT_EQ(json_integer_value(json_object_get(rep.diverged, "step")), 2);
+    CHECK_STR_EQ(json_string_value(json_object_get(rep.diverged, "command")),
+                 "human-monitor-command");
+    CHECK_STR_EQ(json_string_value(json_array_get(json_object_get(rep.diverged, "backends"), 0)),
+                 "fake4");
+    CHECK_INT_EQ(json_array_size(json_object_get(rep.diverged, "backends")), 1);
+    free(t);
+    bg_run_report_cleanup(&rep);
+    /* the unsupported query alone: compared to the end, nothing diverged */
+    run("{\"execute\": \"query-named-block-nodes\"}\n{\"execute\": \"query-jobs\"}\n",
+        &fake0, &fake4, &rep, &t);
+    CHECK_INT_EQ(rep.unsupported, 1);
+    CHECK(rep.diverged == NULL);
     free(t);
     bg_run_report_cleanup(&rep);
 }
@@ -320,6 +368,7 @@ BG_SUITE(runner) = {
     {"one_backend_transcript", test_runner_one_backend_transcript},
     {"two_backends_agree", test_runner_two_backends_agree},
     {"two_backends_differ", test_runner_two_backends_differ},
+    {"unsupported_ends_comparison", test_runner_unsupported_ends_comparison},
     {"backend_failure_stops", test_runner_backend_failure_stops},
     {"failed_assertion_reported", test_runner_failed_assertion_reported},
     {"bind_selecting_nothing", test_runner_bind_selecting_nothing},
