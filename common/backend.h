@@ -82,16 +82,16 @@ typedef struct BgBackendOps {
     bool (*read_node)(BgBackend *be, const char *node, uint64_t offset, uint64_t len,
                       uint8_t *buf, BgError *err);
     /*
-     * Is [OFFSET, OFFSET + LEN) of NODE known to read as zeroes from the
-     * backend's own metadata, without reading the bytes (qcow2 clusters
-     * unallocated down the chain or zero, holes of a file)?  false when
-     * unsure; no side effect beyond read_node's.  Only asked of nodes
-     * list_nodes offers.  The comparator skips a chunk both backends know to
-     * be zeroes when told to (BgRunOptions.skip_known_zero, the fuzzer; the
-     * rule of `qemu-img compare`), and otherwise checks every claim against
-     * the bytes it reads.  Optional (NULL): nothing is known.
+     * How many bytes of NODE from OFFSET (at most LEN) are known to read as
+     * zeroes from the backend's own metadata, without reading them (qcow2
+     * clusters unallocated down the chain or zero, holes of a file)?  0
+     * when unsure at OFFSET; no side effect beyond read_node's.  Only asked
+     * of nodes list_nodes offers.  The comparator skips what both backends
+     * know to be zeroes when told to (BgRunOptions.skip_known_zero, the
+     * fuzzer; the rule of `qemu-img compare`), and otherwise checks every
+     * claim against the bytes it reads.  Optional (NULL): nothing is known.
      */
-    bool (*known_zero)(BgBackend *be, const char *node, uint64_t offset, uint64_t len);
+    uint64_t (*known_zero)(BgBackend *be, const char *node, uint64_t offset, uint64_t len);
     /*
      * The nodes whose guest-visible bytes the comparator reads: a new array
      * of {"node-name": NAME, "size": BYTES}, in any order, without side

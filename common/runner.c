@@ -507,10 +507,11 @@ static bool all_zero(const uint8_t *b, size_t n)
     return n == 0 || (b[0] == 0 && memcmp(b, b + 1, n - 1) == 0);
 }
 
-/* Does backend S say [OFF, OFF + N) of NAME reads as zeroes (backend.h)? */
-static bool claims_zero(Session *s, const char *name, json_int_t off, uint64_t n)
+/* How many bytes of NAME from OFF (at most N) does backend S say read as zeroes (backend.h)? */
+static uint64_t claims_zero(Session *s, const char *name, json_int_t off, uint64_t n)
 {
-    return s->ops->known_zero && s->ops->known_zero(s->be, name, (uint64_t)off, n);
+    uint64_t z = s->ops->known_zero ? s->ops->known_zero(s->be, name, (uint64_t)off, n) : 0;
+    return z < n ? z : n;
 }
 
 /*
@@ -549,11 +550,18 @@ static bool compare_data(Session *ss, const BgRunOptions *opt, char **path_out)
             same = false;
             break;
         }
-        for (json_int_t off = 0; off < size && same; off += DATA_CHUNK) {
-            uint64_t n = (uint64_t)(size - off) < DATA_CHUNK ? (uint64_t)(size - off) : DATA_CHUNK;
-            bool zero[2] = { claims_zero(&ss[0], name, off, n), claims_zero(&ss[1], name, off, n) };
-            if (zero[0] && zero[1] && opt->skip_known_zero)
+        json_int_t zend[2] = { 0, 0 };   /* each backend's claim: zeroes up to here */
+        for (json_int_t off = 0; off < size && same;) {
+            uint64_t rest = (uint64_t)(size - off);
+            uint64_t n = rest < DATA_CHUNK ? rest : DATA_CHUNK;
+            for (int b = 0; b < 2; b++)
+                if (off >= zend[b])
+                    zend[b] = off + (json_int_t)claims_zero(&ss[b], name, off, rest);
+            json_int_t both = zend[0] < zend[1] ? zend[0] : zend[1];
+            if (opt->skip_known_zero && both > off) {
+                off = both;
                 continue;
+            }
             bool read = true;
             for (int b = 0; b < 2 && read; b++) {
                 BgError err = {0};
@@ -563,7 +571,8 @@ static bool compare_data(Session *ss, const BgRunOptions *opt, char **path_out)
             if (!read)
                 break;
             for (int b = 0; b < 2 && same; b++)
-                if (zero[b] && !all_zero(buf[b], n)) {
+                if (zend[b] > off && !all_zero(buf[b], (uint64_t)(zend[b] - off) < n
+                                                           ? (uint64_t)(zend[b] - off) : n)) {
                     *path_out = bg_asprintf("/%s/%lld/zero-claim/%s", name, (long long)off,
                                             ss[b].ops->name);
                     same = false;
@@ -574,6 +583,7 @@ static bool compare_data(Session *ss, const BgRunOptions *opt, char **path_out)
                 *path_out = bg_asprintf("/%s/%lld", name, (long long)off);
                 same = false;
             }
+            off += (json_int_t)n;
         }
         if (!same)
             break;

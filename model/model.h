@@ -570,9 +570,10 @@ bool model_io_read(ModelState *st, const ModelNode *n, uint64_t off, uint64_t le
 /* qcow2.c is_zero(): does [OFF, OFF + LEN) of N read as zeroes by block
  * status down the whole chain?  1 yes, 0 no, -1 the model cannot tell. */
 int model_io_reads_as_zero(ModelState *st, ModelNode *n, uint64_t off, uint64_t len);
-/* Does a read of [OFF, OFF + LEN) of N (qcow2, raw or file) return only bytes
- * the model never stored (zeroes)?  false when unsure (backend.h known_zero). */
-bool model_io_known_zero(ModelState *st, const ModelNode *n, uint64_t off, uint64_t len);
+/* How many bytes of N (qcow2, raw or file) from OFF (at most LEN) does a read
+ * return that the model never stored (zeroes)?  0 when unsure (backend.h
+ * known_zero). */
+uint64_t model_io_known_zero(ModelState *st, const ModelNode *n, uint64_t off, uint64_t len);
 /* HMP qemu-io NODE "CMD": fills res (return "" or an error string) (model_qemuio.c). */
 void model_io_hmp(ModelState *st, const char *command_line, BgResult *res);
 /* `io` step (offline qemu-io). */

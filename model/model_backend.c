@@ -527,10 +527,10 @@ static bool model_read_node(BgBackend *be, const char *node, uint64_t offset, ui
     return true;
 }
 
-static bool model_known_zero(BgBackend *be, const char *node, uint64_t offset, uint64_t len)
+static uint64_t model_known_zero(BgBackend *be, const char *node, uint64_t offset, uint64_t len)
 {
     const ModelNode *n = model_graph_find(be->st.w, node);
-    return n && model_io_known_zero(&be->st, n, offset, len);
+    return n ? model_io_known_zero(&be->st, n, offset, len) : 0;
 }
 
 /*

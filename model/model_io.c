@@ -805,63 +805,73 @@ static int node_discard(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len)
 
 /* ---- zeroes known without reading ------------------------------------------ */
 
-/* Are the chunks of S over [OFF, OFF + LEN) all unstored (zeroes)? */
-static bool sparse_unstored(const ModelSparse *s, uint64_t off, uint64_t len)
+/* How many bytes of S from OFF (at most LEN) lie in unstored chunks (zeroes)? */
+static uint64_t sparse_unstored(const ModelSparse *s, uint64_t off, uint64_t len)
 {
-    if (!len)
-        return true;
-    for (uint64_t i = off / MODEL_SPARSE_CHUNK; i <= (off + len - 1) / MODEL_SPARSE_CHUNK; i++)
+    uint64_t done = 0;
+    while (done < len) {
+        uint64_t i = (off + done) / MODEL_SPARSE_CHUNK;
         if (i < s->n && s->chunk[i])
-            return false;
-    return true;
+            break;
+        done += MODEL_SPARSE_CHUNK - (off + done) % MODEL_SPARSE_CHUNK;
+    }
+    return done < len ? done : len;
 }
 
 /*
- * Does a read of [OFF, OFF + LEN) of N return bytes the model never stored
- * (zeroes), by the same path node_read() takes?  Only for the nodes the
- * comparator reads (qcow2, raw and file); false for anything else and
- * whenever unsure.  A stored chunk counts as data even if it holds zeroes.
+ * How many bytes of N from OFF (at most LEN) does a read return that the
+ * model never stored (zeroes), by the same path node_read() takes?  Only
+ * for the nodes the comparator reads (qcow2, raw and file); 0 for anything
+ * else and whenever unsure.  A stored chunk counts as data even if it holds
+ * zeroes.
  */
-static bool known_zero(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, int depth)
+static uint64_t known_zero(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, int depth)
 {
     const char *d = n->drv->name;
     if (depth > 64)
-        return false;
+        return 0;
     if (strcmp(d, "file") == 0) {
         ModelFile *f = file_of(c, n);
         if (!f || f->qcow2)
-            return false;
+            return 0;
         uint64_t n_in = off < f->len ? (f->len - off < len ? f->len - off : len) : 0;
-        return sparse_unstored(&f->bytes, off, n_in);
+        uint64_t z = sparse_unstored(&f->bytes, off, n_in);
+        return z < n_in ? z : len;              /* past the end: zeroes */
     }
     if (strcmp(d, "raw") == 0) {
         ModelNode *f = model_graph_file(c->w, n);
-        return f && known_zero(c, f, off + n->offset, len, depth + 1);
+        return f ? known_zero(c, f, off + n->offset, len, depth + 1) : 0;
     }
     if (strcmp(d, "qcow2") != 0)
-        return false;
+        return 0;
     ModelFile *f = qcow2_file(c, n);
-    if (!f || off + len > (f->vsize + MODEL_CLUSTER - 1) / MODEL_CLUSTER * MODEL_CLUSTER)
-        return false;
+    uint64_t end = f ? (f->vsize + MODEL_CLUSTER - 1) / MODEL_CLUSTER * MODEL_CLUSTER : 0;
+    if (!f || off >= end)
+        return 0;
+    if (len > end - off)
+        len = end - off;
     ModelNode *backing = model_graph_backing(c->w, n);
     uint64_t blen = backing ? model_open_length(c->st, c->w, backing) : 0;
-    while (len) {
-        uint64_t cl = off / MODEL_CLUSTER;
-        uint64_t n_here = MODEL_CLUSTER - off % MODEL_CLUSTER;
-        if (n_here > len)
-            n_here = len;
+    uint64_t done = 0;
+    while (done < len) {
+        uint64_t at = off + done, cl = at / MODEL_CLUSTER;
+        uint64_t n_here = MODEL_CLUSTER - at % MODEL_CLUSTER;
+        if (n_here > len - done)
+            n_here = len - done;
+        uint64_t z = n_here;
         if (f->cl[cl] != MODEL_CL_UNALLOC) {
-            if (!sparse_unstored(&f->data, off, n_here))
-                return false;
-        } else if (backing && off < blen) {
-            uint64_t m = off + n_here <= blen ? n_here : blen - off;
-            if (!known_zero(c, backing, off, m, depth + 1))
-                return false;
+            z = sparse_unstored(&f->data, at, n_here);
+        } else if (backing && at < blen) {
+            uint64_t m = at + n_here <= blen ? n_here : blen - at;
+            z = known_zero(c, backing, at, m, depth + 1);
+            if (z == m)
+                z = n_here;                     /* past the backing node's end: zeroes */
         }
-        off += n_here;
-        len -= n_here;
+        done += z;
+        if (z < n_here)
+            break;
     }
-    return true;
+    return done;
 }
 
 /* ---- entry points ------------------------------------------------------------- */
@@ -909,7 +919,7 @@ bool model_io_read(ModelState *st, const ModelNode *n, uint64_t off, uint64_t le
     return !*unsupported;
 }
 
-bool model_io_known_zero(ModelState *st, const ModelNode *n, uint64_t off, uint64_t len)
+uint64_t model_io_known_zero(ModelState *st, const ModelNode *n, uint64_t off, uint64_t len)
 {
     IoCtx c = { st, st->w, NULL, false, false };
     return known_zero(&c, model_graph_node(st->w, n->id), off, len, 0);

@@ -551,23 +551,25 @@ static bool real_read_node(BgBackend *be, const char *node, uint64_t offset, uin
 }
 
 /* bdrv_block_status_above() down the whole chain, with want_zero (file
- * holes count), as qemu-img compare asks it; under `inspecting`, as a read. */
-static bool real_known_zero(BgBackend *be, const char *node, uint64_t offset, uint64_t len)
+ * holes count), as qemu-img compare asks it, for as long as it says zero;
+ * under `inspecting`, as a read. */
+static uint64_t real_known_zero(BgBackend *be, const char *node, uint64_t offset, uint64_t len)
 {
     RealNode *n = be->m ? real_graph_find_node(be->m->g, node) : NULL;
     if (!n || !pure_read(n, 0))
-        return false;
+        return 0;
     set_inspecting(n, true);
-    bool zero = true;
-    for (int64_t off = (int64_t)offset, end = (int64_t)(offset + len); zero && off < end;) {
+    uint64_t done = 0;
+    while (done < len) {
         int64_t pnum = 0;
-        int ret = bdrv_block_status_above(n->bs, NULL, true, off, end - off, &pnum, NULL, NULL,
-                                          NULL);
-        zero = ret >= 0 && (ret & REAL_BLOCK_ZERO) && pnum > 0;
-        off += pnum;
+        int ret = bdrv_block_status_above(n->bs, NULL, true, (int64_t)(offset + done),
+                                          (int64_t)(len - done), &pnum, NULL, NULL, NULL);
+        if (ret < 0 || !(ret & REAL_BLOCK_ZERO) || pnum <= 0)
+            break;
+        done += (uint64_t)pnum;
     }
     set_inspecting(n, false);
-    return zero;
+    return done < len ? done : len;
 }
 
 static char *real_get_log(BgBackend *be)
