@@ -136,6 +136,7 @@ clean:
 #                   streams (bench/bench_fuzz.c), release build and ASan+UBSan
 #                   build (build/asan; leak checking off: leaks are make check's);
 #                   the mismatches they find go to bench_fuzz.findings beside them;
+#                   and the CPU cost of one step of each common kind (-kinds);
 #                3. the mutator's validity rate and mutations per second
 #                   (fuzz/fuzz_mutator_selftest.c, which exits 1 below 90% valid
 #                   or on an oversized output: a broken mutator, not a slow one).
@@ -159,9 +160,9 @@ bench: $(B)/bench $(B)/bench_fuzz $(B)/fuzz_mutator_selftest
 	@echo "== engine against qemu-img bench"
 	@$(B)/bench
 	@echo "== fuzz_diff, release build ($(B)/bench_fuzz; mismatches in $(B)/bench_fuzz.findings)"
-	@$(B)/bench_fuzz 2>$(B)/bench_fuzz.findings
+	@$(B)/bench_fuzz -kinds 2>$(B)/bench_fuzz.findings
 	@echo "== fuzz_diff, ASan+UBSan build (build/asan/bench_fuzz; mismatches in build/asan/bench_fuzz.findings)"
-	@ASAN_OPTIONS=detect_leaks=0 build/asan/bench_fuzz 2>build/asan/bench_fuzz.findings
+	@ASAN_OPTIONS=detect_leaks=0 build/asan/bench_fuzz -kinds 2>build/asan/bench_fuzz.findings
 	@echo "== the mutator ($(B)/fuzz_mutator_selftest)"
 	@$(B)/fuzz_mutator_selftest -n 20000
 

@@ -17,9 +17,13 @@
  * finding: it is printed, not hidden), BG_FUZZ_NO_ABORT keeps the harness
  * from aborting on one.
  *
- *   build/bench_fuzz [-n STREAMS] [-rounds R] [-steps N]...
+ * With -kinds it also prints the CPU cost of one step of each common kind
+ * (run_kinds()), so that a speed goal can be weighed step by step.
+ *
+ *   build/bench_fuzz [-n STREAMS] [-rounds R] [-steps N]... [-kinds]
  */
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,12 +99,49 @@ static void run_set(size_t max_steps, size_t n, int rounds)
     free(in);
 }
 
+/*
+ * Where an input's time goes: streams that each add one step to the one
+ * before (the VM start, then an image, offline qemu-io, blockdev-add,
+ * blockdev-reopen, a query), each run ROUNDS * 40 times; the cost of a step
+ * is the difference to the stream before it.  Each step of the generated
+ * streams above is one of these kinds or close to one.
+ */
+static const char *const step_kinds[][2] = {
+    { "launch (fixed cost)", "{\"launch\":{\"machine\":\"none\"}}\n" },
+    { "img-create qcow2 3M", "{\"img-create\":{\"fmt\":\"qcow2\",\"file\":\"hd0.img\",\"size\":\"3M\"}}\n" },
+    { "io write 64k", "{\"io\":{\"fmt\":\"qcow2\",\"file\":\"hd0.img\",\"cmd\":\"write -P 0xa3 64k 64k\"}}\n" },
+    { "blockdev-add qcow2+file", "{\"execute\":\"blockdev-add\",\"arguments\":{\"driver\":\"qcow2\",\"node-name\":\"hd0\",\"file\":{\"driver\":\"file\",\"node-name\":\"hd0-file\",\"filename\":\"$DIR/hd0.img\"}}}\n" },
+    { "blockdev-reopen read-only", "{\"execute\":\"blockdev-reopen\",\"arguments\":{\"options\":[{\"driver\":\"qcow2\",\"node-name\":\"hd0\",\"file\":\"hd0-file\",\"read-only\":true}]}}\n" },
+    { "query-named-block-nodes", "{\"execute\":\"query-named-block-nodes\"}\n" },
+};
+
+static void run_kinds(int rounds)
+{
+    BgBuf b = {0};
+    double before = 0;
+    printf("  cost per step (CPU, each stream = the one above plus one step):\n");
+    for (size_t k = 0; k < sizeof(step_kinds) / sizeof(step_kinds[0]); k++) {
+        bg_buf_puts(&b, step_kinds[k][1]);
+        int n = 40 * rounds;
+        LLVMFuzzerTestOneInput((const uint8_t *)b.data, b.len);   /* warm-up */
+        double c0 = seconds(CLOCK_PROCESS_CPUTIME_ID);
+        for (int i = 0; i < n; i++)
+            LLVMFuzzerTestOneInput((const uint8_t *)b.data, b.len);
+        double us = (seconds(CLOCK_PROCESS_CPUTIME_ID) - c0) / n * 1e6;
+        printf("    %-28s %7.0f us (stream of %zu steps: %7.0f us)\n", step_kinds[k][0],
+               k ? us - before : us, k + 1, us);
+        before = us;
+    }
+    bg_buf_cleanup(&b);
+}
+
 int main(int argc, char **argv)
 {
     size_t n = 200;
     int rounds = 5;
     size_t sets[8];
     size_t n_sets = 0;
+    bool kinds = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-n") && i + 1 < argc)
             n = strtoul(argv[++i], NULL, 10);
@@ -108,8 +149,11 @@ int main(int argc, char **argv)
             rounds = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-steps") && i + 1 < argc && n_sets < 8)
             sets[n_sets++] = strtoul(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "-kinds"))
+            kinds = true;
         else {
-            fprintf(stderr, "usage: %s [-n STREAMS] [-rounds R] [-steps N]...\n", argv[0]);
+            fprintf(stderr, "usage: %s [-n STREAMS] [-rounds R] [-steps N]... [-kinds]\n",
+                    argv[0]);
             return 2;
         }
     }
@@ -126,5 +170,7 @@ int main(int argc, char **argv)
     LLVMFuzzerInitialize(&argc, &argv);
     for (size_t s = 0; s < n_sets; s++)
         run_set(sets[s], n, rounds);
+    if (kinds)
+        run_kinds(rounds);
     return 0;
 }
