@@ -435,8 +435,15 @@
 /* qdev_device_add() (softmmu/qdev-monitor.c): machine "none" has no PCI bus
  * for virtio-scsi (an alias of virtio-scsi-pci) */
 #define BG_MSG_DEVICE_NO_BUS "No '%s' bus found for device '%s'"
+/* qdev_device_add(): a `bus` no bus of that name answers (qbus_find()) */
+#define BG_MSG_DEVICE_BUS_NOT_FOUND "Bus '%s' not found"
 /* qdev_set_id() (hw/core/qdev.c) */
 #define BG_MSG_DEVICE_DUPLICATE_ID "Duplicate device ID '%s'"
+/* set_drive_helper() (hw/core/qdev-properties-system.c): `drive` names no
+ * BlockBackend and no node */
+#define BG_MSG_DEVICE_DRIVE_NOT_FOUND "Property '%s.drive' can't find value '%s'"
+/* scsi_realize() (hw/scsi/scsi-disk.c) without a `drive` */
+#define BG_MSG_DEVICE_NO_DRIVE "drive property not set"
 /* qmp_device_del() -> find_device_state(): class DeviceNotFound */
 #define BG_MSG_DEVICE_NOT_FOUND "Device '%s' not found"
 /* object_property_try_add() (qom/object.c) */

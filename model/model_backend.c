@@ -215,7 +215,8 @@ static bool device_add(ModelState *st, const json_t *args, BgError *err)
     if (!driver)
         return false;
     const char *id = json_string_value(json_object_get(args, "id"));
-    if (strcmp(driver, "virtio-scsi") == 0) {
+    if (strcmp(driver, "virtio-scsi") == 0 || strcmp(driver, "virtio-scsi-pci") == 0) {
+        driver = "virtio-scsi";     /* an alias of virtio-scsi-pci */
         if (!st->pc)
             return bg_error_setf(err, BG_MSG_DEVICE_NO_BUS, "PCI", "virtio-scsi-pci");
         if (id && device_find(st->w, id))
@@ -238,19 +239,30 @@ static bool device_add(ModelState *st, const json_t *args, BgError *err)
     }
     const char *drive = json_string_value(json_object_get(args, "drive"));
     const char *bus = json_string_value(json_object_get(args, "bus"));
-    ModelNode *live = drive ? model_graph_find(st->w, drive) : NULL;
+    /* qdev_device_add(): the bus first (a virtio-scsi controller's one bus
+     * is "<its id>.0"; without `bus`, the first SCSI bus), then the id
+     * (qdev_set_id() numbers an anonymous device here), then the `drive`
+     * property, then realize */
     const ModelDevice *ctrl = NULL;
-    for (size_t i = 0; bus && i < st->w->n_devices; i++) {
-        size_t l = st->w->devices[i].id ? strlen(st->w->devices[i].id) : 0;
-        if (l && strncmp(bus, st->w->devices[i].id, l) == 0 && strcmp(bus + l, ".0") == 0)
-            ctrl = &st->w->devices[i];
+    for (size_t i = 0; i < st->w->n_devices && !ctrl; i++) {
+        const ModelDevice *d = &st->w->devices[i];
+        size_t l = d->id ? strlen(d->id) : 0;
+        if (strcmp(d->driver, "virtio-scsi") == 0 &&
+            (!bus || (l && strncmp(bus, d->id, l) == 0 && strcmp(bus + l, ".0") == 0)))
+            ctrl = d;
     }
-    if (!live || !ctrl) {
-        st->unsupported = "scsi-hd without a node and a known bus is not modelled";
-        return false;
-    }
+    if (!ctrl && bus)
+        return bg_error_setf(err, BG_MSG_DEVICE_BUS_NOT_FOUND, bus);
+    if (!ctrl)
+        return bg_error_setf(err, BG_MSG_DEVICE_NO_BUS, "SCSI", "scsi-hd");
     if (id && device_find(st->w, id))
         return bg_error_setf(err, BG_MSG_DEVICE_DUPLICATE_ID, id);
+    unsigned anon = id ? 0 : st->anon_devices++;
+    ModelNode *live = drive ? model_graph_find(st->w, drive) : NULL;
+    if (drive && !live)
+        return bg_error_setf(err, BG_MSG_DEVICE_DRIVE_NOT_FOUND, "scsi-hd", drive);
+    if (!drive)
+        return bg_error_setf(err, BG_MSG_DEVICE_NO_DRIVE);
     /* scsi_realize() -> blkconf_geometry() -> hd_geometry_guess():
      * guess_disk_lchs() reads sector 0 through the device's BlockBackend
      * before the device takes its permissions; a failure only makes it guess
@@ -270,8 +282,7 @@ static bool device_add(ModelState *st, const json_t *args, BgError *err)
     ModelNode *n = model_graph_find(w, drive);
     /* qdev_set_id() numbers an anonymous device before its drive is set;
      * blk_get_attached_dev_id() names it by its QOM path */
-    char *owner = id ? bg_strdup(id)
-                     : bg_asprintf("/machine/peripheral-anon/device[%u]", st->anon_devices++);
+    char *owner = id ? bg_strdup(id) : bg_asprintf("/machine/peripheral-anon/device[%u]", anon);
     json_t *srw = json_object_get(args, "share-rw");
     bool share_rw = json_is_true(srw) || (json_is_string(srw) && strcmp(json_string_value(srw), "on") == 0);
     /* blkconf_apply_backend_options(conf, read_only = !writable, resizable = true) */

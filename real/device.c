@@ -66,7 +66,7 @@ static bool add_virtio_scsi(RealGraph *g, json_t *args, const char *id, const ch
         ctx = real_object_iothread(g, name);
         if (!ctx) {
             *cls = "DeviceNotFound";
-            return bg_error_setf(err, "Device '%s' not found", name);
+            return bg_error_setf(err, BG_MSG_DEVICE_NOT_FOUND, name);
         }
     }
     RealDevice *d = bg_calloc(1, sizeof(*d));
@@ -83,29 +83,30 @@ static bool add_scsi_hd(RealGraph *g, json_t *args, const char *id, BgError *err
     const char *bus = json_string_value(json_object_get(args, "bus"));
     RealDevice *ctrl = NULL;
     if (bus) {
-        char *ctrl_id = bg_strdup(bus);
-        char *dot = strrchr(ctrl_id, '.');
-        if (dot)
-            *dot = '\0';
-        ctrl = find(g, ctrl_id);
-        free(ctrl_id);
+        /* a virtio-scsi controller's one bus is "<its id>.0" */
+        size_t l = strlen(bus);
+        if (l > 2 && !strcmp(bus + l - 2, ".0")) {
+            char *ctrl_id = bg_strndup(bus, l - 2);
+            ctrl = find(g, ctrl_id);
+            free(ctrl_id);
+        }
         if (!ctrl || strcmp(ctrl->driver, "virtio-scsi"))
-            return bg_error_setf(err, "Bus '%s' not found", bus);
+            return bg_error_setf(err, BG_MSG_DEVICE_BUS_NOT_FOUND, bus);
     } else {
         for (RealDevice *d = devs(g)->head; d && !ctrl; d = d->next)
             if (!strcmp(d->driver, "virtio-scsi"))
                 ctrl = d;
         if (!ctrl)
-            return bg_error_setf(err, "No 'SCSI' bus found for device 'scsi-hd'");
+            return bg_error_setf(err, BG_MSG_DEVICE_NO_BUS, "SCSI", "scsi-hd");
     }
     if (id && find(g, id))
         return bg_error_setf(err, BG_MSG_DEVICE_DUPLICATE_ID, id);
     int anon = id ? 0 : devs(g)->anon_count++;
     RealNode *n = drive ? real_graph_find_node(g, drive) : NULL;
     if (drive && !n)
-        return bg_error_setf(err, "Property 'scsi-hd.drive' can't find value '%s'", drive);
+        return bg_error_setf(err, BG_MSG_DEVICE_DRIVE_NOT_FOUND, "scsi-hd", drive);
     if (!drive)
-        return bg_error_setf(err, "drive property not set");
+        return bg_error_setf(err, BG_MSG_DEVICE_NO_DRIVE);
 
     /* parse_drive(): an anonymous BlockBackend in the node's context */
     RealBlk *blk = real_blk_new(g, n->ctx, 0, REAL_PERM_ALL);
