@@ -380,8 +380,6 @@
 #define BG_MSG_BACKING_OPEN_PREFIX "Could not open backing file: "
 /* raw_open_common() (block/file-posix.c), error_setg_errno() */
 #define BG_MSG_COULD_NOT_OPEN "Could not open '%s': %s"
-/* qcow2_do_open() */
-#define BG_MSG_QCOW2_NOT_QCOW2 "Image is not in qcow2 format"
 /* compress_open() (block/filter-compress.c) */
 #define BG_MSG_COMPRESS_UNSUPPORTED "Compression is not supported for underlying format: %s"
 /* quorum_open() */

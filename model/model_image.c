@@ -457,21 +457,27 @@ void model_image_create(ModelFiles *t, const ModelWorld *vm, const char *scratch
     }
     if (backing && strcmp(fmt, "qcow2") == 0) {
         if (!bfmt) {
-            offline_result(res, 1, NULL, bg_asprintf("qemu-img: %s: Backing file specified "
-                                                     "without backing format\n", file));
+            offline_result(res, 1, NULL, bg_asprintf("qemu-img: %s: " BG_MSG_IMG_BACKING_NO_FMT
+                                                     "\n", file));
             goto out;
         }
+        if (strcmp(bfmt, "raw") != 0 && strcmp(bfmt, "qcow2") != 0) {
+            bg_result_set_unsupported(res, "img-create: backing format the model does not hold");
+            goto out;
+        }
+        /* bdrv_img_create() opens the backing file by its name joined to
+         * the image's (as given: relative names stay relative in the text) */
         char *bpath = model_image_path_combine(path, backing);
         ModelFile *b = model_image_find(t, bpath);
-        bool fmt_ok = b && (strcmp(bfmt, "raw") == 0 || (strcmp(bfmt, "qcow2") == 0 && b->qcow2));
         free(bpath);
-        if (!b || !fmt_ok || (strcmp(bfmt, "raw") != 0 && strcmp(bfmt, "qcow2") != 0)) {
-            if (!b || (strcmp(bfmt, "raw") != 0 && strcmp(bfmt, "qcow2") != 0))
-                bg_result_set_unsupported(res, "img-create: backing file the model does not hold");
-            else
-                offline_result(res, 1, NULL, bg_asprintf("qemu-img: %s: Image is not in qcow2 "
-                                                         "format\nCould not open backing image.\n",
-                                                         file));
+        if (!b || (strcmp(bfmt, "qcow2") == 0 && !b->qcow2)) {
+            char *shown = model_image_path_combine(file, backing);
+            char *why = b ? bg_strdup(BG_MSG_QCOW2_NOT_QCOW2)
+                          : bg_asprintf(BG_MSG_COULD_NOT_OPEN, shown, "No such file or directory");
+            offline_result(res, 1, NULL, bg_asprintf("qemu-img: %s: %s\n" BG_MSG_IMG_OPEN_BACKING_HINT
+                                                     "\n", file, why));
+            free(why);
+            free(shown);
             goto out;
         }
         if (!size_s)
@@ -480,8 +486,8 @@ void model_image_create(ModelFiles *t, const ModelWorld *vm, const char *scratch
         bg_result_set_unsupported(res, "img-create: raw images have no backing file");
         goto out;
     } else if (!size_s) {
-        offline_result(res, 1, NULL, bg_asprintf("qemu-img: %s: Image creation needs a size "
-                                                 "parameter\n", file));
+        offline_result(res, 1, NULL, bg_asprintf("qemu-img: %s: " BG_MSG_IMG_NEEDS_SIZE "\n",
+                                                 file));
         goto out;
     }
     if (size > BG_MAX_IMAGE_BYTES) {
