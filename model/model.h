@@ -273,6 +273,7 @@ typedef struct ModelNode {
     uint64_t align;         /* blkdebug: request_alignment override (0: none) */
     ModelDbgRule *dbg_rules;/* blkdebug: rules in definition order */
     size_t n_dbg_rules;
+    bool dbg_written;       /* blkdebug: a write request reached it since open (never cleared) */
 } ModelNode;
 
 /* A parent that is not a node: a BlockBackend (child_root: a scsi-hd
@@ -446,6 +447,8 @@ bool model_blkdebug_open(ModelState *st, ModelNode *n, ModelQDict *opts, BgError
 bool model_blkdebug_limits(ModelNode *n, ModelQDict *opts, BgError *err);
 /* bdrv_debug_event() on N (a no-op unless N is a blkdebug node). */
 void model_blkdebug_event(ModelNode *n, int event);
+/* Could bdrv_flush() of N fail on a blkdebug rule below it (not modelled)? */
+bool model_blkdebug_flush_may_fail(const ModelWorld *w, const ModelNode *n);
 /* Would an active rule of N for IOTYPE look at the request's offset? */
 bool model_blkdebug_needs_offset(const ModelNode *n, int iotype);
 /* rule_check(): 0 or -errno for a request of IOTYPE reaching N. */
