@@ -552,8 +552,11 @@ int model_io_pwrite(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, co
                     unsigned flags, ModelIoStatus *s);
 int model_io_pdiscard(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, ModelIoStatus *s);
 /* bdrv_is_allocated() of CLUSTER in N (a node of W) itself (a qcow2 image's
- * map; filters ask their child; raw and file hold everything). */
+ * map; filters and raw ask their child; file holds everything). */
 bool model_io_allocated(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t cluster);
+/* The node whose block status answers for *CLUSTER of N (through filters
+ * and raw), *CLUSTER moved to its own; NULL: not modelled (st->unsupported). */
+ModelNode *model_io_status_node(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t *cluster);
 /* After a write into qcow2 image F of node N (of W) outside model_io.c: the
  * nodes down to its file node grow to the image file's end. */
 void model_io_host_grew(ModelWorld *w, const ModelNode *n, const ModelFile *f);
