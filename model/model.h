@@ -273,6 +273,7 @@ typedef struct ModelNode {
     uint64_t align;         /* blkdebug: request_alignment override (0: none) */
     ModelDbgRule *dbg_rules;/* blkdebug: rules in definition order */
     size_t n_dbg_rules;
+    bool dbg_written;       /* blkdebug: a write request reached it since open (never cleared) */
 } ModelNode;
 
 /* A parent that is not a node: a BlockBackend (child_root: a scsi-hd
@@ -446,6 +447,8 @@ bool model_blkdebug_open(ModelState *st, ModelNode *n, ModelQDict *opts, BgError
 bool model_blkdebug_limits(ModelNode *n, ModelQDict *opts, BgError *err);
 /* bdrv_debug_event() on N (a no-op unless N is a blkdebug node). */
 void model_blkdebug_event(ModelNode *n, int event);
+/* Could bdrv_flush() of N fail on a blkdebug rule below it (not modelled)? */
+bool model_blkdebug_flush_may_fail(const ModelWorld *w, const ModelNode *n);
 /* Would an active rule of N for IOTYPE look at the request's offset? */
 bool model_blkdebug_needs_offset(const ModelNode *n, int iotype);
 /* rule_check(): 0 or -errno for a request of IOTYPE reaching N. */
@@ -549,8 +552,11 @@ int model_io_pwrite(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, co
                     unsigned flags, ModelIoStatus *s);
 int model_io_pdiscard(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, ModelIoStatus *s);
 /* bdrv_is_allocated() of CLUSTER in N (a node of W) itself (a qcow2 image's
- * map; filters ask their child; raw and file hold everything). */
+ * map; filters and raw ask their child; file holds everything). */
 bool model_io_allocated(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t cluster);
+/* The node whose block status answers for *CLUSTER of N (through filters
+ * and raw), *CLUSTER moved to its own; NULL: not modelled (st->unsupported). */
+ModelNode *model_io_status_node(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t *cluster);
 /* After a write into qcow2 image F of node N (of W) outside model_io.c: the
  * nodes down to its file node grow to the image file's end. */
 void model_io_host_grew(ModelWorld *w, const ModelNode *n, const ModelFile *f);

@@ -12,12 +12,14 @@
  * "unsupported" for them), events other than read_aio and none (qcow2's
  * metadata events depend on its caches, and whether it raises write_aio
  * depends on how it merges copy-on-write, neither of which the model
- * keeps), and metadata I/O (the model checks the rules for a format node's
- * data requests only).
+ * keeps), metadata I/O (the model checks the rules for a format node's
+ * data requests only), and flushes (model_blkdebug_flush_may_fail() says
+ * when one might meet a rule; the caller answers "unsupported").
  *
  * Mirrors QEMU 7.2.0 block/blkdebug.c blkdebug_open(), read_config(),
  * add_rule(), blkdebug_parse_perms(), blkdebug_debug_event(),
- * process_rule(), rule_check(), remove_rule(); block/io.c bdrv_debug_event()
+ * process_rule(), rule_check(), remove_rule(), blkdebug_co_flush(); block/io.c
+ * bdrv_co_flush(), bdrv_debug_event()
  * (only the direct child hears an event).
  */
 #include <errno.h>
@@ -177,6 +179,10 @@ void model_blkdebug_event(ModelNode *n, int event)
 /* rule_check(): 0 or the -errno of the first matching active rule. */
 int model_blkdebug_check(ModelNode *n, uint64_t off, uint64_t len, int iotype)
 {
+    /* bdrv_co_write_req_finish(): write_gen counts every write request,
+     * a failed one included */
+    if (iotype == MODEL_IO_WRITE || iotype == MODEL_IO_WRITE_ZEROES || iotype == MODEL_IO_DISCARD)
+        n->dbg_written = true;
     for (size_t i = 0; i < n->n_dbg_rules; i++) {
         ModelDbgRule *r = &n->dbg_rules[i];
         if (!r->active || !(r->iotypes & (1u << iotype)))
@@ -193,6 +199,47 @@ int model_blkdebug_check(ModelNode *n, uint64_t off, uint64_t len, int iotype)
         return -error;
     }
     return 0;
+}
+
+static bool active_rule_for(const ModelNode *n, int iotype)
+{
+    for (size_t i = 0; i < n->n_dbg_rules; i++)
+        if (n->dbg_rules[i].active && n->dbg_rules[i].error &&
+            (n->dbg_rules[i].iotypes & (1u << iotype)))
+            return true;
+    return false;
+}
+
+static void flush_walk(const ModelWorld *w, const ModelNode *n, bool *qcow2_changed,
+                       bool *own_flush, bool *write_rule)
+{
+    if (strcmp(n->drv->name, "qcow2") == 0 && n->qcow2_changed)
+        *qcow2_changed = true;
+    if (strcmp(n->drv->name, "blkdebug") == 0) {
+        if (n->dbg_written && active_rule_for(n, MODEL_IO_FLUSH))
+            *own_flush = true;
+        if (active_rule_for(n, MODEL_IO_WRITE))
+            *write_rule = true;
+    }
+    for (size_t i = 0; i < n->n_children; i++)
+        flush_walk(w, model_graph_node(w, n->children[i].node), qcow2_changed, own_flush,
+                   write_rule);
+}
+
+/*
+ * Could bdrv_flush() of N (which flushes N's children too) fail on a
+ * blkdebug rule?  A blkdebug node gets to blkdebug_co_flush()'s
+ * rule_check() only if it was written since its last flush (write_gen), and
+ * a qcow2 node flushed above it first writes its dirty L2 and refcount
+ * caches through it.  The model follows neither QEMU's flushes nor qcow2's
+ * caches: a blkdebug node ever written with an active rule for flushes, or
+ * a changed qcow2 node and an active rule for writes, count as "may fail".
+ */
+bool model_blkdebug_flush_may_fail(const ModelWorld *w, const ModelNode *n)
+{
+    bool qcow2_changed = false, own_flush = false, write_rule = false;
+    flush_walk(w, n, &qcow2_changed, &own_flush, &write_rule);
+    return own_flush || (qcow2_changed && write_rule);
 }
 
 /* Would an active rule of N for IOTYPE look at the request's offset? */

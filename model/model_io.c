@@ -283,12 +283,47 @@ static void qcow2_raw_read(IoCtx *c, const ModelFile *f, uint64_t off, uint64_t 
     }
 }
 
+/* The node whose block status answers for *CLUSTER of N, with *CLUSTER
+ * moved to that node's: filters (bdrv_co_block_status_from_file()) and raw
+ * (raw_co_block_status(), at offset + `offset`) answer BDRV_BLOCK_RAW, so
+ * bdrv_co_block_status() asks their child.  NULL (c->unsupported) when a
+ * raw `offset` inside a cluster would split the cluster between two of a
+ * qcow2 child's clusters. */
+static ModelNode *status_node(IoCtx *c, ModelNode *n, uint64_t *cluster)
+{
+    for (;;) {
+        if (strcmp(n->drv->name, "raw") == 0 && model_graph_file(c->w, n)) {
+            if (n->offset % MODEL_CLUSTER) {
+                const ModelNode *below = n;
+                while (below && strcmp(below->drv->name, "qcow2") != 0 &&
+                       (below->drv->kind == BG_DRV_FILTER || strcmp(below->drv->name, "raw") == 0))
+                    below = model_graph_file(c->w, below);
+                if (below && strcmp(below->drv->name, "qcow2") == 0) {
+                    if (!c->unsupported)
+                        c->unsupported = "the block status of a raw node whose offset is not "
+                                         "cluster-aligned over a qcow2 node";
+                    return NULL;
+                }
+            }
+            *cluster += n->offset / MODEL_CLUSTER;
+            n = model_graph_file(c->w, n);
+        } else if (n->drv->kind == BG_DRV_FILTER && model_graph_filtered(c->w, n)) {
+            n = model_graph_filtered(c->w, n);
+        } else {
+            return n;
+        }
+    }
+}
+
 /* Is CLUSTER of N allocated in N itself (bdrv_is_allocated())?  Only a qcow2
- * image can leave clusters to its backing; filters ask their child; null-co
- * reports zeroes (allocated) only with read-zeroes (null_co_block_status());
- * raw and file report data. */
+ * image can leave clusters to its backing; null-co reports zeroes
+ * (allocated) only with read-zeroes (null_co_block_status()); file reports
+ * data; filters and raw ask their child (status_node()). */
 static bool allocated_in(IoCtx *c, ModelNode *n, uint64_t cluster)
 {
+    n = status_node(c, n, &cluster);
+    if (!n)
+        return true;
     if (strcmp(n->drv->name, "qcow2") == 0) {
         ModelFile *f = qcow2_file(c, n);
         bool zero;
@@ -297,15 +332,25 @@ static bool allocated_in(IoCtx *c, ModelNode *n, uint64_t cluster)
     }
     if (strcmp(n->drv->name, "null-co") == 0 || strcmp(n->drv->name, "null-aio") == 0)
         return n->read_zeroes;
-    if (n->drv->kind == BG_DRV_FILTER && model_graph_filtered(c->w, n))
-        return allocated_in(c, model_graph_filtered(c->w, n), cluster);
     return true;
 }
 
 bool model_io_allocated(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t cluster)
 {
     IoCtx c = { st, w, NULL, false, false };
-    return allocated_in(&c, n, cluster);
+    bool r = allocated_in(&c, n, cluster);
+    if (c.unsupported && !st->unsupported)
+        st->unsupported = c.unsupported;
+    return r;
+}
+
+ModelNode *model_io_status_node(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t *cluster)
+{
+    IoCtx c = { st, w, NULL, false, false };
+    ModelNode *r = status_node(&c, n, cluster);
+    if (c.unsupported && !st->unsupported)
+        st->unsupported = c.unsupported;
+    return r;
 }
 
 /* bdrv_co_do_copy_on_readv() on the copy-on-read filter's child TOP: the
@@ -318,11 +363,15 @@ static int copy_on_read(IoCtx *c, ModelNode *top, ModelNode *bottom, uint64_t of
     if (!f) {
         /* everything is allocated in TOP but in a null node without
          * read-zeroes (through filters), which QEMU copies from through a
-         * bounce buffer the null node never fills */
+         * bounce buffer the null node never fills, or in a qcow2 node below
+         * a raw one (a copy through raw into that qcow2 node) */
         for (uint64_t cl = off / MODEL_CLUSTER; cl * MODEL_CLUSTER < off + len; cl++)
             if (!allocated_in(c, top, cl)) {
-                c->unsupported = "a copy-on-read of a null node without read-zeroes (QEMU copies "
-                                 "an uninitialized bounce buffer)";
+                if (!c->unsupported)
+                    c->unsupported = "a copy-on-read into a node other than qcow2 that does not "
+                                     "hold the data (a null node without read-zeroes, whose "
+                                     "bounce buffer QEMU copies uninitialized, or a qcow2 node "
+                                     "below raw)";
                 return -ENOTSUP;
             }
         return 0;

@@ -160,11 +160,15 @@ static int chain_status(ModelState *st, ModelNode *top, ModelNode *base, ModelNo
         first = false;
         uint64_t cl = off / MODEL_CLUSTER;
         if (model_io_allocated(st, w, it, cl)) {
-            const ModelFile *f = strcmp(it->drv->name, "qcow2") == 0
-                                     ? model_open_qcow2_file(st, w, it) : NULL;
+            /* a raw layer's run is that of the node below it that answers */
+            uint64_t scl = cl;
+            const ModelNode *sn = model_io_status_node(st, w, it, &scl);
+            const ModelFile *f = sn && strcmp(sn->drv->name, "qcow2") == 0
+                                     ? model_open_qcow2_file(st, w, sn) : NULL;
             if (run)
-                *run = f && f->qcow2 ? (ChainRun){ it->id, f->cl[cl], f->host[cl] }
-                                     : (ChainRun){ it->id, RUN_DATA, 0 };
+                *run = f && f->qcow2 && scl < (f->vsize + MODEL_CLUSTER - 1) / MODEL_CLUSTER
+                           ? (ChainRun){ it->id, f->cl[scl], f->host[scl] }
+                           : (ChainRun){ it->id, RUN_DATA, 0 };
             return CHAIN_ALLOC;
         }
     }

@@ -551,9 +551,6 @@ ModelNode *model_open_node(ModelState *st, ModelWorld *w, ModelQDict *options, M
     }
 
     /* bdrv_open_common() */
-    if (!assign_name(w, n, model_qdict_get_str(opts, "node-name"), err))
-        goto fail;
-    named = true;
     n->force_share = model_open_opt_bool(opts, "force-share", false, NULL);
     if (n->force_share && !n->read_only) {
         bg_error_setf(err, BG_MSG_FORCE_SHARE_RW);
@@ -568,6 +565,12 @@ ModelNode *model_open_node(ModelState *st, ModelWorld *w, ModelQDict *options, M
         bg_error_setf(err, BG_MSG_DETECT_ZEROES_UNMAP);
         goto fail;
     }
+    /* bdrv_open_driver(): the name comes after bdrv_open_common()'s own
+     * checks (force-share, detect-zeroes), so those win over a duplicate or
+     * ill-formed node-name */
+    if (!assign_name(w, n, model_qdict_get_str(opts, "node-name"), err))
+        goto fail;
+    named = true;
     static const char *const generic[] = { "node-name", "driver", "cache.direct", "cache.no-flush",
                                            "read-only", "auto-read-only", "discard",
                                            "detect-zeroes", "force-share" };

@@ -53,6 +53,16 @@ static bool row_in_struct(const ModelOpt *o, const char *prefix, const char **me
     return strchr(*member, '.') == NULL;
 }
 
+/* The driver whose rows hold DRIVER's branch: in qapi/block-core.json
+ * BlockdevOptions' branches host_device and host_cdrom are
+ * BlockdevOptionsFile, the struct of `file`. */
+static const char *schema_driver(const char *driver)
+{
+    if (driver && (strcmp(driver, "host_device") == 0 || strcmp(driver, "host_cdrom") == 0))
+        return "file";
+    return driver;
+}
+
 static bool row_of(const ModelOpt *o, const char *driver)
 {
     return o->driver[0] == '\0' || (driver && strcmp(o->driver, driver) == 0);
@@ -518,7 +528,7 @@ static bool visit_options(const json_t *obj, const char *path, BgError *err)
         if (v && !visit_member(o, member, v, path, NULL, err))
             return false;
     }
-    driver = json_string_value(d);
+    driver = schema_driver(json_string_value(d));
     /* a driver the model has no schema rows for: base checked, rest unknown */
     if (!model_driver_find(driver))
         return true;
@@ -673,7 +683,7 @@ static json_t *output_value(const ModelOpt *o, const json_t *v, const char *driv
 
 json_t *model_qapi_output(const json_t *obj)
 {
-    const char *driver = json_string_value(json_object_get(obj, "driver"));
+    const char *driver = schema_driver(json_string_value(json_object_get(obj, "driver")));
     if (!driver || !model_driver_find(driver))
         return json_deep_copy(obj);
     /* base members first, then the driver's: the rows are in that order */

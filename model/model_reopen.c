@@ -462,6 +462,14 @@ static bool reopen_world(ModelState *st, ModelWorld *w, const ModelWorld *old, Q
                          BgError *err)
 {
     size_t i;
+    /* bdrv_reopen_multiple() flushes every queued node before it prepares
+     * any: "Error flushing drive" from a blkdebug rule is not modelled */
+    for (i = 0; i < q->n; i++)
+        if (model_blkdebug_flush_may_fail(w, model_graph_node(w, q->e[i].node))) {
+            st->unsupported = "a reopen whose flush meets an active blkdebug error rule is not "
+                              "modelled";
+            return false;
+        }
     for (i = 0; i < q->n; i++)
         if (!prepare(st, w, &q->e[i], err))
             return false;
