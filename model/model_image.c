@@ -483,7 +483,9 @@ void model_image_create(ModelFiles *t, const ModelWorld *vm, const char *scratch
         if (!size_s)
             size = strcmp(bfmt, "raw") == 0 ? model_image_host_len(b) : b->vsize;
     } else if (backing) {
-        bg_result_set_unsupported(res, "img-create: raw images have no backing file");
+        /* bdrv_img_create(): raw has no backing_file creation option */
+        offline_result(res, 1, NULL, bg_asprintf("qemu-img: %s: " BG_MSG_IMG_NO_BACKING "\n",
+                                                 file, fmt));
         goto out;
     } else if (!size_s) {
         offline_result(res, 1, NULL, bg_asprintf("qemu-img: %s: " BG_MSG_IMG_NEEDS_SIZE "\n",
