@@ -73,6 +73,28 @@ static const BgBackendOps ta = { .name = "ta", .open = open_a, .execute = exec_t
 static const BgBackendOps tb = { .name = "tb", .open = open_b, .execute = exec_text,
                                  .close = close_be };
 
+/* Minimize TEXT (named NAME) on backends A and B in a fresh scratch
+ * directory: minimize_stream()'s answer, the minimized text in *OUT. */
+static bool minimize_text(const char *name, const char *text, const BgBackendOps *a,
+                          const BgBackendOps *b, char **out, BgError *err)
+{
+    BgStream *s = bg_stream_parse(name, text, strlen(text), err);
+    CHECK(s != NULL);
+    if (!s)
+        return false;
+    char tdir[] = "/tmp/bg-test-minimize-XXXXXX";
+    CHECK(mkdtemp(tdir) != NULL);
+    BgRunOptions opt = { .scratch_base = tdir };
+    const BgBackendOps *backends[2] = { a, b };
+    int runs = 0;
+    *out = NULL;
+    bool ok = minimize_stream(s, backends, &opt, out, &runs, err);
+    CHECK(!ok || runs > 3);
+    bg_stream_free(s);
+    CHECK(rmdir(tdir) == 0);
+    return ok;
+}
+
 static void test_minimize_keeps_the_difference(void)
 {
     const char *text =
@@ -84,35 +106,16 @@ static void test_minimize_keeps_the_difference(void)
         "{\"execute\": \"query-block\"}\n"
         "{\"execute\": \"query-jobs\"}\n";
     BgError err = {0};
-    BgStream *s = bg_stream_parse("m.jsonl", text, strlen(text), &err);
-    CHECK(s != NULL);
-    if (!s)
-        return;
-    char tdir[] = "/tmp/bg-test-minimize-XXXXXX";
-    CHECK(mkdtemp(tdir) != NULL);
-    BgRunOptions opt = { .scratch_base = tdir };
-    const BgBackendOps *backends[2] = { &fa, &fb };
     char *out = NULL;
-    int runs = 0;
-    CHECK(minimize_stream(s, backends, &opt, &out, &runs, &err));
+    CHECK(minimize_text("m.jsonl", text, &fa, &fb, &out, &err));
     CHECK_STR_EQ(out, "{\"execute\": \"query-jobs\", \"arguments\": {\"keep\": 1}}\n");
-    CHECK(runs > 3);
     free(out);
-    bg_stream_free(s);
 
     /* nothing to minimize when the backends agree */
-    const char *agree = "{\"execute\": \"query-block\"}\n";
-    s = bg_stream_parse("m.jsonl", agree, strlen(agree), &err);
-    CHECK(s != NULL);
-    if (!s)
-        return;
     bg_error_clear(&err);
-    out = NULL;
-    CHECK(!minimize_stream(s, backends, &opt, &out, &runs, &err));
+    CHECK(!minimize_text("m.jsonl", "{\"execute\": \"query-block\"}\n", &fa, &fb, &out, &err));
     CHECK_STR_EQ(err.text, "m.jsonl: the backends do not differ: nothing to minimize");
     CHECK(out == NULL);
-    bg_stream_free(s);
-    CHECK(rmdir(tdir) == 0);
 }
 
 /* Dropping the block-stream keeps command, channel and path (blockdev-del,
@@ -126,22 +129,11 @@ static void test_minimize_keeps_the_values(void)
         "{\"execute\": \"query-block\"}\n"
         "{\"execute\": \"blockdev-del\", \"arguments\": {\"node-name\": \"hd0\"}}\n";
     BgError err = {0};
-    BgStream *s = bg_stream_parse("v.jsonl", text, strlen(text), &err);
-    CHECK(s != NULL);
-    if (!s)
-        return;
-    char tdir[] = "/tmp/bg-test-minimize-XXXXXX";
-    CHECK(mkdtemp(tdir) != NULL);
-    BgRunOptions opt = { .scratch_base = tdir };
-    const BgBackendOps *backends[2] = { &ta, &tb };
     char *out = NULL;
-    int runs = 0;
-    CHECK(minimize_stream(s, backends, &opt, &out, &runs, &err));
+    CHECK(minimize_text("v.jsonl", text, &ta, &tb, &out, &err));
     CHECK_STR_EQ(out, "{\"execute\": \"block-stream\", \"arguments\": {}}\n"
                       "{\"execute\": \"blockdev-del\", \"arguments\": {}}\n");
     free(out);
-    bg_stream_free(s);
-    CHECK(rmdir(tdir) == 0);
 }
 
 BG_SUITE(minimize) = {
