@@ -722,14 +722,18 @@ static int node_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const 
             flags |= MODEL_WR_MAY_UNMAP;
     }
     const char *d = n->drv->name;
+    /* bdrv_driver_pwritev_compressed(): only drivers with a
+     * bdrv_co_pwritev_compressed(_part) take a compressed write: qcow2, and
+     * copy-on-read and throttle, which pass it to their child */
+    if ((flags & MODEL_WR_COMPRESSED) && strcmp(d, "qcow2") != 0 &&
+        strcmp(d, "copy-on-read") != 0 && strcmp(d, "throttle") != 0)
+        return -ENOTSUP;
     if (strcmp(d, "file") == 0) {
         ModelFile *f = file_of(c, n);
         if (!f || f->qcow2) {
             c->unsupported = "a raw write into a qcow2 file's metadata";
             return -ENOTSUP;
         }
-        if (flags & MODEL_WR_COMPRESSED)
-            return -ENOTSUP;
         if (off + len > f->len)
             f->len = off + len;                 /* the bytes between read as zeroes */
         model_sparse_write(&f->bytes, off, len, (flags & MODEL_WR_ZERO) ? NULL : buf);
@@ -742,8 +746,6 @@ static int node_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const 
         return qcow2_write(c, n, off, len, buf, flags);
     }
     if (strcmp(d, "raw") == 0) {
-        if (flags & MODEL_WR_COMPRESSED)
-            return -ENOTSUP;
         ModelNode *f = model_graph_file(c->w, n);
         return node_write(c, f, off + n->offset, len, buf, child_flags(f, flags));
     }
@@ -757,9 +759,6 @@ static int node_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const 
         }
         return 0;
     }
-    if (strcmp(d, "compress") == 0 && (flags & MODEL_WR_COMPRESSED))
-        return -ENOTSUP;    /* bdrv_driver_pwritev_compressed(): compress has no
-                             * bdrv_co_pwritev_compressed(_part) of its own */
     if (strcmp(d, "compress") == 0 && !(flags & MODEL_WR_ZERO)) {
         /* compress_refresh_limits(): the request alignment is the cluster
          * size below; bdrv_co_pwritev_part() pads an unaligned write with

@@ -330,10 +330,7 @@ static int run_command(ModelState *st, ModelNode *n, const char *cmd, BgBuf *out
     } else if (is_write) {
         unsigned flags = (z ? MODEL_WR_ZERO : 0) | (u ? MODEL_WR_MAY_UNMAP : 0) |
                          (cflag ? MODEL_WR_COMPRESSED : 0);
-        if (cflag && strcmp(n->drv->name, "qcow2") != 0 && strcmp(n->drv->name, "compress") != 0)
-            s.unsupported = "compressed writes through this driver are not modelled";
-        else
-            r = model_io_pwrite(st, n, (uint64_t)offset, (uint64_t)count, buf, flags, &s);
+        r = model_io_pwrite(st, n, (uint64_t)offset, (uint64_t)count, buf, flags, &s);
     } else {
         r = model_io_pread(st, n, (uint64_t)offset, (uint64_t)count, buf, &s);
         if (!r && s.unknown && P)
