@@ -6,6 +6,8 @@
 #                   coverage floor of real/ (build/cov, tests/coverage-floor.txt)
 #   make fuzz       a bounded fuzz campaign; its report in reports/fuzz/<run>/;
 #                   exit status 1 only for a finding corpus/regress/ lacks
+#   make qemu-gen   generated streams run on QEMU against model and real
+#                   (QEMU_GEN_STREAMS, QEMU_GEN_STEPS, QEMU_GEN_SEED)
 #   make coverage   coverage of unit tests, corpus (and fuzz corpus with
 #                   FUZZ_SECONDS=N) as genhtml pages in reports/coverage/
 #   make deps       install what is missing (apt-get, idempotent)
@@ -115,6 +117,20 @@ FUZZ_JOBS    ?= 1
 fuzz: all fuzz-build
 	@bash tools/fuzz-campaign.sh $(FUZZ_SECONDS) $(FUZZ_JOBS)
 
+# Generated streams judged by QEMU itself: what model and engine get wrong
+# together, which fuzz_diff cannot see (tools/qemu-gen.sh).  Exit status 1
+# when QEMU disagrees with either on a stream.
+QEMU_GEN_STREAMS ?= 100
+QEMU_GEN_STEPS   ?= 8
+QEMU_GEN_SEED    ?= 1
+$(B)/gen_streams: $(call obj,$(COMMON) $(FUZZLIB) fuzz/gen_streams.c)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+qemu-gen: all $(B)/gen_streams
+	@bash tools/qemu-gen.sh $(QEMU_GEN_STREAMS) $(QEMU_GEN_STEPS) $(QEMU_GEN_SEED)
+
 # ---- tests ----------------------------------------------------------------
 ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
@@ -126,7 +142,7 @@ check: all fuzz-build
 clean:
 	rm -rf build reports/coverage reports/fuzz reports/index.html
 
-.PHONY: all check deps deps-check clean fuzz fuzz-build
+.PHONY: all check deps deps-check clean fuzz fuzz-build qemu-gen
 .DELETE_ON_ERROR:
 -include $(shell find build -name '*.d' 2>/dev/null)
 
