@@ -461,6 +461,8 @@
 #define BG_MSG_IOTHREAD_ACTIVE_BB "Cannot change iothread of active block backend"
 /* blk_root_get_parent_desc(): a BlockBackend parent in permission texts */
 #define BG_MSG_PARENT_DESC_BLK "block device '%s'"
+/* blk_root_get_parent_desc(): a BlockBackend without a name or device */
+#define BG_MSG_PARENT_DESC_UNNAMED_BLK "an unnamed block device"
 
 /* job.c */
 /* find_job_locked() */

@@ -384,7 +384,7 @@ bool model_job_block_stream(ModelState *st, const json_t *args, BgError *err)
         goto fail;
     ModelNode *cor = new_filter(w, "copy-on-read", str_arg(args, "filter-node-name"), err);
     if (!cor) {
-        bg_error_prepend(err, "Could not create node: ");
+        bg_error_prepend(err, BG_MSG_INSERT_CREATE_PREFIX);
         goto fail;
     }
     model_qdict_put_str(cor->options, "bottom", overlay->name);

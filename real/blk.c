@@ -108,7 +108,7 @@ char *real_blk_parent_desc(RealBlk *blk)
         return bg_asprintf(BG_MSG_PARENT_DESC_BLK, blk->name);
     if (blk->has_dev && blk->dev_id && *blk->dev_id)
         return bg_asprintf(BG_MSG_PARENT_DESC_BLK, blk->dev_id);
-    return bg_strdup("an unnamed block device");
+    return bg_strdup(BG_MSG_PARENT_DESC_UNNAMED_BLK);
 }
 
 RealCtx *real_blk_ctx(RealBlk *blk)
