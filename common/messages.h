@@ -66,7 +66,7 @@
 #define BG_MSG_RO_WITH_COR "Can't set node '%s' to r/o with copy-on-read enabled"
 /* bdrv_reopen_prepare() */
 #define BG_MSG_PREPARE_FAILED "failed while preparing to reopen image '%s'"
-/* bdrv_lookup_bs() */
+/* bdrv_lookup_bs() (also qmp_block_commit(), qmp_block_stream() with device and node name) */
 #define BG_MSG_LOOKUP_BS "Cannot find device='%s' nor node-name='%s'"
 /* bdrv_reopen_parse_file_or_backing() */
 #define BG_MSG_CHILD_CYCLE "Making '%s' a %s child of '%s' would create a cycle"
@@ -200,7 +200,8 @@
 #define BG_MSG_QUORUM_REWRITE_BLKVERIFY "rewrite-corrupted=on cannot be used with blkverify=on"
 
 /* real/ storage layer: block/file-posix.c, util/osdep.c */
-/* qemu_open_internal() (util/osdep.c): error_setg_errno(errp, errno, "Could not open '%s'") */
+/* qemu_open_internal() (util/osdep.c): error_setg_errno(errp, errno, "Could not open '%s'");
+ * raw_open_common() (block/file-posix.c) passes it on */
 #define BG_MSG_FILE_OPEN "Could not open '%s': %s"
 /* qemu_open_internal(): EINVAL with O_DIRECT */
 #define BG_MSG_FILE_NO_ODIRECT "Could not open '%s': filesystem does not support O_DIRECT"
@@ -508,8 +509,6 @@
 #define BG_MSG_REFRESH_TOTAL_SECTORS "Could not refresh total sector count: %s"
 /* bdrv_open_backing_file(), prepended to the backing node's error */
 #define BG_MSG_BACKING_OPEN_PREFIX "Could not open backing file: "
-/* raw_open_common() (block/file-posix.c), error_setg_errno() */
-#define BG_MSG_COULD_NOT_OPEN "Could not open '%s': %s"
 /* compress_open() (block/filter-compress.c) */
 #define BG_MSG_COMPRESS_UNSUPPORTED "Compression is not supported for underlying format: %s"
 /* quorum_open() */
@@ -520,8 +519,6 @@
 #define BG_MSG_QAPI_INVALID_VALUE "Parameter '%s' expects %s"
 /* block_job_create() -> job_create() */
 #define BG_MSG_JOB_ID_IN_USE "Job ID '%s' already in use"
-/* qmp_block_commit() / qmp_block_stream(): bdrv_lookup_bs() with device and node name */
-#define BG_MSG_JOB_DEVICE_NOT_FOUND "Cannot find device='%s' nor node-name='%s'"
 /* job_apply_verb_locked() */
 #define BG_MSG_JOB_VERB "Job '%s' in state '%s' cannot accept command verb '%s'"
 /* job_create() */
@@ -538,8 +535,6 @@
 #define BG_MSG_JOB_BOTTOM_NOT_IN_CHAIN "Node '%s' is not in a chain starting from '%s'"
 /* qmp_block_stream() */
 #define BG_MSG_STREAM_BACKING_FILE "backing file specified, but streaming the entire chain"
-/* qmp_block_commit(): class DeviceNotFound */
-#define BG_MSG_JOB_COMMIT_NO_DEVICE "Device '%s' not found"
 /* qmp_get_root_bs() */
 #define BG_MSG_JOB_NEED_ROOT "Need a root block node"
 /* qmp_block_commit() */
@@ -572,7 +567,8 @@
 #define BG_MSG_DEVICE_DRIVE_NOT_FOUND "Property '%s.drive' can't find value '%s'"
 /* scsi_realize() (hw/scsi/scsi-disk.c) without a `drive` */
 #define BG_MSG_DEVICE_NO_DRIVE "drive property not set"
-/* qmp_device_del() -> find_device_state(): class DeviceNotFound */
+/* QERR_DEVICE_NOT_FOUND, class DeviceNotFound: qmp_device_del() -> find_device_state(),
+ * qmp_block_commit() */
 #define BG_MSG_DEVICE_NOT_FOUND "Device '%s' not found"
 /* object_property_try_add() (qom/object.c) */
 #define BG_MSG_DUPLICATE_PROPERTY "attempt to add duplicate property '%s' to object (type '%s')"
@@ -582,11 +578,6 @@
 #define BG_MSG_QEMUOPTS_SIZE "Parameter '%s' expects a non-negative number below 2^64"
 /* blkdebug_open() */
 #define BG_MSG_BLKDEBUG_CONSTRAINT "Cannot meet constraints with %s %" PRIu64
-/* qcow2_update_options_prepare() */
-#define BG_MSG_QCOW2_NO_ENCRYPTION "No encryption in image header, but options specified format '%s'"
-/* qemuio_command(): "qemu-io: " is not printed in the HMP case; these are qemu-io texts */
-/* read_f() (qemu-io-cmds.c) */
-#define BG_MSG_IO_PATTERN_FAILED "Pattern verification failed at offset %" PRId64 ", %" PRId64 " bytes\n"
 
 /*
  * The seed's (x-blockdev-reopen's) wording of a QEMU 7.2 blockdev-reopen

@@ -472,7 +472,7 @@ void model_image_create(ModelFiles *t, const ModelWorld *vm, const char *scratch
         if (!b || (strcmp(bfmt, "qcow2") == 0 && !b->qcow2)) {
             char *shown = model_image_path_combine(file, backing);
             char *why = b ? bg_strdup(BG_MSG_QCOW2_NOT_QCOW2)
-                          : bg_asprintf(BG_MSG_COULD_NOT_OPEN, shown, "No such file or directory");
+                          : bg_asprintf(BG_MSG_FILE_OPEN, shown, "No such file or directory");
             offline_result(res, 1, NULL, bg_asprintf("qemu-img: %s: %s\n" BG_MSG_IMG_OPEN_BACKING_HINT
                                                      "\n", file, why));
             free(why);

@@ -353,7 +353,7 @@ static int run_command(ModelState *st, ModelNode *n, const char *cmd, BgBuf *out
     if (!is_write && kind != CMD_DISCARD && P) {
         for (int64_t k = 0; k < count; k++) {
             if (buf[k] != pattern) {
-                bg_buf_printf(out, BG_MSG_IO_PATTERN_FAILED, offset, count);
+                bg_buf_printf(out, BG_MSG_QEMUIO_PATTERN_FAILED "\n", offset, count);
                 ret = -EINVAL;
                 break;
             }

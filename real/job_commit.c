@@ -320,7 +320,7 @@ bool real_qmp_block_commit(RealGraph *g, json_t *args, BgError *err)
     BgError lookup = { 0 };
     RealNode *bs = real_graph_lookup(g, device, device, &lookup);
     if (!bs)
-        return bg_error_setf(err, BG_MSG_JOB_COMMIT_NO_DEVICE, device);
+        return bg_error_setf(err, BG_MSG_DEVICE_NOT_FOUND, device);
     if (!is_root_node(bs))
         return bg_error_setf(err, BG_MSG_JOB_NEED_ROOT);
     if (real_node_op_is_blocked(bs, REAL_OP_COMMIT_SOURCE, err))
