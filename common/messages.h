@@ -66,7 +66,7 @@
 #define BG_MSG_RO_WITH_COR "Can't set node '%s' to r/o with copy-on-read enabled"
 /* bdrv_reopen_prepare() */
 #define BG_MSG_PREPARE_FAILED "failed while preparing to reopen image '%s'"
-/* bdrv_lookup_bs() */
+/* bdrv_lookup_bs() (also qmp_block_commit(), qmp_block_stream() with device and node name) */
 #define BG_MSG_LOOKUP_BS "Cannot find device='%s' nor node-name='%s'"
 /* bdrv_reopen_parse_file_or_backing() */
 #define BG_MSG_CHILD_CYCLE "Making '%s' a %s child of '%s' would create a cycle"
@@ -91,6 +91,82 @@
 /* bdrv_reopen_multiple() */
 #define BG_MSG_FLUSH_FAILED "Error flushing drive: %s"
 
+/* block.c, opening, naming and changing nodes */
+/* bdrv_assign_node_name() */
+#define BG_MSG_NODE_NAME_CONFLICT "node-name=%s is conflicting with a device id"
+/* bdrv_assign_node_name() */
+#define BG_MSG_NODE_NAME_TOO_LONG "Node name too long"
+/* bdrv_lookup_bs() */
+#define BG_MSG_LOOKUP_NO_MEDIUM "Device '%s' has no medium"
+/* bdrv_fill_options(), bdrv_open_inherit() */
+#define BG_MSG_UNKNOWN_DRIVER "Unknown driver '%s'"
+/* bdrv_fill_options() */
+#define BG_MSG_FILE_AND_FILENAME "Can't specify 'file' and 'filename' options at the same time"
+/* bdrv_fill_options() */
+#define BG_MSG_NEED_DRIVER_OR_FILE "Must specify either driver or file"
+/* parse_json_filename(), error_prepend() to the JSON parser's error */
+#define BG_MSG_JSON_PARSE "Could not parse the JSON options: %s"
+/* parse_json_filename() */
+#define BG_MSG_JSON_NOT_OBJECT "Invalid JSON object given"
+/* bdrv_open_common(), bdrv_reopen_prepare() */
+#define BG_MSG_INVALID_DISCARD "Invalid discard option"
+/* bdrv_open_backing_file() */
+#define BG_MSG_BACKING_NOT_SUPPORTED "Driver doesn't support backing files"
+/* bdrv_set_file_or_backing_noperm() */
+#define BG_MSG_NODE_CORRUPTED "Node corrupted"
+/* bdrv_is_backing_chain_frozen() */
+#define BG_MSG_CHAIN_FROZEN "Cannot change '%s' link from '%s' to '%s'"
+/* bdrv_freeze_backing_chain() */
+#define BG_MSG_CHAIN_FREEZE "Cannot freeze '%s' link to '%s'"
+/* bdrv_replace_node_noperm() */
+#define BG_MSG_REPLACE_SHOULD_NOT "Should not change '%s' link to '%s'"
+/* bdrv_replace_node_noperm() */
+#define BG_MSG_REPLACE_CANNOT "Cannot change '%s' link to '%s'"
+/* bdrv_insert_node() */
+#define BG_MSG_INSERT_NO_DRIVER "driver is not specified"
+/* bdrv_insert_node() */
+#define BG_MSG_INSERT_UNKNOWN_DRIVER "Unknown driver: '%s'"
+/* bdrv_insert_node(), error_prepend() */
+#define BG_MSG_INSERT_CREATE_PREFIX "Could not create node: "
+/* bdrv_insert_node(), error_prepend() */
+#define BG_MSG_INSERT_REPLACE_PREFIX "Could not replace node: "
+/* bdrv_child_cb_update_filename(), error_setg_errno() */
+#define BG_MSG_UPDATE_BACKING_LINK "Could not update backing file link: %s"
+/* bdrv_dirname() */
+#define BG_MSG_DIRNAME_EJECTED "Node '%s' is ejected"
+/* bdrv_dirname() */
+#define BG_MSG_DIRNAME_NO_BASE "Cannot generate a base directory for %s nodes"
+/* bdrv_child_get_parent_desc(): a node parent in permission texts */
+#define BG_MSG_PARENT_DESC_NODE "node '%s'"
+
+/* block/io.c */
+/* bdrv_co_truncate() */
+#define BG_MSG_TRUNCATE_NO_MEDIUM "No medium inserted"
+/* bdrv_co_truncate() */
+#define BG_MSG_TRUNCATE_NEGATIVE "Image size cannot be negative"
+/* bdrv_co_truncate() */
+#define BG_MSG_TRUNCATE_READ_ONLY "Image is read-only"
+/* bdrv_co_truncate() */
+#define BG_MSG_TRUNCATE_NO_RESIZE "Image format driver does not support resize"
+
+/* block/qapi.c */
+/* bdrv_block_device_info() */
+#define BG_MSG_QUERY_EJECTED "Block device %s is ejected"
+
+/* util/throttle.c */
+/* throttle_is_valid() */
+#define BG_MSG_THROTTLE_TOTAL_AND_RW "bps/iops/max total values and read/write values cannot be used at the same time"
+/* throttle_is_valid() */
+#define BG_MSG_THROTTLE_RANGE "bps/iops/max values must be within [0, %lld]"
+/* throttle_is_valid() */
+#define BG_MSG_THROTTLE_BURST_ZERO "the burst length cannot be 0"
+/* throttle_is_valid() */
+#define BG_MSG_THROTTLE_BURST_NO_RATE "burst length set without burst rate"
+/* throttle_is_valid() */
+#define BG_MSG_THROTTLE_MAX_NO_AVG "bps_max/iops_max require corresponding bps/iops values"
+/* throttle_is_valid() */
+#define BG_MSG_THROTTLE_MAX_BELOW_AVG "bps_max/iops_max cannot be lower than bps/iops values"
+
 /* drivers */
 /* read_cache_sizes() */
 #define BG_MSG_QCOW2_L2_ENTRY_SIZE "L2 cache entry size must be a power of two between %d and the cluster size (%d)"
@@ -110,9 +186,22 @@
 #define BG_MSG_THROTTLE_NO_GROUP "Throttle group '%s' does not exist"
 /* throttle_parse_options() */
 #define BG_MSG_THROTTLE_GROUP_NEEDED "Please specify a throttle group"
+/* read_config() (block/blkdebug.c), error_setg_errno() */
+#define BG_MSG_BLKDEBUG_READ_CONFIG "Could not read blkdebug config file: %s"
+/* cor_open() (block/copy-on-read.c) */
+#define BG_MSG_COR_BOTTOM_NOT_FOUND "Bottom node '%s' not found"
+/* cor_open() */
+#define BG_MSG_COR_BOTTOM_NOT_OPENED "Bottom node '%s' not opened"
+/* cor_open() */
+#define BG_MSG_COR_BOTTOM_FILTER "Bottom node '%s' is a filter"
+/* quorum_open() (block/quorum.c) */
+#define BG_MSG_QUORUM_BLKVERIFY "blkverify=on can only be set if there are exactly two files and vote-threshold is 2"
+/* quorum_open() */
+#define BG_MSG_QUORUM_REWRITE_BLKVERIFY "rewrite-corrupted=on cannot be used with blkverify=on"
 
 /* real/ storage layer: block/file-posix.c, util/osdep.c */
-/* qemu_open_internal() (util/osdep.c): error_setg_errno(errp, errno, "Could not open '%s'") */
+/* qemu_open_internal() (util/osdep.c): error_setg_errno(errp, errno, "Could not open '%s'");
+ * raw_open_common() (block/file-posix.c) passes it on */
 #define BG_MSG_FILE_OPEN "Could not open '%s': %s"
 /* qemu_open_internal(): EINVAL with O_DIRECT */
 #define BG_MSG_FILE_NO_ODIRECT "Could not open '%s': filesystem does not support O_DIRECT"
@@ -137,6 +226,10 @@
 /* real/ storage layer: block/raw-format.c, block/null.c */
 /* raw_co_truncate() */
 #define BG_MSG_RAW_FIXED_SIZE "Cannot resize fixed-size raw disks"
+/* raw_co_truncate() */
+#define BG_MSG_RAW_OFFSET_TOO_LARGE "Disk size too large for the chosen offset"
+/* raw_apply_options(), error_setg_errno() */
+#define BG_MSG_RAW_GET_SIZE "Could not get image size: %s"
 /* null_file_open() */
 #define BG_MSG_NULL_LATENCY "latency-ns is invalid"
 
@@ -176,9 +269,21 @@
 /* qcow2_do_open(): error_setg_errno(errp, -ret, "Could not read L1 table") */
 #define BG_MSG_QCOW2_READ_L1 "Could not read L1 table: %s"
 /* qcow2_do_open() */
+#define BG_MSG_QCOW2_L1_ALLOC "Could not allocate L1 table"
+/* qcow2_do_open(), error_setg_errno() */
+#define BG_MSG_QCOW2_READ_BACKING_NAME "Could not read backing file name: %s"
+/* qcow2_do_open() */
 #define BG_MSG_QCOW2_BACKING_TOO_LONG "Backing file name too long"
 /* qcow2_read_extensions() */
 #define BG_MSG_QCOW2_EXT_TOO_LARGE "Header extension too large"
+/* qcow2_read_extensions(), error_setg_errno() */
+#define BG_MSG_QCOW2_EXT_PREAD "qcow2_read_extension: ERROR: pread fail from offset %" PRIu64 ": %s"
+/* qcow2_read_extensions(); QEMU prints sizeof(bs->backing_format), 16, with %zu */
+#define BG_MSG_QCOW2_EXT_BACKING_FMT_LEN "ERROR: ext_backing_format: len=%" PRIu32 " too large (>=16)"
+/* qcow2_read_extensions(), error_setg_errno() */
+#define BG_MSG_QCOW2_EXT_BACKING_FMT_READ "ERROR: ext_backing_format: Could not read format name: %s"
+/* qcow2_read_extensions(), error_setg_errno() */
+#define BG_MSG_QCOW2_EXT_UNKNOWN_READ "ERROR: unknown extension: Could not read data: %s"
 /* qcow2_do_open() */
 #define BG_MSG_QCOW2_REFCOUNT_INIT "Could not initialize refcount handling: %s"
 /* qcow2_do_open() */
@@ -233,6 +338,8 @@
 #define BG_MSG_QCOW2_ALLOC_HEADER "Could not allocate clusters for qcow2 header and refcount table: %s"
 /* qcow2_co_create() */
 #define BG_MSG_QCOW2_ASSIGN_BACKING "Could not assign backing file '%s' with format '%s': %s"
+/* qcow2_co_create(), error_prepend() */
+#define BG_MSG_QCOW2_CREATE_RESIZE_PREFIX "Could not resize image: "
 
 /* real/ storage layer: qemu-img create (qemu-img.c img_create(), block.c bdrv_img_create()) */
 /* cvtnum_full() */
@@ -259,6 +366,8 @@
 #define BG_MSG_IMG_DETECTED_HINT "Detected format of %s."
 /* bdrv_img_create() */
 #define BG_MSG_IMG_NEEDS_SIZE "Image creation needs a size parameter"
+/* bdrv_img_create(): the line's start; qemu_opts_print() adds the options */
+#define BG_MSG_IMG_FORMATTING "Formatting '%s', fmt=%s "
 
 /* real/ storage layer: qemu-io (qemu-io-cmds.c, qemu-io.c), QEMU 7.2 */
 /* print_report() */
@@ -351,14 +460,36 @@
 /* block/block-backend.c */
 /* blk_root_change_aio_ctx() */
 #define BG_MSG_IOTHREAD_ACTIVE_BB "Cannot change iothread of active block backend"
+/* blk_root_get_parent_desc(): a BlockBackend parent in permission texts */
+#define BG_MSG_PARENT_DESC_BLK "block device '%s'"
+/* blk_root_get_parent_desc(): a BlockBackend without a name or device */
+#define BG_MSG_PARENT_DESC_UNNAMED_BLK "an unnamed block device"
 
 /* job.c */
 /* find_job_locked() */
 #define BG_MSG_JOB_NOT_FOUND "Job not found"
+/* job_create() */
+#define BG_MSG_JOB_ID_REQUIRED "An explicit job ID is required"
+
+/* blockjob.c, block/commit.c, blockdev.c (block jobs) */
+/* child_job_get_parent_desc(): a job parent in permission texts */
+#define BG_MSG_PARENT_DESC_JOB "%s job '%s'"
+/* block_job_create(): the blocker a job sets on its nodes */
+#define BG_MSG_JOB_BLOCKER "block device is in use by block job: %s"
+/* commit_start() */
+#define BG_MSG_COMMIT_SAME_FILES "Invalid files for merge: top and base are the same"
+/* qmp_block_commit() (QEMU's spelling) */
+#define BG_MSG_JOB_NO_BACKING_IMAGE "There is no backimg image"
+/* qmp_block_commit() */
+#define BG_MSG_JOB_BACKING_FILE_WRITER "'backing-file' specified, but 'top' has a writer on it"
+/* qmp_block_stream() */
+#define BG_MSG_JOB_BOTTOM_NOT_OPEN "Node '%s' is not open"
 
 /* block/monitor/block-hmp-cmds.c, hmp_qemu_io() (the HMP reply string) */
 /* hmp_qemu_io() */
 #define BG_MSG_HMP_NO_DEVICE "Error: Cannot find device='' nor node-name='%s'\r\n"
+/* hmp_handle_error() (monitor/hmp.c), with the monitor's \r\n */
+#define BG_MSG_HMP_ERROR "Error: %s\r\n"
 
 /* Added for the model (issue 3); QEMU 7.2.0 function above each. */
 /* bdrv_assign_node_name() */
@@ -378,8 +509,6 @@
 #define BG_MSG_REFRESH_TOTAL_SECTORS "Could not refresh total sector count: %s"
 /* bdrv_open_backing_file(), prepended to the backing node's error */
 #define BG_MSG_BACKING_OPEN_PREFIX "Could not open backing file: "
-/* raw_open_common() (block/file-posix.c), error_setg_errno() */
-#define BG_MSG_COULD_NOT_OPEN "Could not open '%s': %s"
 /* compress_open() (block/filter-compress.c) */
 #define BG_MSG_COMPRESS_UNSUPPORTED "Compression is not supported for underlying format: %s"
 /* quorum_open() */
@@ -390,8 +519,6 @@
 #define BG_MSG_QAPI_INVALID_VALUE "Parameter '%s' expects %s"
 /* block_job_create() -> job_create() */
 #define BG_MSG_JOB_ID_IN_USE "Job ID '%s' already in use"
-/* qmp_block_commit() / qmp_block_stream(): bdrv_lookup_bs() with device and node name */
-#define BG_MSG_JOB_DEVICE_NOT_FOUND "Cannot find device='%s' nor node-name='%s'"
 /* job_apply_verb_locked() */
 #define BG_MSG_JOB_VERB "Job '%s' in state '%s' cannot accept command verb '%s'"
 /* job_create() */
@@ -408,8 +535,6 @@
 #define BG_MSG_JOB_BOTTOM_NOT_IN_CHAIN "Node '%s' is not in a chain starting from '%s'"
 /* qmp_block_stream() */
 #define BG_MSG_STREAM_BACKING_FILE "backing file specified, but streaming the entire chain"
-/* qmp_block_commit(): class DeviceNotFound */
-#define BG_MSG_JOB_COMMIT_NO_DEVICE "Device '%s' not found"
 /* qmp_get_root_bs() */
 #define BG_MSG_JOB_NEED_ROOT "Need a root block node"
 /* qmp_block_commit() */
@@ -442,7 +567,8 @@
 #define BG_MSG_DEVICE_DRIVE_NOT_FOUND "Property '%s.drive' can't find value '%s'"
 /* scsi_realize() (hw/scsi/scsi-disk.c) without a `drive` */
 #define BG_MSG_DEVICE_NO_DRIVE "drive property not set"
-/* qmp_device_del() -> find_device_state(): class DeviceNotFound */
+/* QERR_DEVICE_NOT_FOUND, class DeviceNotFound: qmp_device_del() -> find_device_state(),
+ * qmp_block_commit() */
 #define BG_MSG_DEVICE_NOT_FOUND "Device '%s' not found"
 /* object_property_try_add() (qom/object.c) */
 #define BG_MSG_DUPLICATE_PROPERTY "attempt to add duplicate property '%s' to object (type '%s')"
@@ -452,11 +578,6 @@
 #define BG_MSG_QEMUOPTS_SIZE "Parameter '%s' expects a non-negative number below 2^64"
 /* blkdebug_open() */
 #define BG_MSG_BLKDEBUG_CONSTRAINT "Cannot meet constraints with %s %" PRIu64
-/* qcow2_update_options_prepare() */
-#define BG_MSG_QCOW2_NO_ENCRYPTION "No encryption in image header, but options specified format '%s'"
-/* qemuio_command(): "qemu-io: " is not printed in the HMP case; these are qemu-io texts */
-/* read_f() (qemu-io-cmds.c) */
-#define BG_MSG_IO_PATTERN_FAILED "Pattern verification failed at offset %" PRId64 ", %" PRId64 " bytes\n"
 
 /*
  * The seed's (x-blockdev-reopen's) wording of a QEMU 7.2 blockdev-reopen

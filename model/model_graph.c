@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "messages.h"
 #include "model.h"
 
 static char *dup0(const char *s)
@@ -375,11 +376,11 @@ char *model_graph_op_blocker(const ModelWorld *w, const ModelNode *n, ModelOp op
         }
     if (jb && (!bparent || jb->seq > bseq)) {
         const ModelJob *j = model_graph_job(w, jb->owner);
-        return bg_asprintf("block device is in use by block job: %s",
+        return bg_asprintf(BG_MSG_JOB_BLOCKER,
                            j && j->type == MODEL_JOB_STREAM ? "stream" : "commit");
     }
     if (bparent)
-        return bg_asprintf("node is used as backing hd of '%s'",
+        return bg_asprintf(BG_MSG_BUSY_BACKING_HD,
                            model_graph_device_or_node_name(w, bparent));
     return NULL;
 }

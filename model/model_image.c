@@ -449,10 +449,9 @@ void model_image_create(ModelFiles *t, const ModelWorld *vm, const char *scratch
         goto out;
     }
     if (size_s && !model_image_parse_size(size_s, &size)) {
-        offline_result(res, 1, NULL, bg_asprintf("qemu-img: Invalid image size specified. You may "
-                                                 "use k, M, G, T, P or E suffixes for\nqemu-img: "
-                                                 "kilobytes, megabytes, gigabytes, terabytes, "
-                                                 "petabytes and exabytes.\n"));
+        offline_result(res, 1, NULL, bg_asprintf("qemu-img: " BG_MSG_IMG_INVALID_SIZE "\n"
+                                                 "qemu-img: " BG_MSG_IMG_INVALID_SIZE2 "\n",
+                                                 "image size"));
         goto out;
     }
     if (backing && strcmp(fmt, "qcow2") == 0) {
@@ -473,7 +472,7 @@ void model_image_create(ModelFiles *t, const ModelWorld *vm, const char *scratch
         if (!b || (strcmp(bfmt, "qcow2") == 0 && !b->qcow2)) {
             char *shown = model_image_path_combine(file, backing);
             char *why = b ? bg_strdup(BG_MSG_QCOW2_NOT_QCOW2)
-                          : bg_asprintf(BG_MSG_COULD_NOT_OPEN, shown, "No such file or directory");
+                          : bg_asprintf(BG_MSG_FILE_OPEN, shown, "No such file or directory");
             offline_result(res, 1, NULL, bg_asprintf("qemu-img: %s: %s\n" BG_MSG_IMG_OPEN_BACKING_HINT
                                                      "\n", file, why));
             free(why);
@@ -500,17 +499,17 @@ void model_image_create(ModelFiles *t, const ModelWorld *vm, const char *scratch
     char *out;
     if (strcmp(fmt, "qcow2") == 0) {
         if (backing) {
-            out = bg_asprintf("Formatting '%s', fmt=qcow2 cluster_size=65536 extended_l2=off "
+            out = bg_asprintf(BG_MSG_IMG_FORMATTING "cluster_size=65536 extended_l2=off "
                               "compression_type=zlib size=%" PRIu64 " backing_file=%s "
                               "backing_fmt=%s lazy_refcounts=off refcount_bits=16\n",
-                              file, size, backing, bfmt);
+                              file, "qcow2", size, backing, bfmt);
         } else {
-            out = bg_asprintf("Formatting '%s', fmt=qcow2 cluster_size=65536 extended_l2=off "
+            out = bg_asprintf(BG_MSG_IMG_FORMATTING "cluster_size=65536 extended_l2=off "
                               "compression_type=zlib size=%" PRIu64 " lazy_refcounts=off "
-                              "refcount_bits=16\n", file, size);
+                              "refcount_bits=16\n", file, "qcow2", size);
         }
     } else {
-        out = bg_asprintf("Formatting '%s', fmt=raw size=%" PRIu64 "\n", file, size);
+        out = bg_asprintf(BG_MSG_IMG_FORMATTING "size=%" PRIu64 "\n", file, "raw", size);
     }
     /* bdrv_img_create() printed the line; raw_co_create() (qcow2's file
      * first) takes its locks before it truncates anything: a file the VM

@@ -319,7 +319,7 @@ bool model_job_block_stream(ModelState *st, const json_t *args, BgError *err)
     ModelNode *bs = model_graph_find(w, device), *base = NULL, *bottom = NULL;
     bool created = false;
     if (!bs) {
-        bg_error_setf(err, BG_MSG_JOB_DEVICE_NOT_FOUND, device, device);
+        bg_error_setf(err, BG_MSG_LOOKUP_BS, device, device);
         goto fail;
     }
     if (base_name && !(base = find_backing_image(st, w, bs, base_name))) {
@@ -384,7 +384,7 @@ bool model_job_block_stream(ModelState *st, const json_t *args, BgError *err)
         goto fail;
     ModelNode *cor = new_filter(w, "copy-on-read", str_arg(args, "filter-node-name"), err);
     if (!cor) {
-        bg_error_prepend(err, "Could not create node: ");
+        bg_error_prepend(err, BG_MSG_INSERT_CREATE_PREFIX);
         goto fail;
     }
     model_qdict_put_str(cor->options, "bottom", overlay->name);
@@ -446,7 +446,7 @@ bool model_job_block_commit(ModelState *st, const json_t *args, BgError *err)
     /* qmp_get_root_bs(); DeviceNotFound comes before any other error */
     if (!bs) {
         st->err_class = "DeviceNotFound";
-        bg_error_setf(err, BG_MSG_JOB_COMMIT_NO_DEVICE, device);
+        bg_error_setf(err, BG_MSG_DEVICE_NOT_FOUND, device);
         goto fail;
     }
     if (!model_graph_is_root(w, bs)) {

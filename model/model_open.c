@@ -257,7 +257,7 @@ static bool open_file(ModelState *st, ModelNode *n, ModelQDict *opts, BgError *e
 {
     const char *filename = model_qdict_get_str(opts, "filename");
     if (!filename || !model_image_find(&st->files, filename))
-        return bg_error_setf(err, BG_MSG_COULD_NOT_OPEN, filename ? filename : "",
+        return bg_error_setf(err, BG_MSG_FILE_OPEN, filename ? filename : "",
                              "No such file or directory");
     /* raw_open_common(): Linux AIO only for files opened with O_DIRECT
      * (checked after the file is opened, before any lock is taken) */

@@ -202,15 +202,16 @@ static void cumulative(const ModelWorld *w, const ModelNode *n, unsigned *perm, 
 static char *user_desc(const ModelWorld *w, const Parent *p)
 {
     if (p->node)
-        return bg_asprintf("node '%s'", p->node->name);
+        return bg_asprintf(BG_MSG_PARENT_DESC_NODE, p->node->name);
     if (p->blk->kind == MODEL_BLK_JOB_CHILD) {
         const ModelJob *j = model_graph_job(w, p->blk->owner);
-        return bg_asprintf("%s job '%s'", j && j->type == MODEL_JOB_STREAM ? "stream" : "commit",
+        return bg_asprintf(BG_MSG_PARENT_DESC_JOB,
+                           j && j->type == MODEL_JOB_STREAM ? "stream" : "commit",
                            p->blk->owner);
     }
     if (p->blk->kind == MODEL_BLK_DEVICE && p->blk->owner)
-        return bg_asprintf("block device '%s'", p->blk->owner);
-    return bg_strdup("an unnamed block device");
+        return bg_asprintf(BG_MSG_PARENT_DESC_BLK, p->blk->owner);
+    return bg_strdup(BG_MSG_PARENT_DESC_UNNAMED_BLK);
 }
 
 static bool check_conflicts(const ModelWorld *w, const ModelNode *n, BgError *err)

@@ -66,9 +66,9 @@ static void report(BgBuf *out, const char *op, int64_t offset, int64_t count)
 {
     char s1[64];
     cvtstr((double)count, s1, sizeof(s1));
-    bg_buf_printf(out, "%s %" PRId64 "/%" PRId64 " bytes at offset %" PRId64 "\n", op, count,
+    bg_buf_printf(out, BG_MSG_QEMUIO_REPORT "\n", op, count,
                   count, offset);
-    bg_buf_printf(out, "%s, 1 ops; 00.00 sec (1 bytes/sec and 1.0000 ops/sec)\n", s1);
+    bg_buf_printf(out, BG_MSG_QEMUIO_TIMING "\n", s1, 1, "00.00 sec", "1 bytes", 1.0);
 }
 
 static int64_t cvtnum(const char *s)
@@ -84,10 +84,9 @@ static int64_t cvtnum(const char *s)
 static void cvtnum_err(BgBuf *out, int64_t rc, const char *arg)
 {
     if (rc == -EINVAL)
-        bg_buf_printf(out, "Parsing error: non-numeric argument, or extraneous/unrecognized "
-                           "suffix -- %s\n", arg);
+        bg_buf_printf(out, BG_MSG_QEMUIO_PARSE_EINVAL "\n", arg);
     else
-        bg_buf_printf(out, "Parsing error: argument too large -- %s\n", arg);
+        bg_buf_printf(out, BG_MSG_QEMUIO_PARSE_ERANGE "\n", arg);
 }
 
 static int parse_pattern(BgBuf *out, const char *arg)
@@ -96,7 +95,7 @@ static int parse_pattern(BgBuf *out, const char *arg)
     errno = 0;
     long p = strtol(arg, &end, 0);
     if (p < 0 || p > 255 || *end != '\0') {
-        bg_buf_printf(out, "%s is not a valid pattern byte\n", arg);
+        bg_buf_printf(out, BG_MSG_QEMUIO_BAD_PATTERN "\n", arg);
         return -1;
     }
     return (int)p;
@@ -270,13 +269,13 @@ static int run_command(ModelState *st, ModelNode *n, const char *cmd, BgBuf *out
                 goto done;
             }
             if (l > REQUEST_MAX) {
-                bg_buf_printf(out, "Argument '%s' exceeds maximum size %" PRIu64 "\n", argv[k],
+                bg_buf_printf(out, BG_MSG_QEMUIO_ARG_EXCEEDS "\n", argv[k],
                               (uint64_t)REQUEST_MAX);
                 ret = -EINVAL;
                 goto done;
             }
             if (count > REQUEST_MAX - l) {
-                bg_buf_printf(out, "The total number of bytes exceed the maximum size %" PRIu64 "\n",
+                bg_buf_printf(out, BG_MSG_QEMUIO_TOTAL_EXCEEDS "\n",
                               (uint64_t)REQUEST_MAX);
                 ret = -EINVAL;
                 goto done;
@@ -291,8 +290,8 @@ static int run_command(ModelState *st, ModelNode *n, const char *cmd, BgBuf *out
             goto done;
         }
         if (count > REQUEST_MAX) {
-            bg_buf_printf(out, kind == CMD_WRITE ? "length cannot exceed %" PRIu64 " without -n, given %s\n"
-                                                 : "length cannot exceed %" PRIu64 ", given %s\n",
+            bg_buf_printf(out, kind == CMD_WRITE ? BG_MSG_QEMUIO_LENGTH_MAX_N "\n"
+                                                 : BG_MSG_QEMUIO_LENGTH_MAX "\n",
                           (uint64_t)REQUEST_MAX, argv[i + 1]);
             ret = -EINVAL;
             goto done;
@@ -300,9 +299,9 @@ static int run_command(ModelState *st, ModelNode *n, const char *cmd, BgBuf *out
     }
     if (cflag && (offset % 512 || count % 512)) {
         if (offset % 512)
-            bg_buf_printf(out, "%" PRId64 " is not a sector-aligned value for 'offset'\n", offset);
+            bg_buf_printf(out, BG_MSG_QEMUIO_UNALIGNED "\n", offset, "offset");
         else
-            bg_buf_printf(out, "%" PRId64 " is not a sector-aligned value for 'count'\n", count);
+            bg_buf_printf(out, BG_MSG_QEMUIO_UNALIGNED "\n", count, "count");
         ret = -EINVAL;
         goto done;
     }
@@ -351,7 +350,7 @@ static int run_command(ModelState *st, ModelNode *n, const char *cmd, BgBuf *out
     if (!is_write && kind != CMD_DISCARD && P) {
         for (int64_t k = 0; k < count; k++) {
             if (buf[k] != pattern) {
-                bg_buf_printf(out, BG_MSG_IO_PATTERN_FAILED, offset, count);
+                bg_buf_printf(out, BG_MSG_QEMUIO_PATTERN_FAILED "\n", offset, count);
                 ret = -EINVAL;
                 break;
             }
@@ -417,7 +416,7 @@ void model_io_hmp(ModelState *st, const char *line, BgResult *res)
     }
     ModelNode *n = model_graph_find(st->w, dev);
     if (!n) {
-        char *msg = bg_asprintf("Error: " BG_MSG_LOOKUP_BS "\r\n", "", dev);
+        char *msg = bg_asprintf(BG_MSG_HMP_NO_DEVICE, dev);
         bg_result_set_return(res, json_string(msg));
         free(msg);
         goto out;
@@ -492,7 +491,7 @@ void model_io_offline(ModelState *st, const json_t *spec, BgResult *res)
             st->unsupported = unsup_before;
             goto out;
         }
-        err_text = bg_asprintf("qemu-io: can't open device %s: %s\n", file, err.text);
+        err_text = bg_asprintf("qemu-io: " BG_MSG_QEMUIO_CANT_OPEN "\n", file, err.text);
         rc = 1;
     } else {
         json_t *cmds = json_object_get(spec, "cmd");

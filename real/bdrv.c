@@ -467,19 +467,19 @@ int bdrv_truncate(RealBlockState *bs, int64_t offset, bool exact, RealPrealloc p
                   BgError *err)
 {
     if (!bs->drv) {
-        bg_error_setf(err, "No medium inserted");
+        bg_error_setf(err, BG_MSG_TRUNCATE_NO_MEDIUM);
         return -ENOMEDIUM;
     }
     if (offset < 0) {
-        bg_error_setf(err, "Image size cannot be negative");
+        bg_error_setf(err, BG_MSG_TRUNCATE_NEGATIVE);
         return -EINVAL;
     }
     if (bs->read_only) {
-        bg_error_setf(err, "Image is read-only");
+        bg_error_setf(err, BG_MSG_TRUNCATE_READ_ONLY);
         return -EACCES;
     }
     if (!bs->drv->truncate) {
-        bg_error_setf(err, "Image format driver does not support resize");
+        bg_error_setf(err, BG_MSG_TRUNCATE_NO_RESIZE);
         return -ENOTSUP;
     }
     int ret = bs->drv->truncate(bs, offset, exact, prealloc, err);

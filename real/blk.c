@@ -13,6 +13,7 @@
 
 #include "aio.h"
 #include "bg.h"
+#include "messages.h"
 #include "perm.h"
 #include "tran.h"
 
@@ -104,10 +105,10 @@ const char *real_blk_name(RealBlk *blk)
 char *real_blk_parent_desc(RealBlk *blk)
 {
     if (blk->name)
-        return bg_asprintf("block device '%s'", blk->name);
+        return bg_asprintf(BG_MSG_PARENT_DESC_BLK, blk->name);
     if (blk->has_dev && blk->dev_id && *blk->dev_id)
-        return bg_asprintf("block device '%s'", blk->dev_id);
-    return bg_strdup("an unnamed block device");
+        return bg_asprintf(BG_MSG_PARENT_DESC_BLK, blk->dev_id);
+    return bg_strdup(BG_MSG_PARENT_DESC_UNNAMED_BLK);
 }
 
 RealCtx *real_blk_ctx(RealBlk *blk)

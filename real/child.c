@@ -44,7 +44,7 @@ int real_child_set_file_or_backing_noperm(RealNode *parent, RealNode *child, boo
     unsigned role;
 
     if (!parent->drv) {
-        bg_error_setf(err, "Node corrupted");
+        bg_error_setf(err, BG_MSG_NODE_CORRUPTED);
         return -EINVAL;
     }
     if (e && e->frozen) {
@@ -98,7 +98,7 @@ bool real_child_chain_frozen(RealNode *top, RealNode *base, BgError *err)
     for (RealNode *i = top; i && i != base;) {
         RealEdge *c = real_node_filter_or_cow_child(i);
         if (c && c->frozen) {
-            bg_error_setf(err, "Cannot change '%s' link from '%s' to '%s'", c->name,
+            bg_error_setf(err, BG_MSG_CHAIN_FROZEN, c->name,
                           i->node_name, c->child->node_name);
             return true;
         }
@@ -114,7 +114,7 @@ int real_child_freeze_chain(RealNode *top, RealNode *base, BgError *err)
     for (RealNode *i = top; i && i != base;) {
         RealEdge *c = real_node_filter_or_cow_child(i);
         if (c && c->child->never_freeze) {
-            bg_error_setf(err, "Cannot freeze '%s' link to '%s'", c->name,
+            bg_error_setf(err, BG_MSG_CHAIN_FREEZE, c->name,
                           c->child->node_name);
             return -EPERM;
         }

@@ -166,7 +166,7 @@ bool real_device_add(RealGraph *g, json_t *args, bool machine_pc, bool *unsuppor
     json_t *idv = json_object_get(args, "id");
     const char *id = json_string_value(idv);
     if (!driver)
-        return bg_error_setf(err, "Parameter 'driver' is missing");
+        return bg_error_setf(err, BG_MSG_QAPI_MISSING, "driver");
     if (!strcmp(driver, "virtio-scsi") || !strcmp(driver, "virtio-scsi-pci")) {
         if (!machine_pc)   /* machine none has no PCI bus */
             return bg_error_setf(err, BG_MSG_DEVICE_NO_BUS, "PCI", "virtio-scsi-pci");

@@ -638,7 +638,7 @@ int drv_qcow2_create(RealBlockState *file, int64_t size, const char *backing,
     }
     ret = bdrv_truncate(bs, size, false, REAL_PREALLOC_OFF, err);
     if (ret < 0) {
-        bg_error_prepend(err, "Could not resize image: ");
+        bg_error_prepend(err, BG_MSG_QCOW2_CREATE_RESIZE_PREFIX);
         goto out;
     }
     if (backing) {

@@ -45,7 +45,7 @@ static int apply_options(RealBlockState *bs, RawState *s, uint64_t offset, bool 
 {
     int64_t real_size = bdrv_getlength(bs->file->bs);
     if (real_size < 0) {
-        bg_error_setf(err, "Could not get image size: %s", strerror((int)-real_size));
+        bg_error_setf(err, BG_MSG_RAW_GET_SIZE, strerror((int)-real_size));
         return (int)real_size;
     }
     if (offset > (uint64_t)real_size) {
@@ -150,7 +150,7 @@ static int raw_truncate(RealBlockState *bs, int64_t offset, bool exact, RealPrea
     if (s->has_size)
         return bg_error_setf(err, BG_MSG_RAW_FIXED_SIZE), -ENOTSUP;
     if (INT64_MAX - offset < (int64_t)s->offset)
-        return bg_error_setf(err, "Disk size too large for the chosen offset"), -EINVAL;
+        return bg_error_setf(err, BG_MSG_RAW_OFFSET_TOO_LARGE), -EINVAL;
     s->size = (uint64_t)offset;
     return bdrv_truncate(bs->file->bs, offset + (int64_t)s->offset, exact, prealloc, err);
 }

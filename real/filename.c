@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bg.h"
+#include "messages.h"
 #include "nodedrv.h"
 #include "qdict.h"
 
@@ -147,11 +148,11 @@ static char *path_dir(const char *base)
 char *real_filename_dirname(RealNode *n, BgError *err)
 {
     if (!n->drv) {
-        bg_error_setf(err, "Node '%s' is ejected", n->node_name);
+        bg_error_setf(err, BG_MSG_DIRNAME_EJECTED, n->node_name);
         return NULL;
     }
     if (!strcmp(n->drv->format_name, "blkverify") || !strcmp(n->drv->format_name, "quorum")) {
-        bg_error_setf(err, "Cannot generate a base directory for %s nodes",
+        bg_error_setf(err, BG_MSG_DIRNAME_NO_BASE,
                       n->drv->format_name);
         return NULL;
     }
@@ -161,7 +162,7 @@ char *real_filename_dirname(RealNode *n, BgError *err)
     real_node_refresh_filename(n);
     if (n->exact_filename[0])
         return path_dir(n->exact_filename);
-    bg_error_setf(err, "Cannot generate a base directory for %s nodes", n->drv->format_name);
+    bg_error_setf(err, BG_MSG_DIRNAME_NO_BASE, n->drv->format_name);
     return NULL;
 }
 

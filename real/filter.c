@@ -12,6 +12,7 @@
 
 #include "bdrv.h"
 #include "graph.h"
+#include "messages.h"
 
 RealBlockState *filter_child(RealBlockState *bs)
 {
@@ -79,7 +80,7 @@ int filter_truncate(RealBlockState *bs, int64_t offset, bool exact, RealPrealloc
 {
     RealBlockState *c = filter_child(bs);
     if (!c)
-        return bg_error_setf(err, "No medium inserted"), -ENOMEDIUM;
+        return bg_error_setf(err, BG_MSG_TRUNCATE_NO_MEDIUM), -ENOMEDIUM;
     return bdrv_truncate(c, offset, exact, prealloc, err);
 }
 

@@ -27,6 +27,7 @@
 #include "bg.h"
 #include "filter.h"
 #include "graph.h"
+#include "messages.h"
 #include "nodedrv.h"
 #include "open.h"
 #include "options.def"   /* no X-macro defined: the BG_ENUM_* strings */
@@ -151,7 +152,7 @@ static int blkdebug_node_open(RealNode *n, json_t *options, int flags, BgError *
         FILE *f = fopen(config, "r");
         if (!f) {
             int e = errno;
-            return bg_error_setf(err, "Could not read blkdebug config file: %s", strerror(e)),
+            return bg_error_setf(err, BG_MSG_BLKDEBUG_READ_CONFIG, strerror(e)),
                    -e;
         }
         bool has_rules = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
@@ -187,8 +188,8 @@ static int blkdebug_do_open(RealBlockState *bs, json_t *options, int flags, BgEr
         s->limits[i] = vals[i] = opt_int(options, limits[i], 0);
     s->align = (uint64_t)vals[0];
     if (s->align && (s->align >= INT32_MAX || (s->align & (s->align - 1))))
-        return bg_error_setf(err, "Cannot meet constraints with align %llu",
-                             (unsigned long long)s->align), -EINVAL;
+        return bg_error_setf(err, BG_MSG_BLKDEBUG_CONSTRAINT, "align", s->align),
+               -EINVAL;
     uint64_t align = s->align > child_align ? s->align : child_align;
     for (int i = 1; i < 6; i++) {
         uint64_t v = (uint64_t)vals[i];
@@ -198,8 +199,7 @@ static int blkdebug_do_open(RealBlockState *bs, json_t *options, int flags, BgEr
         if (i == 5 && (uint64_t)vals[4] > a)
             a = (uint64_t)vals[4];
         if (v && (v >= INT32_MAX || v % a))
-            return bg_error_setf(err, "Cannot meet constraints with %s %llu", limits[i],
-                                 (unsigned long long)v), -EINVAL;
+            return bg_error_setf(err, BG_MSG_BLKDEBUG_CONSTRAINT, limits[i], v), -EINVAL;
     }
     return 0;
 }

@@ -97,11 +97,11 @@ static int cor_open(RealBlockState *bs, json_t *options, int flags, BgError *err
     if (bottom) {
         RealNode *b = real_graph_find_node(n->g, bottom);
         if (!b)
-            return bg_error_setf(err, "Bottom node '%s' not found", bottom), -EINVAL;
+            return bg_error_setf(err, BG_MSG_COR_BOTTOM_NOT_FOUND, bottom), -EINVAL;
         if (!b->drv)
-            return bg_error_setf(err, "Bottom node '%s' not opened", bottom), -EINVAL;
+            return bg_error_setf(err, BG_MSG_COR_BOTTOM_NOT_OPENED, bottom), -EINVAL;
         if (b->drv->is_filter)
-            return bg_error_setf(err, "Bottom node '%s' is a filter", bottom), -EINVAL;
+            return bg_error_setf(err, BG_MSG_COR_BOTTOM_FILTER, bottom), -EINVAL;
         /* the node is not linked to its drv yet: freeze from its file child */
         if (real_child_freeze_chain(n, b, err) < 0)
             return -EINVAL;

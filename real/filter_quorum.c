@@ -67,10 +67,9 @@ static int quorum_node_open(RealNode *n, json_t *options, int flags, BgError *er
     bool rewrite = json_is_true(json_object_get(options, "rewrite-corrupted"));
     if (!fifo) {
         if (blkverify && (count != 2 || threshold != 2))
-            return bg_error_setf(err, "blkverify=on can only be set if there are exactly two "
-                                      "files and vote-threshold is 2"), -EINVAL;
+            return bg_error_setf(err, BG_MSG_QUORUM_BLKVERIFY), -EINVAL;
         if (rewrite && blkverify)
-            return bg_error_setf(err, "rewrite-corrupted=on cannot be used with blkverify=on"),
+            return bg_error_setf(err, BG_MSG_QUORUM_REWRITE_BLKVERIFY),
                    -EINVAL;
     }
     RealEdge **children = bg_calloc((size_t)count, sizeof(*children));

@@ -142,7 +142,7 @@ RealNode *real_graph_lookup(RealGraph *g, const char *device, const char *node_n
         if (blk) {
             RealNode *n = real_blk_node(blk);
             if (!n) {
-                bg_error_setf(err, "Device '%s' has no medium", device);
+                bg_error_setf(err, BG_MSG_LOOKUP_NO_MEDIUM, device);
                 return NULL;
             }
             return n;
@@ -218,7 +218,7 @@ bool real_node_assign_name(RealNode *n, const char *name, BgError *err)
         return bg_error_setf(err, BG_MSG_INVALID_NODE_NAME, name);
     }
     if (real_blk_by_name(g, name)) {
-        bg_error_setf(err, "node-name=%s is conflicting with a device id", name);
+        bg_error_setf(err, BG_MSG_NODE_NAME_CONFLICT, name);
         free(gen);
         return false;
     }
@@ -228,7 +228,7 @@ bool real_node_assign_name(RealNode *n, const char *name, BgError *err)
         return false;
     }
     if (strlen(name) >= 32) {
-        bg_error_setf(err, "Node name too long");
+        bg_error_setf(err, BG_MSG_NODE_NAME_TOO_LONG);
         free(gen);
         return false;
     }
@@ -335,7 +335,7 @@ char *real_edge_parent_desc(const RealEdge *e)
 {
     switch (e->kind) {
     case REAL_PARENT_NODE:
-        return bg_asprintf("node '%s'", e->parent_node->node_name);
+        return bg_asprintf(BG_MSG_PARENT_DESC_NODE, e->parent_node->node_name);
     case REAL_PARENT_BLK:
         return real_blk_parent_desc(e->parent_blk);
     case REAL_PARENT_JOB:

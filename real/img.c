@@ -170,7 +170,7 @@ static int open_level(RealImage *img, const char *dir, const char *name, const c
     }
     const RealDriver *drv = bdrv_find_driver(fmt);
     if (!drv || !drv->is_format) {
-        bg_error_setf(err, "Unknown driver '%s'", fmt);
+        bg_error_setf(err, BG_MSG_UNKNOWN_DRIVER, fmt);
         ret = -EINVAL;
         goto out;
     }
@@ -262,7 +262,7 @@ RealImage *img_open(const char *dir, const char *filename, const char *fmt,
         real_free(name);
         name = bname;
         if (ret < 0) {
-            bg_error_prepend(err, "Could not open backing file: ");
+            bg_error_prepend(err, BG_MSG_BACKING_OPEN_PREFIX);
             goto fail;
         }
         RealBlockState *b = img->levels[img->n - 1].fmt;
@@ -420,7 +420,7 @@ int img_create(const char *dir, const char *fmt, const char *filename, const cha
     }
 
     /* qemu_opts_print() order of the create options. */
-    bg_buf_printf(out, "Formatting '%s', fmt=%s ", filename, fmt);
+    bg_buf_printf(out, BG_MSG_IMG_FORMATTING, filename, fmt);
     if (qcow2) {
         bg_buf_printf(out, "cluster_size=65536 extended_l2=off compression_type=zlib size=%"
                       PRId64, img_size);

@@ -92,9 +92,9 @@ RealJob *real_job_find(RealGraph *g, const char *id)
 bool real_job_id_check(RealGraph *g, const char *id, BgError *err)
 {
     if (!id)
-        return bg_error_setf(err, "An explicit job ID is required");
+        return bg_error_setf(err, BG_MSG_JOB_ID_REQUIRED);
     if (!id_wellformed(id))
-        return bg_error_setf(err, "Invalid job ID '%s'", id);
+        return bg_error_setf(err, BG_MSG_JOB_ID_INVALID, id);
     if (real_job_find(g, id))
         return bg_error_setf(err, BG_MSG_JOB_ID_IN_USE, id);
     return true;
@@ -149,7 +149,7 @@ RealJob *real_job_create(RealGraph *g, const RealJobDriver *drv, const char *id,
     job->next = g->jobs;    /* QLIST_INSERT_HEAD: newest first */
     g->jobs = job;
     transition(job, JOB_CREATED);
-    job->blocker = bg_asprintf("block device is in use by block job: %s", drv->type);
+    job->blocker = bg_asprintf(BG_MSG_JOB_BLOCKER, drv->type);
     real_job_add_bdrv(job, "main node", bs, 0, REAL_PERM_ALL, NULL);
     /* block_job_create(): the job's own node may still go to a dataplane */
     real_node_op_unblock(bs, job);
@@ -242,7 +242,7 @@ void real_job_start(RealJob *job)
 
 char *real_job_parent_desc(RealJob *job)
 {
-    return bg_asprintf("%s job '%s'", job->drv->type, job->id);
+    return bg_asprintf(BG_MSG_PARENT_DESC_JOB, job->drv->type, job->id);
 }
 
 RealCtx *real_job_ctx(RealJob *job)
@@ -443,7 +443,7 @@ static RealJob *find_for_cmd(RealGraph *g, const char *id, bool block_job, BgErr
     RealJob *job = real_job_find(g, id);
     if (!job) {
         if (block_job)
-            bg_error_setf(err, "Block job '%s' not found", id);
+            bg_error_setf(err, BG_MSG_BLOCK_JOB_NOT_FOUND, id);
         else
             bg_error_setf(err, BG_MSG_JOB_NOT_FOUND);
     }
@@ -456,7 +456,7 @@ bool real_job_cmd_complete(RealGraph *g, const char *id, bool block_job, BgError
     if (!job || !apply_verb(job, JOB_VERB_COMPLETE, err))
         return false;
     if (job->cancelled || !job->drv->complete)
-        return bg_error_setf(err, "The active block job '%s' cannot be completed", id);
+        return bg_error_setf(err, BG_MSG_JOB_CANNOT_COMPLETE, id);
     if (!job->drv->complete(job, err))
         return false;
     job->should_complete = true;

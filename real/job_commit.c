@@ -205,7 +205,7 @@ static bool commit_start(RealGraph *g, const RealJobArgs *a, RealNode *bs, RealN
 {
     const char *filter_node_name = a->filter_node_name;
     if (real_node_skip_filters(top) == real_node_skip_filters(base))
-        return bg_error_setf(err, "Invalid files for merge: top and base are the same");
+        return bg_error_setf(err, BG_MSG_COMMIT_SAME_FILES);
     int64_t base_size = bdrv_getlength(base->bs), top_size = bdrv_getlength(top->bs);
     uint64_t base_perms = REAL_PERM_CONSISTENT_READ | REAL_PERM_WRITE;
     if (base_size < top_size)
@@ -320,53 +320,53 @@ bool real_qmp_block_commit(RealGraph *g, json_t *args, BgError *err)
     BgError lookup = { 0 };
     RealNode *bs = real_graph_lookup(g, device, device, &lookup);
     if (!bs)
-        return bg_error_setf(err, "Device '%s' not found", device);
+        return bg_error_setf(err, BG_MSG_DEVICE_NOT_FOUND, device);
     if (!is_root_node(bs))
-        return bg_error_setf(err, "Need a root block node");
+        return bg_error_setf(err, BG_MSG_JOB_NEED_ROOT);
     if (real_node_op_is_blocked(bs, REAL_OP_COMMIT_SOURCE, err))
         return false;
 
     RealNode *top_bs = bs, *base_bs;
     const char *top_node = real_job_arg(args, "top-node"), *top = real_job_arg(args, "top");
     if (top_node && top)
-        return bg_error_setf(err, "'top-node' and 'top' are mutually exclusive");
+        return bg_error_setf(err, BG_MSG_JOB_MUTUALLY_EXCLUSIVE, "top-node", "top");
     if (top_node) {
         top_bs = real_graph_lookup(g, NULL, top_node, err);
         if (!top_bs)
             return false;
         if (!real_child_chain_contains(bs, top_bs))
-            return bg_error_setf(err, "'%s' is not in this backing file chain", top_node);
+            return bg_error_setf(err, BG_MSG_JOB_NOT_IN_CHAIN, top_node);
     } else if (top) {
         if (strcmp(bs->filename, top) != 0)
             top_bs = real_child_find_backing_image(bs, top);
     }
     if (!top_bs)
-        return bg_error_setf(err, "Top image file %s not found", top ? top : "NULL");
+        return bg_error_setf(err, BG_MSG_JOB_TOP_NOT_FOUND, top ? top : "NULL");
 
     const char *base_node = real_job_arg(args, "base-node"), *base = real_job_arg(args, "base");
     if (base_node && base)
-        return bg_error_setf(err, "'base-node' and 'base' are mutually exclusive");
+        return bg_error_setf(err, BG_MSG_JOB_MUTUALLY_EXCLUSIVE, "base-node", "base");
     if (base_node) {
         base_bs = real_graph_lookup(g, NULL, base_node, err);
         if (!base_bs)
             return false;
         if (!real_child_chain_contains(top_bs, base_bs))
-            return bg_error_setf(err, "'%s' is not in this backing file chain", base_node);
+            return bg_error_setf(err, BG_MSG_JOB_NOT_IN_CHAIN, base_node);
     } else if (base) {
         base_bs = real_child_find_backing_image(top_bs, base);
         if (!base_bs)
-            return bg_error_setf(err, "Can't find '%s' in the backing chain", base);
+            return bg_error_setf(err, BG_MSG_JOB_BASE_NOT_FOUND, base);
     } else {
         base_bs = real_child_find_overlay(top_bs, NULL);
         if (!base_bs)
-            return bg_error_setf(err, "There is no backimg image");
+            return bg_error_setf(err, BG_MSG_JOB_NO_BACKING_IMAGE);
     }
     RealNode *stop = real_node_filter_or_cow_bs(base_bs);
     for (RealNode *it = top_bs; it && it != stop; it = real_node_filter_or_cow_bs(it))
         if (real_node_op_is_blocked(it, REAL_OP_COMMIT_TARGET, err))
             return false;
     if (top_bs == base_bs)
-        return bg_error_setf(err, "cannot commit an image into itself");
+        return bg_error_setf(err, BG_MSG_JOB_COMMIT_ITSELF);
 
     uint64_t top_perm, top_shared;
     real_perm_cumulative(top_bs, &top_perm, &top_shared);
@@ -375,10 +375,8 @@ bool real_qmp_block_commit(RealGraph *g, json_t *args, BgError *err)
         real_node_skip_filters(top_bs) == real_node_skip_filters(bs)) {
         if (backing_file) {
             if (real_node_skip_filters(top_bs) == real_node_skip_filters(bs))
-                return bg_error_setf(err, "'backing-file' specified, but 'top' is the active "
-                                          "layer");
-            return bg_error_setf(err, "'backing-file' specified, but 'top' has a writer on "
-                                      "it");
+                return bg_error_setf(err, BG_MSG_JOB_BACKING_FILE_ACTIVE);
+            return bg_error_setf(err, BG_MSG_JOB_BACKING_FILE_WRITER);
         }
         return real_job_commit_active_start(g, a.job_id, top_bs, base_bs, a.auto_finalize,
                                             a.auto_dismiss, a.speed, a.filter_node_name, err);

@@ -335,7 +335,7 @@ static bool mirror_start_job(RealGraph *g, const char *job_id, RealNode *bs, Rea
                              RealNode *base, const char *filter_node_name, BgError *err)
 {
     if (real_node_skip_filters(bs) == real_node_skip_filters(target))
-        return bg_error_setf(err, "Can't mirror node into itself");
+        return bg_error_setf(err, BG_MSG_JOB_MIRROR_ITSELF);
     bool target_is_backing = real_child_chain_contains(bs, target);
     RealNode *mirror_top = real_open_new_driver(g, &real_nd_mirror_top, filter_node_name, NULL,
                                                 REAL_O_RDWR, err);

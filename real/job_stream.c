@@ -162,7 +162,7 @@ static bool stream_start(RealGraph *g, const RealJobArgs *a, RealNode *bs, RealN
     } else {
         base_overlay = real_child_find_overlay(bs, base);
         if (!base_overlay) {
-            return bg_error_setf(err, "'%s' is not in the backing chain of '%s'",
+            return bg_error_setf(err, BG_MSG_STREAM_NOT_IN_CHAIN,
                                  base->node_name, bs->node_name);
         }
         above_base = base_overlay;
@@ -262,12 +262,11 @@ bool real_qmp_block_stream(RealGraph *g, json_t *args, BgError *err)
     const char *base_node = real_job_arg(args, "base-node"), *bottom = real_job_arg(args, "bottom");
     const char *backing_file = real_job_arg(args, "backing-file");
     if (base && base_node)
-        return bg_error_setf(err, "'base' and 'base-node' cannot be specified at the same time");
+        return bg_error_setf(err, BG_MSG_JOB_EXCLUSIVE, "base", "base-node");
     if (base && bottom)
-        return bg_error_setf(err, "'base' and 'bottom' cannot be specified at the same time");
+        return bg_error_setf(err, BG_MSG_JOB_EXCLUSIVE, "base", "bottom");
     if (bottom && base_node)
-        return bg_error_setf(err, "'bottom' and 'base-node' cannot be specified at the same "
-                                  "time");
+        return bg_error_setf(err, BG_MSG_JOB_EXCLUSIVE, "bottom", "base-node");
     RealJobArgs a;
     if (!real_job_args(args, &a, err))
         return false;
@@ -278,14 +277,14 @@ bool real_qmp_block_stream(RealGraph *g, json_t *args, BgError *err)
     if (base) {
         base_bs = real_child_find_backing_image(bs, base);
         if (!base_bs)
-            return bg_error_setf(err, "Can't find '%s' in the backing chain", base);
+            return bg_error_setf(err, BG_MSG_JOB_BASE_NOT_FOUND, base);
     }
     if (base_node) {
         base_bs = real_graph_lookup(g, NULL, base_node, err);
         if (!base_bs)
             return false;
         if (bs == base_bs || !real_child_chain_contains(bs, base_bs))
-            return bg_error_setf(err, "Node '%s' is not a backing image of '%s'", base_node,
+            return bg_error_setf(err, BG_MSG_JOB_NOT_BACKING, base_node,
                                  device);
         real_node_refresh_filename(base_bs);
     }
@@ -294,12 +293,11 @@ bool real_qmp_block_stream(RealGraph *g, json_t *args, BgError *err)
         if (!bottom_bs)
             return false;
         if (!bottom_bs->drv)
-            return bg_error_setf(err, "Node '%s' is not open", bottom);
+            return bg_error_setf(err, BG_MSG_JOB_BOTTOM_NOT_OPEN, bottom);
         if (bottom_bs->drv->is_filter)
-            return bg_error_setf(err, "Node '%s' is a filter, use a non-filter node as "
-                                      "'bottom'", bottom);
+            return bg_error_setf(err, BG_MSG_JOB_BOTTOM_FILTER, bottom);
         if (!real_child_chain_contains(bs, bottom_bs))
-            return bg_error_setf(err, "Node '%s' is not in a chain starting from '%s'", bottom,
+            return bg_error_setf(err, BG_MSG_JOB_BOTTOM_NOT_IN_CHAIN, bottom,
                                  device);
     }
     RealNode *iter_end = bottom ? real_node_filter_or_cow_bs(bottom_bs) : base_bs;
@@ -307,6 +305,6 @@ bool real_qmp_block_stream(RealGraph *g, json_t *args, BgError *err)
         if (real_node_op_is_blocked(it, REAL_OP_STREAM, err))
             return false;
     if (!base_bs && backing_file)
-        return bg_error_setf(err, "backing file specified, but streaming the entire chain");
+        return bg_error_setf(err, BG_MSG_STREAM_BACKING_FILE);
     return stream_start(g, &a, bs, base_bs, backing_file, bottom_bs, err);
 }

@@ -65,8 +65,7 @@ bool real_object_add(RealGraph *g, json_t *args, bool *unsupported, BgError *err
     }
     const char *id = json_string_value(json_object_get(args, "id"));
     if (find(g, id))
-        return bg_error_setf(err, "attempt to add duplicate property '%s' to object (type "
-                                  "'container')", id);
+        return bg_error_setf(err, BG_MSG_DUPLICATE_PROPERTY, id, "container");
     RealObject *o = bg_calloc(1, sizeof(*o));
     o->id = bg_strdup(id);
     if (iothread) {

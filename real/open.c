@@ -198,7 +198,7 @@ int real_open_backing_file(RealNode *n, json_t *parent_options, const char *key,
         }
     }
     if (!n->drv || !n->drv->supports_backing) {
-        bg_error_setf(err, "Driver doesn't support backing files");
+        bg_error_setf(err, BG_MSG_BACKING_NOT_SUPPORTED);
         json_decref(options);
         ret = -EINVAL;
         goto out;
@@ -240,10 +240,10 @@ static bool parse_json_protocol(json_t *options, const char **pfilename, BgError
     json_error_t jerr;
     json_t *obj = json_loads(fn + 5, JSON_DECODE_ANY, &jerr);
     if (!obj)
-        return bg_error_setf(err, "Could not parse the JSON options: %s", jerr.text);
+        return bg_error_setf(err, BG_MSG_JSON_PARSE, jerr.text);
     if (!json_is_object(obj)) {
         json_decref(obj);
-        return bg_error_setf(err, "Invalid JSON object given");
+        return bg_error_setf(err, BG_MSG_JSON_NOT_OBJECT);
     }
     qdict_flatten(obj);
     qdict_join(options, obj, false);
@@ -291,7 +291,7 @@ static int open_common(RealNode *n, RealNode *file, json_t *options, BgError *er
     }
     const char *discard = qdict_get_str(opts, "discard");
     if (discard && real_open_parse_discard(discard, &n->open_flags) != 0) {
-        bg_error_setf(err, "Invalid discard option");
+        bg_error_setf(err, BG_MSG_INVALID_DISCARD);
         goto out;
     }
     const char *dz = qdict_get_str(opts, "detect-zeroes");
@@ -319,7 +319,7 @@ static int open_common(RealNode *n, RealNode *file, json_t *options, BgError *er
                     : bdrv_open_driver(n->bs, drv->ops, options, open_flags, err);
     if (ret < 0) {
         if (err && !err->set)
-            bg_error_setf(err, "Could not open '%s': %s", n->filename, strerror(-ret));
+            bg_error_setf(err, BG_MSG_FILE_OPEN, n->filename, strerror(-ret));
         n->drv = NULL;
         while (n->children)
             real_edge_unref(n->children);
@@ -413,7 +413,7 @@ RealNode *real_open_inherit(RealGraph *g, const char *filename, const char *refe
     if (drvname) {
         drv = real_nodedrv_find(drvname);
         if (!drv) {
-            bg_error_setf(err, "Unknown driver '%s'", drvname);
+            bg_error_setf(err, BG_MSG_UNKNOWN_DRIVER, drvname);
             goto fail;
         }
         protocol = drv->protocol;
@@ -425,7 +425,7 @@ RealNode *real_open_inherit(RealGraph *g, const char *filename, const char *refe
     real_open_options_from_flags(options, flags);
     if (protocol && filename) {
         if (json_object_get(options, "filename")) {
-            bg_error_setf(err, "Can't specify 'file' and 'filename' options at the same time");
+            bg_error_setf(err, BG_MSG_FILE_AND_FILENAME);
             goto fail;
         }
         json_object_set_new(options, "filename", json_string(filename));
@@ -434,7 +434,7 @@ RealNode *real_open_inherit(RealGraph *g, const char *filename, const char *refe
     if (!drvname && protocol) {
         const char *fn = qdict_get_str(options, "filename");
         if (!fn) {
-            bg_error_setf(err, "Must specify either driver or file");
+            bg_error_setf(err, BG_MSG_NEED_DRIVER_OR_FILE);
             goto fail;
         }
         drv = real_nodedrv_find("file");
@@ -486,7 +486,7 @@ RealNode *real_open_inherit(RealGraph *g, const char *filename, const char *refe
         json_object_set_new(n->options, "driver", json_string(fmt));
         json_object_set_new(working, "driver", json_string(fmt));
     } else if (!drv) {
-        bg_error_setf(err, "Must specify either driver or file");
+        bg_error_setf(err, BG_MSG_NEED_DRIVER_OR_FILE);
         goto fail;
     }
 

@@ -61,7 +61,7 @@ bool opts_get_bool(json_t *opts, const char *key, bool def, bool *out, BgError *
         }
     }
     /* QEMU parse_option_bool() */
-    return bg_error_setf(err, "Parameter '%s' expects 'on' or 'off'", key);
+    return bg_error_setf(err, BG_MSG_QAPI_INVALID_VALUE, key, "'on' or 'off'");
 }
 
 static int mul_for(char c, uint64_t *mul)
@@ -189,7 +189,7 @@ bool opts_get_int(json_t *opts, const char *key, int64_t def, int64_t *out, BgEr
         }
     }
     /* QEMU parse_option_number() */
-    return bg_error_setf(err, "Parameter '%s' expects a number", key);
+    return bg_error_setf(err, BG_MSG_QAPI_INVALID_VALUE, key, "a number");
 }
 
 const char *opts_get_str(json_t *opts, const char *key, const char *def)

@@ -247,8 +247,7 @@ static int node_refresh_perm(RealNode *n, ReopenQueue *q, Tran *tran, BgError *e
     if ((perm & (REAL_PERM_WRITE | REAL_PERM_WRITE_UNCHANGED)) && !(perm & REAL_PERM_RESIZE)) {
         uint32_t align = n->bs->bl.request_alignment ? n->bs->bl.request_alignment : 1;
         if ((n->bs->total_sectors * BDRV_SECTOR_SIZE) % align) {
-            bg_error_setf(err, "Cannot get 'write' permission without 'resize': "
-                               "Image size is not a multiple of request alignment");
+            bg_error_setf(err, BG_MSG_WRITE_WITHOUT_RESIZE);
             return -EPERM;
         }
     }

@@ -54,8 +54,7 @@ static int read_extensions(RealBlockState *bs, uint64_t start, uint64_t end, BgE
         uint8_t ext[8];
         int ret = bdrv_pread(bs->file->bs, (int64_t)offset, 8, ext, 0);
         if (ret < 0) {
-            bg_error_setf(err, "qcow2_read_extension: ERROR: pread fail from offset %" PRIu64
-                          ": %s", offset, strerror(-ret));
+            bg_error_setf(err, BG_MSG_QCOW2_EXT_PREAD, offset, strerror(-ret));
             return ret;
         }
         uint32_t magic = rd32(ext), len = rd32(ext + 4);
@@ -68,14 +67,13 @@ static int read_extensions(RealBlockState *bs, uint64_t start, uint64_t end, BgE
             return 0;
         if (magic == QCOW2_EXT_MAGIC_BACKING_FORMAT) {
             if (len >= 16) {
-                bg_error_setf(err, "ERROR: ext_backing_format: len=%" PRIu32 " too large "
-                              "(>=16)", len);
+                bg_error_setf(err, BG_MSG_QCOW2_EXT_BACKING_FMT_LEN, len);
                 return -EINVAL;
             }
             char fmt[16] = { 0 };
             ret = bdrv_pread(bs->file->bs, (int64_t)offset, len, fmt, 0);
             if (ret < 0) {
-                bg_error_setf(err, "ERROR: ext_backing_format: Could not read format name: %s",
+                bg_error_setf(err, BG_MSG_QCOW2_EXT_BACKING_FMT_READ,
                               strerror(-ret));
                 return ret;
             }
@@ -99,7 +97,7 @@ static int read_extensions(RealBlockState *bs, uint64_t start, uint64_t end, BgE
             u->next = s->unknown_ext;
             s->unknown_ext = u;
             if (ret < 0) {
-                bg_error_setf(err, "ERROR: unknown extension: Could not read data: %s",
+                bg_error_setf(err, BG_MSG_QCOW2_EXT_UNKNOWN_READ,
                               strerror(-ret));
                 return ret;
             }
@@ -266,7 +264,7 @@ int qcow2_header_read(RealBlockState *bs, BgError *err)
     }
     s->l1_table = real_calloc(s->l1_size ? (size_t)s->l1_size : 1, 8);
     if (!s->l1_table) {
-        bg_error_setf(err, "Could not allocate L1 table");
+        bg_error_setf(err, BG_MSG_QCOW2_L1_ALLOC);
         return -ENOMEM;
     }
     if (s->l1_size > 0) {
@@ -297,7 +295,7 @@ int qcow2_header_read(RealBlockState *bs, BgError *err)
         ret = bdrv_pread(bs->file->bs, (int64_t)backing_file_offset, backing_file_size,
                          s->image_backing_file, 0);
         if (ret < 0) {
-            bg_error_setf(err, "Could not read backing file name: %s", strerror(-ret));
+            bg_error_setf(err, BG_MSG_QCOW2_READ_BACKING_NAME, strerror(-ret));
             return ret;
         }
     }

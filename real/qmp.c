@@ -172,7 +172,7 @@ static void hmp_qemu_io(RealMachine *m, const char *args, BgResult *res)
     BgError err = { 0 };
     RealNode *n = real_graph_lookup(m->g, NULL, device, &err);
     if (!n) {
-        char *reply = bg_asprintf("Error: %s\r\n", err.text);
+        char *reply = bg_asprintf(BG_MSG_HMP_ERROR, err.text);
         bg_result_set_return(res, json_string(reply));
         free(reply);
         return;

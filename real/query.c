@@ -15,6 +15,7 @@
 #include "bdrv.h"
 #include "bg.h"
 #include "filename.h"
+#include "messages.h"
 #include "nodedrv.h"
 
 int64_t real_node_getlength(RealNode *n)
@@ -149,7 +150,7 @@ json_t *real_query_named_block_nodes(RealGraph *g, bool flat, BgError *err)
         /* bdrv_block_device_info(): bs->drv, which a fatal corruption clears too */
         if (!n->drv || !n->bs->drv) {
             json_decref(list);
-            bg_error_setf(err, "Block device %s is ejected", n->node_name);
+            bg_error_setf(err, BG_MSG_QUERY_EJECTED, n->node_name);
             return NULL;
         }
         json_array_append_new(list, device_info(n, flat));

@@ -261,7 +261,7 @@ static int prepare(ReopenEntry *e, ReopenQueue *q, Tran *tran, BgError *err)
     /* b. discard */
     const char *discard = qdict_get_str(absorbed, "discard");
     if (discard && real_open_parse_discard(discard, &e->flags) != 0) {
-        bg_error_setf(err, "Invalid discard option");
+        bg_error_setf(err, BG_MSG_INVALID_DISCARD);
         goto error;
     }
     /* c. detect-zeroes */

@@ -62,11 +62,11 @@ static int replace_node_noperm(RealNode *from, RealNode *to, bool auto_skip, Tra
                 c = next;
                 continue;
             }
-            bg_error_setf(err, "Should not change '%s' link to '%s'", c->name, from->node_name);
+            bg_error_setf(err, BG_MSG_REPLACE_SHOULD_NOT, c->name, from->node_name);
             return -EINVAL;
         }
         if (c->frozen) {
-            bg_error_setf(err, "Cannot change '%s' link to '%s'", c->name, from->node_name);
+            bg_error_setf(err, BG_MSG_REPLACE_CANNOT, c->name, from->node_name);
             return -EPERM;
         }
         real_edge_replace_tran(c, to, tran);
@@ -121,12 +121,12 @@ RealNode *real_insert_node(RealNode *bs, json_t *take_options, int flags, BgErro
     const char *drvname = json_string_value(json_object_get(take_options, "driver"));
     if (!drvname) {
         json_decref(take_options);
-        bg_error_setf(err, "driver is not specified");
+        bg_error_setf(err, BG_MSG_INSERT_NO_DRIVER);
         return NULL;
     }
     const RealNodeDriver *drv = real_nodedrv_find(drvname);
     if (!drv) {
-        bg_error_setf(err, "Unknown driver: '%s'", drvname);
+        bg_error_setf(err, BG_MSG_INSERT_UNKNOWN_DRIVER, drvname);
         json_decref(take_options);
         return NULL;
     }
@@ -137,11 +137,11 @@ RealNode *real_insert_node(RealNode *bs, json_t *take_options, int flags, BgErro
     RealNode *n = real_open_new_driver(bs->g, drv, node_name, take_options, flags, err);
     free(node_name);
     if (!n) {
-        bg_error_prepend(err, "Could not create node: ");
+        bg_error_prepend(err, BG_MSG_INSERT_CREATE_PREFIX);
         return NULL;
     }
     if (real_replace_node(bs, n, err) < 0) {
-        bg_error_prepend(err, "Could not replace node: ");
+        bg_error_prepend(err, BG_MSG_INSERT_REPLACE_PREFIX);
         real_node_unref(n);
         return NULL;
     }
@@ -162,7 +162,7 @@ static int update_filename(RealEdge *c, RealNode *base, const char *filename, Bg
     ret = real_child_change_backing_file(parent, filename,
                                          base->drv ? base->drv->format_name : "");
     if (ret < 0)
-        bg_error_setf(err, "Could not update backing file link: %s", strerror(-ret));
+        bg_error_setf(err, BG_MSG_UPDATE_BACKING_LINK, strerror(-ret));
     if (read_only)
         real_reopen_set_read_only(parent, true, err);
     return ret;
@@ -245,7 +245,7 @@ int real_append(RealNode *bs_new, RealNode *bs_top, BgError *err)
             RealEdge *next = c->next_parent;
             if (c != e && c->kind != REAL_PARENT_JOB) {
                 if (c->frozen) {
-                    bg_error_setf(err, "Cannot change '%s' link to '%s'", c->name,
+                    bg_error_setf(err, BG_MSG_REPLACE_CANNOT, c->name,
                                   bs_top->node_name);
                     ret = -EPERM;
                     break;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "bg.h"
+#include "messages.h"
 
 static double dmax(double a, double b)
 {
@@ -55,8 +56,7 @@ RealThrottleGroup *real_throttle_group_new(const char *name, json_t *limits, BgE
     bool ops_flag = tg->buckets[THROTTLE_OPS_TOTAL].avg &&
                     (tg->buckets[THROTTLE_OPS_READ].avg || tg->buckets[THROTTLE_OPS_WRITE].avg);
     if (bps_flag || ops_flag) {
-        bg_error_setf(err, "bps/iops/max total values and read/write values cannot be used at "
-                           "the same time");
+        bg_error_setf(err, BG_MSG_THROTTLE_TOTAL_AND_RW);
         real_throttle_group_free(tg);
         return NULL;
     }
@@ -64,28 +64,28 @@ RealThrottleGroup *real_throttle_group_new(const char *name, json_t *limits, BgE
         RealThrottleBucket *b = &tg->buckets[i];
         if (b->avg < 0 || b->max < 0 || b->avg > THROTTLE_VALUE_MAX ||
             b->max > THROTTLE_VALUE_MAX) {
-            bg_error_setf(err, "bps/iops/max values must be within [0, %lld]",
+            bg_error_setf(err, BG_MSG_THROTTLE_RANGE,
                           THROTTLE_VALUE_MAX);
             real_throttle_group_free(tg);
             return NULL;
         }
         if (!b->burst_length) {
-            bg_error_setf(err, "the burst length cannot be 0");
+            bg_error_setf(err, BG_MSG_THROTTLE_BURST_ZERO);
             real_throttle_group_free(tg);
             return NULL;
         }
         if (b->burst_length > 1 && !b->max) {
-            bg_error_setf(err, "burst length set without burst rate");
+            bg_error_setf(err, BG_MSG_THROTTLE_BURST_NO_RATE);
             real_throttle_group_free(tg);
             return NULL;
         }
         if (b->max && !b->avg) {
-            bg_error_setf(err, "bps_max/iops_max require corresponding bps/iops values");
+            bg_error_setf(err, BG_MSG_THROTTLE_MAX_NO_AVG);
             real_throttle_group_free(tg);
             return NULL;
         }
         if (b->max && b->max < b->avg) {
-            bg_error_setf(err, "bps_max/iops_max cannot be lower than bps/iops values");
+            bg_error_setf(err, BG_MSG_THROTTLE_MAX_BELOW_AVG);
             real_throttle_group_free(tg);
             return NULL;
         }
