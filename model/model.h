@@ -268,7 +268,9 @@ typedef struct ModelNode {
     bool qcow2_changed;     /* qcow2: changed its image since open (model_io_qcow2_change()) */
     char *qcow2_image;      /* qcow2: path of the image whose header and L1 table it read at open */
     unsigned quorum_next;   /* quorum: next child index */
-    bool rewrite_corrupted; /* quorum */
+    bool rewrite_corrupted; /* quorum (vote mode only) */
+    bool quorum_fifo;       /* quorum: read-pattern fifo (the first child that reads) */
+    bool quorum_blkverify;  /* quorum: blkverify=on (two children must agree, or QEMU exits) */
     unsigned take_perms, unshare_perms;  /* blkdebug */
     uint64_t align;         /* blkdebug: request_alignment override (0: none) */
     ModelDbgRule *dbg_rules;/* blkdebug: rules in definition order */

@@ -183,6 +183,16 @@ static int qcow2_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8_
  * newest first), below the threshold the read fails; losers are reported. */
 static int quorum_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf)
 {
+    if (n->quorum_fifo) {
+        /* read_fifo_child(): the first child; one that fails is reported
+         * (QUORUM_REPORT_BAD with its error) and the next one tried, which
+         * the model leaves to QEMU */
+        ModelNode *first = model_graph_child_node(c->w, n, "children.0");
+        int r = first ? node_read(c, first, off, len, buf) : -EIO;
+        if (r && !c->unsupported)
+            c->unsupported = "a quorum fifo read whose first child fails";
+        return r;
+    }
     unsigned nc = n->quorum_next, threshold = 1;
     json_t *t = model_qdict_get(n->options, "vote-threshold");
     if (json_is_integer(t))
@@ -201,7 +211,12 @@ static int quorum_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8
     bool agree = true;
     for (unsigned i = 1; !r && i < nc; i++)
         agree &= memcmp(bufs[0], bufs[i], len) == 0;
-    if (!r && agree) {
+    if (!r && !agree && n->quorum_blkverify) {
+        /* quorum_compare() in blkverify mode prints the offset and exits */
+        if (!c->unsupported)
+            c->unsupported = "a quorum blkverify mismatch (QEMU 7.2 exits)";
+        r = -EIO;
+    } else if (!r && agree) {
         memcpy(buf, bufs[0], len);
     } else if (!r) {
         /* versions in vote_list order: newest first */

@@ -429,12 +429,24 @@ static bool open_quorum(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict 
                              "a value >= 1");
     if (threshold > count)
         return bg_error_setf(err, BG_MSG_QUORUM_THRESHOLD);
-    if (model_open_opt_bool(opts, "blkverify", false, NULL) ||
-        model_qdict_has(opts, "read-pattern")) {
-        st->unsupported = "quorum blkverify mode and read-pattern are not modelled";
+    /* quorum_open(): blkverify and rewrite-corrupted are read in the
+     * default read pattern (vote) only */
+    const char *pattern = model_qdict_get_str(opts, "read-pattern");
+    n->quorum_fifo = pattern && strcmp(pattern, "fifo") == 0;
+    if (pattern && !n->quorum_fifo && strcmp(pattern, "quorum") != 0) {
+        st->unsupported = "a quorum read-pattern other than quorum and fifo";
         return false;
     }
-    n->rewrite_corrupted = model_open_opt_bool(opts, "rewrite-corrupted", false, NULL);
+    n->quorum_blkverify = false;
+    n->rewrite_corrupted = false;
+    if (!n->quorum_fifo) {
+        n->quorum_blkverify = model_open_opt_bool(opts, "blkverify", false, NULL);
+        if (n->quorum_blkverify && (count != 2 || threshold != 2))
+            return bg_error_setf(err, BG_MSG_QUORUM_BLKVERIFY);
+        n->rewrite_corrupted = model_open_opt_bool(opts, "rewrite-corrupted", false, NULL);
+        if (n->rewrite_corrupted && n->quorum_blkverify)
+            return bg_error_setf(err, BG_MSG_QUORUM_REWRITE_BLKVERIFY);
+    }
     for (unsigned i = 0; i < count; i++) {
         char *k = bg_asprintf("children.%u", i);
         ModelNode *c = open_child(st, w, opts, k, n, MODEL_ROLE_DATA, false, true, err);
@@ -445,6 +457,8 @@ static bool open_quorum(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict 
     n->quorum_next = count;
     model_qdict_del(opts, "vote-threshold");
     model_qdict_del(opts, "rewrite-corrupted");
+    model_qdict_del(opts, "read-pattern");
+    model_qdict_del(opts, "blkverify");
     return true;
 }
 

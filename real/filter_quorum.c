@@ -37,6 +37,14 @@ typedef struct QuorumState {
     bool rewrite_corrupted;
 } QuorumState;
 
+/* rewrite-corrupted counts in the "quorum" read pattern only (quorum_open()) */
+static bool quorum_rewrites(const json_t *options)
+{
+    const char *pattern = json_string_value(json_object_get(options, "read-pattern"));
+    return !(pattern && !strcmp(pattern, "fifo")) &&
+           json_is_true(json_object_get(options, "rewrite-corrupted"));
+}
+
 static int quorum_node_open(RealNode *n, json_t *options, int flags, BgError *err)
 {
     int count = 0;
@@ -94,7 +102,7 @@ static int quorum_node_open(RealNode *n, json_t *options, int flags, BgError *er
     s->children = children;
     s->threshold = (int)threshold;
     s->fifo = fifo;
-    s->rewrite_corrupted = rewrite && !fifo;
+    s->rewrite_corrupted = quorum_rewrites(options);
     return 0;
 }
 
@@ -286,9 +294,12 @@ static void quorum_child_perm(RealNode *n, RealEdge *c, unsigned role, ReopenQue
                               uint64_t perm, uint64_t shared, uint64_t *nperm,
                               uint64_t *nshared)
 {
+    /* QEMU sets s->rewrite_corrupted before it opens the children, so their
+     * edges take WRITE from the start; here the driver state comes after
+     * them, and the node's options say it meanwhile */
     QuorumState *s = n->bs->opaque;
     *nperm = perm & REAL_PERM_PASSTHROUGH;
-    if (s && s->rewrite_corrupted)
+    if (s ? s->rewrite_corrupted : quorum_rewrites(n->options))
         *nperm |= REAL_PERM_WRITE;
     *nshared = (shared & (REAL_PERM_CONSISTENT_READ | REAL_PERM_WRITE_UNCHANGED)) |
                REAL_PERM_UNCHANGED;
