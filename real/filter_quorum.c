@@ -181,11 +181,13 @@ static int quorum_pread(RealBlockState *bs, int64_t offset, int64_t bytes, void 
     QuorumState *s = bs->opaque;
     RealNode *n = bs->graph;
     if (s->fifo) {
+        /* read_fifo_child(): a child that fails is reported, then the next tried */
         int ret = -EIO;
         for (int i = 0; i < s->num_children; i++) {
             ret = bdrv_pread(s->children[i]->child->bs, offset, bytes, buf, flags);
             if (ret == 0)
                 return 0;
+            report_bad(n, "read", offset, bytes, s->children[i]->child->node_name, ret);
         }
         return ret;
     }
