@@ -197,69 +197,93 @@ static int quorum_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8
     json_t *t = model_qdict_get(n->options, "vote-threshold");
     if (json_is_integer(t))
         threshold = (unsigned)json_integer_value(t);
+    int64_t start = (int64_t)(off / 512), end = (int64_t)((off + len + 511) / 512);
     uint8_t **bufs = bg_calloc(nc + 1, sizeof(*bufs));
     ModelNode **kids = bg_calloc(nc + 1, sizeof(*kids));
+    int *rets = bg_calloc(nc + 1, sizeof(*rets));
     int r = 0;
-    for (unsigned i = 0; i < nc && !r; i++) {
+    unsigned success = 0;
+    /* read_quorum_children(): every child is read; one that fails is
+     * reported with its error and has no vote */
+    for (unsigned i = 0; i < nc && !c->unsupported; i++) {
         char *k = bg_asprintf("children.%u", i);
         kids[i] = model_graph_child_node(c->w, n, k);
         free(k);
         bufs[i] = bg_malloc(len ? len : 1);
         memcpy(bufs[i], buf, len);
-        r = kids[i] ? node_read(c, kids[i], off, len, bufs[i]) : -EIO;
+        rets[i] = kids[i] ? node_read(c, kids[i], off, len, bufs[i]) : -EIO;
+        if (!rets[i])
+            success++;
+        else if (kids[i] && !c->unsupported)
+            model_event(c->st, "QUORUM_REPORT_BAD",
+                        json_pack("{s:s,s:s,s:I,s:I,s:s}", "type", "read", "node-name",
+                                  kids[i]->name, "sector-num", (json_int_t)start, "sectors-count",
+                                  (json_int_t)(end - start), "error", strerror(-rets[i])));
     }
-    bool agree = true;
-    for (unsigned i = 1; !r && i < nc; i++)
-        agree &= memcmp(bufs[0], bufs[i], len) == 0;
-    if (!r && !agree && n->quorum_blkverify) {
-        /* quorum_compare() in blkverify mode prints the offset and exits */
-        if (!c->unsupported)
-            c->unsupported = "a quorum blkverify mismatch (QEMU 7.2 exits)";
+    if (c->unsupported) {
+        r = -ENOTSUP;
+    } else if (success < threshold) {
+        /* quorum_has_too_much_io_failed() */
+        model_event(c->st, "QUORUM_FAILURE", json_pack("{s:s,s:I,s:I}", "reference", n->name,
+                                                       "sector-num", (json_int_t)start,
+                                                       "sectors-count", (json_int_t)(end - start)));
         r = -EIO;
-    } else if (!r && agree) {
-        memcpy(buf, bufs[0], len);
-    } else if (!r) {
-        /* versions in vote_list order: newest first */
-        int *version = bg_calloc(nc + 1, sizeof(int));    /* child -> first child with its data */
+    } else {
+        /* versions among the children that read, in vote_list order: newest
+         * first; child -> first child with its data (-1: it failed) */
+        int *version = bg_calloc(nc + 1, sizeof(int));
+        bool agree = true;
+        int first = -1;
         for (unsigned i = 0; i < nc; i++) {
-            version[i] = (int)i;
-            for (unsigned j = 0; j < i; j++)
-                if (memcmp(bufs[i], bufs[j], len) == 0) {
+            version[i] = rets[i] ? -1 : (int)i;
+            for (unsigned j = 0; j < i && !rets[i]; j++)
+                if (!rets[j] && memcmp(bufs[i], bufs[j], len) == 0) {
                     version[i] = version[j];
                     break;
                 }
+            if (version[i] >= 0 && first < 0)
+                first = version[i];
+            agree &= version[i] < 0 || version[i] == first;
         }
-        int winner = -1;
-        unsigned max = 0;
-        for (int v = (int)nc - 1; v >= 0; v--) {
-            if (version[v] != v)
-                continue;
-            unsigned count = 0;
-            for (unsigned i = 0; i < nc; i++)
-                count += version[i] == v;
-            if (count > max) {
-                max = count;
-                winner = v;
-            }
-        }
-        int64_t start = (int64_t)(off / 512), end = (int64_t)((off + len + 511) / 512);
-        if (max < threshold) {
-            model_event(c->st, "QUORUM_FAILURE", json_pack("{s:s,s:I,s:I}", "reference", n->name,
-                                                           "sector-num", (json_int_t)start,
-                                                           "sectors-count",
-                                                           (json_int_t)(end - start)));
+        if (!agree && n->quorum_blkverify) {
+            /* quorum_compare() in blkverify mode prints the offset and exits */
+            c->unsupported = "a quorum blkverify mismatch (QEMU 7.2 exits)";
             r = -EIO;
+        } else if (agree) {
+            memcpy(buf, bufs[first], len);
         } else {
-            memcpy(buf, bufs[winner], len);
+            int winner = -1;
+            unsigned max = 0;
             for (int v = (int)nc - 1; v >= 0; v--) {
-                if (version[v] != v || v == winner)
+                if (version[v] != v)
                     continue;
-                for (int i = (int)nc - 1; i >= 0; i--)
-                    if (version[i] == v)
-                        model_event(c->st, "QUORUM_REPORT_BAD",
-                                    json_pack("{s:s,s:s,s:I,s:I}", "type", "read", "node-name",
-                                              kids[i]->name, "sector-num", (json_int_t)start,
-                                              "sectors-count", (json_int_t)(end - start)));
+                unsigned count = 0;
+                for (unsigned i = 0; i < nc; i++)
+                    count += version[i] == v;
+                if (count > max) {
+                    max = count;
+                    winner = v;
+                }
+            }
+            if (max < threshold) {
+                model_event(c->st, "QUORUM_FAILURE",
+                            json_pack("{s:s,s:I,s:I}", "reference", n->name, "sector-num",
+                                      (json_int_t)start, "sectors-count",
+                                      (json_int_t)(end - start)));
+                r = -EIO;
+            } else {
+                memcpy(buf, bufs[winner], len);
+                for (int v = (int)nc - 1; v >= 0; v--) {
+                    if (version[v] != v || v == winner)
+                        continue;
+                    for (int i = (int)nc - 1; i >= 0; i--)
+                        if (version[i] == v)
+                            model_event(c->st, "QUORUM_REPORT_BAD",
+                                        json_pack("{s:s,s:s,s:I,s:I}", "type", "read",
+                                                  "node-name", kids[i]->name, "sector-num",
+                                                  (json_int_t)start, "sectors-count",
+                                                  (json_int_t)(end - start)));
+                }
             }
         }
         free(version);
@@ -268,6 +292,7 @@ static int quorum_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8
         free(bufs[i]);
     free(bufs);
     free(kids);
+    free(rets);
     return r;
 }
 
