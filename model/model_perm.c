@@ -353,9 +353,11 @@ static bool check_node(const ModelWorld *w, const Refresh *r, const ModelNode *n
         return bg_error_setf(err, BG_MSG_RO_NODE_RW_USERS, n->name);
     }
     /* unaligned writes at the end would have to grow the image: only
-     * blkdebug's align makes request_alignment more than 1 here */
-    if ((perm & MODEL_PERM_WRITE) && !(perm & MODEL_PERM_RESIZE) && n->align > 1 &&
-        n->total % n->align)
+     * blkdebug's align makes request_alignment more than 1 here; WRITE and
+     * WRITE_UNCHANGED alike (copy-on-read takes the latter), the length in
+     * whole sectors (total_sectors * BDRV_SECTOR_SIZE) */
+    if ((perm & (MODEL_PERM_WRITE | MODEL_PERM_WRITE_UNCHANGED)) && !(perm & MODEL_PERM_RESIZE) &&
+        n->align > 1 && ((n->total + 511) / 512 * 512) % n->align)
         return bg_error_setf(err, BG_MSG_WRITE_WITHOUT_RESIZE);
     /* the driver's check_perm */
     return check_locks(w, r, n, perm, shared, hint, err);
