@@ -134,7 +134,7 @@ qemu-gen: all $(B)/gen_streams
 # ---- tests ----------------------------------------------------------------
 ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-check: all fuzz-build
+check: all fuzz-build $(B)/gen_streams
 	@$(MAKE) --no-print-directory B=build/asan CFLAGS='$(ASAN_FLAGS)' build/asan/replay build/asan/unit
 	@$(MAKE) --no-print-directory coverage-build-replay
 	@bash tests/run.sh build build/asan build/fuzz $(COV)

@@ -33,6 +33,8 @@
 #      target runs its unzipped seeds
 #   9. replay --record writes the same stream to a file and to a pipe
 #      (/dev/stdout), every step with expectations
+#  10. (release build) make qemu-gen's 20 generated 8-step streams (seed 1)
+#      run on QEMU against model and real agree step by step
 set -u
 cd "$(dirname "$0")/.."
 
@@ -173,6 +175,23 @@ run_record() { # 9. replay --record: to a file and to a pipe (/dev/stdout), the 
     fi
 }
 
+run_qemu_gen() { # 10. generated streams on QEMU against model and real (make qemu-gen)
+    local B=$1 out
+    [ -x "$B/gen_streams" ] || return 0
+    "$B/replay" --list-backends | grep -qx qemu || return 0
+    if "$B/gen_streams" -n 0 "$scratch_root/gen" 2>/dev/null; then
+        bad "gen_streams -n 0 was accepted"
+        return
+    fi
+    if out=$(bash tools/qemu-gen.sh 20 8 1 2>&1); then
+        echo "$(printf '%s\n' "$out" | tail -n 1)"
+        ok
+    else
+        printf '%s\n' "$out" | tail -n 20
+        bad "make qemu-gen: QEMU disagrees with model or real on a generated stream"
+    fi
+}
+
 run_images() { # 7. images the engine writes are QEMU's (release build only: slow)
     local B=$1 out
     "$B/replay" --list-backends | grep -qx real || return 0
@@ -278,6 +297,7 @@ for B in "$@"; do
         run_pair "$B"
         run_record "$B"
         [ "$B" = build ] && run_images "$B"
+        [ "$B" = build ] && run_qemu_gen "$B"
     fi
     [ -x "$B/fuzz_stream" ] && run_fuzz "$B"
     [ -x "$B/fuzz_diff" ] && run_fuzz_stats "$B"
