@@ -9,6 +9,7 @@
  * is returned.
  */
 #include "mutator.h"
+#include "job_timing.h"
 
 #include <string.h>
 
@@ -458,31 +459,6 @@ static size_t emit(const BgBuf *b, uint8_t *out, size_t max)
 
 /* ---- the job-timing rule -------------------------------------------------------------------- */
 
-static bool is_cmd(const char *cmd, const char *const *names)
-{
-    for (; *names; names++)
-        if (strcmp(cmd, *names) == 0)
-            return true;
-    return false;
-}
-
-/* Does OBJ (a run-job, wait-job or wait-event step) name job ID? */
-static bool drives(const json_t *obj, const char *id)
-{
-    const json_t *w = json_object_get(obj, "wait-event");
-    const json_t *m = json_object_get(json_object_get(w, "match"), "data");
-    const char *ids[] = {
-        json_string_value(json_object_get(json_object_get(obj, "run-job"), "id")),
-        json_string_value(json_object_get(obj, "wait-job")),
-        json_string_value(json_object_get(m, "id")),
-        json_string_value(json_object_get(m, "device")),
-    };
-    for (size_t i = 0; i < N(ids); i++)
-        if (ids[i] && strcmp(ids[i], id) == 0)
-            return true;
-    return false;
-}
-
 /* A flag of a job-starting command's arguments (default true). */
 static bool job_flag(const json_t *args, const char *key)
 {
@@ -500,24 +476,14 @@ static bool job_flag(const json_t *args, const char *key)
  */
 static void drive_jobs(MutLines *ls)
 {
-    static const char *const starts[] = { "block-stream", "block-commit", NULL };
-    static const char *const verbs[] = { "job-complete", "job-finalize", "job-cancel",
-                                         "block-job-complete", "block-job-finalize",
-                                         "block-job-cancel", NULL };
     for (size_t i = 0; i < ls->n; i++) {
         const json_t *o = ls->v[i].obj;
+        bool start = false;
+        const char *id = o ? bg_job_timing_moving(o, &start) : NULL;
+        if (!id || (i + 1 < ls->n && ls->v[i + 1].obj && bg_job_timing_drives(ls->v[i + 1].obj, id)))
+            continue;
         const char *cmd = json_string_value(json_object_get(o, "execute"));
-        if (!cmd)
-            continue;
         const json_t *a = json_object_get(o, "arguments");
-        bool start = is_cmd(cmd, starts);
-        if (!start && !is_cmd(cmd, verbs))
-            continue;
-        const char *id = json_string_value(json_object_get(a, start ? "job-id" : "id"));
-        if (!id)
-            id = json_string_value(json_object_get(a, "device"));
-        if (!id || (i + 1 < ls->n && ls->v[i + 1].obj && drives(ls->v[i + 1].obj, id)))
-            continue;
         bool af = true;
         for (size_t k = i + 1; k-- > 0;) {        /* the start of that job */
             const json_t *ko = ls->v[k].obj;
@@ -526,7 +492,8 @@ static void drive_jobs(MutLines *ls)
             const char *kid = json_string_value(json_object_get(ka, "job-id"));
             if (!kid)
                 kid = json_string_value(json_object_get(ka, "device"));
-            if (kc && is_cmd(kc, starts) && kid && strcmp(kid, id) == 0) {
+            bool kstart = false;
+            if (kc && bg_job_timing_moving(ko, &kstart) && kstart && kid && strcmp(kid, id) == 0) {
                 af = job_flag(ka, "auto-finalize");
                 break;
             }

@@ -223,6 +223,14 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
 {
     bool zero_write = how == COPY_STREAM;
     ModelWorld *w = st->w;
+    /* a stream's copy-on-read writes through the filters between its device
+     * and the image it fills; a compress filter there makes them
+     * compressed writes, cluster by cluster, which the model does not copy */
+    for (ModelNode *f = top; how == COPY_STREAM && f && f != dest; f = model_graph_filtered(w, f))
+        if (strcmp(f->drv->name, "compress") == 0) {
+            st->unsupported = "a stream through a compress filter (compressed copies)";
+            return;
+        }
     uint64_t len = model_open_length(st, w, top);
     const ModelNode *dfn = model_graph_file(w, dest);
     ModelFile *df = dfn && dfn->filename ? model_image_find(&st->files, dfn->filename) : NULL;

@@ -12,9 +12,11 @@
  * first, then `expect`, `comment` and `seed` metadata that no longer
  * describe anything.  Every candidate is a whole stream, re-read by the
  * stream reader (a candidate that breaks a ${VAR} or same-as reference is
- * simply not taken) and run on both backends from scratch.  The result
- * runs unchanged on any backend, QEMU included, which is how a person sees
- * which side was right.
+ * simply not taken) and run on both backends from scratch.  A candidate
+ * that sets a job moving without a step that drives it next (job_timing.h)
+ * is not taken either: on QEMU its later steps would see the job wherever
+ * the timing put it.  The result runs unchanged on any backend, QEMU
+ * included, which is how a person sees which side was right.
  * What it is not: a general test-case reducer for single-backend assertion
  * failures (those have no signature to keep).
  */
@@ -25,12 +27,14 @@
 #include <string.h>
 
 #include "bg.h"
+#include "job_timing.h"
 #include "json.h"
 
 typedef struct Ctx {
     const BgBackendOps *const *backends;
     const BgRunOptions *opt;
     json_t *want;        /* the signature to keep: {command, channel, path, values} */
+    size_t undriven;     /* the input's jobs set moving without a driving step next */
     int runs;            /* candidates tried */
 } Ctx;
 
@@ -66,6 +70,10 @@ static char *to_text(const json_t *lines)
 /* Run a candidate; true when it still shows the wanted difference. */
 static bool still_differs(Ctx *c, const json_t *lines)
 {
+    /* the job-timing rule (job_timing.h): a candidate that leaves a job to
+     * QEMU's timing is no reproducer, whatever model and real say */
+    if (bg_job_timing_undriven(lines) > c->undriven)
+        return false;
     char *text = to_text(lines);
     BgError err = {0};
     BgStream *s = bg_stream_parse("minimize.jsonl", text, strlen(text), &err);
@@ -176,6 +184,7 @@ bool minimize_stream(const BgStream *s, const BgBackendOps *const *backends,
     json_t *lines = json_array();
     for (size_t i = 0; i < s->n_steps; i++)
         json_array_append_new(lines, json_deep_copy(s->steps[i].source));
+    c.undriven = bg_job_timing_undriven(lines);
     lines = drop_steps(&c, lines);
     for (size_t i = 0; i < json_array_size(lines); i++) {
         json_t *step = json_array_get(lines, i);

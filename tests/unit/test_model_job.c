@@ -156,10 +156,36 @@ static void test_model_job_list_and_early_fail(void)
     bg_model_backend_ops.close(be);
 }
 
+/* A stream whose device is a compress filter over the image it fills: its
+ * copy-on-read writes pass the filter and become compressed clusters (QEMU
+ * 7.2 leaves hd1's file at 329216 bytes for 1 MiB streamed), which the model
+ * does not copy: the step that drives the job answers "unsupported". */
+static void test_model_job_stream_through_compress(void)
+{
+    BgBackend *be = tm_open();
+    tm_ok(be, "{'img-create': {'fmt': 'qcow2', 'file': 'hd0.img', 'size': '3M'}}");
+    tm_ok(be, "{'img-create': {'fmt': 'qcow2', 'file': 'hd1.img', 'backing': '$DIR/hd0.img', "
+              "'backing-fmt': 'qcow2'}}");
+    tm_ok(be, "{'io': {'fmt': 'qcow2', 'file': 'hd0.img', 'cmd': 'write -P 0xa0 0 1M'}}");
+    tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'qcow2', 'node-name': 'hd1', "
+              "'file': {'driver': 'file', 'filename': '$DIR/hd1.img'}}}");
+    tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'compress', "
+              "'node-name': 'c', 'file': 'hd1'}}");
+    tm_ok(be, "{'execute': 'block-stream', 'arguments': {'job-id': 's0', 'device': 'c', "
+              "'auto-finalize': false}}");
+    BgResult r = tm_run(be, "{'wait-event': {'event': 'BLOCK_JOB_PENDING', "
+                            "'match': {'data': {'id': 's0'}}, 'timeout': 10}}");
+    CHECK_INT_EQ(r.kind, BG_RES_UNSUPPORTED);
+    CHECK(r.unsupported && strstr(r.unsupported, "compress"));
+    bg_result_cleanup(&r);
+    bg_model_backend_ops.close(be);
+}
+
 BG_SUITE(model_job) = {
     { "argument_errors", test_model_job_argument_errors },
     { "cancel", test_model_job_cancel },
     { "stream_base_by_name", test_model_job_stream_base_by_name },
     { "list_and_early_fail", test_model_job_list_and_early_fail },
+    { "stream_through_compress", test_model_job_stream_through_compress },
     { NULL, NULL },
 };
