@@ -136,8 +136,27 @@ static void test_minimize_keeps_the_values(void)
     free(out);
 }
 
+/* The blockdev-del text needs the block-stream before it; the run-job
+ * between them changes nothing on these backends, but dropping it would
+ * leave the job to QEMU's timing (job_timing.h): it stays. */
+static void test_minimize_keeps_jobs_driven(void)
+{
+    const char *text =
+        "{\"execute\": \"block-stream\", \"arguments\": {\"job-id\": \"j\", \"device\": \"top\"}}\n"
+        "{\"run-job\": {\"id\": \"j\", \"auto-finalize\": true, \"auto-dismiss\": true}}\n"
+        "{\"execute\": \"query-block\"}\n"
+        "{\"execute\": \"blockdev-del\", \"arguments\": {\"node-name\": \"hd0\"}}\n";
+    BgError err = {0};
+    char *out = NULL;
+    CHECK(minimize_text("j.jsonl", text, &ta, &tb, &out, &err));
+    CHECK(out && strstr(out, "\"run-job\"") && strstr(out, "\"block-stream\""));
+    CHECK(out && !strstr(out, "query-block"));
+    free(out);
+}
+
 BG_SUITE(minimize) = {
     {"keeps_the_difference", test_minimize_keeps_the_difference},
     {"keeps_the_values", test_minimize_keeps_the_values},
+    {"keeps_jobs_driven", test_minimize_keeps_jobs_driven},
     {NULL, NULL},
 };
