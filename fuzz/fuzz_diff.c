@@ -97,6 +97,8 @@
 static const BgBackendOps *backends[2];
 static char *scratch_base;   /* process-wide state: set once, read-only after */
 static bool no_abort;        /* BG_FUZZ_NO_ABORT=1: count findings, do not abort (bench) */
+static BgRunOptions run_opt; /* every input's run options, from the environment at start */
+static const char *stats_dir;/* BG_FUZZ_STATS, or NULL */
 static unsigned long findings;
 
 static FuzzStats stats = FUZZ_STATS_INIT;   /* fuzz_stats.h; BG_FUZZ_STATS */
@@ -171,6 +173,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     atexit(stats_print);
     const char *na = getenv("BG_FUZZ_NO_ABORT");
     no_abort = na && strcmp(na, "1") == 0;
+    const char *data_env = getenv("BG_FUZZ_DATA");
+    run_opt = (BgRunOptions){ .scratch_base = scratch_base,
+                              .volatile_scratch = true, .reuse_scratch = true,
+                              .compare_data = !(data_env && strcmp(data_env, "0") == 0),
+                              .skip_known_zero = !(data_env && strcmp(data_env, "full") == 0) };
+    stats_dir = getenv("BG_FUZZ_STATS");
     return 0;
 }
 
@@ -210,13 +218,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     BgStream *s = bg_stream_parse("fuzz-input.jsonl", (const char *)data, size, &err);
     if (!s)
         return -1;   /* not a stream: never reaches the backends, not kept */
-    const char *data_env = getenv("BG_FUZZ_DATA");
-    BgRunOptions opt = { .scratch_base = scratch_base,
-                         .volatile_scratch = true, .reuse_scratch = true,
-                         .compare_data = !(data_env && strcmp(data_env, "0") == 0),
-                         .skip_known_zero = !(data_env && strcmp(data_env, "full") == 0) };
     BgRunReport rep = {0};
-    bg_run_stream(s, backends, 2, &opt, &rep);
+    bg_run_stream(s, backends, 2, &run_opt, &rep);
     size_t n_steps = s->n_steps;
     bg_stream_free(s);
     bool mismatch = rep.signature != NULL;
@@ -226,7 +229,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                           strstr(rep.message, " backend failed: ");
     if (fuzz_stats_count(&stats, data, size, n_steps, mismatch || backend_failed,
                          json_string_value(json_object_get(rep.diverged, "command"))))
-        fuzz_stats_write(&stats, getenv("BG_FUZZ_STATS"));
+        fuzz_stats_write(&stats, stats_dir);
     if (mismatch || backend_failed) {
         const char *cmd = json_string_value(json_object_get(rep.signature, "command"));
         const char *ch = json_string_value(json_object_get(rep.signature, "channel"));

@@ -487,14 +487,10 @@ static void drive_jobs(MutLines *ls)
         bool af = true;
         for (size_t k = i + 1; k-- > 0;) {        /* the start of that job */
             const json_t *ko = ls->v[k].obj;
-            const char *kc = json_string_value(json_object_get(ko, "execute"));
-            const json_t *ka = json_object_get(ko, "arguments");
-            const char *kid = json_string_value(json_object_get(ka, "job-id"));
-            if (!kid)
-                kid = json_string_value(json_object_get(ka, "device"));
             bool kstart = false;
-            if (kc && bg_job_timing_moving(ko, &kstart) && kstart && kid && strcmp(kid, id) == 0) {
-                af = job_flag(ka, "auto-finalize");
+            const char *kid = ko ? bg_job_timing_moving(ko, &kstart) : NULL;
+            if (kid && kstart && strcmp(kid, id) == 0) {
+                af = job_flag(json_object_get(ko, "arguments"), "auto-finalize");
                 break;
             }
         }
