@@ -76,7 +76,8 @@ typedef struct BgBackendOps {
      */
     bool (*execute)(BgBackend *be, const BgStep *step, json_t *cmd, BgResult *res, BgError *err);
     /*
-     * Guest-visible bytes of a node (for the differential comparison).
+     * Guest-visible bytes of a node (for the differential comparison): on
+     * success all LEN bytes of BUF are written.
      * Optional (NULL): the comparator then relies on qemu-io reads only.
      */
     bool (*read_node)(BgBackend *be, const char *node, uint64_t offset, uint64_t len,
@@ -107,6 +108,16 @@ typedef struct BgBackendOps {
      * backend shows the result.  Optional (NULL): no data comparison.
      */
     json_t *(*list_nodes)(BgBackend *be);
+    /*
+     * A count that moves whenever the backend changes something below its
+     * scratch directory (creates, writes, truncates or removes a file);
+     * its value means nothing else.  The runner scans the scratch directory
+     * for what confine.h refuses only when the count moved since its last
+     * scan; the files a step names are checked before every step.
+     * Optional (NULL): files may change at any time (QEMU's processes), and
+     * the directory is scanned before every step.
+     */
+    uint64_t (*file_changes)(BgBackend *be);
     /* Log of the VM so far (owned string) or NULL; for failure reports. */
     char *(*get_log)(BgBackend *be);
     /* Stop everything, free everything; NULL is a no-op. */

@@ -277,12 +277,30 @@ static uint64_t be64(const unsigned char *p)
     return (uint64_t)be32(p) << 32 | be32(p + 4);
 }
 
+/* The file's first bytes, read once: most headers, their extensions and
+ * backing file names are in them, so the scan before each step does not
+ * read them again piece by piece. */
+typedef struct Head {
+    int fd;
+    unsigned char b[4096];
+    size_t n;                  /* bytes of b that the file has */
+} Head;
+
+/* N bytes at OFF into OUT, from the head when they are in it; false if short. */
+static bool head_read(const Head *h, uint64_t off, size_t n, void *out)
+{
+    if (off <= h->n && n <= h->n - off) {
+        memcpy(out, h->b + off, n);
+        return true;
+    }
+    return off <= (uint64_t)INT64_MAX - n && pread(h->fd, out, n, (off_t)off) == (ssize_t)n;
+}
+
 /* Read a name of SIZE bytes at OFF (up to the first NUL, at most 4095 bytes); "" if short. */
-static void read_name(int fd, uint64_t off, uint64_t size, char name[4096])
+static void read_name(const Head *h, uint64_t off, uint64_t size, char name[4096])
 {
     size_t n = size < 4095 ? (size_t)size : 4095;
-    ssize_t r = off <= (uint64_t)INT64_MAX - n ? pread(fd, name, n, (off_t)off) : -1;
-    name[r == (ssize_t)n ? n : 0] = '\0';
+    name[head_read(h, off, n, name) ? n : 0] = '\0';
 }
 
 /* A file name read from the header of IMAGE (whose names are relative to DIR). */
@@ -335,10 +353,12 @@ static bool vmdk_descriptor(const unsigned char *buf, size_t n)
 static bool check_image(const Scan *sc, int fd, const char *image, const char *dir, BgError *err)
 {
     char q[BG_QUOTE_BYTES], q2[BG_QUOTE_BYTES], name[4096];
-    unsigned char h[4096] = {0};
-    ssize_t n = pread(fd, h, sizeof(h), 0);
+    Head head = { .fd = fd };
+    const unsigned char *h = head.b;
+    ssize_t n = pread(fd, head.b, sizeof(head.b), 0);
     if (n < 4)
         return true;
+    head.n = (size_t)n;
     if (memcmp(h, "QED\0", 4) == 0 || memcmp(h, "KDMV", 4) == 0 || memcmp(h, "COWD", 4) == 0 ||
         vmdk_descriptor(h, (size_t)n))
         return bg_error_setf(err, "'%s' is a %s image, a format that names other files; only "
@@ -349,7 +369,7 @@ static bool check_image(const Scan *sc, int fd, const char *image, const char *d
     uint32_t version = be32(h + 4), cluster_bits = be32(h + 20);
     uint64_t backing_off = be64(h + 8);
     if (backing_off) {
-        read_name(fd, backing_off, be32(h + 16), name);
+        read_name(&head, backing_off, be32(h + 16), name);
         if (!header_name(sc, image, "backing file", name, dir, err))
             return false;
     }
@@ -361,19 +381,19 @@ static bool check_image(const Scan *sc, int fd, const char *image, const char *d
         end = (uint64_t)1 << cluster_bits;
     for (int i = 0; i < 4096 && off + 8 <= end; i++) {
         unsigned char e[8];
-        if (pread(fd, e, 8, (off_t)off) != 8)
+        if (!head_read(&head, off, 8, e))
             break;
         uint32_t magic = be32(e), len = be32(e + 4);
         if (magic == 0)
             break;
         if (magic == 0xE2792ACAu) {           /* backing format */
-            read_name(fd, off + 8, len, name);
+            read_name(&head, off + 8, len, name);
             if (name[0] && !bg_policy_driver_allowed(name))
                 return bg_error_setf(err, "image '%s' names backing format '%s', which is not "
                                      "an allowed driver", shown(sc->c, image, q),
                                      bg_policy_quote(name, q2));
         } else if (magic == 0x44415441u) {    /* external data file */
-            read_name(fd, off + 8, len, name);
+            read_name(&head, off + 8, len, name);
             if (!header_name(sc, image, "external data file", name, dir, err))
                 return false;
         }
@@ -516,6 +536,12 @@ static bool scan_dir(Scan *sc, const char *dir, int depth, BgError *err)
 
 bool bg_confine_step(const char *scratch, BgStepKind kind, const json_t *cmd, BgError *err)
 {
+    return bg_confine_step_scan(scratch, kind, cmd, true, err);
+}
+
+bool bg_confine_step_scan(const char *scratch, BgStepKind kind, const json_t *cmd, bool scan,
+                          BgError *err)
+{
     Confine c;
     struct stat st;
     /* SCRATCH is a real path (confine.h; the runner resolved it when it made
@@ -533,6 +559,8 @@ bool bg_confine_step(const char *scratch, BgStepKind kind, const json_t *cmd, Bg
         c.scratch[--c.len] = '\0';
     if (kind != BG_STEP_NOOP && !bg_policy_check_step_files(kind, cmd, runtime_file, &c, err))
         return false;
+    if (!scan)
+        return true;
     Scan sc = { .c = &c };
     if (!scan_dir(&sc, c.scratch, 0, err))
         return false;

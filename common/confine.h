@@ -34,4 +34,12 @@ bool bg_confine_name(const char *name, bool allow_dev_null, BgError *err);
  */
 bool bg_confine_step(const char *scratch, BgStepKind kind, const json_t *cmd, BgError *err);
 
+/*
+ * The same with the scan of the scratch directory only when SCAN: the
+ * runner skips it when the backend says nothing below the directory changed
+ * since a scan that passed (backend.h, file_changes).
+ */
+bool bg_confine_step_scan(const char *scratch, BgStepKind kind, const json_t *cmd, bool scan,
+                          BgError *err);
+
 #endif

@@ -54,6 +54,8 @@ typedef struct Session {
     json_t *job_last;      /* job id -> last kept status */
     FILE *transcript;
     int assertions, failed, unsupported;
+    bool scanned;          /* a scan of the scratch directory passed ... */
+    uint64_t scanned_at;   /* ... when the backend's file_changes said this */
 } Session;
 
 void bg_run_report_cleanup(BgRunReport *r)
@@ -565,7 +567,7 @@ static bool compare_data(Session *ss, const BgRunOptions *opt, char **path_out)
             bool read = true;
             for (int b = 0; b < 2 && read; b++) {
                 BgError err = {0};
-                memset(buf[b], 0, n);   /* a read that fills nothing compares equal */
+                /* a read that succeeds writes all N bytes (backend.h) */
                 read = ss[b].ops->read_node(ss[b].be, name, (uint64_t)off, n, buf[b], &err);
             }
             if (!read)
@@ -681,12 +683,18 @@ static bool run_one(Session *ss, const BgStream *s, const BgStep *step, const Bg
 {
     BgError err = {0};
     json_t *cmd = bg_json_map_strings(step->cmd, subst_fn, ss);
-    if (!bg_confine_step(ss->scratch, step->kind, cmd, &err)) {
+    /* The scratch directory holds what it held at the last scan that passed
+     * unless the backend changed a file since (backend.h, file_changes). */
+    uint64_t changes = ss->ops->file_changes ? ss->ops->file_changes(ss->be) : 0;
+    bool scan = !ss->ops->file_changes || !ss->scanned || changes != ss->scanned_at;
+    if (!bg_confine_step_scan(ss->scratch, step->kind, cmd, scan, &err)) {
         json_decref(cmd);
         report_set(rep, BG_RUN_ERROR, step->line, bg_asprintf("%s:%d: %s", s->path, step->line,
                                                               err.text));
         return false;
     }
+    ss->scanned = true;
+    ss->scanned_at = changes;
     bool ok = ss->ops->execute(ss->be, step, cmd, res, &err);
     /* The transcript line is built only to be written (or shown).  Its one
      * side effect is the numbering of automatic names (canon_names_fn), in

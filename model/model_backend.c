@@ -643,6 +643,13 @@ static bool model_available(void)
     return true;
 }
 
+/* The model's images live in memory (model_image.c): it never touches a file. */
+static uint64_t model_file_changes(BgBackend *be)
+{
+    (void)be;
+    return 0;
+}
+
 const BgBackendOps bg_model_backend_ops = {
     .name = "model",
     .available = model_available,
@@ -651,6 +658,7 @@ const BgBackendOps bg_model_backend_ops = {
     .read_node = model_read_node,
     .known_zero = model_known_zero,
     .list_nodes = model_list_nodes,
+    .file_changes = model_file_changes,
     .get_log = model_get_log,
     .close = model_close,
 };

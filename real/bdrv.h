@@ -74,6 +74,14 @@ int bdrv_flush(RealBlockState *bs);
  * children, generations) and succeeds as fdatasync on a healthy disk does.
  */
 void drv_file_set_host_sync(bool on);
+/*
+ * A count that moves with every change this process makes to a file through
+ * the file driver or qemu-img create (a write, a zero write or discard, a
+ * truncation, a file created): the runner scans the scratch directory again
+ * only when it moved (backend.h, file_changes).
+ */
+uint64_t drv_file_changes(void);
+void drv_file_changed(void);
 int bdrv_truncate(RealBlockState *bs, int64_t offset, bool exact, RealPrealloc prealloc,
                   BgError *err);
 

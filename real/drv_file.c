@@ -373,6 +373,8 @@ static int rw_linear(RealBlockState *bs, int fd, bool write, int64_t offset, int
                      char *buf)
 {
     int64_t done = 0;
+    if (write)
+        drv_file_changed();
     while (done < bytes) {
         ssize_t len = write ? pwrite(fd, buf + done, (size_t)(bytes - done), offset + done)
                             : pread(fd, buf + done, (size_t)(bytes - done), offset + done);
@@ -460,6 +462,7 @@ static int file_pwrite(RealBlockState *bs, int64_t offset, int64_t bytes, const 
 
 static int do_fallocate(int fd, int mode, int64_t offset, int64_t len)
 {
+    drv_file_changed();
     do {
         if (fallocate(fd, mode, offset, len) == 0)
             return 0;
@@ -531,6 +534,17 @@ static int file_pdiscard(RealBlockState *bs, int64_t offset, int64_t bytes)
 }
 
 static bool host_sync = true;
+static uint64_t changes;
+
+uint64_t drv_file_changes(void)
+{
+    return changes;
+}
+
+void drv_file_changed(void)
+{
+    changes++;
+}
 
 void drv_file_set_host_sync(bool on)
 {
@@ -572,6 +586,7 @@ static int file_truncate(RealBlockState *bs, int64_t offset, bool exact, RealPre
                          BgError *err)
 {
     FileState *s = bs->opaque;
+    drv_file_changed();
     if (ftruncate(s->fd, offset) != 0) {
         int e = errno;
         bg_error_setf(err, BG_MSG_FILE_RESIZE, strerror(e));

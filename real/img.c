@@ -316,6 +316,7 @@ static bool parse_size(const char *s, int64_t *out, BgBuf *errb)
 /* raw_co_create(): create, lock (write+resize, resize unshared), truncate. */
 static int create_file(const char *path, const char *given, int64_t size, BgError *err)
 {
+    drv_file_changed();
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
         int e = errno;

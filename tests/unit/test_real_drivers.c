@@ -392,6 +392,47 @@ static void test_real_drivers_null_co(void)
     tr_rmdir(d);
 }
 
+/* Every way the engine changes a file moves drv_file_changes(), which the
+ * runner trusts to skip the scan of the scratch directory (backend.h
+ * file_changes); reads, flushes and opens do not move it. */
+static void test_real_drivers_file_changes_counted(void)
+{
+    char *d = tr_mkdtemp();
+    BgBuf out = { 0 }, errb = { 0 };
+    uint64_t c = drv_file_changes();
+    CHECK_INT_EQ(img_create(d, "raw", "c.img", "1M", NULL, NULL, &out, &errb), 0);
+    CHECK(drv_file_changes() != c);
+    BgError err = { 0 };
+    c = drv_file_changes();
+    RealBlockState *f = file_open(d, "c.img", NULL, REAL_O_RDWR, &err);
+    CHECK(f != NULL);
+    char buf[4096] = { 0 };
+    CHECK_INT_EQ(bdrv_pread(f, 0, sizeof(buf), buf, 0), 0);
+    CHECK_INT_EQ(bdrv_flush(f), 0);
+    CHECK(drv_file_changes() == c);
+    memset(buf, 0x5a, sizeof(buf));
+    CHECK_INT_EQ(bdrv_pwrite(f, 0, sizeof(buf), buf, 0), 0);
+    CHECK(drv_file_changes() != c);
+    c = drv_file_changes();
+    CHECK_INT_EQ(bdrv_pwrite_zeroes(f, 0, sizeof(buf), 0), 0);
+    CHECK(drv_file_changes() != c);
+    c = drv_file_changes();
+    bdrv_pdiscard(f, 0, sizeof(buf));   /* unmap=ignore by default: nothing reaches the file */
+    CHECK(drv_file_changes() == c);
+    CHECK_INT_EQ(bdrv_truncate(f, 2 << 20, false, REAL_PREALLOC_OFF, &err), 0);
+    CHECK(drv_file_changes() != c);
+    node_free(f);
+    c = drv_file_changes();
+    f = file_open(d, "c.img", "\"discard\": \"unmap\"", REAL_O_RDWR | REAL_O_UNMAP, &err);
+    CHECK(f != NULL);
+    CHECK_INT_EQ(bdrv_pdiscard(f, 0, 65536), 0);
+    CHECK(drv_file_changes() != c);
+    node_free(f);
+    bg_buf_cleanup(&out);
+    bg_buf_cleanup(&errb);
+    tr_rmdir(d);
+}
+
 BG_SUITE(real_drivers) = {
     { "file_open_errors", test_real_drivers_file_open_errors },
     { "file_locking", test_real_drivers_file_locking },
@@ -399,5 +440,6 @@ BG_SUITE(real_drivers) = {
     { "file_direct_io", test_real_drivers_file_direct_io },
     { "raw_options", test_real_drivers_raw_options },
     { "null_co", test_real_drivers_null_co },
+    { "file_changes_counted", test_real_drivers_file_changes_counted },
     { NULL, NULL },
 };
