@@ -303,6 +303,36 @@ static void read_name(const Head *h, uint64_t off, uint64_t size, char name[4096
     name[head_read(h, off, n, name) ? n : 0] = '\0';
 }
 
+static bool runtime_file(const char *name, BgFileRole role, const char *base, void *opaque,
+                         BgError *err);
+
+/*
+ * A "json:{...}" name in a header: the options QEMU opens the node with
+ * (block.c parse_json_filename(), then the options as blockdev-add takes
+ * them), which QEMU itself writes when a job leaves a backing node with no
+ * plain file name.  Checked as a blockdev-add of those options would be,
+ * relative names relative to the scratch directory (QEMU and its tools run
+ * there); what jansson cannot read, or reads with a key twice, is refused.
+ */
+static bool json_name(const Scan *sc, const char *image, const char *what, const char *name,
+                      BgError *err)
+{
+    char q[BG_QUOTE_BYTES], q2[BG_QUOTE_BYTES];
+    json_error_t je;
+    json_t *o = json_loads(name + 5, JSON_REJECT_DUPLICATES, &je);
+    BgError inner = {0};
+    bool ok = json_is_object(o) &&
+              bg_policy_check_block_options("json: file name", o, runtime_file,
+                                            (void *)sc->c, &inner);
+    json_decref(o);
+    if (ok)
+        return true;
+    return bg_error_setf(err, "image '%s' names %s '%s', %s%s", shown(sc->c, image, q), what,
+                         bg_policy_quote(name, q2),
+                         inner.text[0] ? "whose options are refused: " : "which is not a JSON object",
+                         inner.text);
+}
+
 /* A file name read from the header of IMAGE (whose names are relative to DIR). */
 static bool header_name(const Scan *sc, const char *image, const char *what, const char *name,
                         const char *dir, BgError *err)
@@ -311,6 +341,8 @@ static bool header_name(const Scan *sc, const char *image, const char *what, con
     BgError ignored = {0};
     if (!name[0])
         return true;
+    if (strncmp(name, "json:", 5) == 0)
+        return json_name(sc, image, what, name, err);
     if (has_protocol(name))
         return bg_error_setf(err, "image '%s' names %s '%s', which has a protocol prefix",
                              shown(sc->c, image, q), what, bg_policy_quote(name, q2));

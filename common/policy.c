@@ -330,6 +330,13 @@ static bool walk_block(const char *cmd, const json_t *v, bool reopen, int depth,
     return true;
 }
 
+bool bg_policy_check_block_options(const char *who, const json_t *options, BgFileFn on_file,
+                                   void *opaque, BgError *err)
+{
+    Walk w = { on_file, opaque };
+    return walk_block(who, options, false, 1, &w, err);
+}
+
 static bool check_execute(const json_t *body, const Walk *w, BgError *err)
 {
     char q[BG_QUOTE_BYTES], list[128];

@@ -77,6 +77,15 @@ bool bg_policy_check_step_files(BgStepKind kind, const json_t *body, BgFileFn on
                                 void *opaque, BgError *err);
 
 /*
+ * The same walk over block-node options OPTIONS as blockdev-add would take
+ * them (drivers allowed, every file name through ON_FILE), for the options
+ * of a "json:{...}" file name QEMU wrote into an image header; WHO starts
+ * the messages.
+ */
+bool bg_policy_check_block_options(const char *who, const json_t *options, BgFileFn on_file,
+                                   void *opaque, BgError *err);
+
+/*
  * qemu-io's and qemu-img's cvtnum() as far as streams may use it: decimal or
  * 0x hex digits, then at most one suffix b/k/M/G/T/P/E (any case), nothing
  * else.  False when malformed or above INT64_MAX.

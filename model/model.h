@@ -187,7 +187,8 @@ bool model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uin
 void model_image_qcow2_discard(ModelFile *f, uint64_t cluster, bool has_backing);
 /* Parse a size as qemu-img/qemu-io do ("3M", "10k", "512"). */
 bool model_image_parse_size(const char *s, uint64_t *out);
-/* Join a relative name to the directory of BASE (path_combine()). Owned. */
+/* Join a relative name to the directory of BASE (path_combine()); an absolute
+ * name or one with a protocol prefix ("json:") is kept as it is. Owned. */
 char *model_image_path_combine(const char *base, const char *name);
 
 /* ======================================================================

@@ -115,7 +115,9 @@ bool model_image_parse_size(const char *s, uint64_t *out)
 
 char *model_image_path_combine(const char *base, const char *name)
 {
-    if (name[0] == '/')
+    /* path_is_absolute(), or path_has_protocol() (a ':' before any '/'):
+     * bdrv_get_full_backing_filename_from_filename() keeps NAME as it is */
+    if (name[0] == '/' || name[strcspn(name, ":/")] == ':')
         return bg_strdup(name);
     const char *slash = strrchr(base, '/');
     if (!slash)

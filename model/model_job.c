@@ -413,7 +413,15 @@ static int grow_base(ModelState *st, ModelNode *top, ModelNode *base)
     return 0;
 }
 
-static void set_header_backing(ModelState *st, ModelNode *n, ModelNode *base, const char *str)
+/*
+ * The backing file name and format written into N's header for BASE:
+ * stream_prepare() names the base below its filters (unfiltered_base);
+ * commit, through bdrv_drop_intermediate() and the child's update_filename
+ * (bdrv_child_cb_update_filename()), names the base node itself, so a
+ * filter there is written as its json: file name and its driver.
+ */
+static void set_header_backing(ModelState *st, ModelNode *n, ModelNode *base, const char *str,
+                               bool skip_filters)
 {
     const ModelNode *fn = model_graph_file(st->w, n);
     ModelFile *mf = fn && fn->filename ? model_image_find(&st->files, fn->filename) : NULL;
@@ -422,7 +430,8 @@ static void set_header_backing(ModelState *st, ModelNode *n, ModelNode *base, co
     free(n->auto_backing_file);
     n->backing_file = n->backing_fmt = n->auto_backing_file = NULL;
     if (base) {
-        base = model_graph_skip_filters(st->w, base);
+        if (skip_filters)
+            base = model_graph_skip_filters(st->w, base);
         n->backing_file = str ? bg_strdup(str) : model_query_filename(st, st->w, base);
         n->backing_fmt = bg_strdup(base->drv->name);
         n->auto_backing_file = bg_strdup(n->backing_file);
@@ -487,7 +496,7 @@ static void finish(ModelState *st, ModelJob *j, bool abort)
                 if (update)
                     base->inherits_from = top->id;
             }
-            set_header_backing(st, top, base, j->backing_file_str);
+            set_header_backing(st, top, base, j->backing_file_str, true);
         }
         if (j->was_ro)                        /* stream_clean() */
             ro_again_id = j->top;             /* the target_bs, not the unfiltered one */
@@ -506,7 +515,7 @@ static void finish(ModelState *st, ModelJob *j, bool abort)
             int new_inherits = explicit_top->inherits_from;
             model_graph_replace_node(w, filter, base);
             if (overlay)
-                set_header_backing(st, overlay, base, j->backing_file_str);
+                set_header_backing(st, overlay, base, j->backing_file_str, false);
             if (update)
                 base->inherits_from = new_inherits;
             while (filter->n_children) {

@@ -325,9 +325,37 @@ static void test_confine_scan_refuses_crafted_qcow2_headers(void)
     CHECK(write_qcow(s, "evil.qcow2", 3, "../../../../../../../../etc/passwd\0ignored", 0, NULL));
     CHECK_SCAN(s, "image '$DIR/evil.qcow2' names backing file "
                   "'../../../../../../../../etc/passwd', outside the scratch directory");
+    /* json: names are the options of a blockdev-add (QEMU writes them itself
+     * when a job leaves a backing node without a plain file name) */
     CHECK(write_qcow(s, "evil.qcow2", 3, "json:{\"file.filename\": \"/etc/passwd\"}", 0, NULL));
     CHECK_SCAN(s, "image '$DIR/evil.qcow2' names backing file 'json:{\"file.filename\": "
-                  "\"/etc/passwd\"}', which has a protocol prefix");
+                  "\"/etc/passwd\"}', whose options are refused: file name '/etc/passwd' is "
+                  "outside the scratch directory");
+    CHECK(write_qcow(s, "evil.qcow2", 3, "json:{\"driver\": \"qcow2\", \"file\": {\"driver\": "
+                     "\"file\", \"filename\": \"../../../../../../etc/passwd\"}}", 0, NULL));
+    CHECK_SCAN(s, "image '$DIR/evil.qcow2' names backing file 'json:{\"driver\": \"qcow2\", "
+                  "\"file\": {\"driver\": \"file\", \"filename\": \"../../../../../../etc/passwd\"}}', "
+                  "whose options are refused: file name '../../../../../../etc/passwd' is outside "
+                  "the scratch directory");
+    CHECK(write_qcow(s, "evil.qcow2", 3, "json:{\"driver\": \"nbd\", \"server\": {}}", 0, NULL));
+    CHECK_SCAN(s, "image '$DIR/evil.qcow2' names backing file 'json:{\"driver\": \"nbd\", "
+                  "\"server\": {}}', whose options are refused: json: file name: block driver "
+                  "'nbd' is not allowed (allowed: qcow2, raw, file, null-co, null-aio, throttle, "
+                  "compress, copy-on-read, blkdebug, blkverify, quorum)");
+    CHECK(write_qcow(s, "evil.qcow2", 3, "json:{'file.filename': '/etc/passwd'}", 0, NULL));
+    CHECK_SCAN(s, "image '$DIR/evil.qcow2' names backing file 'json:{'file.filename': "
+                  "'/etc/passwd'}', which is not a JSON object");
+    CHECK(write_qcow(s, "evil.qcow2", 3, "json:{\"file.filename\": \"base.qcow2\", "
+                     "\"file.filename\": \"/etc/passwd\"}", 0, NULL));
+    CHECK_SCAN(s, "image '$DIR/evil.qcow2' names backing file 'json:{\"file.filename\": "
+                  "\"base.qcow2\", \"file.filename\": \"/etc/passwd\"}', which is not a JSON "
+                  "object");
+    char *json_ok = bg_asprintf("json:{\"driver\": \"copy-on-read\", \"file\": {\"driver\": "
+                                "\"qcow2\", \"file\": {\"driver\": \"file\", \"filename\": "
+                                "\"%s/base.qcow2\"}}}", s);
+    CHECK(write_qcow(s, "evil.qcow2", 3, json_ok, 0, NULL));
+    CHECK_SCAN(s, "");
+    free(json_ok);
     CHECK(write_qcow(s, "evil.qcow2", 1, "/etc/shadow", 0, NULL));
     CHECK_SCAN(s, "image '$DIR/evil.qcow2' names backing file '/etc/shadow', outside the scratch "
                   "directory");
