@@ -387,6 +387,15 @@ bool model_job_block_stream(ModelState *st, const json_t *args, BgError *err)
         bg_error_prepend(err, BG_MSG_INSERT_CREATE_PREFIX);
         goto fail;
     }
+    /* bdrv_insert_node(): cor_open() takes its child, with WRITE_UNCHANGED
+     * (cor_child_perm()), before the filter replaces anything; a node below
+     * that cannot give it fails the open */
+    model_graph_attach(w, cor, bs, "file", MODEL_ROLE_FILTERED | MODEL_ROLE_PRIMARY);
+    if (!model_perm_refresh_below(w, cor, err)) {
+        bg_error_prepend(err, BG_MSG_INSERT_CREATE_PREFIX);
+        goto fail;
+    }
+    model_graph_detach(w, cor, "file");
     model_qdict_put_str(cor->options, "bottom", overlay->name);
     cor->total = model_open_length(st, w, bs);
     cor->iothread = bs->iothread ? bg_strdup(bs->iothread) : NULL;

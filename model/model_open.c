@@ -303,7 +303,9 @@ static bool open_qcow2(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict *
     n->qcow2_image = bg_strdup(f->path);
     n->backing_file = f->backing ? bg_strdup(f->backing) : NULL;
     n->backing_fmt = f->backing_fmt ? bg_strdup(f->backing_fmt) : NULL;
-    n->auto_backing_file = f->backing ? model_image_path_combine(f->path, f->backing) : NULL;
+    /* qcow2_do_open(): the header's name as it is; bdrv_open_backing_file()
+     * makes it the backing node's file name when it opens that node itself */
+    n->auto_backing_file = f->backing ? bg_strdup(f->backing) : NULL;
     return true;
 }
 
@@ -495,15 +497,25 @@ static bool open_backing(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict
         st->unsupported = "backing format not modelled";
         return false;
     }
+    /* bdrv_get_full_backing_filename(): relative to the image's directory */
+    char *full = model_image_path_combine(n->qcow2_image ? n->qcow2_image : "", n->backing_file);
     model_qdict_put_str(bo, "file.driver", "file");
-    model_qdict_put_str(bo, "file.filename", n->auto_backing_file);
+    model_qdict_put_str(bo, "file.filename", full);
+    free(full);
     BgError local = {0};
     ModelNode *b = model_open_node(st, w, bo, n, "backing", MODEL_ROLE_COW, &local);
     if (!b) {
         bg_error_setf(err, "%s%s", BG_MSG_BACKING_OPEN_PREFIX, local.text);
         return false;
     }
-    return attach_child(w, n, b, "backing", MODEL_ROLE_COW, err);
+    if (!attach_child(w, n, b, "backing", MODEL_ROLE_COW, err))
+        return false;
+    /* implicit_backing: the header's name is now the node's file name (a
+     * backing given in the options leaves the header's name, so that the
+     * backing counts as overridden unless the two happen to be equal) */
+    free(n->auto_backing_file);
+    n->auto_backing_file = model_query_filename(st, w, b);
+    return true;
 }
 
 /* ---- bdrv_open_inherit() -------------------------------------------------------------- */
