@@ -375,6 +375,9 @@ ModelNode *model_graph_skip_filters(const ModelWorld *w, ModelNode *n);
 /* bdrv_replace_node(FROM, TO): every parent of FROM but TO (and a job's own
  * children, which stay at their node) moves to TO. */
 void model_graph_replace_node(ModelWorld *w, ModelNode *from, ModelNode *to);
+/* N's parents after a filter was inserted above N and dropped again: every
+ * edge to N first in its parent's children list, N's newest parents. */
+void model_graph_reattach_parents(ModelWorld *w, ModelNode *n);
 /* bdrv_op_is_blocked(): the reason of N's newest blocker of OP (a job's, or
  * a backing parent's), owned; NULL if OP is not blocked. */
 typedef enum ModelOp {
@@ -462,8 +465,12 @@ int model_blkdebug_check(ModelNode *n, uint64_t off, uint64_t len, int iotype);
  * ====================================================================== */
 
 /* qcow2_update_options_prepare() on OPTS for the image F: checks, then the
- * consumed keys leave OPTS.  Huge caches: st->unsupported. */
-bool model_qcow2_update_options(ModelState *st, const ModelFile *f, ModelQDict *opts, BgError *err);
+ * consumed keys leave OPTS.  Huge caches: st->unsupported.  LAZY_IN_USE is
+ * s->use_lazy_refcounts (false at open); *MARK_CLEAN is set when the checks
+ * got as far as turning lazy refcounts off (qcow2_mark_clean() there, kept
+ * even if a later check or the rest of the reopen fails). */
+bool model_qcow2_update_options(ModelState *st, const ModelFile *f, bool lazy_in_use,
+                                ModelQDict *opts, bool *mark_clean, BgError *err);
 /* qemu_opts_absorb_qdict(): the first of KEYS (QEMU_OPT_SIZE options, NULL
  * terminated) in QDict order holding a negative integer fails. */
 /* s->use_lazy_refcounts of the qcow2 node N: its lazy-refcounts option (the

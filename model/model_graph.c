@@ -11,7 +11,8 @@
  *
  * Mirrors QEMU 7.2.0 block.c: graph_bdrv_states (nodes in the order their
  * names were assigned, bdrv_assign_node_name()), bdrv_attach_child_noperm(),
- * bdrv_replace_child_noperm() (a node's parents list is newest first),
+ * bdrv_replace_child_noperm() (a node's parents list is newest first; a
+ * moved edge goes to the head of its parent's children list),
  * bdrv_recurse_has_child(), bdrv_filter_bs(), bdrv_skip_implicit_filters(),
  * bdrv_unref() / bdrv_close().
  */
@@ -345,8 +346,13 @@ void model_graph_replace_node(ModelWorld *w, ModelNode *from, ModelNode *to)
             continue;
         for (size_t c = 0; c < p->n_children; c++)
             if (p->children[c].node == from->id) {
-                p->children[c].node = to->id;
-                p->children[c].seq = ++w->next_seq;
+                /* bdrv_child_cb_detach() then bdrv_child_cb_attach(): the
+                 * edge goes to the head of its parent's children list */
+                ModelChild moved = p->children[c];
+                moved.node = to->id;
+                moved.seq = ++w->next_seq;
+                memmove(&p->children[1], &p->children[0], c * sizeof(ModelChild));
+                p->children[0] = moved;
             }
     }
     for (size_t i = 0; i < w->n_blks; i++)      /* a job's own children stay_at_node */
@@ -354,6 +360,16 @@ void model_graph_replace_node(ModelWorld *w, ModelNode *from, ModelNode *to)
             w->blks[i].node = to->id;
             w->blks[i].seq = ++w->next_seq;
         }
+}
+
+/* A filter inserted above N and dropped again (a job that fails to start
+ * after bdrv_insert_node() or bdrv_append(): bdrv_drop_filter() or
+ * bdrv_replace_node() back, or the transaction's abort): each edge was moved
+ * away from N and back, so the world without the filter still differs in
+ * order. */
+void model_graph_reattach_parents(ModelWorld *w, ModelNode *n)
+{
+    model_graph_replace_node(w, n, n);
 }
 
 char *model_graph_op_blocker(const ModelWorld *w, const ModelNode *n, ModelOp op)

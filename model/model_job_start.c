@@ -317,7 +317,8 @@ bool model_job_block_stream(ModelState *st, const json_t *args, BgError *err)
         return bg_error_setf(err, BG_MSG_JOB_EXCLUSIVE, "bottom", "base-node");
     ModelWorld *w = model_graph_copy(st->w);
     ModelNode *bs = model_graph_find(w, device), *base = NULL, *bottom = NULL;
-    bool created = false;
+    bool created = false, inserted = false;
+    int top_id = 0;                          /* the node a filter went above */
     if (!bs) {
         bg_error_setf(err, BG_MSG_LOOKUP_BS, device, device);
         goto fail;
@@ -400,6 +401,8 @@ bool model_job_block_stream(ModelState *st, const json_t *args, BgError *err)
     cor->total = model_open_length(st, w, bs);
     cor->iothread = bs->iothread ? bg_strdup(bs->iothread) : NULL;
     model_graph_replace_node(w, bs, cor);
+    inserted = true;
+    top_id = bs->id;
     model_graph_attach(w, cor, bs, "file", MODEL_ROLE_FILTERED | MODEL_ROLE_PRIMARY);
     freeze(w, cor, overlay);                 /* cor_open() with bottom */
     if (!job_id_ok(w, id, err))
@@ -433,6 +436,8 @@ bool model_job_block_stream(ModelState *st, const json_t *args, BgError *err)
 fail:
     if (created)
         early_fail_events(st, id);
+    if (inserted)       /* bdrv_cor_filter_drop() */
+        model_graph_reattach_parents(st->w, model_graph_node(st->w, top_id));
     model_graph_free(w);
     return false;
 }
@@ -451,7 +456,8 @@ bool model_job_block_commit(ModelState *st, const json_t *args, BgError *err)
     const char *device = str_arg(args, "device"), *id = str_arg(args, "job-id");
     ModelWorld *w = model_graph_copy(st->w), *w_base_rw = NULL;
     ModelNode *bs = model_graph_find(w, device);
-    bool created = false;
+    bool created = false, inserted = false;
+    int top_id = 0;                          /* the node a filter went above */
     /* qmp_get_root_bs(); DeviceNotFound comes before any other error */
     if (!bs) {
         st->err_class = "DeviceNotFound";
@@ -570,6 +576,8 @@ bool model_job_block_commit(ModelState *st, const json_t *args, BgError *err)
     f->iothread = top->iothread ? bg_strdup(top->iothread) : NULL;
     f->total = model_open_length(st, w, top);     /* ->total_sectors = top->total_sectors */
     model_graph_replace_node(w, top, f);
+    inserted = true;
+    top_id = top->id;
     /* bdrv_append() -> bdrv_set_backing_noperm(): a filter's "backing" is FILTERED */
     model_graph_attach(w, f, top, "backing", MODEL_ROLE_FILTERED | MODEL_ROLE_PRIMARY);
     if (active) {
@@ -658,6 +666,8 @@ fail:
         st->w = w_base_rw;
         model_graph_free(old);
     }
+    if (inserted)       /* bdrv_replace_node(commit_top_bs, top) */
+        model_graph_reattach_parents(st->w, model_graph_node(st->w, top_id));
     model_graph_free(w);
     return false;
 }

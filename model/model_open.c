@@ -296,7 +296,8 @@ static bool open_qcow2(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict *
                           "modelled (the change may be in that node's metadata caches only)";
         return false;
     }
-    if (!model_qcow2_update_options(st, f, opts, err))
+    bool mark_clean;                    /* s->use_lazy_refcounts is false at open */
+    if (!model_qcow2_update_options(st, f, false, opts, &mark_clean, err))
         return false;
     model_image_qcow2_open(f);
     free(n->qcow2_image);

@@ -11,7 +11,7 @@
  * size check the other drivers share (model_qcow2_opts_sizes()).
  * Plus lazy refcounts' one visible effect: the header's dirty bit, set by
  * a write that links clusters (model_qcow2_linked()), cleared when a reopen
- * turns them off.
+ * turns them off (in prepare: a reopen that then fails leaves it clean).
  * What it is not: the caches themselves or overlap checking; their values
  * change nothing the model reports.
  *
@@ -70,10 +70,15 @@ bool model_qcow2_opts_sizes(const ModelQDict *opts, const char *const *keys, BgE
     return ok;
 }
 
+static bool lazy_on(const ModelQDict *opts)
+{
+    json_t *v = model_qdict_get(opts, "lazy-refcounts");
+    return json_is_true(v) || (json_is_string(v) && strcmp(json_string_value(v), "on") == 0);
+}
+
 bool model_qcow2_lazy_refcounts(const ModelNode *n)
 {
-    json_t *v = model_qdict_get(n->options, "lazy-refcounts");
-    return json_is_true(v) || (json_is_string(v) && strcmp(json_string_value(v), "on") == 0);
+    return lazy_on(n->options);
 }
 
 void model_qcow2_linked(ModelNode *n, bool linked)
@@ -82,8 +87,10 @@ void model_qcow2_linked(ModelNode *n, bool linked)
         n->qcow2_dirty = true;          /* qcow2_mark_dirty() */
 }
 
-bool model_qcow2_update_options(ModelState *st, const ModelFile *f, ModelQDict *opts, BgError *err)
+bool model_qcow2_update_options(ModelState *st, const ModelFile *f, bool lazy_in_use,
+                                ModelQDict *opts, bool *mark_clean, BgError *err)
 {
+    *mark_clean = false;
     ModelQDict *enc = NULL;
     model_qdict_extract_sub(opts, &enc, "encrypt.");
     char *encryptfmt = model_qdict_get_str(enc, "format") ? bg_strdup(model_qdict_get_str(enc, "format"))
@@ -157,6 +164,10 @@ bool model_qcow2_update_options(ModelState *st, const ModelFile *f, ModelQDict *
         bg_error_setf(err, BG_MSG_QCOW2_CLEAN_INTERVAL_TOO_BIG);
         goto out;
     }
+    /* lazy refcounts going from on to off: qcow2_mark_clean() flushes and
+     * clears the header's dirty bit now, before the checks that follow */
+    if (lazy_in_use && !lazy_on(opts))
+        *mark_clean = true;
     /* an image the model creates is never encrypted (crypt_method_header 0) */
     if (encryptfmt) {
         bg_error_setf(err, BG_MSG_QCOW2_NO_ENCRYPTION, encryptfmt);

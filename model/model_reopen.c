@@ -46,6 +46,7 @@ typedef struct Entry {
     uint64_t raw_offset, raw_size;
     bool raw_has_size;
     char *throttle_group;
+    bool qcow2_clean;           /* qcow2_mark_clean() ran: kept even on failure */
 } Entry;
 
 typedef struct Queue {
@@ -300,7 +301,18 @@ static bool driver_prepare(ModelState *st, ModelWorld *w, Entry *e, ModelNode *b
         return true;
     }
     if (strcmp(d, "qcow2") == 0) {
-        return model_qcow2_update_options(st, model_open_qcow2_file(st, w, bs), opts, err);
+        bool clean;
+        bool ok = model_qcow2_update_options(st, model_open_qcow2_file(st, w, bs),
+                                             model_qcow2_lazy_refcounts(bs), opts, &clean, err);
+        /* qcow2_reopen_prepare(): a node reopened read-only is flushed and
+         * marked clean too */
+        if (ok && e->read_only)
+            clean = true;
+        if (clean) {
+            e->qcow2_clean = true;
+            bs->qcow2_dirty = false;
+        }
+        return ok;
     }
     if (strcmp(d, "raw") == 0) {
         /* raw_reopen_prepare(): checked against the current `file` child */
@@ -444,10 +456,6 @@ static void commit(ModelWorld *w, Entry *e)
     bs->explicit_options = e->explicit_options;
     e->options = e->explicit_options = NULL;
     bs->detect_zeroes = e->detect_zeroes;
-    /* qcow2_update_options_prepare(): turning lazy refcounts off marks the
-     * image clean (qcow2_mark_clean()); only a write under them dirtied it */
-    if (strcmp(d, "qcow2") == 0 && !model_qcow2_lazy_refcounts(bs))
-        bs->qcow2_dirty = false;
     for (size_t i = 0; i < bs->n_children; i++) {
         model_qdict_del(bs->explicit_options, bs->children[i].name);
         model_qdict_del(bs->options, bs->children[i].name);
@@ -533,8 +541,13 @@ bool model_reopen(ModelState *st, const json_t *list, BgError *err)
         st->unsupported = "an empty blockdev-reopen list aborts QEMU 7.2";
         goto out;
     }
-    if (!reopen_world(st, w, st->w, &q, err))
+    if (!reopen_world(st, w, st->w, &q, err)) {
+        /* qcow2_mark_clean() wrote the header in prepare: no abort undoes it */
+        for (i = 0; i < q.n; i++)
+            if (q.e[i].qcow2_clean)
+                model_graph_node(st->w, q.e[i].node)->qcow2_dirty = false;
         goto out;
+    }
     ModelWorld *old = st->w;
     st->w = w;
     w = old;
