@@ -117,6 +117,7 @@ static const RealDriver drv_blkverify = {
     .flush_to_os = blkverify_flush,
     .getlength = blkverify_getlength,
     .block_status = filter_block_status,
+    .get_info = filter_get_info,   /* bdrv_get_info(): no get_info of its own, a filter */
 };
 
 const RealNodeDriver real_nd_blkverify = {
