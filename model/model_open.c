@@ -201,6 +201,10 @@ static bool assign_name(ModelWorld *w, ModelNode *n, const char *name, BgError *
 static bool attach_child(ModelWorld *w, ModelNode *parent, ModelNode *child, const char *key,
                          unsigned role, BgError *err)
 {
+    /* bdrv_attach_child_noperm(): the node being opened is already named,
+     * so a reference may name it or a node above it */
+    if (model_graph_reaches(w, child, parent))
+        return bg_error_setf(err, BG_MSG_CHILD_CYCLE, child->name, key, parent->name);
     model_graph_attach(w, parent, child, key, role);
     return model_perm_refresh_below(w, role == MODEL_ROLE_COW ? parent : child, err);
 }
