@@ -570,11 +570,16 @@ early_out:
     return ret;
 }
 
-/* The next node down the chain for status purposes (QEMU bdrv_filter_or_cow_bs). */
+/* The next node down the chain for status purposes (QEMU bdrv_filter_or_cow_bs():
+ * the COW child of a format, the filtered child of a filter). */
 static RealBlockState *filter_or_cow_bs(RealBlockState *bs)
 {
     if (!bs->drv)
         return NULL;
+    if (bs->drv->is_filter) {
+        RealChild *c = bs->backing ? bs->backing : bs->file;
+        return c ? c->bs : NULL;
+    }
     if (bs->drv->supports_backing)
         return bs->backing ? bs->backing->bs : NULL;
     return NULL;

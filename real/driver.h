@@ -175,6 +175,9 @@ struct RealDriver {
     size_t instance_size;      /* bytes of opaque, allocated zeroed before open */
     bool is_format;            /* a format driver: reads through bs->file */
     bool supports_backing;     /* has a COW child; unallocated reads go to it */
+    bool is_filter;            /* QEMU is_filter: block status and get_info go on to the
+                                * filtered child (bs->backing or bs->file); the graph
+                                * layer's node driver says the same (real_check) */
     /* QEMU has_variable_length: bdrv_getlength() re-reads the length each time
      * (raw, copy-on-read, compress follow their child's length). */
     bool has_variable_length;

@@ -353,6 +353,7 @@ static void blkdebug_refresh_filename(RealNode *n)
 
 static const RealDriver drv_blkdebug = {
     .format_name = "blkdebug",
+    .is_filter = true,
     .instance_size = sizeof(BlkdebugState),
     .open = blkdebug_open,
     .close = blkdebug_close,

@@ -110,6 +110,7 @@ static void blkverify_refresh_filename(RealNode *n)
 
 static const RealDriver drv_blkverify = {
     .format_name = "blkverify",
+    .is_filter = true,
     .instance_size = sizeof(BlkverifyState),
     .open = blkverify_open,
     .pread = blkverify_pread,

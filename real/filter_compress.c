@@ -76,6 +76,7 @@ static int compress_pwrite(RealBlockState *bs, int64_t offset, int64_t bytes, co
 static const RealDriver drv_compress = {
     .has_variable_length = true,
     .format_name = "compress",
+    .is_filter = true,
     .instance_size = sizeof(CompressState),
     .open = compress_open,
     .pread = filter_pread,

@@ -190,6 +190,7 @@ static void cor_child_perm(RealNode *n, RealEdge *c, unsigned role, ReopenQueue 
 static const RealDriver drv_cor = {
     .has_variable_length = true,
     .format_name = "copy-on-read",
+    .is_filter = true,
     .instance_size = sizeof(CorState),
     .open = cor_open,
     .close = cor_close,

@@ -128,6 +128,7 @@ static void throttle_reopen_abort(RealReopenState *rs)
 
 static const RealDriver drv_throttle = {
     .format_name = "throttle",
+    .is_filter = true,
     .instance_size = sizeof(ThrottleState),
     .open = throttle_open,
     .close = throttle_close,

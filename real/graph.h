@@ -34,8 +34,9 @@
  *      reference + references jobs hold outside edges (n->extra_refs):
  *      every temporary reference taken by an operation has been dropped;
  *  (5) there is no cycle through children edges;
- *  (6) n->bs->graph == n, n->bs->node_name equals n->node_name, and the
- *      storage flags mirror n->open_flags (read_only == !RDWR);
+ *  (6) n->bs->graph == n, n->bs->node_name equals n->node_name, the
+ *      storage flags mirror n->open_flags (read_only == !RDWR), and the
+ *      node and storage drivers agree on is_filter;
  *  (7) a frozen edge's child is not deleted while it is frozen, and every
  *      edge's parent and child share an AioContext (perm.h, aio.h).
  */

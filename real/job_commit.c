@@ -72,6 +72,7 @@ static int commit_top_open(RealBlockState *bs, json_t *options, int flags, BgErr
 
 static const RealDriver drv_commit_top = {
     .format_name = "commit_top",
+    .is_filter = true,
     .open = commit_top_open,
     .pread = filter_pread,
     .pwrite = commit_top_pwrite,

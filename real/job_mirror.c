@@ -126,6 +126,7 @@ static int mirror_top_open(RealBlockState *bs, json_t *options, int flags, BgErr
 
 static const RealDriver drv_mirror_top = {
     .format_name = "mirror_top",
+    .is_filter = true,
     .instance_size = sizeof(MirrorTopState),
     .open = mirror_top_open,
     .pread = filter_pread,

@@ -54,6 +54,9 @@ bool real_graph_check_explain(RealGraph *g, BgError *why)
             return bg_error_setf(why, "(6) node %s: storage state detached", n->node_name);
         if (n->drv && n->bs->read_only != !(n->open_flags & REAL_O_RDWR))
             return bg_error_setf(why, "(6) node %s: read-only flag out of sync", n->node_name);
+        if (n->drv && n->bs->drv && n->drv->is_filter != n->bs->drv->is_filter)
+            return bg_error_setf(why, "(6) node %s: is_filter differs between the node and "
+                                 "storage drivers", n->node_name);
         /* (2), (3) */
         bool file_seen = !n->file, backing_seen = !n->backing;
         for (RealEdge *c = n->children; c; c = c->next_child) {
