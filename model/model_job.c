@@ -199,10 +199,11 @@ static bool run_continues(const ChainRun *prev, const ChainRun *next)
 
 /*
  * Copy what TOP's chain above BASE holds into DEST, in the units QEMU
- * copies: runs of at most 512 KiB (STREAM_CHUNK, COMMIT_BUFFER_SIZE) of
- * clusters that DEST does not hold and the chain does (a stream's runs
- * also end where the block-status run of the layer holding them does:
- * run_continues()).  Stream copies on
+ * copies: runs of at most 512 KiB (STREAM_CHUNK, COMMIT_BUFFER_SIZE; an
+ * active commit's mirror: 1 MiB of data, 16 MiB of zeroes) of
+ * clusters that DEST does not hold and the chain does (a stream's and a
+ * mirror's runs also end where the block-status run of the layer holding
+ * them does: run_continues()).  Stream copies on
  * read (bdrv_co_do_copy_on_readv()): a run that reads as zeroes is written
  * as zeroes (ZERO_WRITE), any other run as data, whole.  Active commit is
  * a mirror (mirror_iteration()): a run of whole clusters that block status
@@ -211,6 +212,14 @@ static bool run_continues(const ChainRun *prev, const ChainRun *next)
  * passes unmap=true), which allocates no data cluster in the base.
  */
 enum { COPY_COMMIT, COPY_STREAM, COPY_MIRROR };
+
+/* STREAM_CHUNK and COMMIT_BUFFER_SIZE (512 KiB); the mirror's data requests
+ * are at most max_io_bytes = MAX(buf_size / MAX_IN_FLIGHT, MAX_IO_BYTES),
+ * 1 MiB, and a run without data at most the buf_size that mirror_iteration()
+ * looks ahead (DEFAULT_MIRROR_BUF_SIZE, 16 MiB) */
+#define STREAM_CHUNK    (8 * MODEL_CLUSTER)
+#define MIRROR_MAX_IO   (16 * MODEL_CLUSTER)
+#define MIRROR_BUF_SIZE (256 * MODEL_CLUSTER)
 
 /* MIRROR_METHOD_ZERO for the cluster at OFF of an active commit's TOP? */
 static bool mirror_zero(ModelState *st, ModelNode *top, uint64_t off, uint64_t len, int how)
@@ -240,12 +249,13 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
          * its bytes): the copy is a plain write through DEST, run by run,
          * an active commit's MIRROR_METHOD_ZERO runs a zero write with
          * MAY_UNMAP */
-        uint64_t chunk = 8 * MODEL_CLUSTER;
         for (uint64_t off = 0, n; off < len; off += n) {
             int ch = chain_status(st, top, base, dest, off, len, NULL);
             if (ch == CHAIN_EOF)
                 break;
             bool mz = ch == CHAIN_ALLOC && mirror_zero(st, top, off, len, how);
+            uint64_t chunk = how != COPY_MIRROR ? STREAM_CHUNK
+                             : mz                ? MIRROR_BUF_SIZE : MIRROR_MAX_IO;
             for (n = MODEL_CLUSTER; off + n < len && n < chunk; n += MODEL_CLUSTER)
                 if (chain_status(st, top, base, dest, off + n, len, NULL) != ch ||
                     (ch == CHAIN_ALLOC && mirror_zero(st, top, off + n, len, how) != mz))
@@ -278,7 +288,6 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
         }
         return;
     }
-    uint64_t chunk = 8 * MODEL_CLUSTER;
     for (uint64_t off = 0, n; off < len; off += n) {
         bool zero;
         bool held = dest != base && model_image_qcow2_allocated(df, off / MODEL_CLUSTER, &zero);
@@ -287,13 +296,14 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
         if (ch == CHAIN_EOF)
             break;
         bool mz = !held && ch == CHAIN_ALLOC && mirror_zero(st, top, off, len, how);
+        uint64_t chunk = how != COPY_MIRROR ? STREAM_CHUNK : mz ? MIRROR_BUF_SIZE : MIRROR_MAX_IO;
         for (n = MODEL_CLUSTER; off + n < len && n < chunk; n += MODEL_CLUSTER) {
             bool h = dest != base &&
                      model_image_qcow2_allocated(df, (off + n) / MODEL_CLUSTER, &zero);
             if (h != held ||
                 (!held && chain_status(st, top, base, dest, off + n, len, &next) != ch) ||
                 (!held && ch == CHAIN_ALLOC && mirror_zero(st, top, off + n, len, how) != mz) ||
-                (!held && ch == CHAIN_ALLOC && how == COPY_STREAM && !run_continues(&run, &next)))
+                (!held && ch == CHAIN_ALLOC && how != COPY_COMMIT && !run_continues(&run, &next)))
                 break;
             run = next;
         }

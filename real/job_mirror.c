@@ -35,6 +35,11 @@
 #include "reopen.h"
 #include "replace.h"
 
+/* block/mirror.c: MAX_IO_BYTES, and DEFAULT_MIRROR_BUF_SIZE = MAX_IN_FLIGHT * MAX_IO_BYTES
+ * (max_io_bytes = MAX(buf_size / MAX_IN_FLIGHT, MAX_IO_BYTES)) */
+#define MIRROR_MAX_IO_BYTES ((int64_t)1 << 20)
+#define MIRROR_BUF_SIZE     (16 * MIRROR_MAX_IO_BYTES)
+
 /* MirrorBDSOpaque */
 typedef struct MirrorTopState {
     RealJob *job;
@@ -191,26 +196,61 @@ static int mirror_run(RealJob *job)
             total += (uint64_t)((g + 1) * gran > len ? len - g * gran : gran);
     job->progress_total = total;
 
-    /* mirror_iteration(): copy data, write zeroes where the source reads zero */
-    uint8_t *buf = real_malloc((size_t)gran);
+    /* mirror_iteration(): each group of consecutive dirty granules (at most
+     * buf_size) is copied in runs of one block status: data in requests of
+     * at most max_io_bytes, a run without data that covers whole target
+     * clusters as a zero write (MAY_UNMAP: commit_active_start() passes
+     * unmap) or, when it does not read as zeroes, a discard; anything
+     * shorter than a granule is copied as a whole granule.  The sizes
+     * decide which host clusters the base's qcow2 allocates together. */
+    int64_t max_io = MIRROR_MAX_IO_BYTES;
+    RealDriverInfo bdi;
+    int64_t tcluster = bdrv_get_info(target->bs, &bdi) >= 0 ? bdi.cluster_size : 0;
+    uint8_t *buf = real_io_buf_alloc((size_t)max_io);
     int ret = buf ? 0 : -ENOMEM;
-    for (int64_t g = 0; g < ngran && ret == 0; g++) {
-        if (!dirty[g])
+    for (int64_t g = 0; g < ngran && ret == 0;) {
+        if (!dirty[g]) {
+            g++;
             continue;
-        int64_t off = g * gran, n = off + gran > len ? len - off : gran;
-        int64_t pnum = 0;
-        int st = bdrv_block_status_above(src->bs, NULL, true, off, n, &pnum, NULL, NULL, NULL);
-        if (st >= 0 && pnum == n && !(st & REAL_BLOCK_DATA) && (st & REAL_BLOCK_ZERO)) {
-            ret = bdrv_pwrite_zeroes(target->bs, off, n, REAL_REQ_MAY_UNMAP);
-        } else {
-            ret = bdrv_pread(src->bs, off, n, buf, 0);
-            if (ret == 0)
-                ret = bdrv_pwrite(target->bs, off, n, buf, 0);
         }
-        if (ret == 0)
-            job->progress_current += (uint64_t)n;
+        int64_t first = g;
+        while (g < ngran && dirty[g] && (g - first) * gran < MIRROR_BUF_SIZE)
+            g++;
+        int64_t off = first * gran, end = g * gran < len ? g * gran : len;
+        while (off < end && ret == 0) {
+            int64_t io = 0;
+            int st = bdrv_block_status_above(src->bs, NULL, true, off, end - off, &io, NULL,
+                                             NULL, NULL);
+            bool copy = true, zero = false;
+            if (st < 0)
+                io = end - off < max_io ? end - off : max_io;
+            else if ((st & REAL_BLOCK_DATA) && io > max_io)
+                io = max_io;
+            io -= io % gran;
+            if (io < gran) {
+                io = gran;
+            } else if (st >= 0 && !(st & REAL_BLOCK_DATA)) {
+                /* bdrv_round_to_clusters() on the target leaves the run as it is */
+                copy = tcluster > 0 && (off % tcluster || io % tcluster);
+                zero = st & REAL_BLOCK_ZERO;
+            }
+            if (io > len - off)
+                io = len - off;                      /* mirror_clip_bytes() */
+            if (copy) {
+                ret = bdrv_pread(src->bs, off, io, buf, 0);
+                if (ret == 0)
+                    ret = bdrv_pwrite(target->bs, off, io, buf, 0);
+            } else if (zero) {
+                ret = bdrv_pwrite_zeroes(target->bs, off, io, REAL_REQ_MAY_UNMAP);
+            } else {
+                ret = bdrv_pdiscard(target->bs, off, io);
+            }
+            if (ret == 0)
+                job->progress_current += (uint64_t)io;
+            off += io;
+        }
     }
-    real_free(buf);
+    real_io_buf_free(buf);
     real_free(dirty);
     return ret;
 }
