@@ -17,8 +17,9 @@
  *      parent, a BlockBackend or a job.
  *   7. Every frozen link is below a job's filter.
  *   8. A job's BlockBackends and own children belong to a job that has not
- *      ended (it still has its filter), or to a stream job that has not been
- *      dismissed (block_job_free() removes them).
+ *      ended (it still has its filter); only a stream job's own children
+ *      stay after its end, until it is dismissed (block_job_free() removes
+ *      them; stream_clean() already unref'd its BlockBackend).
  *
  * What it is not: a repair.  A false return is a bug in the model.
  * Mirrors nothing in QEMU; it states what QEMU's graph code keeps true.
@@ -107,7 +108,8 @@ bool model_check(const ModelState *st)
         const ModelJob *j = w->blks[i].kind == MODEL_BLK_DEVICE
                                 ? NULL : model_graph_job(w, w->blks[i].owner);
         if (w->blks[i].kind != MODEL_BLK_DEVICE &&
-            (!j || (!j->filter && j->type != MODEL_JOB_STREAM)))
+            (!j || (!j->filter && (j->type != MODEL_JOB_STREAM ||
+                                   w->blks[i].kind != MODEL_BLK_JOB_CHILD))))
             return false;
     }
     for (size_t i = 0; i < w->n_jobs; i++)

@@ -9,8 +9,9 @@
  *   commit -> waiting, and the job completes without the pivot
  *
  * A job moves only when a step drives it: wait-event, wait-job and run-job
- * advance jobs one transition at a time until what they wait for is there;
- * the job verbs (job-* and block-job-*) move a job that waits for them.
+ * advance jobs one transition at a time until what they wait for is there,
+ * then let them run on to where they park (settle()); the job verbs (job-*
+ * and block-job-*) move a job that waits for them.
  * Every transition raises QEMU's events (JOB_STATUS_CHANGE, BLOCK_JOB_READY,
  * BLOCK_JOB_PENDING when auto-finalize is off, BLOCK_JOB_COMPLETED or
  * BLOCK_JOB_CANCELLED before "concluded").  The drain of every reopen
@@ -48,7 +49,7 @@ static const char *const status_names[] = {
 };
 static const char *const type_names[] = { "stream", "commit", "commit" };
 
-static void drop_blks(ModelWorld *w, const char *owner);
+static void drop_blks(ModelWorld *w, const char *owner, bool children);
 
 static void status_event(ModelState *st, ModelJob *j, ModelJobStatus s)
 {
@@ -56,7 +57,7 @@ static void status_event(ModelState *st, ModelJob *j, ModelJobStatus s)
     if (s == MODEL_JOB_NULL) {
         /* job_unref() -> block_job_free() -> block_job_remove_all_bdrv(): a
          * stream job holds its intermediate nodes until it is dismissed */
-        drop_blks(st->w, j->id);
+        drop_blks(st->w, j->id, true);
         model_graph_collect(st->w);
         BgError ignore = {0};
         model_perm_refresh(st->w, NULL, 0, &ignore);
@@ -86,10 +87,13 @@ void model_job_started(ModelState *st, ModelJob *j)
     status_event(st, j, MODEL_JOB_RUNNING);
 }
 
-static void drop_blks(ModelWorld *w, const char *owner)
+/* The BlockBackends of job OWNER, and its own children (BdrvChild edges)
+ * too when CHILDREN. */
+static void drop_blks(ModelWorld *w, const char *owner, bool children)
 {
     for (size_t i = 0; i < w->n_blks;) {
-        if (w->blks[i].kind != MODEL_BLK_DEVICE && strcmp(w->blks[i].owner, owner) == 0) {
+        if (w->blks[i].kind != MODEL_BLK_DEVICE && strcmp(w->blks[i].owner, owner) == 0 &&
+            (children || w->blks[i].kind == MODEL_BLK_JOB)) {
             free(w->blks[i].owner);
             free(w->blks[i].iothread);
             memmove(&w->blks[i], &w->blks[i + 1], (w->n_blks - i - 1) * sizeof(*w->blks));
@@ -555,8 +559,11 @@ static void finish(ModelState *st, ModelJob *j, bool abort)
          * (observed on 7.2: no base_ro restore in mirror_exit_common()) */
         drop_filter(w, filter);
     }
-    if (j->type != MODEL_JOB_STREAM)   /* stream_prepare()/stream_clean() keep them */
-        drop_blks(w, j->id);
+    /* stream_clean() unrefs s->blk (which stream_prepare()'s filter drop
+     * moved onto the top), but the job's own children stay until
+     * block_job_free() at the dismissal: a concluded stream job is the only
+     * user it leaves on its nodes */
+    drop_blks(w, j->id, j->type != MODEL_JOB_STREAM);
     j->filter = 0;
     model_graph_collect(w);
     BgError ignore = {0};
@@ -675,6 +682,19 @@ static bool drive(ModelState *st)
     return false;
 }
 
+/* The end of a driving step: what it waited for may have been queued
+ * already (a stale event of an earlier job of the same id, such as the
+ * "null" of one that failed at its creation, job_early_fail()), but the
+ * jobs it drives run on in QEMU all the same, in their coroutines and
+ * job_exit() bottom halves, until they wait for a command: every job that
+ * can move goes on to where it parks (ready, pending without
+ * auto-finalize, concluded without auto-dismiss) or ends. */
+static void settle(ModelState *st)
+{
+    while (drive(st))
+        ;
+}
+
 /* JobVerbTable */
 static bool verb(ModelJob *j, const char *verb_name, bool allowed, BgError *err)
 {
@@ -781,6 +801,7 @@ void model_job_wait_event(ModelState *st, const json_t *spec, BgResult *res)
         json_t *ev = take_event(st, &name, 1, match);
         if (ev) {
             bg_result_set_return(res, ev);
+            settle(st);
             break;
         }
         if (!drive(st)) {
@@ -830,6 +851,7 @@ void model_job_wait_job(ModelState *st, const char *id, BgResult *res)
     json_decref(null_status);
     json_object_set_new(ev, "dismissed-by-us", json_boolean(dismissed));
     bg_result_set_return(res, ev);
+    settle(st);
 }
 
 /* iotests.py VM.run_job() */
@@ -896,6 +918,7 @@ void model_job_run_job(ModelState *st, const json_t *spec, BgResult *res)
             if (strcmp(status, "null") == 0) {
                 json_decref(ev);
                 bg_result_set_return(res, json_pack("{s:n}", "error"));
+                settle(st);
                 break;
             }
         }

@@ -152,6 +152,11 @@ static void test_model_check_8_job_parents(void)
     w->jobs[0].type = MODEL_JOB_STREAM;   /* a concluded stream job keeps them */
     w->jobs[0].status = MODEL_JOB_CONCLUDED;
     CHECK(model_check(st));
+    model_job_add_blk(w, MODEL_BLK_JOB, "j0", model_graph_find(w, "hd1")->id,
+                      MODEL_PERM_CONSISTENT_READ, MODEL_PERM_ALL, "root");
+    CHECK(!model_check(st));              /* but not its BlockBackend (stream_clean()) */
+    free(w->blks[--w->n_blks].owner);
+    CHECK(model_check(st));
     w->jobs[0].status = MODEL_JOB_NULL;   /* until it is dismissed */
     CHECK(!model_check(st));
     state_free(st);
