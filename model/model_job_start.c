@@ -7,8 +7,10 @@
  * stream_start(), commit_start() and commit_active_start() do to the
  * graph: the top made writable for a stream, the base for a commit, a
  * copy-on-read / commit_top / mirror_top filter inserted above the top, the
- * chain frozen, the job's BlockBackends and its own children with their
- * permissions.  Everything happens on a copy of the world that replaces it
+ * chain frozen, the job's BlockBackends (s->blk, s->base, s->top,
+ * s->target; block_job_create() gives a job none of its own in 7.2: its
+ * "main node" child takes the job's permissions) and its own children with
+ * their permissions.  Everything happens on a copy of the world that replaces it
  * only when the job runs; a job that was created and then failed leaves
  * its "created" and "null" status changes, and commit_start() leaves the
  * base writable (its failure path does not restore it).
@@ -420,8 +422,7 @@ bool model_job_block_stream(ModelState *st, const json_t *args, BgError *err)
     /* stream_start(): each user is checked as it comes, so a lock error
      * names the first node that cannot have it */
     unsigned basic = MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED;
-    bool ok = add_user(w, MODEL_BLK_JOB, id, cor, 0, MODEL_PERM_ALL, "root", err) &&
-              add_user(w, MODEL_BLK_JOB_CHILD, id, cor, 0, MODEL_PERM_ALL, "main node", err) &&
+    bool ok = add_user(w, MODEL_BLK_JOB_CHILD, id, cor, 0, MODEL_PERM_ALL, "main node", err) &&
               add_user(w, MODEL_BLK_JOB, id, cor, MODEL_PERM_CONSISTENT_READ,
                        basic | MODEL_PERM_WRITE, "root", err) &&            /* s->blk */
               add_user(w, MODEL_BLK_JOB_CHILD, id, bs, 0, basic | MODEL_PERM_WRITE,
@@ -613,10 +614,9 @@ bool model_job_block_commit(ModelState *st, const json_t *args, BgError *err)
         unsigned target_perm = MODEL_PERM_WRITE;
         if (model_open_length(st, w, base) < model_open_length(st, w, top))
             target_perm |= MODEL_PERM_RESIZE;
-        bool ok = add_user(w, MODEL_BLK_JOB, id, f, MODEL_PERM_CONSISTENT_READ,
+        bool ok = add_user(w, MODEL_BLK_JOB_CHILD, id, f, MODEL_PERM_CONSISTENT_READ,
                            MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED |
-                               MODEL_PERM_WRITE, "root", err) &&
-                  add_user(w, MODEL_BLK_JOB_CHILD, id, f, 0, MODEL_PERM_ALL, "main node", err) &&
+                               MODEL_PERM_WRITE, "main node", err) &&
                   add_user(w, MODEL_BLK_JOB, id, base, target_perm,
                            MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED |
                                MODEL_PERM_WRITE, "root", err) &&            /* s->target */
@@ -637,8 +637,7 @@ bool model_job_block_commit(ModelState *st, const json_t *args, BgError *err)
         unsigned base_perm = MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE;
         if (model_open_length(st, w, base) < model_open_length(st, w, top))
             base_perm |= MODEL_PERM_RESIZE;
-        bool ok = add_user(w, MODEL_BLK_JOB, id, bs, 0, MODEL_PERM_ALL, "root", err) &&
-                  add_user(w, MODEL_BLK_JOB_CHILD, id, bs, 0, MODEL_PERM_ALL, "main node", err);
+        bool ok = add_user(w, MODEL_BLK_JOB_CHILD, id, bs, 0, MODEL_PERM_ALL, "main node", err);
         for (ModelNode *it = top; ok && it && it != base; it = model_graph_filter_or_cow(w, it))
             ok = add_user(w, MODEL_BLK_JOB_CHILD, id, it, 0,
                           MODEL_PERM_WRITE_UNCHANGED | MODEL_PERM_WRITE, "intermediate node", err);

@@ -113,7 +113,6 @@ static void job_unlink(RealJob *job)
 static void job_free(RealJob *job)
 {
     real_job_remove_all_bdrv(job);
-    real_blk_unref(job->blk);
     free(job->edges);
     free(job->blocker);
     free(job->error);
@@ -125,20 +124,13 @@ RealJob *real_job_create(RealGraph *g, const RealJobDriver *drv, const char *id,
                          uint64_t perm, uint64_t shared, bool auto_finalize,
                          bool auto_dismiss, int64_t speed, BgError *err)
 {
-    RealBlk *blk = real_blk_new(g, bs->ctx, perm, shared);
-    if (real_blk_insert(blk, bs, err) < 0) {
-        real_blk_unref(blk);
-        return NULL;
-    }
     /* block_job_create(): without an id the job is named after the device */
     if (!id) {
         const char *dev = real_node_device_or_node_name(bs);
         id = dev == bs->node_name ? "" : dev;
     }
-    if (!real_job_id_check(g, id, err)) {
-        real_blk_unref(blk);
+    if (!real_job_id_check(g, id, err))
         return NULL;
-    }
     RealJob *job = bg_calloc(1, sizeof(*job));
     job->g = g;
     job->drv = drv;
@@ -150,12 +142,15 @@ RealJob *real_job_create(RealGraph *g, const RealJobDriver *drv, const char *id,
     g->jobs = job;
     transition(job, JOB_CREATED);
     job->blocker = bg_asprintf(BG_MSG_JOB_BLOCKER, drv->type);
-    real_job_add_bdrv(job, "main node", bs, 0, REAL_PERM_ALL, NULL);
+    /* QEMU 7.2 has no BlockBackend of the job's own: its "main node" edge
+     * takes the job's permissions, and a conflict fails the created job */
+    if (!real_job_add_bdrv(job, "main node", bs, perm, shared, err)) {
+        real_job_early_fail(job);
+        return NULL;
+    }
     /* block_job_create(): the job's own node may still go to a dataplane */
     real_node_op_unblock(bs, job);
     real_node_op_block(bs, REAL_OP_ALL & ~(1u << REAL_OP_DATAPLANE), job, job->blocker);
-    blk->allow_aio_context_change = true;
-    job->blk = blk;
     if (speed < 0) {
         bg_error_setf(err, BG_MSG_QAPI_INVALID_VALUE, "speed", "a non-negative value");
         real_job_early_fail(job);
@@ -253,8 +248,6 @@ RealCtx *real_job_ctx(RealJob *job)
 void real_job_set_ctx(RealJob *job, RealCtx *ctx)
 {
     job->ctx = ctx;
-    if (job->blk)
-        job->blk->ctx = ctx;
 }
 
 size_t real_job_n_edges(RealJob *job)

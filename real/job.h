@@ -71,7 +71,6 @@ struct RealJob {
     bool should_complete;        /* job-complete received */
     bool ran;                    /* run() done */
     bool started;
-    RealBlk *blk;                /* the job's main BlockBackend */
     RealEdge **edges;            /* block_job_add_bdrv() edges */
     size_t n_edges;
     RealCtx *ctx;

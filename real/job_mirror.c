@@ -317,10 +317,6 @@ static int mirror_exit_common(RealJob *job)
     real_job_remove_all_bdrv(job);
     BgError ignore = { 0 };
     real_replace_node(mirror_top, mirror_top->backing->child, &ignore);
-    /* "We don't need any permissions any more now": the job's own
-     * BlockBackend, which the replacement moved below the filter, keeps its
-     * node until the job is dismissed but takes and unshares nothing */
-    real_blk_set_perm(job->blk, 0, REAL_PERM_ALL, &ignore);
     bs_opaque->job = NULL;
     real_node_unref(mirror_top);
     real_node_unref(src);
