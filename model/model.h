@@ -315,6 +315,7 @@ typedef struct ModelJob {
     bool auto_finalize, auto_dismiss;
     bool pivot;             /* active commit: block-job-complete, not a soft cancel */
     bool cancelled;         /* aborted: job->ret is -ECANCELED */
+    bool keeps_children;    /* ended, its own children kept until the dismissal */
     int filter;             /* id of the job's filter node */
     int top, base;          /* node ids: top of the chain, base (0: none) */
     int above_base;         /* stream: the node whose filter-or-COW child is the base */

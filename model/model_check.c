@@ -17,9 +17,11 @@
  *      parent, a BlockBackend or a job.
  *   7. Every frozen link is below a job's filter.
  *   8. A job's BlockBackends and own children belong to a job that has not
- *      ended (it still has its filter); only a stream job's own children
- *      stay after its end, until it is dismissed (block_job_free() removes
- *      them; stream_clean() already unref'd its BlockBackend).
+ *      ended (it still has its filter); only the own children of a stream
+ *      job, or of a commit job that did not abort, stay after its end,
+ *      until it is dismissed (block_job_free() removes them; the
+ *      BlockBackends went in stream_clean(), commit_prepare() and
+ *      commit_clean()).
  *
  * What it is not: a repair.  A false return is a bug in the model.
  * Mirrors nothing in QEMU; it states what QEMU's graph code keeps true.
@@ -108,7 +110,7 @@ bool model_check(const ModelState *st)
         const ModelJob *j = w->blks[i].kind == MODEL_BLK_DEVICE
                                 ? NULL : model_graph_job(w, w->blks[i].owner);
         if (w->blks[i].kind != MODEL_BLK_DEVICE &&
-            (!j || (!j->filter && (j->type != MODEL_JOB_STREAM ||
+            (!j || (!j->filter && (!j->keeps_children ||
                                    w->blks[i].kind != MODEL_BLK_JOB_CHILD))))
             return false;
     }

@@ -560,10 +560,13 @@ static void finish(ModelState *st, ModelJob *j, bool abort)
         drop_filter(w, filter);
     }
     /* stream_clean() unrefs s->blk (which stream_prepare()'s filter drop
-     * moved onto the top), but the job's own children stay until
-     * block_job_free() at the dismissal: a concluded stream job is the only
-     * user it leaves on its nodes */
-    drop_blks(w, j->id, j->type != MODEL_JOB_STREAM);
+     * moved onto the top), commit_prepare() and commit_clean() s->base and
+     * s->top, but the job's own children stay until block_job_free() at the
+     * dismissal (the intermediate nodes a commit dropped with them), unless
+     * commit_abort() or mirror_exit_common() removed them
+     * (block_job_remove_all_bdrv()) */
+    j->keeps_children = j->type == MODEL_JOB_STREAM || (j->type == MODEL_JOB_COMMIT && !abort);
+    drop_blks(w, j->id, !j->keeps_children);
     j->filter = 0;
     model_graph_collect(w);
     BgError ignore = {0};

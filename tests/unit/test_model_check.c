@@ -149,8 +149,9 @@ static void test_model_check_8_job_parents(void)
     CHECK(model_check(st));
     w->jobs[0].filter = 0;                /* the job has ended */
     CHECK(!model_check(st));
-    w->jobs[0].type = MODEL_JOB_STREAM;   /* a concluded stream job keeps them */
     w->jobs[0].status = MODEL_JOB_CONCLUDED;
+    CHECK(!model_check(st));              /* an aborted commit does not keep them */
+    w->jobs[0].keeps_children = true;     /* a stream, or a commit that did not abort */
     CHECK(model_check(st));
     model_job_add_blk(w, MODEL_BLK_JOB, "j0", model_graph_find(w, "hd1")->id,
                       MODEL_PERM_CONSISTENT_READ, MODEL_PERM_ALL, "root");
