@@ -328,6 +328,12 @@
 #define BG_MSG_QCOW2_MARK_CORRUPT "qcow2: Marking image as corrupt: %s; further corruption events will be suppressed"
 /* qcow2_signal_corruption(), printed on stderr */
 #define BG_MSG_QCOW2_IMAGE_CORRUPT "qcow2: Image is corrupt: %s; further non-fatal corruption events will be suppressed"
+/* qcow2_pre_write_overlap_check() (block/qcow2-refcount.c), with one of the names below */
+#define BG_MSG_QCOW2_OVERLAP_WRITE "Preventing invalid write on metadata (overlaps with %s)"
+/* metadata_ol_names[] (block/qcow2-refcount.c), in QCOW2_OL_*_BITNR order */
+#define BG_MSG_QCOW2_OL_NAMES "qcow2_header", "active L1 table", "active L2 table", \
+    "refcount table", "refcount block", "snapshot table", "inactive L1 table", \
+    "inactive L2 table", "bitmap directory"
 
 /* real/ storage layer: qcow2_co_create() (block/qcow2.c) */
 /* qcow2_co_create() */

@@ -145,8 +145,10 @@ struct RealBlockState {
                                 * only -EIO, the image is neither marked nor closed */
     void *graph;               /* the graph layer's node, or NULL (borrowed) */
     /* The graph layer's report of a corruption a driver found (QEMU
-     * BLOCK_IMAGE_CORRUPTED), or NULL (offline tools). */
-    void (*corrupted)(RealBlockState *bs, const char *msg, bool fatal);
+     * BLOCK_IMAGE_CORRUPTED: OFFSET and SIZE of the request, -1 when there
+     * is none), or NULL (offline tools). */
+    void (*corrupted)(RealBlockState *bs, const char *msg, int64_t offset, int64_t size,
+                      bool fatal);
 };
 
 /* Driver information for query output (QEMU BlockDriverInfo subset). */

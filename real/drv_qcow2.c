@@ -316,6 +316,11 @@ static int qcow2_pwrite(RealBlockState *bs, int64_t offset, int64_t bytes, const
             ret = -ENOMEDIUM;
             break;
         }
+        ret = qcow2_refcount_pre_write_check(bs, 0, (int64_t)t.host_offset, (int64_t)t.bytes);
+        if (ret < 0) {
+            handle_l2meta(bs, &t.l2meta, false);
+            break;
+        }
         if (!pool && (int64_t)t.bytes != bytes)
             pool = true;
         if (!pool) {

@@ -162,15 +162,20 @@ RealNode *real_graph_lookup(RealGraph *g, const char *device, const char *node_n
 /*
  * qcow2_signal_corruption()'s qapi_event_send_block_image_corrupted(): the
  * device name ("" without a named BlockBackend), the node name, the message,
- * and no offset or size (the engine's callers are those that pass -1).
+ * the request's offset and size when there is one, and whether it is fatal.
  */
-static void node_corrupted(RealBlockState *bs, const char *msg, bool fatal)
+static void node_corrupted(RealBlockState *bs, const char *msg, int64_t offset, int64_t size,
+                           bool fatal)
 {
     RealNode *n = bs->graph;
     const char *dev = real_node_device_or_node_name(n);
-    real_graph_event(n->g, "BLOCK_IMAGE_CORRUPTED",
-                     json_pack("{s:s,s:s,s:s,s:b}", "device", dev == n->node_name ? "" : dev,
-                               "node-name", n->node_name, "msg", msg, "fatal", fatal));
+    json_t *data = json_pack("{s:s,s:s,s:s,s:b}", "device", dev == n->node_name ? "" : dev,
+                             "node-name", n->node_name, "msg", msg, "fatal", fatal);
+    if (offset >= 0)
+        json_object_set_new(data, "offset", json_integer(offset));
+    if (size >= 0)
+        json_object_set_new(data, "size", json_integer(size));
+    real_graph_event(n->g, "BLOCK_IMAGE_CORRUPTED", data);
 }
 
 RealNode *real_node_new(RealGraph *g)

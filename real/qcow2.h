@@ -125,6 +125,14 @@ typedef struct Qcow2L2Meta {
     struct Qcow2L2Meta *next;
 } Qcow2L2Meta;
 
+/* Kinds of metadata overlap-check watches (QEMU QCOW2_OL_*_BITNR order). */
+enum {
+    QCOW2_OL_MAIN_HEADER = 1 << 0, QCOW2_OL_ACTIVE_L1 = 1 << 1, QCOW2_OL_ACTIVE_L2 = 1 << 2,
+    QCOW2_OL_REFCOUNT_TABLE = 1 << 3, QCOW2_OL_REFCOUNT_BLOCK = 1 << 4,
+    QCOW2_OL_SNAPSHOT_TABLE = 1 << 5, QCOW2_OL_INACTIVE_L1 = 1 << 6,
+    QCOW2_OL_INACTIVE_L2 = 1 << 7, QCOW2_OL_BITMAP_DIRECTORY = 1 << 8,
+};
+
 typedef struct Qcow2State {
     /* geometry */
     int cluster_bits;
@@ -275,6 +283,13 @@ void qcow2_refcount_free_clusters(RealBlockState *bs, int64_t offset, int64_t si
 void qcow2_refcount_free_any_cluster(RealBlockState *bs, uint64_t l2_entry,
                                      Qcow2DiscardType type);
 void qcow2_refcount_process_discards(RealBlockState *bs, int ret);
+/*
+ * QEMU qcow2_pre_write_overlap_check(): a write of SIZE bytes at host OFFSET
+ * of the image file that would land on metadata the overlap-check option
+ * watches (except the kinds in IGN, QCOW2_OL_* bits) signals a fatal
+ * corruption and returns -EIO; 0 otherwise.
+ */
+int qcow2_refcount_pre_write_check(RealBlockState *bs, int ign, int64_t offset, int64_t size);
 /* Refcount value at INDEX of an on-disk refcount block, and its setter. */
 uint64_t qcow2_refcount_block_get(const Qcow2State *s, const void *block, uint64_t index);
 void qcow2_refcount_block_set(const Qcow2State *s, void *block, uint64_t index,
@@ -312,6 +327,10 @@ int qcow2_header_mark_corrupt(RealBlockState *bs);
  * take the driver away (later requests fail with ENOMEDIUM). */
 void qcow2_header_signal_corruption(RealBlockState *bs, bool fatal, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same for a request at OFFSET of SIZE bytes, which the event names. */
+void qcow2_header_signal_corruption_at(RealBlockState *bs, bool fatal, int64_t offset,
+                                       int64_t size, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 /* ---- qcow2_options.c ------------------------------------------------------ */
 

@@ -124,6 +124,13 @@ static int entry_flush(RealBlockState *bs, Qcow2Cache *c, int i)
     }
     if (ret < 0)
         return ret;
+    Qcow2State *s = bs->opaque;
+    ret = qcow2_refcount_pre_write_check(bs, c == s->refcount_block_cache ? QCOW2_OL_REFCOUNT_BLOCK
+                                             : c == s->l2_table_cache     ? QCOW2_OL_ACTIVE_L2
+                                                                          : 0,
+                                         (int64_t)c->entries[i].offset, c->table_size);
+    if (ret < 0)
+        return ret;
     ret = bdrv_pwrite(bs->file->bs, (int64_t)c->entries[i].offset, c->table_size,
                       table_addr(c, i), 0);
     if (ret < 0)

@@ -603,6 +603,15 @@ static int perform_cow(RealBlockState *bs, Qcow2L2Meta *m)
     if (ret == 0 && m->cow_end_bytes)
         ret = drv_qcow2_pread(bs, (int64_t)(m->offset + m->cow_end_offset), m->cow_end_bytes,
                               buf + m->cow_start_bytes + data_bytes, 0);
+    /* both regions are checked before either is written */
+    if (ret == 0)
+        ret = qcow2_refcount_pre_write_check(bs, 0, (int64_t)(m->alloc_offset +
+                                                             m->cow_start_offset),
+                                             m->cow_start_bytes);
+    if (ret == 0)
+        ret = qcow2_refcount_pre_write_check(bs, 0, (int64_t)(m->alloc_offset +
+                                                             m->cow_end_offset),
+                                             m->cow_end_bytes);
     if (ret == 0) {
         if (m->data) {
             /* Guest data merged: one write of start region, data, end region. */

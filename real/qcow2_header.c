@@ -446,11 +446,11 @@ int qcow2_header_mark_corrupt(RealBlockState *bs)
     return qcow2_header_update(bs);
 }
 
-void qcow2_header_signal_corruption(RealBlockState *bs, bool fatal, const char *fmt, ...)
+static void signal_corruption(RealBlockState *bs, bool fatal, int64_t offset, int64_t size,
+                              const char *fmt, va_list ap)
 {
     Qcow2State *s = bs->opaque;
     char message[200];
-    va_list ap;
 
     if (bs->inspecting)
         return;     /* the caller's -EIO is all an inspecting read reports */
@@ -458,16 +458,31 @@ void qcow2_header_signal_corruption(RealBlockState *bs, bool fatal, const char *
     if (s->signaled_corruption &&
         (!fatal || (s->incompatible_features & QCOW2_INCOMPAT_CORRUPT)))
         return;
-    va_start(ap, fmt);
     vsnprintf(message, sizeof(message), fmt, ap);
-    va_end(ap);
     snprintf(bs->corrupt_msg, sizeof(bs->corrupt_msg),
              fatal ? BG_MSG_QCOW2_MARK_CORRUPT : BG_MSG_QCOW2_IMAGE_CORRUPT, message);
     if (bs->corrupted)
-        bs->corrupted(bs, message, fatal);
+        bs->corrupted(bs, message, offset, size, fatal);
     if (fatal) {
         qcow2_header_mark_corrupt(bs);
         bs->drv = NULL;     /* make the node unusable: "No medium found" */
     }
     s->signaled_corruption = true;
+}
+
+void qcow2_header_signal_corruption(RealBlockState *bs, bool fatal, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    signal_corruption(bs, fatal, -1, -1, fmt, ap);
+    va_end(ap);
+}
+
+void qcow2_header_signal_corruption_at(RealBlockState *bs, bool fatal, int64_t offset,
+                                       int64_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    signal_corruption(bs, fatal, offset, size, fmt, ap);
+    va_end(ap);
 }

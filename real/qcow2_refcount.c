@@ -19,6 +19,7 @@
 
 #include "alloc.h"
 #include "bdrv.h"
+#include "messages.h"
 #include "qcow2.h"
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -659,4 +660,65 @@ void qcow2_refcount_free_any_cluster(RealBlockState *bs, uint64_t l2_entry,
     case QCOW2_CLUSTER_UNALLOCATED:
         break;
     }
+}
+
+/* ---- overlap checks ------------------------------------------------------------ */
+
+/* Does [START, START + LEN) meet [OFFSET, OFFSET + SIZE)? */
+static bool meets(uint64_t start, uint64_t len, uint64_t offset, uint64_t size)
+{
+    return start < offset + size && offset < start + len;
+}
+
+/*
+ * QEMU qcow2_check_metadata_overlap(): the first kind of metadata (a
+ * QCOW2_OL_* bit) the range lands on, in QEMU's order of checks, or 0.
+ * Only what the engine keeps in memory is checked, as the "cached" template
+ * does; images with snapshots or bitmaps are not opened by the engine, so
+ * their tables never exist here.
+ */
+static int metadata_overlap(const Qcow2State *s, int ign, uint64_t offset, uint64_t size)
+{
+    int chk = s->opts.overlap_check & ~ign;
+    if (!size)
+        return 0;
+    if ((chk & QCOW2_OL_MAIN_HEADER) && offset < (uint64_t)s->cluster_size)
+        return QCOW2_OL_MAIN_HEADER;
+    /* whole clusters from here on */
+    uint64_t start = offset & ~((uint64_t)s->cluster_size - 1);
+    size = (offset - start + size + (uint64_t)s->cluster_size - 1) &
+           ~((uint64_t)s->cluster_size - 1);
+    offset = start;
+    if ((chk & QCOW2_OL_ACTIVE_L1) && s->l1_size &&
+        meets(s->l1_table_offset, (uint64_t)s->l1_size * 8, offset, size))
+        return QCOW2_OL_ACTIVE_L1;
+    if ((chk & QCOW2_OL_REFCOUNT_TABLE) && s->refcount_table_size &&
+        meets(s->refcount_table_offset, (uint64_t)s->refcount_table_size * 8, offset, size))
+        return QCOW2_OL_REFCOUNT_TABLE;
+    if ((chk & QCOW2_OL_ACTIVE_L2) && s->l1_table)
+        for (int i = 0; i < s->l1_size; i++) {
+            uint64_t l2 = s->l1_table[i] & L1E_OFFSET_MASK;
+            if (l2 && meets(l2, (uint64_t)s->cluster_size, offset, size))
+                return QCOW2_OL_ACTIVE_L2;
+        }
+    if ((chk & QCOW2_OL_REFCOUNT_BLOCK) && s->refcount_table)
+        for (uint32_t i = 0; i <= s->max_refcount_table_index && i < s->refcount_table_size;
+             i++) {
+            uint64_t rb = s->refcount_table[i] & REFT_OFFSET_MASK;
+            if (rb && meets(rb, (uint64_t)s->cluster_size, offset, size))
+                return QCOW2_OL_REFCOUNT_BLOCK;
+        }
+    return 0;
+}
+
+int qcow2_refcount_pre_write_check(RealBlockState *bs, int ign, int64_t offset, int64_t size)
+{
+    static const char *const names[] = { BG_MSG_QCOW2_OL_NAMES };
+    Qcow2State *s = bs->opaque;
+    int ol = metadata_overlap(s, ign, (uint64_t)offset, (uint64_t)size);
+    if (!ol)
+        return 0;
+    qcow2_header_signal_corruption_at(bs, true, offset, size, BG_MSG_QCOW2_OVERLAP_WRITE,
+                                      names[__builtin_ctz((unsigned)ol)]);
+    return -EIO;
 }
