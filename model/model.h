@@ -322,6 +322,7 @@ typedef struct ModelJob {
     char *backing_file_str; /* backing-file argument, or NULL */
     uint64_t len;           /* progress total (0: nothing to do) */
     uint64_t offset;        /* progress done */
+    int64_t speed;          /* the speed argument: only reported, no time is modelled */
     bool was_ro;            /* commit: the base, stream: the top was reopened read-write */
 } ModelJob;
 

@@ -23,7 +23,10 @@
  * completed replaces the top by the base, the filter goes away and the
  * nodes made writable for the job become read-only again where QEMU does
  * that.  A cancelled job only drops its filter.
- * What it is not: time.  No speed, no progress in between, no I/O errors;
+ * What it is not: time.  The speed is only reported (job->speed in the
+ * events, block_job_event_completed_locked() and the others); a job with a
+ * speed and a length makes the step that runs it "unsupported" (QEMU
+ * sleeps between copies); no progress in between, no I/O errors;
  * the start of a job is model_job_start.c.
  *
  * Mirrors QEMU 7.2.0 job.c (job_apply_verb_locked() and JobVerbTable, the
@@ -68,8 +71,9 @@ static void status_event(ModelState *st, ModelJob *j, ModelJobStatus s)
 
 static json_t *block_event_data(const ModelJob *j)
 {
-    return json_pack("{s:s,s:I,s:I,s:i,s:s}", "device", j->id, "len", (json_int_t)j->len,
-                     "offset", (json_int_t)j->offset, "speed", 0, "type", type_names[j->type]);
+    return json_pack("{s:s,s:I,s:I,s:I,s:s}", "device", j->id, "len", (json_int_t)j->len,
+                     "offset", (json_int_t)j->offset, "speed", (json_int_t)j->speed, "type",
+                     type_names[j->type]);
 }
 
 void model_job_add_blk(ModelWorld *w, ModelBlkKind kind, const char *job, int node, unsigned perm,
@@ -645,6 +649,12 @@ bool model_job_step(ModelState *st, ModelJob *j)
                 return true;
             }
         }
+        /* block_job_ratelimit_sleep(): with a speed, the job sleeps after
+         * each copy for as long as the rate limit says, on QEMU's wall
+         * clock, so whether a step's timeout comes first is timing (only
+         * an image with nothing to copy is sure not to sleep) */
+        if (j->speed > 0 && j->len)
+            st->unsupported = "a rate-limited job (speed) with data to copy: QEMU's clock decides";
         if (j->len)
             copy_data(st, top, base,
                       j->type == MODEL_JOB_STREAM ? model_graph_skip_filters(st->w, top) : base,

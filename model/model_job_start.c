@@ -12,8 +12,11 @@
  * "main node" child takes the job's permissions) and its own children with
  * their permissions.  Everything happens on a copy of the world that replaces it
  * only when the job runs; a job that was created and then failed leaves
- * its "created" and "null" status changes, and commit_start() leaves the
- * base writable (its failure path does not restore it).
+ * its "created" and "null" status changes, and a node made writable for
+ * it is reopened read-only again (bdrv_reopen_set_read_only() in the
+ * failure paths), which leaves "read-only": true in its explicit options.
+ * A negative speed fails in block_job_create(); a valid one is kept and
+ * only reported.
  * What it is not: the state machine (model_job.c).
  *
  * Mirrors QEMU 7.2.0 blockdev.c qmp_block_stream() / qmp_block_commit() /
@@ -225,7 +228,18 @@ static ModelJob *job_new(ModelWorld *w, const char *id, ModelJobType type, const
                      .auto_dismiss = ad ? json_is_true(ad) : true };
     const char *bf = str_arg(args, "backing-file");
     j->backing_file_str = bf ? bg_strdup(bf) : NULL;
+    json_t *speed = json_object_get(args, "speed");
+    j->speed = speed ? json_integer_value(speed) : 0;
     return j;
+}
+
+/* block_job_create() -> block_job_set_speed_locked(), once the job holds
+ * its main node: a negative speed fails the job (job_early_fail()). */
+static bool speed_ok(const ModelJob *j, BgError *err)
+{
+    if (j->speed < 0)
+        return bg_error_setf(err, BG_MSG_QAPI_INVALID_VALUE, "speed", "a non-negative value");
+    return true;
 }
 
 /* job_early_fail(): the job existed; its status changes remain. */
@@ -233,6 +247,23 @@ static void early_fail_events(ModelState *st, const char *id)
 {
     model_event(st, "JOB_STATUS_CHANGE", json_pack("{s:s,s:s}", "id", id, "status", "created"));
     model_event(st, "JOB_STATUS_CHANGE", json_pack("{s:s,s:s}", "id", id, "status", "null"));
+}
+
+/* The failure paths of stream_start(), commit_start() and
+ * commit_active_start() after the node NODE_ID was made writable for the
+ * job: W_RW, the world right after that reopen, becomes the state's world
+ * (the job and its filter are gone), and bdrv_reopen_set_read_only(bs,
+ * true, NULL) makes the node read-only again.  Being a reopen that keeps
+ * the old options, it leaves "read-only": true among the node's explicit
+ * options, which a later blockdev-reopen that keeps old explicit options
+ * (a child by reference, a node queued twice) keeps too. */
+static void restore_read_only(ModelState *st, ModelWorld *w_rw, int node_id)
+{
+    ModelWorld *old = st->w;
+    st->w = w_rw;
+    model_graph_free(old);
+    BgError ignore = {0};       /* errp NULL: a failure leaves the node writable */
+    model_reopen_set_read_only(st, st->w, model_graph_node(st->w, node_id), true, &ignore);
 }
 
 /* A filter made by a job (bdrv_insert_node() / bdrv_new_open_driver()). */
@@ -317,7 +348,7 @@ bool model_job_block_stream(ModelState *st, const json_t *args, BgError *err)
         return bg_error_setf(err, BG_MSG_JOB_EXCLUSIVE, "base", "bottom");
     if (bottom_name && base_node)
         return bg_error_setf(err, BG_MSG_JOB_EXCLUSIVE, "bottom", "base-node");
-    ModelWorld *w = model_graph_copy(st->w);
+    ModelWorld *w = model_graph_copy(st->w), *w_rw = NULL;
     ModelNode *bs = model_graph_find(w, device), *base = NULL, *bottom = NULL;
     bool created = false, inserted = false;
     int top_id = 0;                          /* the node a filter went above */
@@ -385,6 +416,8 @@ bool model_job_block_stream(ModelState *st, const json_t *args, BgError *err)
     bool bs_read_only = bs->read_only;
     if (bs_read_only && !model_reopen_set_read_only(st, w, bs, false, err))
         goto fail;
+    if (bs_read_only)
+        w_rw = model_graph_copy(w);          /* what a later failure goes back to */
     ModelNode *cor = new_filter(w, "copy-on-read", str_arg(args, "filter-node-name"), err);
     if (!cor) {
         bg_error_prepend(err, BG_MSG_INSERT_CREATE_PREFIX);
@@ -423,6 +456,7 @@ bool model_job_block_stream(ModelState *st, const json_t *args, BgError *err)
      * names the first node that cannot have it */
     unsigned basic = MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED;
     bool ok = add_user(w, MODEL_BLK_JOB_CHILD, id, cor, 0, MODEL_PERM_ALL, "main node", err) &&
+              speed_ok(j, err) &&
               add_user(w, MODEL_BLK_JOB, id, cor, MODEL_PERM_CONSISTENT_READ,
                        basic | MODEL_PERM_WRITE, "root", err) &&            /* s->blk */
               add_user(w, MODEL_BLK_JOB_CHILD, id, bs, 0, basic | MODEL_PERM_WRITE,
@@ -433,12 +467,19 @@ bool model_job_block_stream(ModelState *st, const json_t *args, BgError *err)
         ok = add_user(w, MODEL_BLK_JOB_CHILD, id, it, 0, basic, "intermediate node", err);
     if (!ok || !start(st, w, j, err))
         goto fail;
+    model_graph_free(w_rw);
     return true;
 fail:
     if (created)
         early_fail_events(st, id);
-    if (inserted)       /* bdrv_cor_filter_drop() */
+    if (w_rw) {
+        /* bdrv_cor_filter_drop(), then the top read-only again */
+        if (inserted)
+            model_graph_reattach_parents(w_rw, model_graph_node(w_rw, top_id));
+        restore_read_only(st, w_rw, bs->id);
+    } else if (inserted) {  /* bdrv_cor_filter_drop() */
         model_graph_reattach_parents(st->w, model_graph_node(st->w, top_id));
+    }
     model_graph_free(w);
     return false;
 }
@@ -455,7 +496,7 @@ bool model_job_block_commit(ModelState *st, const json_t *args, BgError *err)
     if (!qapi_args(args, members, err))
         return false;
     const char *device = str_arg(args, "device"), *id = str_arg(args, "job-id");
-    ModelWorld *w = model_graph_copy(st->w), *w_base_rw = NULL;
+    ModelWorld *w = model_graph_copy(st->w), *w_rw = NULL;
     ModelNode *bs = model_graph_find(w, device);
     bool created = false, inserted = false;
     int top_id = 0;                          /* the node a filter went above */
@@ -556,10 +597,12 @@ bool model_job_block_commit(ModelState *st, const json_t *args, BgError *err)
             goto fail;
         j = job_new(w, id, MODEL_JOB_COMMIT, args);
         created = true;
+        if (!speed_ok(j, err))      /* block_job_create(), before the base is touched */
+            goto fail;
         if (base_ro && !model_reopen_set_read_only(st, w, base, false, err))
             goto fail;
         if (base_ro)
-            w_base_rw = model_graph_copy(w);   /* what a later failure leaves */
+            w_rw = model_graph_copy(w);        /* what a later failure goes back to */
         if (!(f = new_filter(w, "commit_top", str_arg(args, "filter-node-name"), err)))
             goto fail;
         f->read_only = true;                  /* bdrv_new_open_driver(..., 0) */
@@ -567,6 +610,8 @@ bool model_job_block_commit(ModelState *st, const json_t *args, BgError *err)
         /* commit_active_start(): the base writable, then mirror_start_job() */
         if (base_ro && !model_reopen_set_read_only(st, w, base, false, err))
             goto fail;
+        if (base_ro)
+            w_rw = model_graph_copy(w);        /* what a later failure goes back to */
         if (model_graph_skip_filters(w, bs) == model_graph_skip_filters(w, base)) {
             bg_error_setf(err, BG_MSG_JOB_MIRROR_ITSELF);
             goto fail;
@@ -617,6 +662,7 @@ bool model_job_block_commit(ModelState *st, const json_t *args, BgError *err)
         bool ok = add_user(w, MODEL_BLK_JOB_CHILD, id, f, MODEL_PERM_CONSISTENT_READ,
                            MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED |
                                MODEL_PERM_WRITE, "main node", err) &&
+                  speed_ok(j, err) &&
                   add_user(w, MODEL_BLK_JOB, id, base, target_perm,
                            MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED |
                                MODEL_PERM_WRITE, "root", err) &&            /* s->target */
@@ -651,22 +697,25 @@ bool model_job_block_commit(ModelState *st, const json_t *args, BgError *err)
     }
     if (!start(st, w, j, err))
         goto fail;
-    model_graph_free(w_base_rw);
+    model_graph_free(w_rw);
     return true;
 fail:
     if (created)
         early_fail_events(st, id ? id : "");
-    if (w_base_rw) {
-        /* commit_start()'s failure path does not make the base read-only again */
-        w_base_rw->n_jobs--;
-        free(w_base_rw->jobs[w_base_rw->n_jobs].id);
-        free(w_base_rw->jobs[w_base_rw->n_jobs].backing_file_str);
-        ModelWorld *old = st->w;
-        st->w = w_base_rw;
-        model_graph_free(old);
-    }
-    if (inserted)       /* bdrv_replace_node(commit_top_bs, top) */
+    if (w_rw) {
+        if (!active) {          /* commit_start() made the job before the base writable */
+            w_rw->n_jobs--;
+            free(w_rw->jobs[w_rw->n_jobs].id);
+            free(w_rw->jobs[w_rw->n_jobs].backing_file_str);
+        }
+        /* commit_start(): bdrv_replace_node(commit_top_bs, top) after the
+         * base is read-only again; mirror_start_job(): the filter goes first */
+        if (inserted)
+            model_graph_reattach_parents(w_rw, model_graph_node(w_rw, top_id));
+        restore_read_only(st, w_rw, base->id);
+    } else if (inserted) {  /* bdrv_replace_node(commit_top_bs, top) */
         model_graph_reattach_parents(st->w, model_graph_node(st->w, top_id));
+    }
     model_graph_free(w);
     return false;
 }

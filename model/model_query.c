@@ -387,11 +387,12 @@ json_t *model_query_block_jobs(ModelState *st)
         if (j->status == MODEL_JOB_NULL)
             continue;
         json_array_append_new(list, json_pack(
-            "{s:b,s:s,s:I,s:I,s:b,s:i,s:s,s:b,s:s,s:s,s:b,s:b}", "auto-finalize", j->auto_finalize,
+            "{s:b,s:s,s:I,s:I,s:b,s:I,s:s,s:b,s:s,s:s,s:b,s:b}", "auto-finalize", j->auto_finalize,
             "device", j->id, "len", (json_int_t)j->len, "offset", (json_int_t)j->offset,
-            "busy", j->status == MODEL_JOB_RUNNING, "speed", 0, "io-status", "ok",
-            "paused", 0, "type", job_type_names[j->type], "status", job_status_names[j->status],
-            "ready", j->status == MODEL_JOB_READY, "auto-dismiss", j->auto_dismiss));
+            "busy", j->status == MODEL_JOB_RUNNING, "speed", (json_int_t)j->speed,
+            "io-status", "ok", "paused", 0, "type", job_type_names[j->type], "status",
+            job_status_names[j->status], "ready", j->status == MODEL_JOB_READY, "auto-dismiss",
+            j->auto_dismiss));
         if (j->cancelled)      /* job->ret: strerror(ECANCELED) */
             json_object_set_new(json_array_get(list, json_array_size(list) - 1), "error",
                                 json_string("Operation canceled"));
