@@ -103,6 +103,10 @@ static int quorum_node_open(RealNode *n, json_t *options, int flags, BgError *er
     s->threshold = (int)threshold;
     s->fifo = fifo;
     s->rewrite_corrupted = quorum_rewrites(options);
+    /* quorum_refresh_flags(): the zero-write flags every child takes */
+    n->bs->supported_zero_flags = REAL_REQ_FUA | REAL_REQ_MAY_UNMAP | REAL_REQ_NO_FALLBACK;
+    for (int i = 0; i < count; i++)
+        n->bs->supported_zero_flags &= children[i]->child->bs->supported_zero_flags;
     return 0;
 }
 
@@ -258,14 +262,19 @@ out:
     return ret;
 }
 
-static int quorum_pwrite(RealBlockState *bs, int64_t offset, int64_t bytes, const void *buf,
-                         int flags)
+/* quorum_co_pwritev(): every child is written (BUF NULL: a zero write,
+ * write_quorum_entry() with BDRV_REQ_ZERO_WRITE); fewer successes than the
+ * threshold fail the write. */
+static int write_children(RealBlockState *bs, int64_t offset, int64_t bytes, const void *buf,
+                          int flags)
 {
     QuorumState *s = bs->opaque;
     RealNode *n = bs->graph;
     int success = 0, ret = 0;
     for (int i = 0; i < s->num_children; i++) {
-        int r = bdrv_pwrite(s->children[i]->child->bs, offset, bytes, buf, flags);
+        RealBlockState *c = s->children[i]->child->bs;
+        int r = buf ? bdrv_pwrite(c, offset, bytes, buf, flags)
+                    : bdrv_pwrite_zeroes(c, offset, bytes, flags);
         if (r == 0) {
             success++;
         } else {
@@ -278,6 +287,18 @@ static int quorum_pwrite(RealBlockState *bs, int64_t offset, int64_t bytes, cons
         return ret ? ret : -EIO;
     }
     return 0;
+}
+
+static int quorum_pwrite(RealBlockState *bs, int64_t offset, int64_t bytes, const void *buf,
+                         int flags)
+{
+    return write_children(bs, offset, bytes, buf, flags);
+}
+
+/* quorum_co_pwrite_zeroes() */
+static int quorum_pwrite_zeroes(RealBlockState *bs, int64_t offset, int64_t bytes, int flags)
+{
+    return write_children(bs, offset, bytes, NULL, flags);
 }
 
 static int quorum_flush(RealBlockState *bs)
@@ -326,6 +347,7 @@ static const RealDriver drv_quorum = {
     .close = quorum_close,
     .pread = quorum_pread,
     .pwrite = quorum_pwrite,
+    .pwrite_zeroes = quorum_pwrite_zeroes,
     .flush_to_os = quorum_flush,
     .getlength = quorum_getlength,
 };
