@@ -255,6 +255,9 @@ typedef struct ModelNode {
     size_t n_children;
     /* driver state */
     char *filename;         /* file: the path; others: NULL */
+    unsigned lock_perm, lock_shared; /* file: the lock bytes its open file description
+                                        holds (file-posix's s->perm, s->shared_perm): the
+                                        permissions of the last refresh that succeeded */
     uint64_t size;          /* null-co: size; raw: size (has_size) */
     uint64_t total;         /* bs->total_sectors * 512 (drivers without a variable length) */
     uint64_t offset;        /* raw */

@@ -210,6 +210,7 @@ ModelNode *model_graph_node_new(ModelWorld *w, const ModelDriver *drv)
     ModelNode *n = bg_calloc(1, sizeof(*n));
     n->id = w->next_id++;
     n->drv = drv;
+    n->lock_shared = MODEL_PERM_ALL;   /* raw_open_common(): no lock byte held yet */
     n->options = model_qdict_new();
     n->explicit_options = model_qdict_new();
     return n;

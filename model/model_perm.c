@@ -27,7 +27,14 @@
 #include "messages.h"
 #include "model.h"
 
-#define PERM_UNCHANGED (MODEL_PERM_ALL & ~(MODEL_PERM_WRITE | MODEL_PERM_RESIZE))
+/* block.c's DEFAULT_PERM_PASSTHROUGH is every permission the model knows;
+ * DEFAULT_PERM_UNCHANGED (what a child shares whatever its parents share) is
+ * BLK_PERM_GRAPH_MOD alone, which the model leaves out: a parent that
+ * unshares "consistent read" or "write unchanged" unshares it below too. */
+#define PERM_PASSTHROUGH MODEL_PERM_ALL
+/* copy-on-read.c's PERM_PASSTHROUGH; its PERM_UNCHANGED is the rest */
+#define COR_PASSTHROUGH (MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE | MODEL_PERM_RESIZE)
+#define COR_UNCHANGED (MODEL_PERM_ALL & ~COR_PASSTHROUGH)
 
 char *model_perm_names(unsigned perm)
 {
@@ -70,8 +77,8 @@ void model_perm_topo(const ModelWorld *w, const ModelNode *n, int **list, size_t
 
 static void filter_perms(unsigned perm, unsigned shared, unsigned *np, unsigned *ns)
 {
-    *np = perm & MODEL_PERM_ALL;
-    *ns = (shared & MODEL_PERM_ALL) | PERM_UNCHANGED;
+    *np = perm & PERM_PASSTHROUGH;
+    *ns = shared & PERM_PASSTHROUGH;
 }
 
 /* bdrv_default_perms() */
@@ -116,8 +123,8 @@ static void child_perm(const ModelNode *bs, const ModelChild *c, unsigned perm, 
         *np &= ~(unsigned)(MODEL_PERM_WRITE | MODEL_PERM_RESIZE);
         *np |= perm & (MODEL_PERM_WRITE | MODEL_PERM_RESIZE);
     } else if (strcmp(d, "copy-on-read") == 0) {
-        *np = (perm & MODEL_PERM_ALL) | MODEL_PERM_WRITE_UNCHANGED;
-        *ns = (shared & MODEL_PERM_ALL) | PERM_UNCHANGED;
+        *np = (perm & COR_PASSTHROUGH) | MODEL_PERM_WRITE_UNCHANGED;
+        *ns = (shared & COR_PASSTHROUGH) | COR_UNCHANGED;
     } else if (strcmp(d, "blkdebug") == 0) {
         default_perms(bs, c->role, perm, shared, np, ns);
         *np |= bs->take_perms;
@@ -126,7 +133,7 @@ static void child_perm(const ModelNode *bs, const ModelChild *c, unsigned perm, 
         *np = perm & MODEL_PERM_ALL;
         if (bs->rewrite_corrupted)
             *np |= MODEL_PERM_WRITE;
-        *ns = (shared & (MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED)) | PERM_UNCHANGED;
+        *ns = shared & (MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED);
     } else if (strcmp(d, "commit_top") == 0) {
         *np = 0;
         *ns = MODEL_PERM_ALL;
@@ -285,33 +292,32 @@ static bool lock_clash(unsigned perm, unsigned shared, unsigned others_perm,
 /* raw_check_lock_bytes(): every other file node of the same image has its
  * own open file description holding a lock byte per permission it takes
  * and one per permission it does not share.  N may take no permission
- * another unshares, and unshare none another takes.  In a reopen, another
- * node holds the locks it had before (raw_handle_perm_lock() releases
- * nothing before the commit), plus its new ones once it was checked
- * (RAW_PL_PREPARE takes the union): a file child cannot move to another
- * file node of the image while the old one still holds "write". */
+ * another unshares, and unshare none another takes.  raw_handle_perm_lock()
+ * (RAW_PL_PREPARE) checks nothing when N takes nothing new and unshares
+ * nothing new; another node holds the locks of the last refresh that
+ * succeeded (nothing is released before the commit), plus its new ones once
+ * it was checked (RAW_PL_PREPARE takes the union): a file child cannot move
+ * to another file node of the image while the old one still holds "write",
+ * and a node whose locks stay is not checked against the new locks of a
+ * node after it. */
 static bool check_locks(const ModelWorld *w, const Refresh *r, const ModelNode *n, unsigned perm,
                         unsigned shared, char **hint, BgError *err)
 {
     if (!locks(n))
+        return true;
+    if ((n->lock_perm | perm) == n->lock_perm && (n->lock_shared & shared) == n->lock_shared)
         return true;
     unsigned others_perm = 0, others_unshared = 0;
     for (size_t i = 0; i < w->n_nodes; i++) {
         const ModelNode *o = w->nodes[i];
         if (o == n || !locks(o) || strcmp(o->filename, n->filename) != 0)
             continue;
-        unsigned p, sh;
-        cumulative(w, o, &p, &sh);
-        const ModelNode *was = r->old ? model_graph_node(r->old, o->id) : NULL;
-        if (was) {
-            unsigned op, osh;
-            cumulative(r->old, was, &op, &osh);
-            if (!was_checked(r, o->id)) {
-                p = 0;
-                sh = MODEL_PERM_ALL;
-            }
-            p |= op;
-            sh &= osh;
+        unsigned p = o->lock_perm, sh = o->lock_shared;
+        if (was_checked(r, o->id)) {
+            unsigned np, nsh;
+            cumulative(w, o, &np, &nsh);
+            p |= np;
+            sh &= nsh;
         }
         others_perm |= p;
         others_unshared |= MODEL_PERM_ALL & ~sh;
@@ -332,10 +338,8 @@ bool model_perm_create_locks(const ModelWorld *w, const char *path, BgError *err
         const ModelNode *o = w->nodes[i];
         if (!locks(o) || strcmp(o->filename, path) != 0)
             continue;
-        unsigned p, sh;
-        cumulative(w, o, &p, &sh);
-        others_perm |= p;
-        others_unshared |= MODEL_PERM_ALL & ~sh;
+        others_perm |= o->lock_perm;
+        others_unshared |= MODEL_PERM_ALL & ~o->lock_shared;
     }
     return !lock_clash(perm, shared, others_perm, others_unshared, err);
 }
@@ -413,6 +417,9 @@ static bool refresh(ModelWorld *w, const ModelWorld *old, const int *order, size
         r.checked[r.n_checked++] = n->id;
     }
     free(r.checked);
+    /* raw_set_perm(): the file nodes hold the new locks, the old ones go */
+    for (size_t i = 0; i < w->n_nodes && ok; i++)
+        cumulative(w, w->nodes[i], &w->nodes[i]->lock_perm, &w->nodes[i]->lock_shared);
     return ok;
 }
 
