@@ -543,8 +543,9 @@ char *model_perm_names(unsigned perm);
 json_t *model_query_named_block_nodes(ModelState *st, bool flat);
 /* bdrv_refresh_filename(): the node's filename (owned). */
 char *model_query_filename(ModelState *st, const ModelWorld *w, const ModelNode *n);
-/* bdrv_get_info(): false when N's driver has none; *CLUSTER_SIZE 0 for a file. */
-bool model_query_get_info(const ModelWorld *w, const ModelNode *n, unsigned *cluster_size);
+/* bdrv_get_info(): the node whose driver answers for N (borrowed; N or one
+ * below it), NULL when none does; *CLUSTER_SIZE 0 for a file. */
+const ModelNode *model_query_get_info(const ModelWorld *w, const ModelNode *n, unsigned *cluster_size);
 json_t *model_query_block_jobs(ModelState *st);
 json_t *model_query_jobs(ModelState *st);
 

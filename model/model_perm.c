@@ -27,14 +27,14 @@
 #include "messages.h"
 #include "model.h"
 
-/* block.c's DEFAULT_PERM_PASSTHROUGH is every permission the model knows;
- * DEFAULT_PERM_UNCHANGED (what a child shares whatever its parents share) is
- * BLK_PERM_GRAPH_MOD alone, which the model leaves out: a parent that
- * unshares "consistent read" or "write unchanged" unshares it below too. */
-#define PERM_PASSTHROUGH MODEL_PERM_ALL
-/* copy-on-read.c's PERM_PASSTHROUGH; its PERM_UNCHANGED is the rest */
-#define COR_PASSTHROUGH (MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE | MODEL_PERM_RESIZE)
-#define COR_UNCHANGED (MODEL_PERM_ALL & ~COR_PASSTHROUGH)
+/* block-common.h: every permission passes through a default filter, so
+ * DEFAULT_PERM_UNCHANGED, shared whatever the parents share, is empty in
+ * 7.2 (the old BLK_PERM_GRAPH_MOD was the one it held) */
+#define DEFAULT_PERM_PASSTHROUGH MODEL_PERM_ALL
+#define DEFAULT_PERM_UNCHANGED (MODEL_PERM_ALL & ~DEFAULT_PERM_PASSTHROUGH)
+/* copy-on-read.c: "write unchanged" is not passed through but always shared */
+#define COR_PERM_PASSTHROUGH (MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE | MODEL_PERM_RESIZE)
+#define COR_PERM_UNCHANGED (MODEL_PERM_ALL & ~COR_PERM_PASSTHROUGH)
 
 char *model_perm_names(unsigned perm)
 {
@@ -77,8 +77,8 @@ void model_perm_topo(const ModelWorld *w, const ModelNode *n, int **list, size_t
 
 static void filter_perms(unsigned perm, unsigned shared, unsigned *np, unsigned *ns)
 {
-    *np = perm & PERM_PASSTHROUGH;
-    *ns = shared & PERM_PASSTHROUGH;
+    *np = perm & DEFAULT_PERM_PASSTHROUGH;
+    *ns = (shared & DEFAULT_PERM_PASSTHROUGH) | DEFAULT_PERM_UNCHANGED;
 }
 
 /* bdrv_default_perms() */
@@ -123,17 +123,17 @@ static void child_perm(const ModelNode *bs, const ModelChild *c, unsigned perm, 
         *np &= ~(unsigned)(MODEL_PERM_WRITE | MODEL_PERM_RESIZE);
         *np |= perm & (MODEL_PERM_WRITE | MODEL_PERM_RESIZE);
     } else if (strcmp(d, "copy-on-read") == 0) {
-        *np = (perm & COR_PASSTHROUGH) | MODEL_PERM_WRITE_UNCHANGED;
-        *ns = (shared & COR_PASSTHROUGH) | COR_UNCHANGED;
+        *np = (perm & COR_PERM_PASSTHROUGH) | MODEL_PERM_WRITE_UNCHANGED;
+        *ns = (shared & COR_PERM_PASSTHROUGH) | COR_PERM_UNCHANGED;
     } else if (strcmp(d, "blkdebug") == 0) {
         default_perms(bs, c->role, perm, shared, np, ns);
         *np |= bs->take_perms;
         *ns &= ~bs->unshare_perms;
     } else if (strcmp(d, "quorum") == 0) {
-        *np = perm & MODEL_PERM_ALL;
+        *np = perm & DEFAULT_PERM_PASSTHROUGH;
         if (bs->rewrite_corrupted)
             *np |= MODEL_PERM_WRITE;
-        *ns = shared & (MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED);
+        *ns = (shared & (MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED)) | DEFAULT_PERM_UNCHANGED;
     } else if (strcmp(d, "commit_top") == 0) {
         *np = 0;
         *ns = MODEL_PERM_ALL;

@@ -213,24 +213,26 @@ char *model_query_filename(ModelState *st, const ModelWorld *w, const ModelNode 
     return s;
 }
 
-/* bdrv_get_info(): qcow2 and file answer, filters and raw forward. */
-bool model_query_get_info(const ModelWorld *w, const ModelNode *n, unsigned *cluster_size)
+/* bdrv_get_info(): qcow2 and file answer, filters and raw forward
+ * (raw_get_info(), bdrv_filter_bs()), so the BlockDriverInfo, its
+ * is_dirty included, is the node's that answered. */
+const ModelNode *model_query_get_info(const ModelWorld *w, const ModelNode *n, unsigned *cluster_size)
 {
     const char *d = n->drv->name;
     if (strcmp(d, "qcow2") == 0) {
         *cluster_size = MODEL_CLUSTER;
-        return true;
+        return n;
     }
     if (strcmp(d, "file") == 0) {
         *cluster_size = 0;
-        return true;
+        return n;
     }
     if (strcmp(d, "raw") == 0) {
         const ModelNode *c = model_graph_file(w, n);
-        return c && model_query_get_info(w, c, cluster_size);
+        return c ? model_query_get_info(w, c, cluster_size) : NULL;
     }
     const ModelNode *f = model_graph_filtered(w, n);
-    return f && model_query_get_info(w, f, cluster_size);
+    return f ? model_query_get_info(w, f, cluster_size) : NULL;
 }
 
 /* bdrv_get_allocated_file_size(): present or not; the value depends on the
@@ -280,10 +282,12 @@ static json_t *image_info(ModelState *st, const ModelWorld *w, const ModelNode *
     if (allocated_size(st, w, n, &asize))
         json_object_set_new(img, "actual-size", json_integer(asize));
     unsigned cs;
-    if (model_query_get_info(w, n, &cs)) {
+    const ModelNode *answered = model_query_get_info(w, n, &cs);
+    if (answered) {
         if (cs)
             json_object_set_new(img, "cluster-size", json_integer(cs));
-        json_object_set_new(img, "dirty-flag", json_boolean(n->qcow2_dirty));  /* qcow2_get_info() */
+        /* qcow2_get_info(): the dirty bit of the qcow2 node that answered */
+        json_object_set_new(img, "dirty-flag", json_boolean(answered->qcow2_dirty));
     }
     if (strcmp(n->drv->name, "qcow2") == 0)
         json_object_set_new(img, "format-specific",
