@@ -319,6 +319,7 @@ typedef struct ModelJob {
     bool pivot;             /* active commit: block-job-complete, not a soft cancel */
     bool cancelled;         /* aborted: job->ret is -ECANCELED */
     bool keeps_children;    /* ended, its own children kept until the dismissal */
+    int frozen_to;          /* its frozen chain runs from its filter down to this node */
     int filter;             /* id of the job's filter node */
     int top, base;          /* node ids: top of the chain, base (0: none) */
     int above_base;         /* stream: the node whose filter-or-COW child is the base */
@@ -380,6 +381,9 @@ ModelNode *model_graph_skip_filters(const ModelWorld *w, ModelNode *n);
 /* bdrv_replace_node(FROM, TO): every parent of FROM but TO (and a job's own
  * children, which stay at their node) moves to TO. */
 void model_graph_replace_node(ModelWorld *w, ModelNode *from, ModelNode *to);
+/* bdrv_freeze_backing_chain() / bdrv_unfreeze_backing_chain(): the filtered
+ * or COW links from FROM down to TO (not TO's own) are frozen or thawed. */
+void model_graph_freeze_chain(ModelWorld *w, ModelNode *from, const ModelNode *to, bool frozen);
 /* N's parents after a filter was inserted above N and dropped again: every
  * edge to N first in its parent's children list, N's newest parents. */
 void model_graph_reattach_parents(ModelWorld *w, ModelNode *n);

@@ -474,3 +474,18 @@ const char *model_graph_device_or_node_name(const ModelWorld *w, const ModelNode
     (void)w;
     return n->name;
 }
+
+void model_graph_freeze_chain(ModelWorld *w, ModelNode *from, const ModelNode *to, bool frozen)
+{
+    for (ModelNode *it = from; it && it != to;) {
+        ModelChild *e = NULL;
+        for (size_t i = 0; i < it->n_children; i++)
+            if ((it->drv->kind == BG_DRV_FILTER && (it->children[i].role & MODEL_ROLE_FILTERED)) ||
+                (it->drv->kind != BG_DRV_FILTER && (it->children[i].role & MODEL_ROLE_COW)))
+                e = &it->children[i];
+        if (!e)
+            break;
+        e->frozen = frozen;
+        it = model_graph_node(w, e->node);
+    }
+}

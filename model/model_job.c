@@ -494,9 +494,9 @@ static void finish(ModelState *st, ModelJob *j, bool abort)
     ModelNode *filter = model_graph_node(w, j->filter);
     ModelNode *top = model_graph_node(w, j->top);
     ModelNode *base = model_graph_node(w, j->base);
-    for (size_t i = 0; i < w->n_nodes; i++)          /* bdrv_unfreeze_backing_chain() */
-        for (size_t c = 0; c < w->nodes[i]->n_children; c++)
-            w->nodes[i]->children[c].frozen = false;
+    /* bdrv_unfreeze_backing_chain(): this job's links only; another job's
+     * stay frozen */
+    model_graph_freeze_chain(w, filter, model_graph_node(w, j->frozen_to), false);
     int ro_again_id = 0;        /* by id: the node may go with the graph's collection */
     if (j->type == MODEL_JOB_STREAM) {
         /* stream_prepare(): the filter goes, the top's backing becomes the base */

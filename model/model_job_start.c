@@ -291,21 +291,6 @@ static ModelNode *new_filter(ModelWorld *w, const char *drv, const char *name, B
 }
 
 /* bdrv_freeze_backing_chain(FROM, TO) */
-static void freeze(ModelWorld *w, ModelNode *from, const ModelNode *to)
-{
-    for (ModelNode *it = from; it && it != to;) {
-        ModelChild *e = NULL;
-        for (size_t i = 0; i < it->n_children; i++)
-            if ((it->drv->kind == BG_DRV_FILTER && (it->children[i].role & MODEL_ROLE_FILTERED)) ||
-                (it->drv->kind != BG_DRV_FILTER && (it->children[i].role & MODEL_ROLE_COW)))
-                e = &it->children[i];
-        if (!e)
-            break;
-        e->frozen = true;
-        it = model_graph_node(w, e->node);
-    }
-}
-
 /* block_job_add_bdrv() / blk_insert_bs(): a new user of NODE, whose
  * permissions are refreshed at once (bdrv_root_attach_child()). */
 static bool add_user(ModelWorld *w, ModelBlkKind kind, const char *id, ModelNode *node,
@@ -439,11 +424,12 @@ bool model_job_block_stream(ModelState *st, const json_t *args, BgError *err)
     inserted = true;
     top_id = bs->id;
     model_graph_attach(w, cor, bs, "file", MODEL_ROLE_FILTERED | MODEL_ROLE_PRIMARY);
-    freeze(w, cor, overlay);                 /* cor_open() with bottom */
+    model_graph_freeze_chain(w, cor, overlay, true);   /* cor_open() with bottom */
     if (!job_id_ok(w, id, err))
         goto fail;
     ModelJob *j = job_new(w, id, MODEL_JOB_STREAM, args);
     created = true;
+    j->frozen_to = overlay->id;
     j->was_ro = bs_read_only;                /* stream_clean() makes the top read-only again */
     j->filter = cor->id;
     j->top = bs->id;
@@ -638,7 +624,8 @@ bool model_job_block_commit(ModelState *st, const json_t *args, BgError *err)
     j->base = base->id;
     j->was_ro = base_ro;
     j->filter = f->id;
-    freeze(w, f, base);
+    model_graph_freeze_chain(w, f, base, true);
+    j->frozen_to = base->id;
     if (active) {
         /* mirror: the bytes allocated above the base */
         uint64_t len = 0;
