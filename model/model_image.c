@@ -481,8 +481,11 @@ void model_image_create(ModelFiles *t, const ModelWorld *vm, const char *scratch
             free(shown);
             goto out;
         }
-        if (!size_s)
+        if (!size_s) {
+            /* bdrv_getlength() of the backing node: whole sectors */
             size = strcmp(bfmt, "raw") == 0 ? model_image_host_len(b) : b->vsize;
+            size = (size + 511) / 512 * 512;
+        }
     } else if (backing) {
         /* bdrv_img_create(): raw has no backing_file creation option */
         offline_result(res, 1, NULL, bg_asprintf("qemu-img: %s: " BG_MSG_IMG_NO_BACKING "\n",

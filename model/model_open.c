@@ -477,6 +477,15 @@ static bool open_backing(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict
         defined = strncmp(opts->e[i].key, "backing.", 8) == 0;
     if (defined) {
         BgError local = {0};
+        /* bdrv_open_backing_file(): backing options without file.filename
+         * over a header that names a backing file open that name
+         * (backing_filename), and bdrv_open_child_bs() then refuses a
+         * "file" reference with a filename */
+        const char *file_ref = model_qdict_get_str(opts, "backing.file");
+        if (!model_qdict_get_str(opts, "backing") && file_ref && n->backing_file &&
+            n->backing_file[0] && !model_qdict_has(opts, "backing.file.filename"))
+            return bg_error_setf(err, "%s%s", BG_MSG_BACKING_OPEN_PREFIX,
+                                 BG_MSG_REFERENCE_WITH_OPTIONS);
         ModelNode *b = open_child(st, w, opts, "backing", n, MODEL_ROLE_COW, true, false, &local);
         if (!b && local.set) {
             bg_error_setf(err, "%s%s", BG_MSG_BACKING_OPEN_PREFIX, local.text);

@@ -260,7 +260,9 @@ static int prepare(RealBlockState *bs, json_t *options, int flags, Qcow2Reopen *
             return bg_error_setf(err, BG_MSG_QCOW2_DISABLE_LAZY, strerror(-ret)), ret;
         }
     }
-    r->options = options ? json_incref(options) : json_object();
+    /* a copy: the caller's dict is consumed after the open (bs->options in
+     * QEMU keeps every option, which qcow2_co_truncate() reads again) */
+    r->options = options ? json_deep_copy(options) : json_object();
     return 0;
 }
 

@@ -167,7 +167,25 @@ static void test_model_backend_qemu_io_and_jobs(void)
     bg_model_backend_ops.close(be);
 }
 
+/* bdrv_img_create() without a size takes the backing node's length in whole
+ * sectors (bdrv_getlength()): a 196616-byte qcow2 file read as raw is 197120
+ * bytes.  Only the "Formatting" line shows it (QEMU 7.2, make fuzz). */
+static void test_model_backend_backing_size_whole_sectors(void)
+{
+    BgBackend *be = open_be();
+    BgResult r = run(be, "{\"img-create\": {\"fmt\": \"qcow2\", \"file\": \"c.img\", \"size\": \"3M\"}}");
+    CHECK_INT_EQ(r.rc, 0);
+    bg_result_cleanup(&r);
+    r = run(be, "{\"img-create\": {\"fmt\": \"qcow2\", \"file\": \"g.img\", \"backing\": "
+                "\"$DIR/c.img\", \"backing-fmt\": \"raw\"}}");
+    CHECK_INT_EQ(r.rc, 0);
+    CHECK(r.out && strstr(r.out, " size=197120 backing_file=" DIR "/c.img backing_fmt=raw "));
+    bg_result_cleanup(&r);
+    bg_model_backend_ops.close(be);
+}
+
 BG_SUITE(model_backend) = {
+    { "backing_size_whole_sectors", test_model_backend_backing_size_whole_sectors },
     { "query_order_and_files", test_model_backend_query_order_and_files },
     { "reopen_precedence", test_model_backend_reopen_precedence },
     { "qemu_io_and_jobs", test_model_backend_qemu_io_and_jobs },
