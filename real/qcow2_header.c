@@ -447,6 +447,9 @@ int qcow2_header_mark_corrupt(RealBlockState *bs)
 }
 
 static void signal_corruption(RealBlockState *bs, bool fatal, int64_t offset, int64_t size,
+                              const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
+static void signal_corruption(RealBlockState *bs, bool fatal, int64_t offset, int64_t size,
                               const char *fmt, va_list ap)
 {
     Qcow2State *s = bs->opaque;
