@@ -327,9 +327,21 @@ bool model_graph_is_root(const ModelWorld *w, const ModelNode *n)
     return true;
 }
 
+/* The edge model_graph_filter_or_cow() follows: a filter's filtered child,
+ * any other node's COW child. */
+static ModelChild *filter_or_cow_edge(const ModelNode *n)
+{
+    unsigned role = n->drv->kind == BG_DRV_FILTER ? MODEL_ROLE_FILTERED : MODEL_ROLE_COW;
+    for (size_t i = 0; i < n->n_children; i++)
+        if (n->children[i].role & role)
+            return &n->children[i];
+    return NULL;
+}
+
 ModelNode *model_graph_filter_or_cow(const ModelWorld *w, const ModelNode *n)
 {
-    return n->drv->kind == BG_DRV_FILTER ? model_graph_filtered(w, n) : model_graph_backing(w, n);
+    const ModelChild *e = filter_or_cow_edge(n);
+    return e ? model_graph_node(w, e->node) : NULL;
 }
 
 ModelNode *model_graph_skip_filters(const ModelWorld *w, ModelNode *n)
@@ -478,11 +490,7 @@ const char *model_graph_device_or_node_name(const ModelWorld *w, const ModelNode
 void model_graph_freeze_chain(ModelWorld *w, ModelNode *from, const ModelNode *to, bool frozen)
 {
     for (ModelNode *it = from; it && it != to;) {
-        ModelChild *e = NULL;
-        for (size_t i = 0; i < it->n_children; i++)
-            if ((it->drv->kind == BG_DRV_FILTER && (it->children[i].role & MODEL_ROLE_FILTERED)) ||
-                (it->drv->kind != BG_DRV_FILTER && (it->children[i].role & MODEL_ROLE_COW)))
-                e = &it->children[i];
+        ModelChild *e = filter_or_cow_edge(it);
         if (!e)
             break;
         e->frozen = frozen;

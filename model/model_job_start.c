@@ -416,14 +416,12 @@ bool model_job_block_stream(ModelState *st, const json_t *args, BgError *err)
         bg_error_prepend(err, BG_MSG_INSERT_CREATE_PREFIX);
         goto fail;
     }
-    model_graph_detach(w, cor, "file");
     model_qdict_put_str(cor->options, "bottom", overlay->name);
     cor->total = model_open_length(st, w, bs);
     cor->iothread = bs->iothread ? bg_strdup(bs->iothread) : NULL;
-    model_graph_replace_node(w, bs, cor);
+    model_graph_replace_node(w, bs, cor);     /* the filter's own edge stays on bs */
     inserted = true;
     top_id = bs->id;
-    model_graph_attach(w, cor, bs, "file", MODEL_ROLE_FILTERED | MODEL_ROLE_PRIMARY);
     model_graph_freeze_chain(w, cor, overlay, true);   /* cor_open() with bottom */
     if (!job_id_ok(w, id, err))
         goto fail;

@@ -29,9 +29,9 @@
 
 /* block-common.h: every permission passes through a default filter, so
  * DEFAULT_PERM_UNCHANGED, shared whatever the parents share, is empty in
- * 7.2 (the old BLK_PERM_GRAPH_MOD was the one it held) */
+ * 7.2 (the old BLK_PERM_GRAPH_MOD was the one it held): a child shares
+ * exactly what its parents share */
 #define DEFAULT_PERM_PASSTHROUGH MODEL_PERM_ALL
-#define DEFAULT_PERM_UNCHANGED (MODEL_PERM_ALL & ~DEFAULT_PERM_PASSTHROUGH)
 /* copy-on-read.c: "write unchanged" is not passed through but always shared */
 #define COR_PERM_PASSTHROUGH (MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE | MODEL_PERM_RESIZE)
 #define COR_PERM_UNCHANGED (MODEL_PERM_ALL & ~COR_PERM_PASSTHROUGH)
@@ -78,7 +78,7 @@ void model_perm_topo(const ModelWorld *w, const ModelNode *n, int **list, size_t
 static void filter_perms(unsigned perm, unsigned shared, unsigned *np, unsigned *ns)
 {
     *np = perm & DEFAULT_PERM_PASSTHROUGH;
-    *ns = (shared & DEFAULT_PERM_PASSTHROUGH) | DEFAULT_PERM_UNCHANGED;
+    *ns = shared & DEFAULT_PERM_PASSTHROUGH;
 }
 
 /* bdrv_default_perms() */
@@ -133,7 +133,7 @@ static void child_perm(const ModelNode *bs, const ModelChild *c, unsigned perm, 
         *np = perm & DEFAULT_PERM_PASSTHROUGH;
         if (bs->rewrite_corrupted)
             *np |= MODEL_PERM_WRITE;
-        *ns = (shared & (MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED)) | DEFAULT_PERM_UNCHANGED;
+        *ns = shared & (MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED);
     } else if (strcmp(d, "commit_top") == 0) {
         *np = 0;
         *ns = MODEL_PERM_ALL;

@@ -21,7 +21,6 @@
 
 #include "aio.h"
 #include "bg.h"
-#include "blk.h"
 #include "messages.h"
 #include "perm.h"
 #include "reopen.h"

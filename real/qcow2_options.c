@@ -9,9 +9,9 @@
  * lazy-refcounts; overlap-check parsed and validated; discard passthrough
  * defaulting to discard=unmap for requests), qcow2_reopen_prepare()
  * (flush and mark clean when going read-only).
- * What it is not: the overlap checks themselves (the mask is kept for query
- * and reopen; allocation never hands out metadata clusters) and the
- * cache-clean timer (no time passes between steps).
+ * What it is not: the overlap checks themselves (qcow2_refcount.c,
+ * qcow2_refcount_pre_write_check(), reads the mask) and the cache-clean
+ * timer (no time passes between steps).
  */
 #include <errno.h>
 #include <limits.h>
@@ -28,10 +28,11 @@
 
 /* Overlap-check bits (QCOW2_OL_*_BITNR order) and their option names. */
 enum { QCOW2_OL_MAX_BITNR = 10 };
-#define QCOW2_OL_CONSTANT 0x16b   /* main header, active L1, refcount table, snapshot table,
-                                      inactive L1, bitmap directory */
-#define QCOW2_OL_CACHED   0x17f   /* constant + active L2 and refcount blocks */
-#define QCOW2_OL_ALL      0x1ff   /* cached + inactive L2 */
+#define QCOW2_OL_CONSTANT (QCOW2_OL_MAIN_HEADER | QCOW2_OL_ACTIVE_L1 | QCOW2_OL_REFCOUNT_TABLE | \
+                           QCOW2_OL_SNAPSHOT_TABLE | QCOW2_OL_INACTIVE_L1 | \
+                           QCOW2_OL_BITMAP_DIRECTORY)
+#define QCOW2_OL_CACHED   (QCOW2_OL_CONSTANT | QCOW2_OL_ACTIVE_L2 | QCOW2_OL_REFCOUNT_BLOCK)
+#define QCOW2_OL_ALL      (QCOW2_OL_CACHED | QCOW2_OL_INACTIVE_L2)
 static const char *const overlap_bool_option_names[QCOW2_OL_MAX_BITNR] = {
 #define BG_QCOW2_OVERLAP(NAME) "overlap-check." NAME,
 #include "options.def"
