@@ -387,6 +387,8 @@ void model_graph_freeze_chain(ModelWorld *w, ModelNode *from, const ModelNode *t
 /* N's parents after a filter was inserted above N and dropped again: every
  * edge to N first in its parent's children list, N's newest parents. */
 void model_graph_reattach_parents(ModelWorld *w, ModelNode *n);
+/* An edge a transaction's abort put back: to the head of both lists. */
+void model_graph_reattach_edge(ModelWorld *w, ModelNode *parent, uint64_t seq);
 /* bdrv_op_is_blocked(): the reason of N's newest blocker of OP (a job's, or
  * a backing parent's), owned; NULL if OP is not blocked. */
 typedef enum ModelOp {

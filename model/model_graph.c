@@ -13,6 +13,7 @@
  * names were assigned, bdrv_assign_node_name()), bdrv_attach_child_noperm(),
  * bdrv_replace_child_noperm() (a node's parents list is newest first; a
  * moved edge goes to the head of its parent's children list),
+ * bdrv_replace_child_abort() (so does an edge a transaction put back),
  * bdrv_recurse_has_child(), bdrv_filter_bs(), bdrv_skip_implicit_filters(),
  * bdrv_unref() / bdrv_close().
  */
@@ -383,6 +384,22 @@ void model_graph_replace_node(ModelWorld *w, ModelNode *from, ModelNode *to)
 void model_graph_reattach_parents(ModelWorld *w, ModelNode *n)
 {
     model_graph_replace_node(w, n, n);
+}
+
+/* An edge removed and put back by a transaction's abort
+ * (bdrv_replace_child_abort()): detached, then attached again, so it goes to
+ * the head of its parent's children list and of its child's parents list.
+ * An edge SEQ that PARENT does not hold (one the transaction made) is left alone. */
+void model_graph_reattach_edge(ModelWorld *w, ModelNode *parent, uint64_t seq)
+{
+    for (size_t c = 0; c < parent->n_children; c++)
+        if (parent->children[c].seq == seq) {
+            ModelChild moved = parent->children[c];
+            moved.seq = ++w->next_seq;
+            memmove(&parent->children[1], &parent->children[0], c * sizeof(ModelChild));
+            parent->children[0] = moved;
+            return;
+        }
 }
 
 char *model_graph_op_blocker(const ModelWorld *w, const ModelNode *n, ModelOp op)

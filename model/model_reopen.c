@@ -17,7 +17,9 @@
  *        first differing key in QDict order named
  * then permissions recomputed over the new graph and flags, then commit.
  * All of it works on a copy of the world; the copy replaces the world only
- * if every stage of every entry passed.  Nothing is undone by hand.
+ * if every stage of every entry passed.  Nothing is undone by hand, but the
+ * abort leaves one trace in the world before: every file or backing edge
+ * stage j removed is attached again, at the head of its lists.
  * What it is not: QAPI validation (model_qapi.c, done by the caller).
  *
  * Mirrors QEMU 7.2.0 blockdev.c qmp_blockdev_reopen(), block.c
@@ -25,8 +27,10 @@
  * bdrv_reset_options_allowed(), bdrv_reopen_parse_file_or_backing(),
  * bdrv_set_file_or_backing_noperm(), bdrv_unset_inherits_from(),
  * bdrv_inherits_from_recursive(), bdrv_attach_child_common() (AioContext),
- * bdrv_reopen_commit(), and the drivers' reopen_prepare handlers.
+ * bdrv_reopen_commit(), tran_abort() with bdrv_replace_child_abort(), and the
+ * drivers' reopen_prepare handlers.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +46,8 @@ typedef struct Entry {
     int detect_zeroes;
     bool backing_missing;
     int old_backing, old_file;  /* replaced children (ids) */
+    uint64_t removed[2];        /* seq of each edge removed by stage j, in order */
+    size_t n_removed;
     /* driver state staged by prepare */
     uint64_t raw_offset, raw_size;
     bool raw_has_size;
@@ -179,9 +185,10 @@ static ModelChild *file_or_backing_edge(ModelNode *bs, bool is_backing)
     return NULL;
 }
 
-/* bdrv_set_file_or_backing_noperm() */
-static bool set_file_or_backing(ModelWorld *w, ModelNode *bs, ModelNode *new_bs, bool is_backing,
-                                BgError *err)
+/* bdrv_set_file_or_backing_noperm(); the removed edge is noted in E for the
+ * abort (bdrv_remove_child() is in the transaction even if the attach fails) */
+static bool set_file_or_backing(ModelWorld *w, Entry *e, ModelNode *bs, ModelNode *new_bs,
+                                bool is_backing, BgError *err)
 {
     bool update_inherits_from = new_bs && inherits_from_recursive(w, new_bs, bs);
     ModelChild *child = file_or_backing_edge(bs, is_backing);
@@ -201,6 +208,8 @@ static bool set_file_or_backing(ModelWorld *w, ModelNode *bs, ModelNode *new_bs,
         role = child->role;
     if (child) {
         unset_inherits_from(w, bs, child);
+        assert(e->n_removed < sizeof(e->removed) / sizeof(e->removed[0]));
+        e->removed[e->n_removed++] = child->seq;
         char *name = bg_strdup(child->name);
         model_graph_detach(w, bs, name);
         free(name);
@@ -252,7 +261,7 @@ static bool parse_file_or_backing(ModelWorld *w, Entry *e, ModelQDict *opts, boo
         e->old_backing = old ? old->id : 0;
     else
         e->old_file = old ? old->id : 0;
-    return set_file_or_backing(w, bs, new_bs, is_backing, err);
+    return set_file_or_backing(w, e, bs, new_bs, is_backing, err);
 }
 
 /* ---- stages a-k: bdrv_reopen_prepare() -------------------------------------------------- */
@@ -546,6 +555,13 @@ bool model_reopen(ModelState *st, const json_t *list, BgError *err)
         for (i = 0; i < q.n; i++)
             if (q.e[i].qcow2_clean)
                 model_graph_node(st->w, q.e[i].node)->qcow2_dirty = false;
+        /* tran_abort() undoes the actions newest first: each file or backing
+         * edge stage j removed is attached again, so the world before differs
+         * in order (the first one removed ends up at the head) */
+        for (i = q.n; i-- > 0;)
+            for (size_t r = q.e[i].n_removed; r-- > 0;)
+                model_graph_reattach_edge(st->w, model_graph_node(st->w, q.e[i].node),
+                                          q.e[i].removed[r]);
         goto out;
     }
     ModelWorld *old = st->w;
