@@ -529,13 +529,17 @@ bool model_perm_refresh_below(ModelWorld *w, const ModelNode *n, BgError *err);
  * "Read-only block node ... cannot support read-write users". */
 bool model_perm_refresh_from(ModelWorld *w, const ModelWorld *old, const int *order, size_t n_order,
                              BgError *err);
-/* The same; a lock failure's hint (error_append_hint(), owned, or NULL) in
- * *HINT, for the HMP monitor, which prints hints. */
+/* raw_check_lock_bytes() for a file description of another process (qemu-img,
+ * qemu-io) on the file PATH that takes PERM and shares SHARED, against the
+ * lock bytes the file nodes of W (the VM's, or NULL) that lock PATH hold;
+ * false with its error. */
+bool model_perm_other_locks(const ModelWorld *w, const char *path, unsigned perm, unsigned shared,
+                            BgError *err);
 /* raw_co_create() (qemu-img create, for either format): its locks on the
- * file PATH (WRITE and RESIZE taken, RESIZE not shared) checked against
- * the file nodes of W (the VM's, or NULL) that lock it; false with
- * raw_check_lock_bytes()' error. */
+ * file PATH (WRITE and RESIZE taken, RESIZE not shared); as above. */
 bool model_perm_create_locks(const ModelWorld *w, const char *path, BgError *err);
+/* model_perm_refresh(); a lock failure's hint (error_append_hint(), owned, or
+ * NULL) in *HINT, for the HMP monitor, which prints hints. */
 bool model_perm_refresh_hint(ModelWorld *w, const int *order, size_t n_order, char **hint,
                              BgError *err);
 /* bdrv_topological_dfs(): add N's subtree to LIST (ids). */

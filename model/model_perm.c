@@ -329,10 +329,9 @@ static bool check_locks(const ModelWorld *w, const Refresh *r, const ModelNode *
     return false;
 }
 
-bool model_perm_create_locks(const ModelWorld *w, const char *path, BgError *err)
+bool model_perm_other_locks(const ModelWorld *w, const char *path, unsigned perm, unsigned shared,
+                            BgError *err)
 {
-    const unsigned perm = MODEL_PERM_WRITE | MODEL_PERM_RESIZE;
-    const unsigned shared = MODEL_PERM_ALL & ~MODEL_PERM_RESIZE;
     unsigned others_perm = 0, others_unshared = 0;
     for (size_t i = 0; w && i < w->n_nodes; i++) {
         const ModelNode *o = w->nodes[i];
@@ -342,6 +341,12 @@ bool model_perm_create_locks(const ModelWorld *w, const char *path, BgError *err
         others_unshared |= MODEL_PERM_ALL & ~o->lock_shared;
     }
     return !lock_clash(perm, shared, others_perm, others_unshared, err);
+}
+
+bool model_perm_create_locks(const ModelWorld *w, const char *path, BgError *err)
+{
+    return model_perm_other_locks(w, path, MODEL_PERM_WRITE | MODEL_PERM_RESIZE,
+                                  MODEL_PERM_ALL & ~MODEL_PERM_RESIZE, err);
 }
 
 static bool check_node(const ModelWorld *w, const Refresh *r, const ModelNode *n, char **hint,

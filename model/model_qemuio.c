@@ -452,6 +452,37 @@ out:
 }
 
 /* qemu-io -f FMT -c CMD... FILE, outside the VM. */
+/*
+ * blk_new_open() in qemu-io, on an image a file node of the VM (VM) holds:
+ * qemu-io's BlockBackend takes CONSISTENT_READ and WRITE and shares all, and
+ * file-posix checks its file node's lock bytes against the VM's
+ * (raw_check_lock_bytes()) each time that node's permissions grow: when the
+ * format attaches it, then under the BlockBackend.  The first set is within
+ * the second for qcow2 (its metadata permissions) and empty for raw, so the
+ * second is checked.  TOP is the image opened in the offline world W.
+ */
+static bool offline_locks(const ModelWorld *vm, ModelWorld *w, const ModelNode *top,
+                          const char *path, BgError *err)
+{
+    w->blks = bg_realloc(w->blks, (w->n_blks + 1) * sizeof(*w->blks));
+    w->blks[w->n_blks++] = (ModelBlk){ MODEL_BLK_DEVICE, NULL, top->id,
+                                       MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE,
+                                       MODEL_PERM_ALL, ++w->next_seq, NULL, NULL };
+    int *order = NULL;
+    size_t olen = 0;
+    model_perm_topo(w, top, &order, &olen);
+    BgError perr = {0};
+    bool ok = model_perm_refresh(w, order, olen, &perr);
+    free(order);
+    bg_error_clear(&perr);
+    for (size_t i = 0; ok && i < w->n_nodes; i++) {
+        const ModelNode *f = w->nodes[i];
+        if (f->filename && strcmp(f->filename, path) == 0)
+            return model_perm_other_locks(vm, path, f->lock_perm, f->lock_shared, err);
+    }
+    return true;
+}
+
 void model_io_offline(ModelState *st, const json_t *spec, BgResult *res)
 {
     const char *fmt = json_string_value(json_object_get(spec, "fmt"));
@@ -466,14 +497,10 @@ void model_io_offline(ModelState *st, const json_t *spec, BgResult *res)
     BgBuf out = {0};
     char *err_text = NULL;
     int rc = 0;
-    if (st->vm) {
-        for (size_t i = 0; i < vm_world->n_nodes; i++) {
-            const ModelNode *n = vm_world->nodes[i];
-            if (n->filename && strcmp(n->filename, path) == 0) {
-                bg_result_set_unsupported(res, "io on an image the VM holds open (image locking)");
-                goto out;
-            }
-        }
+    bool held = false;                  /* a file node of the VM has the image open */
+    for (size_t i = 0; st->vm && i < vm_world->n_nodes; i++) {
+        const ModelNode *n = vm_world->nodes[i];
+        held |= n->filename && strcmp(n->filename, path) == 0;
     }
     ModelQDict *o = model_qdict_new();
     model_qdict_put_str(o, "driver", fmt);
@@ -493,6 +520,19 @@ void model_io_offline(ModelState *st, const json_t *spec, BgResult *res)
         }
         err_text = bg_asprintf("qemu-io: " BG_MSG_QEMUIO_CANT_OPEN "\n", file, err.text);
         rc = 1;
+    } else if (held) {
+        st->w = vm_world;
+        BgError lock = {0};
+        if (!offline_locks(vm_world, w, n, path, &lock)) {
+            err_text = bg_asprintf("qemu-io: " BG_MSG_QEMUIO_CANT_OPEN "\n" BG_MSG_FILE_LOCK_HINT
+                                   "\n", file, lock.text, file);
+            rc = 1;
+        } else {
+            bg_result_set_unsupported(res, "io on an image the VM holds open, its locks "
+                                           "allowing it (the two would share the image)");
+            st->unsupported = unsup_before;
+            goto out;
+        }
     } else {
         json_t *cmds = json_object_get(spec, "cmd");
         json_t *list = json_is_array(cmds) ? json_incref(cmds) : json_pack("[O]", cmds);

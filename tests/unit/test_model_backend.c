@@ -184,10 +184,52 @@ static void test_model_backend_backing_size_whole_sectors(void)
     bg_model_backend_ops.close(be);
 }
 
+/* qemu-io on an image the VM's qcow2 node holds: the "write" lock its file
+ * edge does not share (regress/133); with the VM's locking off the two
+ * would share the image, which the model does not answer. */
+static void test_model_backend_offline_io_locks(void)
+{
+    BgBackend *be = open_be();
+    setup(be);
+    BgResult r = run(be, "{\"launch\": {\"machine\": \"none\"}}");
+    bg_result_cleanup(&r);
+    r = run(be, "{\"execute\": \"blockdev-add\", \"arguments\": {\"driver\": \"qcow2\", "
+                "\"node-name\": \"hd1\", \"read-only\": true, \"file\": {\"driver\": \"file\", "
+                "\"filename\": \"$DIR/hd1.img\"}}}");
+    CHECK(!r.unsupported && !r.err_class);
+    bg_result_cleanup(&r);
+    static const char *const views[] = { "hd0.img", "hd1.img" };   /* backing, then the image */
+    for (size_t i = 0; i < 2; i++) {
+        char line[160];
+        snprintf(line, sizeof(line), "{\"io\": {\"fmt\": \"raw\", \"file\": \"%s\", "
+                 "\"cmd\": \"read 0 4k\"}}", views[i]);
+        r = run(be, line);
+        CHECK(!r.unsupported);
+        CHECK_INT_EQ(r.rc, 1);
+        char want[200];
+        snprintf(want, sizeof(want), "qemu-io: can't open device %s: Failed to get \"write\" "
+                 "lock\nIs another process using the image [%s]?\n", views[i], views[i]);
+        CHECK_STR_EQ(r.err_text, want);
+        bg_result_cleanup(&r);
+    }
+    r = run(be, "{\"execute\": \"blockdev-del\", \"arguments\": {\"node-name\": \"hd1\"}}");
+    bg_result_cleanup(&r);
+    r = run(be, "{\"execute\": \"blockdev-add\", \"arguments\": {\"driver\": \"qcow2\", "
+                "\"node-name\": \"hd1\", \"file\": {\"driver\": \"file\", \"locking\": \"off\", "
+                "\"filename\": \"$DIR/hd1.img\"}}}");
+    CHECK(!r.unsupported && !r.err_class);
+    bg_result_cleanup(&r);
+    r = run(be, "{\"io\": {\"fmt\": \"qcow2\", \"file\": \"hd1.img\", \"cmd\": \"read 0 4k\"}}");
+    CHECK(r.unsupported != NULL);
+    bg_result_cleanup(&r);
+    bg_model_backend_ops.close(be);
+}
+
 BG_SUITE(model_backend) = {
     { "backing_size_whole_sectors", test_model_backend_backing_size_whole_sectors },
     { "query_order_and_files", test_model_backend_query_order_and_files },
     { "reopen_precedence", test_model_backend_reopen_precedence },
     { "qemu_io_and_jobs", test_model_backend_qemu_io_and_jobs },
+    { "offline_io_locks", test_model_backend_offline_io_locks },
     { NULL, NULL },
 };
