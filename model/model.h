@@ -574,6 +574,12 @@ enum { MODEL_WR_ZERO = 1, MODEL_WR_MAY_UNMAP = 2, MODEL_WR_COMPRESSED = 4 };
 /* Requests through node N, 0 or -errno (model_io.c). */
 int model_io_pread(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf,
                    ModelIoStatus *s);
+/* The same in world W (an open's copy of the world, before it replaces
+ * st->w); QEMU_BUFFER: QEMU reads into a buffer of its own (on its stack, or a
+ * bounce buffer), which a null node without read-zeroes leaves as it was:
+ * unknown bytes. */
+int model_io_pread_in(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t off, uint64_t len,
+                      uint8_t *buf, bool qemu_buffer, ModelIoStatus *s);
 int model_io_pwrite(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, const uint8_t *buf,
                     unsigned flags, ModelIoStatus *s);
 int model_io_pdiscard(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, ModelIoStatus *s);

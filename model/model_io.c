@@ -967,7 +967,13 @@ static uint64_t known_zero(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, i
 int model_io_pread(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf,
                    ModelIoStatus *s)
 {
-    IoCtx c = { st, st->w, NULL, false, false };
+    return model_io_pread_in(st, st->w, n, off, len, buf, false, s);
+}
+
+int model_io_pread_in(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t off, uint64_t len,
+                      uint8_t *buf, bool qemu_buffer, ModelIoStatus *s)
+{
+    IoCtx c = { st, w, NULL, false, qemu_buffer };
     int r = node_read(&c, n, off, len, buf);
     s->unsupported = c.unsupported;
     s->unknown = c.unknown;

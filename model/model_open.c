@@ -286,7 +286,22 @@ static bool open_qcow2(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict *
         const ModelNode *c = model_graph_file(w, n);
         if (c && strcmp(c->drv->name, "file") == 0)
             return bg_error_setf(err, BG_MSG_QCOW2_NOT_QCOW2);
-        st->unsupported = "qcow2 over a node that is not a file: the model keeps no such layout";
+        /* qcow2_do_open() reads the header through the child first (into
+         * a QCowHeader on its stack): a child whose guest bytes the model
+         * knows and which holds no qcow2 magic fails here (past the child's
+         * end the block layer reads zeroes) */
+        if (c) {
+            uint8_t header[104];        /* sizeof(QCowHeader), the first read */
+            ModelIoStatus s = {0};
+            int r = model_io_pread_in(st, w, model_graph_node(w, c->id), 0, sizeof(header), header,
+                                      true, &s);
+            if (!s.unsupported && !s.unknown && r < 0)
+                return bg_error_setf(err, BG_MSG_QCOW2_READ_HEADER, strerror(-r));
+            if (!s.unsupported && !s.unknown && memcmp(header, "QFI\xfb", 4) != 0)
+                return bg_error_setf(err, BG_MSG_QCOW2_NOT_QCOW2);
+        }
+        st->unsupported = "qcow2 over a node that is not a file, holding a qcow2 header or bytes "
+                          "the model does not know: the model keeps no such layout";
         return false;
     }
     if (!f->qcow2)

@@ -201,6 +201,8 @@ static int blkdebug_do_open(RealBlockState *bs, json_t *options, int flags, BgEr
         if (v && (v >= INT32_MAX || v % a))
             return bg_error_setf(err, BG_MSG_BLKDEBUG_CONSTRAINT, limits[i], v), -EINVAL;
     }
+    /* the rules of event "none" are active from the start */
+    bdrv_debug_event(bs, "none");
     return 0;
 }
 

@@ -225,11 +225,43 @@ static void test_model_backend_offline_io_locks(void)
     bg_model_backend_ops.close(be);
 }
 
+/* qcow2 over a node that is not a file node: the header read through it
+ * (regress/134).  A qcow2 node's guest bytes hold no magic; a null node
+ * without read-zeroes leaves QEMU's header buffer as it was: unsupported. */
+static void test_model_backend_qcow2_header_through_child(void)
+{
+    BgBackend *be = open_be();
+    setup(be);
+    static const char *const lines[] = {
+        "{\"launch\": {\"machine\": \"none\"}}",
+        "{\"execute\": \"blockdev-add\", \"arguments\": {\"driver\": \"qcow2\", \"node-name\": "
+        "\"hd0\", \"file\": {\"driver\": \"file\", \"filename\": \"$DIR/hd0.img\"}}}",
+        "{\"execute\": \"blockdev-add\", \"arguments\": {\"driver\": \"null-co\", \"node-name\": "
+        "\"n0\", \"size\": 64}}",
+    };
+    for (size_t i = 0; i < 3; i++) {
+        BgResult r = run(be, lines[i]);
+        CHECK(!r.unsupported && !r.err_class);
+        bg_result_cleanup(&r);
+    }
+    BgResult r = run(be, "{\"execute\": \"blockdev-add\", \"arguments\": {\"driver\": \"qcow2\", "
+                         "\"node-name\": \"q0\", \"file\": \"hd0\"}}");
+    CHECK(!r.unsupported);
+    CHECK_STR_EQ(r.err_desc, "Image is not in qcow2 format");
+    bg_result_cleanup(&r);
+    r = run(be, "{\"execute\": \"blockdev-add\", \"arguments\": {\"driver\": \"qcow2\", "
+                "\"node-name\": \"q1\", \"file\": \"n0\"}}");
+    CHECK(r.unsupported != NULL);
+    bg_result_cleanup(&r);
+    bg_model_backend_ops.close(be);
+}
+
 BG_SUITE(model_backend) = {
     { "backing_size_whole_sectors", test_model_backend_backing_size_whole_sectors },
     { "query_order_and_files", test_model_backend_query_order_and_files },
     { "reopen_precedence", test_model_backend_reopen_precedence },
     { "qemu_io_and_jobs", test_model_backend_qemu_io_and_jobs },
     { "offline_io_locks", test_model_backend_offline_io_locks },
+    { "qcow2_header_through_child", test_model_backend_qcow2_header_through_child },
     { NULL, NULL },
 };
