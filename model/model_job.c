@@ -249,9 +249,11 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
             return;
         }
     uint64_t len = model_open_length(st, w, top);
-    const ModelNode *dfn = model_graph_file(w, dest);
-    ModelFile *df = dfn && dfn->filename ? model_image_find(&st->files, dfn->filename) : NULL;
-    if (!df || !df->qcow2 || strcmp(dest->drv->name, "qcow2") != 0) {
+    /* qcow2 makes its host requests through bs->file, whatever node that
+     * is: a filter there passes them to the image's file node below it */
+    ModelFile *df = strcmp(dest->drv->name, "qcow2") == 0 ? model_open_qcow2_file(st, w, dest)
+                                                          : NULL;
+    if (!df || !df->qcow2) {
         /* a raw image below DEST (through filters, a file node), or DEST
          * not a qcow2 node (a filter over one; raw over a qcow2 file writes
          * its bytes): the copy is a plain write through DEST, run by run,
@@ -398,8 +400,7 @@ static int grow_base(ModelState *st, ModelNode *top, ModelNode *base)
         }
         return -ENOTSUP;
     }
-    const ModelNode *fn = model_graph_file(w, n);
-    ModelFile *mf = fn && fn->filename ? model_image_find(&st->files, fn->filename) : NULL;
+    ModelFile *mf = model_open_qcow2_file(st, w, n);     /* through filters, as copy_data() */
     if (!mf || !mf->qcow2)
         return 0;
     if (!model_io_qcow2_change(st, w, n, &st->unsupported))
@@ -441,8 +442,10 @@ static int grow_base(ModelState *st, ModelNode *top, ModelNode *base)
 static void set_header_backing(ModelState *st, ModelNode *n, ModelNode *base, const char *str,
                                bool skip_filters)
 {
-    const ModelNode *fn = model_graph_file(st->w, n);
-    ModelFile *mf = fn && fn->filename ? model_image_find(&st->files, fn->filename) : NULL;
+    /* qcow2_change_backing_file() writes the header through bs->file (filters
+     * there pass it on) */
+    ModelFile *mf = strcmp(n->drv->name, "qcow2") == 0 ? model_open_qcow2_file(st, st->w, n)
+                                                       : NULL;
     free(n->backing_file);
     free(n->backing_fmt);
     free(n->auto_backing_file);
