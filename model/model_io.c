@@ -209,9 +209,19 @@ static int quorum_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8
         char *k = bg_asprintf("children.%u", i);
         kids[i] = model_graph_child_node(c->w, n, k);
         free(k);
-        bufs[i] = bg_malloc(len ? len : 1);
-        memcpy(bufs[i], buf, len);
+        /* each child reads into a buffer of quorum's own (qemu_blockalign(),
+         * not a copy of the caller's): bytes a null node without read-zeroes
+         * leaves there are garbage, and so is the vote over them */
+        bufs[i] = bg_calloc(len ? len : 1, 1);
+        bool bounce = c->bounce, unknown = c->unknown;
+        c->bounce = true;
+        c->unknown = false;
         rets[i] = kids[i] ? node_read(c, kids[i], off, len, bufs[i]) : -EIO;
+        if (c->unknown && !c->unsupported)
+            c->unsupported = "a quorum vote over bytes a child leaves uninitialized in quorum's "
+                             "buffer (a null node without read-zeroes)";
+        c->bounce = bounce;
+        c->unknown |= unknown;
         if (!rets[i])
             success++;
         else if (kids[i] && !c->unsupported)

@@ -256,6 +256,41 @@ static void test_model_backend_qcow2_header_through_child(void)
     bg_model_backend_ops.close(be);
 }
 
+/* A quorum vote reads each child into a buffer of quorum's own: over a null
+ * node without read-zeroes the vote compares garbage, which the model does
+ * not answer; with read-zeroes the children agree and nothing is reported. */
+static void test_model_backend_quorum_vote_own_buffers(void)
+{
+    BgBackend *be = open_be();
+    static const char *const lines[] = {
+        "{\"launch\": {\"machine\": \"none\"}}",
+        "{\"execute\": \"blockdev-add\", \"arguments\": {\"driver\": \"null-co\", \"node-name\": "
+        "\"n0\"}}",
+        "{\"execute\": \"blockdev-add\", \"arguments\": {\"driver\": \"null-co\", \"node-name\": "
+        "\"n1\", \"read-zeroes\": true}}",
+        "{\"execute\": \"blockdev-add\", \"arguments\": {\"driver\": \"quorum\", \"node-name\": "
+        "\"q0\", \"children\": [\"n0\", \"n0\"], \"vote-threshold\": 1}}",
+        "{\"execute\": \"blockdev-add\", \"arguments\": {\"driver\": \"quorum\", \"node-name\": "
+        "\"q1\", \"children\": [\"n1\", \"n1\"], \"vote-threshold\": 1}}",
+    };
+    for (size_t i = 0; i < 5; i++) {
+        BgResult r = run(be, lines[i]);
+        CHECK(!r.unsupported && !r.err_class);
+        bg_result_cleanup(&r);
+    }
+    BgResult r = run(be, "{\"execute\": \"human-monitor-command\", \"arguments\": "
+                         "{\"command-line\": \"qemu-io q0 \\\"read 0 64k\\\"\"}}");
+    CHECK(r.unsupported && strstr(r.unsupported, "quorum"));
+    bg_result_cleanup(&r);
+    r = run(be, "{\"execute\": \"human-monitor-command\", \"arguments\": "
+                "{\"command-line\": \"qemu-io q1 \\\"read -P 0 0 64k\\\"\"}}");
+    CHECK(!r.unsupported && !r.err_class);
+    CHECK(r.io_out && strncmp(r.io_out, "read 65536/65536 bytes at offset 0\n", 35) == 0);
+    CHECK(!r.events || json_array_size(r.events) == 0);
+    bg_result_cleanup(&r);
+    bg_model_backend_ops.close(be);
+}
+
 BG_SUITE(model_backend) = {
     { "backing_size_whole_sectors", test_model_backend_backing_size_whole_sectors },
     { "query_order_and_files", test_model_backend_query_order_and_files },
@@ -263,5 +298,6 @@ BG_SUITE(model_backend) = {
     { "qemu_io_and_jobs", test_model_backend_qemu_io_and_jobs },
     { "offline_io_locks", test_model_backend_offline_io_locks },
     { "qcow2_header_through_child", test_model_backend_qcow2_header_through_child },
+    { "quorum_vote_own_buffers", test_model_backend_quorum_vote_own_buffers },
     { NULL, NULL },
 };
