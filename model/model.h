@@ -153,6 +153,9 @@ typedef struct ModelFile {
     ModelSparse data;       /* vsize logical bytes */
     uint8_t *cl;            /* per guest cluster: MODEL_CL_* */
     uint64_t *host;         /* per guest cluster: host cluster index (DATA) */
+    uint64_t *coff;         /* per guest cluster: host byte offset of the compressed
+                             * bytes (COMPRESSED) */
+    uint64_t *clen;         /* per guest cluster: the length of the compressed bytes */
     uint8_t *used;          /* per host cluster: refcount > 0 */
     uint64_t n_host;        /* host clusters tracked in `used` */
     uint64_t *l2;           /* per L1 entry: host cluster of the L2 table, 0 if none */

@@ -13,7 +13,8 @@
  * metadata events depend on its caches, and whether it raises write_aio
  * depends on how it merges copy-on-write, neither of which the model
  * keeps), metadata I/O (the model checks the rules for a format node's
- * data requests only), and flushes (model_blkdebug_flush_may_fail() says
+ * data requests only: its data clusters' and its compressed clusters'
+ * bytes), and flushes (model_blkdebug_flush_may_fail() says
  * when one might meet a rule; the caller answers "unsupported").
  *
  * Mirrors QEMU 7.2.0 block/blkdebug.c blkdebug_open(), read_config(),

@@ -42,6 +42,8 @@ static void file_free(ModelFile *f)
     model_sparse_cleanup(&f->data);
     free(f->cl);
     free(f->host);
+    free(f->coff);
+    free(f->clen);
     free(f->used);
     free(f->l2);
     free(f);
@@ -187,6 +189,8 @@ static void qcow2_init(ModelFile *f, uint64_t vsize)
     uint64_t nc = guest_clusters(f);
     f->cl = bg_calloc(nc + 1, 1);
     f->host = bg_calloc(nc + 1, sizeof(uint64_t));
+    f->coff = bg_calloc(nc + 1, sizeof(uint64_t));
+    f->clen = bg_calloc(nc + 1, sizeof(uint64_t));
     f->n_l1 = (nc + L2_ENTRIES - 1) / L2_ENTRIES;
     f->l2 = bg_calloc(f->n_l1 + 1, sizeof(uint64_t));
     /* header, refcount table, refcount block; qcow2_co_create() then
@@ -218,6 +222,10 @@ void model_image_qcow2_grow(ModelFile *f, uint64_t vsize)
         memset(f->cl + old_nc, MODEL_CL_UNALLOC, nc + 1 - old_nc);
         f->host = bg_realloc(f->host, (nc + 1) * sizeof(uint64_t));
         memset(f->host + old_nc, 0, (nc + 1 - old_nc) * sizeof(uint64_t));
+        f->coff = bg_realloc(f->coff, (nc + 1) * sizeof(uint64_t));
+        memset(f->coff + old_nc, 0, (nc + 1 - old_nc) * sizeof(uint64_t));
+        f->clen = bg_realloc(f->clen, (nc + 1) * sizeof(uint64_t));
+        memset(f->clen + old_nc, 0, (nc + 1 - old_nc) * sizeof(uint64_t));
     }
     uint64_t n_l1 = (nc + L2_ENTRIES - 1) / L2_ENTRIES;
     if (n_l1 <= f->n_l1)
@@ -326,7 +334,10 @@ bool model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uin
         if (n) {
             ensure_l2(f, c);
             release(f, c);
-            alloc_bytes(f, n);
+            /* qcow2_alloc_compressed_cluster_offset(): the L2 entry points
+             * at the bytes before they are written */
+            f->coff[c] = alloc_bytes(f, n);
+            f->clen[c] = n;
             model_sparse_write(&f->data, c * MODEL_CLUSTER, MODEL_CLUSTER, buf);
             f->cl[c] = MODEL_CL_COMPRESSED;
             return false;

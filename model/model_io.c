@@ -17,7 +17,9 @@
  * Mirrors QEMU 7.2.0 block/io.c (bdrv_aligned_preadv() copy-on-read,
  * bdrv_co_do_copy_on_readv(), bdrv_co_pdiscard(), detect-zeroes in
  * bdrv_aligned_pwritev()), block/qcow2.c qcow2_co_preadv_part() /
- * qcow2_co_pwritev_part() / qcow2_co_pdiscard(), block/raw-format.c,
+ * qcow2_co_preadv_compressed() / qcow2_co_pwritev_part() /
+ * qcow2_co_pwritev_compressed_task() / qcow2_co_pdiscard(),
+ * block/qcow2-cluster.c perform_cow(), block/raw-format.c,
  * block/copy-on-read.c cor_co_preadv_part(), block/filter-compress.c,
  * block/null.c, block/quorum.c quorum_vote(), block/blkdebug.c,
  * block/file-posix.c (reads beyond the end are zeroes, discard punches a
@@ -118,9 +120,22 @@ void model_io_host_grew(ModelWorld *w, const ModelNode *n, const ModelFile *f)
 
 /* ---- reads -------------------------------------------------------------------- */
 
+/* qcow2_co_preadv_compressed(): a compressed cluster is one read of its
+ * bytes from the file, from their offset to the end of the last 512-byte
+ * sector they touch (qcow2_parse_compressed_l2_entry()), which blkdebug's
+ * active rules see as they see any other read (the READ_COMPRESSED event
+ * before it changes nothing: the model keeps no rules for that event). */
+static int compressed_read(IoCtx *c, const ModelNode *n, const ModelFile *f, uint64_t cl)
+{
+    uint64_t end = (f->coff[cl] + f->clen[cl] + 511) / 512 * 512;
+    return file_chain(c, n, (int64_t)f->coff[cl], end - f->coff[cl], MODEL_IO_READ);
+}
+
 /* qcow2_co_preadv_part(): contiguous data clusters are one request to the
- * file (an event on the file child first); EVENTS is false for the model's
- * own copy-on-write reads, which QEMU does not make for data clusters. */
+ * file (an event on the file child first), a compressed cluster one of its
+ * own; EVENTS is false for the model's own copy-on-write reads of whole
+ * clusters, which QEMU makes only of the clusters a write covers in part
+ * (qcow2_write() checks those). */
 static int qcow2_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf,
                       bool events)
 {
@@ -155,8 +170,15 @@ static int qcow2_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8_
                     return r;
             }
             model_sparse_read(&f->data, off, n_here, buf);
+        } else if (f->cl[cl] == MODEL_CL_COMPRESSED) {
+            if (events) {
+                int r = compressed_read(c, n, f, cl);
+                if (r)
+                    return r;
+            }
+            model_sparse_read(&f->data, off, n_here, buf);
         } else if (f->cl[cl] != MODEL_CL_UNALLOC) {
-            model_sparse_read(&f->data, off, n_here, buf);     /* zero or compressed */
+            model_sparse_read(&f->data, off, n_here, buf);     /* zero */
         } else {
             /* qcow2_co_preadv_part(): zeroes without a backing node; with
              * one, the request goes to it as it is (a null node without
@@ -650,6 +672,20 @@ static int qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const
             free(cbuf);
             if (e.set)
                 return -EIO;
+            /* qcow2_co_pwritev_compressed_task(): the compressed bytes go to
+             * the file after the L2 entry points at them; if blkdebug fails
+             * that write, the cluster is left pointing at bytes never
+             * written, which the model does not keep */
+            uint64_t cl = o / MODEL_CLUSTER;
+            int r = f->cl[cl] == MODEL_CL_COMPRESSED
+                        ? file_chain(c, n, (int64_t)f->coff[cl], f->clen[cl], MODEL_IO_WRITE)
+                        : file_chain(c, n, -1, MODEL_CLUSTER, MODEL_IO_WRITE);
+            if (r) {
+                if (!c->unsupported)
+                    c->unsupported = "a compressed write that fails on a blkdebug rule (QEMU "
+                                     "leaves the cluster pointing at bytes it never wrote)";
+                return r;
+            }
             model_io_host_grew(c->w, n, f);
         }
         return 0;
@@ -686,6 +722,17 @@ static int qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const
     c->bounce = true;                      /* do_perform_cow_read()'s buffer */
     int r = qcow2_read(c, n, a, b - a, tmp, false);
     c->bounce = bounce;
+    /* perform_cow(): a compressed cluster the write covers in part (at its
+     * start or its end) is read back, do_perform_cow_read() through
+     * qcow2_co_preadv_part(), before the data goes out with it
+     * (merge_cow()); a cluster the write covers in its middle is read once
+     * or twice, and a second read meets the rules the first one passed */
+    uint64_t first = off / MODEL_CLUSTER, last = (off + len - 1) / MODEL_CLUSTER;
+    if (!r && off % MODEL_CLUSTER && f->cl[first] == MODEL_CL_COMPRESSED)
+        r = compressed_read(c, n, f, first);
+    if (!r && (off + len) % MODEL_CLUSTER && (last != first || !(off % MODEL_CLUSTER)) &&
+        f->cl[last] == MODEL_CL_COMPRESSED)
+        r = compressed_read(c, n, f, last);
     if (!r)
         r = file_chain(c, n, -1, len, MODEL_IO_WRITE);
     if (!r) {

@@ -291,6 +291,48 @@ static void test_model_backend_quorum_vote_own_buffers(void)
     bg_model_backend_ops.close(be);
 }
 
+/* A compressed cluster is read with a request of its own to the file
+ * (qcow2_co_preadv_compressed()), which blkdebug's active rules fail like
+ * any data read (regress/138, whose io-ok expectation a pattern failure
+ * would also meet); a compressed write they fail leaves QEMU's L2 entry
+ * pointing at bytes never written: unsupported. */
+static void test_model_backend_compressed_io_through_blkdebug(void)
+{
+    BgBackend *be = open_be();
+    static const char *const lines[] = {
+        "{\"img-create\": {\"fmt\": \"qcow2\", \"file\": \"hd0.img\", \"size\": \"3M\"}}",
+        "{\"execute\": \"blockdev-add\", \"arguments\": {\"driver\": \"qcow2\", \"node-name\": "
+        "\"hd0\", \"file\": {\"driver\": \"blkdebug\", \"inject-error\": [{\"event\": "
+        "\"read_aio\"}], \"image\": {\"driver\": \"file\", \"filename\": \"$DIR/hd0.img\"}}}}",
+        "{\"execute\": \"blockdev-add\", \"arguments\": {\"driver\": \"compress\", "
+        "\"node-name\": \"c0\", \"file\": \"hd0\"}}",
+        "{\"execute\": \"human-monitor-command\", \"arguments\": {\"command-line\": "
+        "\"qemu-io c0 \\\"write -P 0xc0 0 64k\\\"\"}}",
+        "{\"execute\": \"human-monitor-command\", \"arguments\": {\"command-line\": "
+        "\"qemu-io hd0 \\\"write -P 0xa4 64k 64k\\\"\"}}",
+    };
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+        BgResult r = run(be, lines[i]);
+        CHECK(!r.unsupported && !r.err_class);
+        bg_result_cleanup(&r);
+    }
+    static const char *const reads[] = { "0xa4 64k 64k", "0xc0 0 64k", "0xc0 4k 4k" };
+    for (size_t i = 0; i < 3; i++) {
+        char line[200];
+        snprintf(line, sizeof(line), "{\"execute\": \"human-monitor-command\", \"arguments\": "
+                 "{\"command-line\": \"qemu-io hd0 \\\"read -P %s\\\"\"}}", reads[i]);
+        BgResult r = run(be, line);
+        CHECK(!r.unsupported);
+        CHECK_STR_EQ(r.io_out, "read failed: Input/output error\n");
+        bg_result_cleanup(&r);
+    }
+    BgResult r = run(be, "{\"execute\": \"human-monitor-command\", \"arguments\": {\"command-line\": "
+                         "\"qemu-io c0 \\\"write -P 0xc1 128k 64k\\\"\"}}");
+    CHECK(r.unsupported != NULL);
+    bg_result_cleanup(&r);
+    bg_model_backend_ops.close(be);
+}
+
 BG_SUITE(model_backend) = {
     { "backing_size_whole_sectors", test_model_backend_backing_size_whole_sectors },
     { "query_order_and_files", test_model_backend_query_order_and_files },
@@ -299,5 +341,6 @@ BG_SUITE(model_backend) = {
     { "offline_io_locks", test_model_backend_offline_io_locks },
     { "qcow2_header_through_child", test_model_backend_qcow2_header_through_child },
     { "quorum_vote_own_buffers", test_model_backend_quorum_vote_own_buffers },
+    { "compressed_io_through_blkdebug", test_model_backend_compressed_io_through_blkdebug },
     { NULL, NULL },
 };
