@@ -60,11 +60,10 @@ long qcow2_compress_decompress(void *dest, size_t dest_size, const void *src, si
 
 /*
  * QEMU qcow2_alloc_compressed_cluster_offset() and the data write of
- * qcow2_co_pwritev_compressed_task().  QEMU sets the L2 entry before
- * writing the compressed bytes, so a failed write leaves it pointing at
- * garbage; here the entry is set only after the data is written, and a
- * failed write gives the bytes back.  The result of a successful write is
- * the same.
+ * qcow2_co_pwritev_compressed_task(): the L2 entry is set before the
+ * compressed bytes are written, after the overlap check, and a failed
+ * write leaves it pointing at bytes never written (a later read of the
+ * cluster reads them and fails to inflate them).
  */
 static int write_compressed(RealBlockState *bs, uint64_t offset, const void *data,
                             int compressed_size)
@@ -77,29 +76,29 @@ static int write_compressed(RealBlockState *bs, uint64_t offset, const void *dat
         return ret;
     /* Compression can't overwrite anything: fail if the cluster is allocated. */
     uint64_t old = qcow2_get_l2_entry(l2_slice, l2_index);
-    qcow2_cache_put(s->l2_table_cache, (void **)&l2_slice);
-    if (old & L2E_OFFSET_MASK)
+    if (old & L2E_OFFSET_MASK) {
+        qcow2_cache_put(s->l2_table_cache, (void **)&l2_slice);
         return -EIO;
+    }
     int64_t cluster_offset = qcow2_refcount_alloc_bytes(bs, compressed_size);
-    if (cluster_offset < 0)
+    if (cluster_offset < 0) {
+        qcow2_cache_put(s->l2_table_cache, (void **)&l2_slice);
         return (int)cluster_offset;
-    ret = bdrv_pwrite(bs->file->bs, cluster_offset, compressed_size, data, 0);
-    if (ret == 0)
-        ret = qcow2_cluster_get_table(bs, offset, &l2_slice, &l2_index);
-    if (ret < 0) {
-        qcow2_refcount_free_clusters(bs, cluster_offset, compressed_size, QCOW2_DISCARD_NEVER);
-        s->free_byte_offset = 0;
-        return ret;
     }
     uint64_t nb_csectors = ((uint64_t)cluster_offset + (uint64_t)compressed_size - 1) /
                                QCOW2_COMPRESSED_SECTOR_SIZE -
                            (uint64_t)cluster_offset / QCOW2_COMPRESSED_SECTOR_SIZE;
     uint64_t entry = (uint64_t)cluster_offset | (nb_csectors << s->csize_shift) |
                      QCOW_OFLAG_COMPRESSED;
+    bdrv_debug_event(bs->file->bs, "l2_update_compressed");
     qcow2_cache_entry_mark_dirty(s->l2_table_cache, l2_slice);
     qcow2_set_l2_entry(l2_slice, l2_index, entry);
     qcow2_cache_put(s->l2_table_cache, (void **)&l2_slice);
-    return 0;
+    ret = qcow2_refcount_pre_write_check(bs, 0, cluster_offset, compressed_size);
+    if (ret < 0)
+        return ret;
+    bdrv_debug_event(bs->file->bs, "write_compressed");
+    return bdrv_pwrite(bs->file->bs, cluster_offset, compressed_size, data, 0);
 }
 
 /* One cluster (QEMU qcow2_co_pwritev_compressed_task). */
