@@ -232,6 +232,8 @@
 #define BG_MSG_RAW_GET_SIZE "Could not get image size: %s"
 /* null_file_open() */
 #define BG_MSG_NULL_LATENCY "latency-ns is invalid"
+/* null_co_parse_filename(), null_aio_parse_filename(): the driver's own URL */
+#define BG_MSG_NULL_FILENAME "The only allowed filename for this driver is '%s'"
 
 /* real/ storage layer: block/qcow2.c, block/qcow2-refcount.c */
 /* qcow2_do_open(): error_setg_errno(errp, -ret, "Could not read qcow2 header") */

@@ -438,10 +438,11 @@ void model_event(ModelState *st, const char *name, json_t *take_data);
 
 /* blockdev-add of validated ARGS on world W (which the caller discards on error). */
 bool model_open_blockdev_add(ModelState *st, ModelWorld *w, const json_t *args, BgError *err);
-/* Open a node from a flattened options dict (takes OPTIONS). */
+/* Open a node from a flattened options dict (takes OPTIONS); FILENAME is
+ * bdrv_open_inherit()'s (NULL but down a backing node's `file` chain). */
 ModelNode *model_open_node(ModelState *st, ModelWorld *w, ModelQDict *take_options,
-                           ModelNode *parent, const char *child_name, unsigned role,
-                           BgError *err);
+                           const char *filename, ModelNode *parent, const char *child_name,
+                           unsigned role, BgError *err);
 /* bdrv_inherited_options() */
 void model_open_inherit(unsigned role, bool parent_is_format, ModelQDict *child_options,
                         const ModelQDict *parent_options);

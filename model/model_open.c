@@ -212,11 +212,14 @@ static bool attach_child(ModelWorld *w, ModelNode *parent, ModelNode *child, con
 /*
  * bdrv_open_child_bs() + bdrv_attach_child(): open or look up the child KEY
  * of PARENT from OPTS (which loses "KEY" and "KEY.*").  *none: there was no
- * such child and ALLOW_NONE.
+ * such child and ALLOW_NONE.  FILENAME is bdrv_open_child_bs()'s filename:
+ * the name bdrv_open_backing_file() hands down the `file` chain of a backing
+ * node (bdrv_open_inherit()'s probing open, blkdebug's and blkverify's
+ * x-image); NULL everywhere else.
  */
-static ModelNode *open_child(ModelState *st, ModelWorld *w, ModelQDict *opts, const char *key,
-                             ModelNode *parent, unsigned role, bool allow_none, bool attach,
-                             BgError *err)
+static ModelNode *open_child_bs(ModelState *st, ModelWorld *w, ModelQDict *opts,
+                                const char *filename, const char *key, ModelNode *parent,
+                                unsigned role, bool allow_none, bool attach, BgError *err)
 {
     char *dot = bg_asprintf("%s.", key);
     ModelQDict *image_options = NULL;
@@ -224,14 +227,16 @@ static ModelNode *open_child(ModelState *st, ModelWorld *w, ModelQDict *opts, co
     free(dot);
     const char *reference = model_qdict_get_str(opts, key);
     ModelNode *child = NULL;
-    if (!reference && image_options->n == 0) {
+    if (!filename && !reference && image_options->n == 0) {
         model_qdict_free(image_options);
         if (!allow_none)
             bg_error_setf(err, BG_MSG_CHILD_MISSING, key);
         return NULL;
     }
     if (reference) {
-        if (image_options->n) {
+        /* bdrv_open_inherit(): a reference takes neither options nor a
+         * file name */
+        if (filename || image_options->n) {
             bg_error_setf(err, BG_MSG_REFERENCE_WITH_OPTIONS);
         } else {
             child = model_graph_find(w, reference);
@@ -240,12 +245,20 @@ static ModelNode *open_child(ModelState *st, ModelWorld *w, ModelQDict *opts, co
         }
         model_qdict_free(image_options);
     } else {
-        child = model_open_node(st, w, image_options, parent, key, role, err);
+        child = model_open_node(st, w, image_options, filename, parent, key, role, err);
     }
     model_qdict_del(opts, key);
     if (child && attach && !attach_child(w, parent, child, key, role, err))
         return NULL;
     return child;
+}
+
+/* bdrv_open_child(): a child the driver opens, without a file name. */
+static ModelNode *open_child(ModelState *st, ModelWorld *w, ModelQDict *opts, const char *key,
+                             ModelNode *parent, unsigned role, bool allow_none, bool attach,
+                             BgError *err)
+{
+    return open_child_bs(st, w, opts, NULL, key, parent, role, allow_none, attach, err);
 }
 
 /* bdrv_open_file_child(): the role a filter or a format gives its `file`. */
@@ -413,20 +426,36 @@ static bool open_null(ModelNode *n, ModelQDict *opts, BgError *err)
     return true;
 }
 
-static bool open_blkdebug(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict *opts, BgError *err)
+/* x-image: the name bdrv_fill_options() handed to blkdebug's or blkverify's
+ * bdrv_parse_filename(), which the driver opens its child with. */
+static char *take_x_opt(ModelQDict *opts, const char *key)
 {
-    if (!model_blkdebug_open(st, n, opts, err) ||
-        !open_child(st, w, opts, "image", n, MODEL_ROLE_FILTERED | MODEL_ROLE_PRIMARY, false, true,
-                    err))
-        return false;
-    return model_blkdebug_limits(n, opts, err);
+    const char *v = model_qdict_get_str(opts, key);
+    char *s = v ? bg_strdup(v) : NULL;
+    model_qdict_del(opts, key);
+    return s;
 }
 
+/* blkdebug_open() */
+static bool open_blkdebug(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict *opts, BgError *err)
+{
+    char *x_image = take_x_opt(opts, "x-image");
+    bool ok = model_blkdebug_open(st, n, opts, err) &&
+              open_child_bs(st, w, opts, x_image, "image", n,
+                            MODEL_ROLE_FILTERED | MODEL_ROLE_PRIMARY, false, true, err);
+    free(x_image);
+    return ok && model_blkdebug_limits(n, opts, err);
+}
+
+/* blkverify_open(): x-raw is only set by a "blkverify:" name (not modelled) */
 static bool open_blkverify(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict *opts, BgError *err)
 {
-    return open_child(st, w, opts, "raw", n, MODEL_ROLE_FILTERED | MODEL_ROLE_PRIMARY, false, true,
-                      err) &&
-           open_child(st, w, opts, "test", n, MODEL_ROLE_DATA, false, true, err);
+    char *x_image = take_x_opt(opts, "x-image");
+    bool ok = open_child(st, w, opts, "raw", n, MODEL_ROLE_FILTERED | MODEL_ROLE_PRIMARY, false,
+                         true, err) &&
+              open_child_bs(st, w, opts, x_image, "test", n, MODEL_ROLE_DATA, false, true, err);
+    free(x_image);
+    return ok;
 }
 
 static bool open_quorum(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict *opts, BgError *err)
@@ -484,24 +513,68 @@ static bool open_quorum(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict 
     return true;
 }
 
-/* bdrv_open_backing_file() */
+/* path_has_protocol(): a ':' before any '/' */
+static bool has_protocol(const char *name)
+{
+    return name[strcspn(name, ":/")] == ':';
+}
+
+/*
+ * bdrv_get_full_backing_filename(): the header's NAME as it is when it is
+ * absolute or has a protocol, else joined to bdrv_dirname() of N, which
+ * follows the primary children (bdrv_primary_bs()) to the image's file;
+ * blkverify_dirname() and quorum_dirname() refuse on the way.
+ */
+static char *full_backing_filename(const ModelWorld *w, const ModelNode *n, const char *name,
+                                   BgError *err)
+{
+    if (name[0] == '/' || has_protocol(name))
+        return bg_strdup(name);
+    for (const ModelNode *p = n; p;) {
+        if (strcmp(p->drv->name, "blkverify") == 0 || strcmp(p->drv->name, "quorum") == 0) {
+            bg_error_setf(err, BG_MSG_DIRNAME_NO_BASE, p->drv->name);
+            return NULL;
+        }
+        const ModelNode *c = NULL;
+        for (size_t i = 0; !c && i < p->n_children; i++)
+            if (p->children[i].role & MODEL_ROLE_PRIMARY)
+                c = model_graph_node(w, p->children[i].node);
+        p = c;
+    }
+    return model_image_path_combine(n->qcow2_image ? n->qcow2_image : "", name);
+}
+
+/*
+ * bdrv_open_backing_file().  A backing given in the options is opened with
+ * the header's backing file name as bdrv_open_inherit()'s filename unless
+ * it is a reference ("backing": "NODE") or its options hold
+ * backing.file.filename (a `file` child defined inline as a file-posix
+ * node); a header without a backing name hands down nothing.  The name then
+ * goes down the `file` chain (model_open_node()): it fails at the first
+ * reference ("Cannot reference an existing block device..."), at a `file`
+ * node ("Can't specify 'file' and 'filename'..."), at a null node (its
+ * bdrv_parse_filename()), or leaves a probing `file` under quorum.
+ * backing.driver is mandatory in QAPI, so the header's backing format never
+ * fills it in here.
+ */
 static bool open_backing(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict *opts, BgError *err)
 {
-    bool defined = model_qdict_has(opts, "backing");
+    const char *reference = model_qdict_get_str(opts, "backing");
+    bool defined = reference != NULL;
     for (size_t i = 0; !defined && i < opts->n; i++)
         defined = strncmp(opts->e[i].key, "backing.", 8) == 0;
     if (defined) {
         BgError local = {0};
-        /* bdrv_open_backing_file(): backing options without file.filename
-         * over a header that names a backing file open that name
-         * (backing_filename), and bdrv_open_child_bs() then refuses a
-         * "file" reference with a filename */
-        const char *file_ref = model_qdict_get_str(opts, "backing.file");
-        if (!model_qdict_get_str(opts, "backing") && file_ref && n->backing_file &&
-            n->backing_file[0] && !model_qdict_has(opts, "backing.file.filename"))
-            return bg_error_setf(err, "%s%s", BG_MSG_BACKING_OPEN_PREFIX,
-                                 BG_MSG_REFERENCE_WITH_OPTIONS);
-        ModelNode *b = open_child(st, w, opts, "backing", n, MODEL_ROLE_COW, true, false, &local);
+        char *backing_filename = NULL;
+        if (!reference && !model_qdict_has(opts, "backing.file.filename") && n->backing_file &&
+            n->backing_file[0]) {
+            backing_filename = full_backing_filename(w, n, n->backing_file, err);
+            if (!backing_filename)
+                return false;       /* no "Could not open backing file" prefix */
+        }
+        ModelNode *b = open_child_bs(st, w, opts, backing_filename, "backing", n, MODEL_ROLE_COW,
+                                     true, false, &local);
+        free(backing_filename);
         if (!b && local.set) {
             bg_error_setf(err, "%s%s", BG_MSG_BACKING_OPEN_PREFIX, local.text);
             return false;
@@ -513,26 +586,25 @@ static bool open_backing(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict
         return true;
     /* The header names a backing file: open it with the parent's inherited
      * options, the format from the header, the file from the name. */
+    char *full = full_backing_filename(w, n, n->backing_file, err);
+    if (!full)
+        return false;
     ModelQDict *bo = model_qdict_new();
     if (n->backing_fmt)
         model_qdict_put_str(bo, "driver", n->backing_fmt);
-    else {
+    if (!n->backing_fmt || (strcmp(n->backing_fmt, "qcow2") != 0 &&
+                            strcmp(n->backing_fmt, "raw") != 0)) {
         model_qdict_free(bo);
-        st->unsupported = "backing file without a format: probing is not modelled";
+        free(full);
+        st->unsupported = n->backing_fmt ? "backing format not modelled"
+                                         : "backing file without a format: probing is not modelled";
         return false;
     }
-    if (strcmp(n->backing_fmt, "qcow2") != 0 && strcmp(n->backing_fmt, "raw") != 0) {
-        model_qdict_free(bo);
-        st->unsupported = "backing format not modelled";
-        return false;
-    }
-    /* bdrv_get_full_backing_filename(): relative to the image's directory */
-    char *full = model_image_path_combine(n->qcow2_image ? n->qcow2_image : "", n->backing_file);
     model_qdict_put_str(bo, "file.driver", "file");
     model_qdict_put_str(bo, "file.filename", full);
     free(full);
     BgError local = {0};
-    ModelNode *b = model_open_node(st, w, bo, n, "backing", MODEL_ROLE_COW, &local);
+    ModelNode *b = model_open_node(st, w, bo, NULL, n, "backing", MODEL_ROLE_COW, &local);
     if (!b) {
         bg_error_setf(err, "%s%s", BG_MSG_BACKING_OPEN_PREFIX, local.text);
         return false;
@@ -561,11 +633,79 @@ static void remove_child_keys(ModelNode *n)
     }
 }
 
-ModelNode *model_open_node(ModelState *st, ModelWorld *w, ModelQDict *options, ModelNode *parent,
-                           const char *child_name, unsigned role, BgError *err)
+/* BlockDriver.bdrv_file_open: the drivers bdrv_fill_options() opens as
+ * protocols (file-posix, null, blkdebug, blkverify); bdrv_open_inherit()
+ * opens a probing `file` child for every other one. */
+static bool drv_file_open(const ModelDriver *drv)
+{
+    return drv->kind == BG_DRV_PROTOCOL || strcmp(drv->name, "blkdebug") == 0 ||
+           strcmp(drv->name, "blkverify") == 0;
+}
+
+/*
+ * bdrv_fill_options() for a node opened with FILENAME: a protocol driver
+ * takes the name as its "filename" option, which it must not have been
+ * given ("Can't specify 'file' and 'filename'..."), then parses it
+ * (bdrv_parse_filename(): file-posix keeps it; null_co_parse_filename()
+ * accepts only its own URL and drops it; blkdebug's and blkverify's leave
+ * it in x-image, returned in *X_IMAGE, for the child they open).
+ */
+static bool fill_filename(ModelState *st, const ModelDriver *drv, ModelQDict *options,
+                          const char *filename, char **x_image, BgError *err)
+{
+    if (!drv_file_open(drv))
+        return true;
+    if (model_qdict_has(options, "filename"))
+        return bg_error_setf(err, BG_MSG_FILE_AND_FILENAME);
+    const char *d = drv->name;
+    if (strcmp(d, "file") == 0) {
+        if (!model_qdict_has(options, "driver"))
+            model_qdict_put_str(options, "driver", d);
+        model_qdict_put_str(options, "filename", filename);
+    } else if (strcmp(d, "null-co") == 0 || strcmp(d, "null-aio") == 0) {
+        char *url = bg_asprintf("%s://", d);
+        bool own = strcmp(filename, url) == 0;
+        if (!own)
+            bg_error_setf(err, BG_MSG_NULL_FILENAME, url);
+        free(url);
+        return own;
+    } else {
+        char *prefix = bg_asprintf("%s:", d);
+        bool prefixed = strncmp(filename, prefix, strlen(prefix)) == 0;
+        free(prefix);
+        if (prefixed) {
+            st->unsupported = "a blkdebug: or blkverify: name handed down as a backing file "
+                              "name is not modelled";
+            return false;
+        }
+        *x_image = bg_strdup(filename);
+    }
+    return true;
+}
+
+/*
+ * bdrv_open_inherit().  FILENAME (NULL but for the header's backing file
+ * name going down a backing node's `file` chain, bdrv_open_backing_file())
+ * is passed on to the probing `file` child of a node that is not a
+ * protocol, or taken by a protocol node (fill_filename()).
+ */
+ModelNode *model_open_node(ModelState *st, ModelWorld *w, ModelQDict *options, const char *filename,
+                           ModelNode *parent, const char *child_name, unsigned role, BgError *err)
 {
     (void)child_name;
     const char *drvname = model_qdict_get_str(options, "driver");
+    /* parse_json_protocol(): a json: name joins its options to the node's */
+    if (filename && strncmp(filename, "json:", 5) == 0) {
+        model_qdict_free(options);
+        st->unsupported = "a json: backing file name handed down a backing node's file chain is "
+                          "not modelled";
+        return NULL;
+    }
+    /* bdrv_fill_options(): a node without a driver opened with a name (the
+     * probing `file` under quorum, a protocol child) finds its driver by the
+     * name's protocol (bdrv_find_protocol()): file-posix for a plain path */
+    if (!drvname && filename && !has_protocol(filename))
+        drvname = "file";
     const ModelDriver *drv = drvname ? model_driver_find(drvname) : NULL;
     if (!drv || (drv->flags & BG_DRVF_INTERNAL)) {
         model_qdict_free(options);
@@ -577,16 +717,27 @@ ModelNode *model_open_node(ModelState *st, ModelWorld *w, ModelQDict *options, M
     }
     ModelNode *n = model_graph_node_new(w, drv);
     bool named = false;
+    ModelQDict *opts = NULL;
+    char *x_image = NULL;
     model_qdict_free(n->explicit_options);
     n->explicit_options = model_qdict_clone(options);
     if (parent) {
         n->inherits_from = parent->id;
         model_open_inherit(role, parent->drv->kind == BG_DRV_FORMAT, options, parent->options);
     }
-    model_open_flags_from_options(n, options);
     model_qdict_free(n->options);
     n->options = options;
-    ModelQDict *opts = model_qdict_clone(options);
+    if (filename && !fill_filename(st, drv, options, filename, &x_image, err))
+        goto fail;
+    model_open_flags_from_options(n, options);
+    opts = model_qdict_clone(options);
+    /* blkdebug_parse_filename(), blkverify_parse_filename(): x-image is in
+     * QEMU's bs->options too; the model keeps it in the driver's copy only
+     * (no open that reaches a blkdebug or blkverify node with a name ends
+     * well: the name goes on to its child) */
+    if (x_image)
+        model_qdict_put_str(opts, "x-image", x_image);
+    free(x_image);
     bool no_backing = false;
 
     json_t *bk = model_qdict_get(opts, "backing");
@@ -596,9 +747,10 @@ ModelNode *model_open_node(ModelState *st, ModelWorld *w, ModelQDict *options, M
         model_qdict_del(n->options, "backing");
         model_qdict_del(opts, "backing");
     }
-    if (drv->kind != BG_DRV_PROTOCOL && drv->kind != BG_DRV_OTHER) {
+    if (!drv_file_open(drv)) {
         /* the probing open of `file` (the driver attaches it below) */
-        ModelNode *f = open_child(st, w, opts, "file", n, MODEL_ROLE_IMAGE, true, false, err);
+        ModelNode *f = open_child_bs(st, w, opts, filename, "file", n, MODEL_ROLE_IMAGE, true,
+                                     false, err);
         if (err->set || st->unsupported)
             goto fail;
         if (f)
@@ -705,7 +857,7 @@ bool model_open_blockdev_add(ModelState *st, ModelWorld *w, const json_t *args, 
     model_qdict_set_default_str(opts, "cache.direct", "off");
     model_qdict_set_default_str(opts, "cache.no-flush", "off");
     model_qdict_set_default_str(opts, "read-only", "off");
-    ModelNode *n = model_open_node(st, w, opts, NULL, NULL, 0, err);
+    ModelNode *n = model_open_node(st, w, opts, NULL, NULL, NULL, 0, err);
     if (!n)
         return false;
     n->monitor_owned = true;

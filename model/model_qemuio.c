@@ -510,7 +510,7 @@ void model_io_offline(ModelState *st, const json_t *spec, BgResult *res)
     const char *unsup_before = st->unsupported;
     st->unsupported = NULL;
     st->w = w;
-    ModelNode *n = model_open_node(st, w, o, NULL, NULL, 0, &err);
+    ModelNode *n = model_open_node(st, w, o, NULL, NULL, NULL, 0, &err);
     if (!n) {
         st->w = vm_world;
         if (st->unsupported) {

@@ -445,6 +445,19 @@ RealNode *real_open_inherit(RealGraph *g, const char *filename, const char *refe
         if (fn && !strncmp(fn, "file:", 5))
             json_object_set_new(options, "filename", json_string(fn + 5));
     }
+    /* null_co_parse_filename(), null_aio_parse_filename(): only the driver's
+     * own URL; the name is dropped again (no bdrv_needs_filename) */
+    if (drv && parse_filename &&
+        (!strcmp(drv->format_name, "null-co") || !strcmp(drv->format_name, "null-aio"))) {
+        char *url = bg_asprintf("%s://", drv->format_name);
+        bool own = !strcmp(qdict_get_str(options, "filename"), url);
+        if (!own)
+            bg_error_setf(err, BG_MSG_NULL_FILENAME, url);
+        free(url);
+        if (!own)
+            goto fail;
+        json_object_del(options, "filename");
+    }
 
     /* the read-only decision */
     json_t *ro = json_object_get(options, "read-only");
