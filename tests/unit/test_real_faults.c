@@ -146,10 +146,13 @@ static void stack_close(Stack *st)
 }
 
 /* qemu-img check: 0 clean, 3 leaks only, 2 errors (2 is never acceptable). */
+/* qemu-img check's exit status; *OUT: its standard output, then its errors. */
 static int check_rc(const char *dir, const char *file, char **out)
 {
-    char *err;
-    int rc = tr_run(dir, out, &err, "qemu-img", "check", "-f", "qcow2", file, (char *)NULL);
+    char *o, *err;
+    int rc = tr_run(dir, &o, &err, "qemu-img", "check", "-f", "qcow2", file, (char *)NULL);
+    *out = bg_asprintf("%s%s", o ? o : "", err ? err : "");
+    free(o);
     free(err);
     return rc;
 }
@@ -201,7 +204,15 @@ static void sweep_transient(const char *dir, const char *base, const char *cmd, 
         stack_close(&st);
         char *co;
         int rc = check_rc(dir, "run.img", &co);
-        if (rc != 0) {
+        /* QEMU's one exception: a compressed write sets its L2 entry before
+         * it writes the bytes (qcow2_alloc_compressed_cluster_offset()), and
+         * when that write fails the entry points past the end of the file,
+         * which qemu-img check counts as an error (regress/145) */
+        bool qemu_leaves_it = strstr(cmd, "write -c ") == cmd && rc == 2 &&
+                              strstr(co, "\n1 errors were found on the image.\n") &&
+                              strstr(co, "ERROR: counting reference for region exceeding the "
+                                         "end of the file by one cluster or more");
+        if (rc != 0 && !qemu_leaves_it) {
             fprintf(stderr, "  %s: write #%ld failing left: %s\n", cmd, n, co);
             bg_test_failures++;
         }
