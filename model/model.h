@@ -280,9 +280,12 @@ typedef struct ModelNode {
     bool quorum_blkverify;  /* quorum: blkverify=on (two children must agree, or QEMU exits) */
     unsigned take_perms, unshare_perms;  /* blkdebug */
     uint64_t align;         /* blkdebug: request_alignment override (0: none) */
+    uint64_t dbg_max_transfer; /* blkdebug: max_transfer override (0: none) */
     ModelDbgRule *dbg_rules;/* blkdebug: rules in definition order */
     size_t n_dbg_rules;
     bool dbg_written;       /* blkdebug: a write request reached it since open (never cleared) */
+    uint64_t max_transfer;  /* bs->bl.max_transfer as the last bdrv_refresh_limits() left
+                             * it (0: none; model_io_refresh_limits()) */
 } ModelNode;
 
 /* A parent that is not a node: a BlockBackend (child_root: a scsi-hd
@@ -491,6 +494,8 @@ bool model_qcow2_update_options(ModelState *st, const ModelFile *f, bool lazy_in
 /* s->use_lazy_refcounts of the qcow2 node N: its lazy-refcounts option (the
  * model's images never carry the compat bit that is the default). */
 bool model_qcow2_lazy_refcounts(const ModelNode *n);
+/* The clusters one L2 slice maps (block status runs end there). */
+uint64_t model_qcow2_l2_slice_clusters(const ModelNode *n);
 /* qcow2_alloc_cluster_link_l2(): a write that LINKED clusters into the L2
  * tables of qcow2 node N marks the image dirty under lazy refcounts. */
 void model_qcow2_linked(ModelNode *n, bool linked);
@@ -593,6 +598,12 @@ bool model_io_allocated(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t cl
 /* The node whose block status answers for *CLUSTER of N (through filters
  * and raw), *CLUSTER moved to its own; NULL: not modelled (st->unsupported). */
 ModelNode *model_io_status_node(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t *cluster);
+/* bdrv_refresh_limits() of N (of W), for the one limit the data path asks
+ * (max_transfer, copy-on-read's run length): called where QEMU 7.2 calls
+ * it (a node's open, bdrv_set_file_or_backing_noperm() for the parent,
+ * bdrv_reopen_commit(), bdrv_append() for the node below the new one);
+ * parents are not refreshed, so theirs may be stale. */
+void model_io_refresh_limits(ModelWorld *w, ModelNode *n);
 /* After a write into qcow2 image F of node N (of W) outside model_io.c: the
  * nodes down to its file node grow to the image file's end. */
 void model_io_host_grew(ModelWorld *w, const ModelNode *n, const ModelFile *f);
@@ -636,6 +647,22 @@ void model_job_started(ModelState *st, ModelJob *j);
 /* The job verbs: job-* and block-job-* commands. */
 bool model_job_command(ModelState *st, const char *cmd, const json_t *args, BgError *err);
 /* Advance JOB by one transition; false when it cannot move without a command. */
+/* bdrv_is_allocated_above() cluster by cluster down a chain, for the
+ * jobs' copies and a copy-on-read filter's `bottom` (model_job.c).
+ * MODEL_CHAIN_ALLOC says where the cluster's block status comes from: the
+ * layer that holds it and what it is there (a qcow2 cluster type
+ * MODEL_CL_*, MODEL_RUN_DATA for other drivers, MODEL_RUN_PAST_END for
+ * the zeroes past a shorter layer's end), with its host cluster (qcow2). */
+enum { MODEL_CHAIN_EOF, MODEL_CHAIN_FREE, MODEL_CHAIN_ALLOC };
+enum { MODEL_RUN_DATA = 16, MODEL_RUN_PAST_END };
+typedef struct ModelChainRun {
+    int layer;
+    int type;
+    uint64_t host;
+} ModelChainRun;
+int model_job_chain_status(ModelState *st, ModelNode *top, ModelNode *base, ModelNode *dest,
+                           uint64_t off, uint64_t len, ModelChainRun *run);
+bool model_job_run_continues(const ModelChainRun *prev, const ModelChainRun *next);
 bool model_job_step(ModelState *st, ModelJob *job);
 /* quit: cancel every job that has not ended, dismiss the concluded ones. */
 void model_job_cancel_all(ModelState *st);

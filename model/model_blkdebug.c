@@ -155,6 +155,7 @@ bool model_blkdebug_limits(ModelNode *n, ModelQDict *opts, BgError *err)
         !constraint(v[5], v[4] > a ? v[4] : a, "max-discard", err))
         return false;
     n->align = align;
+    n->dbg_max_transfer = v[1];
     model_blkdebug_event(n, MODEL_DBG_NONE);
     model_qdict_del(opts, "config");
     return true;

@@ -6,7 +6,8 @@
  * clusters are copied on write, discarded clusters read as zeroes; raw
  * adds its offset; filters pass requests on (compress turns writes into
  * compressed ones, copy-on-read copies what it reads from below the top
- * image into it, blkdebug fails requests its active rules match); quorum
+ * image into it, run by run, blkdebug fails requests its active rules
+ * match); a node's max_transfer as bdrv_refresh_limits() left it; quorum
  * and blkverify write all children, quorum votes on reads; a `file` node
  * is its bytes, and a qcow2 file read raw shows the data clusters the
  * model knows (other bytes are "unknown": a caller that needs them answers
@@ -16,10 +17,10 @@
  *
  * Mirrors QEMU 7.2.0 block/io.c (bdrv_aligned_preadv() copy-on-read,
  * bdrv_co_do_copy_on_readv(), bdrv_co_pdiscard(), detect-zeroes in
- * bdrv_aligned_pwritev()), block/qcow2.c qcow2_co_preadv_part() /
- * qcow2_co_preadv_compressed() / qcow2_co_pwritev_part() /
- * qcow2_co_pwritev_compressed_task() / qcow2_co_pdiscard(),
- * block/qcow2-cluster.c perform_cow(), block/raw-format.c,
+ * bdrv_aligned_pwritev(), bdrv_refresh_limits()), block/qcow2.c
+ * qcow2_co_preadv_part() / qcow2_co_preadv_compressed() /
+ * qcow2_co_pwritev_part() / qcow2_co_pwritev_compressed_task() /
+ * qcow2_co_pdiscard(), block/qcow2-cluster.c perform_cow(), block/raw-format.c,
  * block/copy-on-read.c cor_co_preadv_part(), block/filter-compress.c,
  * block/null.c, block/quorum.c quorum_vote(), block/blkdebug.c,
  * block/file-posix.c (reads beyond the end are zeroes, discard punches a
@@ -45,6 +46,7 @@ typedef struct IoCtx {
 static int node_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf);
 static int node_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const uint8_t *buf,
                       unsigned flags);
+static bool all_zero(const uint8_t *b, uint64_t n);
 
 static ModelFile *file_of(IoCtx *c, const ModelNode *n)
 {
@@ -116,6 +118,26 @@ void model_io_host_grew(ModelWorld *w, const ModelNode *n, const ModelFile *f)
         grow(x, f->host_len);
     if (x)
         grow(x, f->host_len);
+}
+
+/* bdrv_refresh_limits(): the children's limits are the default
+ * (bdrv_merge_limits(): MIN_NON_ZERO of max_transfer over the DATA,
+ * FILTERED and COW children, as each last refreshed its own), then the
+ * driver overrides them (blkdebug_refresh_limits(): its max-transfer; no
+ * other modelled driver sets max_transfer, file-posix only for block
+ * devices). */
+void model_io_refresh_limits(ModelWorld *w, ModelNode *n)
+{
+    uint64_t mt = 0;
+    for (size_t i = 0; i < n->n_children; i++) {
+        const ModelNode *c = model_graph_node(w, n->children[i].node);
+        if (c && (n->children[i].role & (MODEL_ROLE_DATA | MODEL_ROLE_FILTERED | MODEL_ROLE_COW)) &&
+            c->max_transfer && (!mt || c->max_transfer < mt))
+            mt = c->max_transfer;
+    }
+    if (n->dbg_max_transfer)
+        mt = n->dbg_max_transfer;
+    n->max_transfer = mt;
 }
 
 /* ---- reads -------------------------------------------------------------------- */
@@ -425,10 +447,22 @@ ModelNode *model_io_status_node(ModelState *st, ModelWorld *w, ModelNode *n, uin
     return r;
 }
 
-/* bdrv_co_do_copy_on_readv() on the copy-on-read filter's child TOP: the
- * clusters TOP does not hold are read and written into it (zeroes as
- * zeroes), BOTTOM (the filter's `bottom`, or NULL) limits what is copied to
- * what the chain holds down to it (cor_co_preadv_part()). */
+/* MAX_BOUNCE_BUFFER (block/io.c): the most one copy-on-read run copies */
+#define COR_MAX_RUN (256 * MODEL_CLUSTER)
+
+/*
+ * bdrv_co_do_copy_on_readv() on the copy-on-read filter's child TOP: the
+ * request is rounded to clusters, and each run of clusters that block
+ * status says TOP lacks (bdrv_is_allocated(): one qcow2 cluster type, to
+ * the end of an L2 slice at most) is read whole, MAX_BOUNCE_BUFFER at a
+ * time, and written back into TOP whole: as a zero write if all of the
+ * run reads as zeroes, as data otherwise (the zero test is of the run,
+ * not of each cluster).  BOTTOM (the filter's `bottom`, or NULL) limits
+ * what is copied to what the chain holds down to it, one block-status run
+ * of bdrv_is_allocated_above() per request (cor_co_preadv_part()).  TOP's
+ * max_transfer (a blkdebug's max-transfer below it, model_io_refresh_limits())
+ * bounds each status query, so each run, too.
+ */
 static int copy_on_read(IoCtx *c, ModelNode *top, ModelNode *bottom, uint64_t off, uint64_t len)
 {
     ModelFile *f = strcmp(top->drv->name, "qcow2") == 0 ? qcow2_file(c, top) : NULL;
@@ -449,23 +483,60 @@ static int copy_on_read(IoCtx *c, ModelNode *top, ModelNode *bottom, uint64_t of
         return 0;
     }
     uint64_t vlen = model_open_length(c->st, c->w, top);
-    uint8_t *cbuf = bg_malloc(MODEL_CLUSTER);
+    uint64_t slice = model_qcow2_l2_slice_clusters(top);
+    /* MIN(MIN_NON_ZERO(bs->bl.max_transfer, ...), MAX_BOUNCE_BUFFER) */
+    uint64_t max_run = top->max_transfer && top->max_transfer < COR_MAX_RUN ? top->max_transfer
+                                                                             : COR_MAX_RUN;
+    /* the chain below TOP down to BOTTOM (bdrv_backing_chain_next()) */
+    ModelNode *below = bottom ? model_graph_backing(c->w, top) : NULL;
+    ModelNode *base = bottom ? model_graph_filter_or_cow(c->w, bottom) : NULL;
+    uint64_t last = (off + len + MODEL_CLUSTER - 1) / MODEL_CLUSTER;
+    uint8_t *cbuf = NULL;
     int r = 0;
-    for (uint64_t cl = off / MODEL_CLUSTER; !r && cl * MODEL_CLUSTER < off + len; cl++) {
+    for (uint64_t cl = off / MODEL_CLUSTER, e; !r && cl < last; cl = e) {
+        e = cl + 1;
         if (allocated_in(c, top, cl))
             continue;
-        if (bottom) {
-            bool below = false;
-            for (ModelNode *it = model_graph_backing(c->w, top); it && !below;
-                 it = it == bottom ? NULL : (it->drv->kind == BG_DRV_FILTER
-                                                 ? model_graph_filtered(c->w, it)
-                                                 : model_graph_backing(c->w, it)))
-                below = allocated_in(c, it, cl);
-            if (!below)
-                continue;
+        if (max_run % MODEL_CLUSTER) {
+            /* a max_transfer of part of a cluster cuts the run inside one,
+             * which copies part of a cluster (the rest then counts as
+             * allocated) */
+            if (!c->unsupported)
+                c->unsupported = "a copy-on-read whose runs a max_transfer (a blkdebug's "
+                                 "max-transfer below) cuts inside a cluster";
+            r = -ENOTSUP;
+            break;
         }
+        ModelChainRun run = {0}, next = {0};
+        int ch = bottom ? model_job_chain_status(c->st, below, base, NULL, cl * MODEL_CLUSTER,
+                                                 vlen, &run)
+                        : MODEL_CHAIN_ALLOC;
+        for (; e < last && e - cl < max_run / MODEL_CLUSTER && e % slice != 0 &&
+               !allocated_in(c, top, e);
+             e++) {
+            if (!bottom)
+                continue;
+            if (model_job_chain_status(c->st, below, base, NULL, e * MODEL_CLUSTER, vlen,
+                                       &next) != ch ||
+                (ch == MODEL_CHAIN_ALLOC && !model_job_run_continues(&run, &next)))
+                break;
+            run = next;
+        }
+        if (ch == MODEL_CHAIN_EOF) {
+            /* cor_co_preadv_part() stops at the end of the backing file
+             * ("n == 0"), and the rest of the request is not read at all */
+            if (!c->unsupported)
+                c->unsupported = "a read through a copy-on-read filter with `bottom` past the "
+                                 "end of the node below its child (QEMU leaves the rest of the "
+                                 "buffer unread)";
+            r = -ENOTSUP;
+            break;
+        }
+        if (ch != MODEL_CHAIN_ALLOC)
+            continue;                           /* read where it lies, not copied */
         uint64_t start = cl * MODEL_CLUSTER;
-        uint64_t n = vlen - start < MODEL_CLUSTER ? vlen - start : MODEL_CLUSTER;
+        uint64_t n = (e * MODEL_CLUSTER < vlen ? e * MODEL_CLUSTER : vlen) - start;
+        cbuf = cbuf ? cbuf : bg_malloc(COR_MAX_RUN);
         bool bounce = c->bounce;
         c->bounce = true;
         r = qcow2_read(c, top, start, n, cbuf, true);
@@ -474,11 +545,8 @@ static int copy_on_read(IoCtx *c, ModelNode *top, ModelNode *bottom, uint64_t of
             c->unsupported = "a copy-on-read of bytes the model does not know";
         if (c->unsupported)
             r = -ENOTSUP;
-        bool zero = true;
-        for (uint64_t i = 0; i < n && zero; i++)
-            zero = cbuf[i] == 0;
         if (!r)
-            r = node_write(c, top, start, n, cbuf, zero ? MODEL_WR_ZERO : 0);
+            r = node_write(c, top, start, n, cbuf, all_zero(cbuf, n) ? MODEL_WR_ZERO : 0);
     }
     free(cbuf);
     return r;
@@ -549,9 +617,16 @@ static int node_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8_t
     }
     if (strcmp(d, "copy-on-read") == 0) {
         const char *bottom = model_qdict_get_str(n->options, "bottom");
-        int r = copy_on_read(c, f, bottom ? model_graph_find(c->w, bottom) : NULL, off, len);
-        if (r)
-            return r;
+        /* bdrv_aligned_preadv() on the filter: a request longer than its
+         * max_transfer reaches cor_co_preadv_part() in pieces, each copied
+         * on read by itself (the model's request alignment is 1) */
+        for (uint64_t o = off, k; o < off + len; o += k) {
+            k = n->max_transfer && off + len - o > n->max_transfer ? n->max_transfer
+                                                                   : off + len - o;
+            int r = copy_on_read(c, f, bottom ? model_graph_find(c->w, bottom) : NULL, o, k);
+            if (r)
+                return r;
+        }
     }
     return node_read(c, f, off, len, buf);
 }

@@ -129,27 +129,14 @@ static void drop_target_blk(ModelWorld *w, const char *owner, int target)
 
 /* ---- finishing ------------------------------------------------------------------------------------ */
 
-enum { CHAIN_EOF, CHAIN_FREE, CHAIN_ALLOC };
-
-/* Where a CHAIN_ALLOC cluster's block status comes from: the layer that
- * holds it and what it is there (a qcow2 cluster type MODEL_CL_*, RUN_DATA
- * for other drivers, RUN_PAST_END for the zeroes past a shorter layer's
- * end), with its host cluster (qcow2). */
-enum { RUN_DATA = 16, RUN_PAST_END };
-typedef struct ChainRun {
-    int layer;
-    int type;
-    uint64_t host;
-} ChainRun;
-
 /* Is the cluster at OFF allocated in TOP's chain above BASE, not counting
  * DEST (bdrv_is_allocated_above())?  Beyond the end of the first layer
- * asked nothing is (CHAIN_EOF: stream_run() stops there); the zeroes
+ * asked nothing is (MODEL_CHAIN_EOF: stream_run() stops there); the zeroes
  * beyond the end of a shorter layer below it count as allocated there
- * (bdrv_co_common_block_status_above()).  For CHAIN_ALLOC, RUN (if not
+ * (bdrv_co_common_block_status_above()).  For MODEL_CHAIN_ALLOC, RUN (if not
  * NULL) says where from. */
-static int chain_status(ModelState *st, ModelNode *top, ModelNode *base, ModelNode *dest,
-                        uint64_t off, uint64_t len, ChainRun *run)
+int model_job_chain_status(ModelState *st, ModelNode *top, ModelNode *base, ModelNode *dest,
+                           uint64_t off, uint64_t len, ModelChainRun *run)
 {
     ModelWorld *w = st->w;
     bool first = true;
@@ -159,11 +146,11 @@ static int chain_status(ModelState *st, ModelNode *top, ModelNode *base, ModelNo
         uint64_t end = len - off < MODEL_CLUSTER ? len : off + MODEL_CLUSTER;
         uint64_t it_len = model_open_length(st, w, it);
         if (first && off >= it_len)
-            return CHAIN_EOF;
+            return MODEL_CHAIN_EOF;
         if (!first && end > it_len) {
             if (run)
-                *run = (ChainRun){ it->id, RUN_PAST_END, 0 };
-            return CHAIN_ALLOC;
+                *run = (ModelChainRun){ it->id, MODEL_RUN_PAST_END, 0 };
+            return MODEL_CHAIN_ALLOC;
         }
         first = false;
         uint64_t cl = off / MODEL_CLUSTER;
@@ -175,26 +162,27 @@ static int chain_status(ModelState *st, ModelNode *top, ModelNode *base, ModelNo
                                      ? model_open_qcow2_file(st, w, sn) : NULL;
             if (run)
                 *run = f && f->qcow2 && scl < (f->vsize + MODEL_CLUSTER - 1) / MODEL_CLUSTER
-                           ? (ChainRun){ it->id, f->cl[scl], f->host[scl] }
-                           : (ChainRun){ it->id, RUN_DATA, 0 };
-            return CHAIN_ALLOC;
+                           ? (ModelChainRun){ it->id, f->cl[scl], f->host[scl] }
+                           : (ModelChainRun){ it->id, MODEL_RUN_DATA, 0 };
+            return MODEL_CHAIN_ALLOC;
         }
     }
-    return CHAIN_FREE;
+    return MODEL_CHAIN_FREE;
 }
 
 /*
- * Does the CHAIN_ALLOC cluster NEXT continue the block-status run of the
+ * Does the MODEL_CHAIN_ALLOC cluster NEXT continue the block-status run of the
  * cluster before it, PREV?  bdrv_is_allocated_above() answers one run of
  * the layer that holds the data (qcow2: count_contiguous_subclusters(),
  * one cluster type, data and allocated zero clusters contiguous on the
  * host, compressed clusters one by one), and stream_run() makes each run
  * one stream_populate() request, which copy-on-read writes as zeroes only
  * if all of it reads as zeroes (bdrv_co_do_copy_on_readv()).  (A run also
- * ends at an L2 slice, 8192 clusters: never inside one of the model's
- * 8-cluster chunks.)
+ * ends at an L2 slice, 8192 clusters by default, fewer with a smaller
+ * l2-cache-entry-size: a stream's runs check it, run_slice(), and so do a
+ * copy-on-read filter's, model_io.c copy_on_read(); a mirror's do not.)
  */
-static bool run_continues(const ChainRun *prev, const ChainRun *next)
+bool model_job_run_continues(const ModelChainRun *prev, const ModelChainRun *next)
 {
     if (prev->layer != next->layer || prev->type != next->type ||
         prev->type == MODEL_CL_COMPRESSED)
@@ -206,12 +194,36 @@ static bool run_continues(const ChainRun *prev, const ChainRun *next)
 }
 
 /*
+ * qcow2_get_host_offset() answers at most to the end of an L2 slice
+ * (model_qcow2_l2_slice_clusters()), so a stream's block-status run ends
+ * at the slice of each qcow2 layer its queries pass: DEST's first
+ * (stream_run()'s bdrv_is_allocated() of its top), then those from TOP
+ * down to the layer LAYER that holds the run (every layer for a run none
+ * holds, LAYER 0).  A raw layer is not looked through.
+ */
+static uint64_t run_slice(ModelWorld *w, ModelNode *top, ModelNode *base, ModelNode *dest,
+                          int layer)
+{
+    uint64_t s = strcmp(dest->drv->name, "qcow2") == 0 ? model_qcow2_l2_slice_clusters(dest)
+                                                       : UINT64_MAX;
+    for (ModelNode *it = top; it && it != base; it = model_graph_filter_or_cow(w, it)) {
+        if (it == dest || it->drv->kind == BG_DRV_FILTER)
+            continue;
+        if (strcmp(it->drv->name, "qcow2") == 0 && model_qcow2_l2_slice_clusters(it) < s)
+            s = model_qcow2_l2_slice_clusters(it);
+        if (it->id == layer)
+            break;
+    }
+    return s;
+}
+
+/*
  * Copy what TOP's chain above BASE holds into DEST, in the units QEMU
  * copies: runs of at most 512 KiB (STREAM_CHUNK, COMMIT_BUFFER_SIZE; an
  * active commit's mirror: 1 MiB of data, 16 MiB of zeroes) of
  * clusters that DEST does not hold and the chain does (a stream's and a
  * mirror's runs also end where the block-status run of the layer holding
- * them does: run_continues()).  Stream copies on
+ * them does: model_job_run_continues()).  Stream copies on
  * read (bdrv_co_do_copy_on_readv()): a run that reads as zeroes is written
  * as zeroes (ZERO_WRITE), any other run as data, whole.  Active commit is
  * a mirror (mirror_iteration()): a run of whole clusters that block status
@@ -260,19 +272,19 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
          * an active commit's MIRROR_METHOD_ZERO runs a zero write with
          * MAY_UNMAP */
         for (uint64_t off = 0, n; off < len; off += n) {
-            int ch = chain_status(st, top, base, dest, off, len, NULL);
-            if (ch == CHAIN_EOF)
+            int ch = model_job_chain_status(st, top, base, dest, off, len, NULL);
+            if (ch == MODEL_CHAIN_EOF)
                 break;
-            bool mz = ch == CHAIN_ALLOC && mirror_zero(st, top, off, len, how);
+            bool mz = ch == MODEL_CHAIN_ALLOC && mirror_zero(st, top, off, len, how);
             uint64_t chunk = how != COPY_MIRROR ? STREAM_CHUNK
                              : mz                ? MIRROR_BUF_SIZE : MIRROR_MAX_IO;
             for (n = MODEL_CLUSTER; off + n < len && n < chunk; n += MODEL_CLUSTER)
-                if (chain_status(st, top, base, dest, off + n, len, NULL) != ch ||
-                    (ch == CHAIN_ALLOC && mirror_zero(st, top, off + n, len, how) != mz))
+                if (model_job_chain_status(st, top, base, dest, off + n, len, NULL) != ch ||
+                    (ch == MODEL_CHAIN_ALLOC && mirror_zero(st, top, off + n, len, how) != mz))
                     break;
             if (off + n > len)
                 n = len - off;
-            if (ch != CHAIN_ALLOC)
+            if (ch != MODEL_CHAIN_ALLOC)
                 continue;
             if (mz) {
                 ModelIoStatus ios = {0};
@@ -301,25 +313,30 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
     for (uint64_t off = 0, n; off < len; off += n) {
         bool zero;
         bool held = dest != base && model_image_qcow2_allocated(df, off / MODEL_CLUSTER, &zero);
-        ChainRun run = {0}, next = {0};
-        int ch = held ? CHAIN_FREE : chain_status(st, top, base, dest, off, len, &run);
-        if (ch == CHAIN_EOF)
+        ModelChainRun run = {0}, next = {0};
+        int ch = held ? MODEL_CHAIN_FREE
+                      : model_job_chain_status(st, top, base, dest, off, len, &run);
+        if (ch == MODEL_CHAIN_EOF)
             break;
-        bool mz = !held && ch == CHAIN_ALLOC && mirror_zero(st, top, off, len, how);
+        bool mz = !held && ch == MODEL_CHAIN_ALLOC && mirror_zero(st, top, off, len, how);
         uint64_t chunk = how != COPY_MIRROR ? STREAM_CHUNK : mz ? MIRROR_BUF_SIZE : MIRROR_MAX_IO;
+        uint64_t slice = how != COPY_STREAM ? UINT64_MAX
+                         : held             ? run_slice(w, NULL, base, dest, 0)
+                         : run_slice(w, top, base, dest, ch == MODEL_CHAIN_ALLOC ? run.layer : 0);
         for (n = MODEL_CLUSTER; off + n < len && n < chunk; n += MODEL_CLUSTER) {
             bool h = dest != base &&
                      model_image_qcow2_allocated(df, (off + n) / MODEL_CLUSTER, &zero);
-            if (h != held ||
-                (!held && chain_status(st, top, base, dest, off + n, len, &next) != ch) ||
-                (!held && ch == CHAIN_ALLOC && mirror_zero(st, top, off + n, len, how) != mz) ||
-                (!held && ch == CHAIN_ALLOC && how != COPY_COMMIT && !run_continues(&run, &next)))
+            bool alloc = !held && ch == MODEL_CHAIN_ALLOC;
+            if (h != held || (off + n) / MODEL_CLUSTER % slice == 0 ||
+                (!held && model_job_chain_status(st, top, base, dest, off + n, len, &next) != ch) ||
+                (alloc && mirror_zero(st, top, off + n, len, how) != mz) ||
+                (alloc && how != COPY_COMMIT && !model_job_run_continues(&run, &next)))
                 break;
             run = next;
         }
         if (off + n > len)
             n = len - off;
-        if (held || ch != CHAIN_ALLOC || off >= df->vsize)
+        if (held || ch != MODEL_CHAIN_ALLOC || off >= df->vsize)
             continue;
         uint64_t whole = (n + MODEL_CLUSTER - 1) / MODEL_CLUSTER * MODEL_CLUSTER;
         uint64_t room = (df->vsize + MODEL_CLUSTER - 1) / MODEL_CLUSTER * MODEL_CLUSTER - off;
@@ -517,6 +534,7 @@ static void finish(ModelState *st, ModelJob *j, bool abort)
                 if (update)
                     base->inherits_from = top->id;
             }
+            model_io_refresh_limits(w, top);  /* bdrv_set_file_or_backing_noperm() */
             set_header_backing(st, top, base, j->backing_file_str, true);
         }
         if (j->was_ro)                        /* stream_clean() */

@@ -412,6 +412,7 @@ bool model_job_block_stream(ModelState *st, const json_t *args, BgError *err)
      * (cor_child_perm()), before the filter replaces anything; a node below
      * that cannot give it fails the open */
     model_graph_attach(w, cor, bs, "file", MODEL_ROLE_FILTERED | MODEL_ROLE_PRIMARY);
+    model_io_refresh_limits(w, cor);          /* bdrv_open_driver() */
     if (!model_perm_refresh_below(w, cor, err)) {
         bg_error_prepend(err, BG_MSG_INSERT_CREATE_PREFIX);
         goto fail;
@@ -610,6 +611,10 @@ bool model_job_block_commit(ModelState *st, const json_t *args, BgError *err)
     top_id = top->id;
     /* bdrv_append() -> bdrv_set_backing_noperm(): a filter's "backing" is FILTERED */
     model_graph_attach(w, f, top, "backing", MODEL_ROLE_FILTERED | MODEL_ROLE_PRIMARY);
+    /* bdrv_set_file_or_backing_noperm() refreshes the filter's limits,
+     * bdrv_append() then those of the node below it */
+    model_io_refresh_limits(w, f);
+    model_io_refresh_limits(w, top);
     if (active) {
         if (!job_id_ok(w, id, err))
             goto fail;

@@ -820,6 +820,9 @@ ModelNode *model_open_node(ModelState *st, ModelWorld *w, ModelQDict *options, c
 
     if ((drv->flags & BG_DRVF_BACKING) && !no_backing && !open_backing(st, w, n, opts, err))
         goto fail;
+    /* bdrv_refresh_limits() in bdrv_open_driver() and again when the backing
+     * child is attached (bdrv_set_file_or_backing_noperm()) */
+    model_io_refresh_limits(w, n);
     remove_child_keys(n);
     if (opts->n) {
         size_t cnt;

@@ -81,6 +81,16 @@ bool model_qcow2_lazy_refcounts(const ModelNode *n)
     return lazy_on(n->options);
 }
 
+/* qcow2_update_options_prepare(): l2_slice_size = l2-cache-entry-size / 8
+ * entries, each mapping a cluster; qcow2_get_host_offset() answers at most
+ * to the end of one slice. */
+uint64_t model_qcow2_l2_slice_clusters(const ModelNode *n)
+{
+    uint64_t entry = MODEL_CLUSTER;
+    opt_u64(n->options, "l2-cache-entry-size", &entry);
+    return entry >= 8 ? entry / 8 : 1;
+}
+
 void model_qcow2_linked(ModelNode *n, bool linked)
 {
     if (linked && model_qcow2_lazy_refcounts(n))

@@ -214,8 +214,10 @@ static bool set_file_or_backing(ModelWorld *w, Entry *e, ModelNode *bs, ModelNod
         model_graph_detach(w, bs, name);
         free(name);
     }
-    if (!new_bs)
+    if (!new_bs) {
+        model_io_refresh_limits(w, bs);     /* goto out */
         return true;
+    }
     /* bdrv_attach_child_noperm() */
     if (model_graph_reaches(w, new_bs, bs))
         return bg_error_setf(err, BG_MSG_CHILD_CYCLE, new_bs->name, is_backing ? "backing" : "file",
@@ -225,6 +227,7 @@ static bool set_file_or_backing(ModelWorld *w, Entry *e, ModelNode *bs, ModelNod
     model_graph_attach(w, bs, new_bs, is_backing ? "backing" : "file", role);
     if (update_inherits_from)
         new_bs->inherits_from = bs->id;
+    model_io_refresh_limits(w, bs);     /* out: bdrv_refresh_limits(parent_bs) */
     return true;
 }
 
@@ -471,6 +474,7 @@ static void commit(ModelWorld *w, Entry *e)
     }
     model_qdict_del(bs->explicit_options, "backing");
     model_qdict_del(bs->options, "backing");
+    model_io_refresh_limits(w, bs);     /* bdrv_refresh_limits(bs) */
 }
 
 /* bdrv_reopen_multiple() on W in place (a copy the caller drops on failure);

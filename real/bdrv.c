@@ -131,6 +131,7 @@ int bdrv_open_driver(RealBlockState *bs, const RealDriver *drv, json_t *options,
     }
     if (drv->refresh_limits)
         drv->refresh_limits(bs);
+    bs->drv_max_transfer = bs->bl.max_transfer;
     ret = bdrv_refresh_total_sectors(bs);
     if (ret < 0) {
         bg_error_setf(err, BG_MSG_REFRESH_TOTAL_SECTORS, strerror(-ret));

@@ -6,7 +6,8 @@
  * bdrv_set_backing_hd(), bdrv_is_backing_chain_frozen(),
  * bdrv_freeze_backing_chain(), bdrv_unfreeze_backing_chain().
  * (bdrv_refresh_limits() of the parent is folded into the storage layer,
- * which reads its children's limits per request.)
+ * which reads its children's limits per request, except max_transfer,
+ * which real_node_refresh_limits() keeps as QEMU does.)
  */
 #include "child.h"
 
@@ -72,14 +73,17 @@ int real_child_set_file_or_backing_noperm(RealNode *parent, RealNode *child, boo
         real_edge_unset_inherits_from(parent, e, tran);
         real_edge_remove_tran(e, tran);
     }
-    if (!child)
+    if (!child) {
+        real_node_refresh_limits(parent, tran);     /* goto out */
         return 0;
+    }
     e = real_edge_attach_to_node(parent, child, is_backing ? "backing" : "file", role, tran,
                                  err);
     if (!e)
         return -EINVAL;
     if (update_inherits_from)
         real_node_set_inherits_from(child, parent, tran);
+    real_node_refresh_limits(parent, tran);         /* out: */
     return 0;
 }
 

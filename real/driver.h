@@ -134,6 +134,9 @@ struct RealBlockState {
     char *backing_file;        /* backing file name from the image header, or NULL */
     char *backing_format;      /* backing format from the image header, or NULL */
     RealBlockLimits bl;
+    uint64_t drv_max_transfer; /* the driver's own bl.max_transfer (blkdebug's max-transfer),
+                                  0 = none; bl.max_transfer adds the children's
+                                  (real_node_refresh_limits()) */
     unsigned supported_write_flags; /* REAL_REQ_FUA etc. the driver handles */
     unsigned supported_zero_flags;  /* REAL_REQ_MAY_UNMAP / NO_FALLBACK on zero writes */
     uint64_t wr_highest_offset;/* end of the highest write (QEMU wr_highest_offset) */

@@ -8,8 +8,11 @@
  * cor_co_preadv_part(): reads copy data from below into the child, limited
  * to what is allocated above the bottom) and the copy-on-read path of
  * block/io.c bdrv_co_do_copy_on_readv() (whole clusters of the child:
- * allocated parts are read, unallocated parts are read through the backing
- * chain and written into the child, zeroes as zero writes).
+ * allocated parts are read; each run the child lacks, up to its
+ * max_transfer and MAX_BOUNCE_BUFFER, is read through the backing chain
+ * and written into the child whole, as a zero write if all of it is
+ * zeroes), and bdrv_aligned_preadv()'s cut of a request at the filter's
+ * max_transfer.
  * No reopen handler.
  */
 #include <errno.h>
@@ -45,7 +48,14 @@ int filter_cor_read(RealBlockState *bs, int64_t offset, int64_t bytes, void *buf
     int64_t cend = (offset + bytes + cluster - 1) / cluster * cluster;
     if (cend > len)
         cend = len > offset + bytes ? len : offset + bytes;
-    int64_t max_transfer = 1 << 20;
+    /* bdrv_co_do_copy_on_readv(): each run that block status says the
+     * child lacks is read and written whole, up to MAX_BOUNCE_BUFFER (the
+     * zero test covers the whole run); max_transfer bounds the status
+     * query (MIN_NON_ZERO(bs->bl.max_transfer, BDRV_REQUEST_MAX_BYTES)) */
+    int64_t max_transfer = bs->bl.max_transfer && (int64_t)bs->bl.max_transfer <
+                                                      BDRV_REQUEST_MAX_BYTES
+                               ? (int64_t)bs->bl.max_transfer
+                               : BDRV_REQUEST_MAX_BYTES;
     uint8_t *bounce = NULL;
     int ret = 0;
 
@@ -57,12 +67,18 @@ int filter_cor_read(RealBlockState *bs, int64_t offset, int64_t bytes, void *buf
             alloc = 0;
             pnum = chunk;
         }
+        if (!alloc && pnum > BDRV_MAX_BOUNCE_BUFFER)
+            pnum = BDRV_MAX_BOUNCE_BUFFER;
         /* the part of [pos, pos+pnum) the caller asked for */
         int64_t a = pos > offset ? pos : offset;
         int64_t b = pos + pnum < offset + bytes ? pos + pnum : offset + bytes;
         if (!alloc) {
             if (!bounce) {
-                bounce = real_malloc((size_t)max_transfer);
+                /* as large as the biggest run can be, no larger */
+                int64_t need = pnum > cend - pos - pnum ? pnum : cend - pos - pnum;
+                int64_t allowed = max_transfer < BDRV_MAX_BOUNCE_BUFFER ? max_transfer
+                                                                        : BDRV_MAX_BOUNCE_BUFFER;
+                bounce = real_malloc((size_t)(need < allowed ? need : allowed));
                 if (!bounce)
                     return -ENOMEM;
             }
@@ -173,7 +189,22 @@ int filter_cor_preadv(RealBlockState *bs, int64_t offset, int64_t bytes, void *b
 
 static int cor_pread(RealBlockState *bs, int64_t offset, int64_t bytes, void *buf, int flags)
 {
-    return filter_cor_preadv(bs, offset, bytes, buf);
+    /* bdrv_aligned_preadv() on the filter: a request longer than its
+     * max_transfer reaches cor_co_preadv_part() in pieces, each copied on
+     * read by itself */
+    int64_t max = bs->bl.max_transfer && bs->bl.max_transfer < INT32_MAX
+                      ? (int64_t)bs->bl.max_transfer : INT32_MAX;
+    while (bytes > 0) {
+        int64_t n = bytes < max ? bytes : max;
+        int ret = filter_cor_preadv(bs, offset, n, buf);
+        if (ret < 0)
+            return ret;
+        offset += n;
+        bytes -= n;
+        if (buf)
+            buf = (uint8_t *)buf + n;
+    }
+    return 0;
 }
 
 #define COR_PASSTHROUGH (REAL_PERM_CONSISTENT_READ | REAL_PERM_WRITE | REAL_PERM_RESIZE)

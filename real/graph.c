@@ -9,7 +9,8 @@
  * detach (children inserted at the head, bs->file/bs->backing set by role,
  * the backing blocker of bdrv_backing_attach()), bdrv_attach_child_common
  * and _noperm, bdrv_remove_child, bdrv_unset_inherits_from,
- * bdrv_recurse_has_child, the bdrv_*_child helpers and op blockers.
+ * bdrv_recurse_has_child, the bdrv_*_child helpers and op blockers, and
+ * block/io.c bdrv_refresh_limits() for max_transfer.
  */
 #include "graph.h"
 
@@ -625,6 +626,47 @@ void real_node_set_inherits_from(RealNode *n, RealNode *from, Tran *tran)
         tran_add(tran, &inherits_drv, s);
     }
     n->inherits_from = from;
+}
+
+typedef struct LimitsState {
+    RealNode *n;
+    uint64_t old_max_transfer;
+} LimitsState;
+
+static void limits_abort(void *opaque)
+{
+    LimitsState *s = opaque;
+    if (s->n->bs)
+        s->n->bs->bl.max_transfer = s->old_max_transfer;
+}
+
+static const TranActionDrv limits_drv = { .abort = limits_abort, .clean = free };
+
+/* bdrv_refresh_limits(): bdrv_merge_limits() of every DATA, FILTERED or COW
+ * child (MIN_NON_ZERO of max_transfer), then the driver's override
+ * (blkdebug_refresh_limits()) */
+void real_node_refresh_limits(RealNode *n, Tran *tran)
+{
+    if (!n->bs || !n->drv)
+        return;
+    if (tran) {
+        LimitsState *s = bg_calloc(1, sizeof(*s));
+        s->n = n;
+        s->old_max_transfer = n->bs->bl.max_transfer;
+        tran_add(tran, &limits_drv, s);
+    }
+    uint64_t mt = 0;
+    for (RealEdge *c = n->children; c; c = c->next_child) {
+        if (!c->child || !c->child->bs ||
+            !(c->c.role & (REAL_CHILD_DATA | REAL_CHILD_FILTERED | REAL_CHILD_COW)))
+            continue;
+        uint64_t v = c->child->bs->bl.max_transfer;
+        if (v && (!mt || v < mt))
+            mt = v;
+    }
+    if (n->bs->drv_max_transfer)
+        mt = n->bs->drv_max_transfer;
+    n->bs->bl.max_transfer = mt;
 }
 
 void real_edge_unset_inherits_from(RealNode *root, RealEdge *child, Tran *tran)

@@ -250,6 +250,12 @@ void real_edge_unref(RealEdge *e);
 void real_edge_unset_inherits_from(RealNode *root, RealEdge *child, Tran *tran);
 /* bdrv_set_inherits_from() (TRAN may be NULL). */
 void real_node_set_inherits_from(RealNode *n, RealNode *from, Tran *tran);
+/* bdrv_refresh_limits() for the one limit taken from the children here,
+ * max_transfer (TRAN may be NULL: abort restores the old value).  Called
+ * where QEMU 7.2 calls it: a node's open, bdrv_set_file_or_backing_noperm()
+ * for the parent, bdrv_reopen_commit(), bdrv_append(); a parent is not
+ * refreshed when something below its children changes. */
+void real_node_refresh_limits(RealNode *n, Tran *tran);
 
 /* "node 'X'", "block device 'N'", "an unnamed block device", "stream job 'ID'" (owned). */
 char *real_edge_parent_desc(const RealEdge *e);

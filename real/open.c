@@ -326,6 +326,9 @@ static int open_common(RealNode *n, RealNode *file, json_t *options, BgError *er
         ret = ret < 0 ? ret : -EINVAL;
         goto out;
     }
+    /* bdrv_open_driver(): bdrv_refresh_limits() with the children the
+     * driver opened (the backing child refreshes it again when attached) */
+    real_node_refresh_limits(n, NULL);
     /* the storage layer keeps its own copy of the flags and the header's backing name */
     n->bs->open_flags = n->open_flags;
     n->bs->read_only = !(n->open_flags & REAL_O_RDWR);

@@ -413,6 +413,7 @@ static void commit(ReopenEntry *e)
     json_object_del(bs->options, "backing");
     if (bs->bs->drv && bs->bs->drv->refresh_limits)
         bs->bs->drv->refresh_limits(bs->bs);
+    real_node_refresh_limits(bs, NULL);
 }
 
 static void abort_entry(ReopenEntry *e)

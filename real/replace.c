@@ -238,6 +238,7 @@ int real_append(RealNode *bs_new, RealNode *bs_top, BgError *err)
     RealEdge *e = real_edge_attach_to_node(bs_new, bs_top, "backing",
                                            REAL_CHILD_FILTERED | REAL_CHILD_PRIMARY, tran, err);
     if (e) {
+        real_node_refresh_limits(bs_new, tran);   /* bdrv_set_file_or_backing_noperm() */
         /* bdrv_replace_node_noperm(bs_top, bs_new, auto_skip=true) */
         RealEdge *c = bs_top->parents;
         ret = 0;
@@ -258,5 +259,6 @@ int real_append(RealNode *bs_new, RealNode *bs_top, BgError *err)
             ret = real_perm_refresh_node(bs_new, err);
     }
     tran_finalize(tran, ret);
+    real_node_refresh_limits(bs_top, NULL);
     return ret;
 }
