@@ -188,6 +188,10 @@
 #define BG_MSG_THROTTLE_GROUP_NEEDED "Please specify a throttle group"
 /* read_config() (block/blkdebug.c), error_setg_errno() */
 #define BG_MSG_BLKDEBUG_READ_CONFIG "Could not read blkdebug config file: %s"
+/* blkdebug_parse_filename(): a "blkdebug:" name without a second ':' */
+#define BG_MSG_BLKDEBUG_PARSE_FILENAME "blkdebug requires both config file and image path"
+/* blkverify_parse_filename() (block/blkverify.c): a "blkverify:" name without a second ':' */
+#define BG_MSG_BLKVERIFY_PARSE_FILENAME "blkverify requires raw copy and original image path"
 /* cor_open() (block/copy-on-read.c) */
 #define BG_MSG_COR_BOTTOM_NOT_FOUND "Bottom node '%s' not found"
 /* cor_open() */

@@ -2,11 +2,13 @@
  * filter_blkdebug.c: the "blkdebug" filter: error injection rules and
  * request-limit overrides in front of its "image" child.
  *
- * What this is: QEMU 7.2 block/blkdebug.c: blkdebug_open() (config file
+ * What this is: QEMU 7.2 block/blkdebug.c: blkdebug_parse_filename() (a
+ * name from bdrv_fill_options() into x-image), blkdebug_open() (config file
  * read first: "Could not read blkdebug config file: ..."; rules from
  * inject-error / set-state; take-child-perms / unshare-child-perms; the
- * image child; align, max-transfer, opt/max-write-zero, opt/max-discard
- * checks with "Cannot meet constraints with ..."), blkdebug_child_perm(),
+ * image child, opened with x-image as its filename; align, max-transfer,
+ * opt/max-write-zero, opt/max-discard checks with "Cannot meet constraints
+ * with ..."), blkdebug_child_perm(),
  * rules: an event (debug_event slot, raised by the format driver above on
  * its child) activates the inject-error rules of that event and state,
  * set-state rules move the state; an active rule fails requests of its
@@ -144,27 +146,62 @@ static bool add_rules(BlkdebugState *s, json_t *options, const char *prefix, boo
     }
 }
 
+/*
+ * blkdebug_parse_filename(): the name bdrv_fill_options() hands the node
+ * (a backing file name going down a backing node's `file` chain) is the
+ * image's, kept in x-image for blkdebug_open(); a "blkdebug:CONFIG:IMAGE"
+ * name gives the config file too.
+ */
+static bool blkdebug_parse_filename(const char *filename, json_t *options, BgError *err)
+{
+    if (strncmp(filename, "blkdebug:", 9) != 0) {
+        json_object_set_new(options, "x-image", json_string(filename));
+        return true;
+    }
+    filename += 9;
+    const char *c = strchr(filename, ':');
+    if (!c)
+        return bg_error_setf(err, BG_MSG_BLKDEBUG_PARSE_FILENAME);
+    if (c != filename)
+        json_object_set_new(options, "config", json_stringn(filename, (size_t)(c - filename)));
+    json_object_set_new(options, "x-image", json_string(c + 1));
+    return true;
+}
+
+/* blkdebug_open(): the config file is read, then the image child is opened
+ * with x-image as its filename (bdrv_open_file_child()); the limits are
+ * checked after it (blkdebug_do_open()). */
 static int blkdebug_node_open(RealNode *n, json_t *options, int flags, BgError *err)
 {
+    const char *x = json_string_value(json_object_get(options, "x-image"));
+    char *x_image = x ? bg_strdup(x) : NULL;
+    json_object_del(options, "x-image");
+    int ret = -EINVAL;
     const char *config = json_string_value(json_object_get(options, "config"));
     if (config) {
         struct stat st;
         FILE *f = fopen(config, "r");
         if (!f) {
-            int e = errno;
-            return bg_error_setf(err, BG_MSG_BLKDEBUG_READ_CONFIG, strerror(e)),
-                   -e;
+            ret = -errno;
+            bg_error_setf(err, BG_MSG_BLKDEBUG_READ_CONFIG, strerror(-ret));
+            goto out;
         }
         bool has_rules = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
         fclose(f);
-        if (has_rules)
-            return bg_error_setf(err, "blkdebug config files with rules are not supported by "
-                                      "the engine"), -ENOTSUP;
+        if (has_rules) {
+            bg_error_setf(err, "blkdebug config files with rules are not supported by "
+                               "the engine");
+            ret = -ENOTSUP;
+            goto out;
+        }
     }
-    if (!real_open_child(n, options, "image", REAL_CHILD_FILTERED | REAL_CHILD_PRIMARY, false,
-                         err))
-        return -EINVAL;
-    return bdrv_open_driver(n->bs, n->drv->ops, options, flags, err);
+    if (!real_open_child(x_image, n, options, "image", REAL_CHILD_FILTERED | REAL_CHILD_PRIMARY,
+                         false, err))
+        goto out;
+    ret = bdrv_open_driver(n->bs, n->drv->ops, options, flags, err);
+out:
+    free(x_image);
+    return ret;
 }
 
 static int blkdebug_do_open(RealBlockState *bs, json_t *options, int flags, BgError *err)
@@ -382,6 +419,7 @@ const RealNodeDriver real_nd_blkdebug = {
     .protocol = true,       /* bdrv_file_open */
     .has_reopen = true,
     .open = blkdebug_node_open,
+    .parse_filename = blkdebug_parse_filename,
     .child_perm = blkdebug_child_perm,
     .refresh_filename = blkdebug_refresh_filename,
 };

@@ -2,8 +2,10 @@
  * filter_blkverify.c: the "blkverify" filter: every request goes to both
  * the raw and the test child and the results are compared.
  *
- * What this is: QEMU 7.2 block/blkverify.c: blkverify_open() ("raw" opened
- * first as the filtered child, then "test" as a data child),
+ * What this is: QEMU 7.2 block/blkverify.c: blkverify_parse_filename() (a
+ * name from bdrv_fill_options() into x-image, x-raw), blkverify_open()
+ * ("raw" opened first as the filtered child, then "test" as a data child,
+ * each with its x- name as its filename),
  * blkverify_getlength() (the test child's), reads compared byte for byte,
  * writes to both, blkverify_refresh_filename() ("blkverify:RAW:TEST"),
  * blkverify_dirname() (refused).  No reopen handler.
@@ -20,6 +22,7 @@
 #include "bg.h"
 #include "filter.h"
 #include "graph.h"
+#include "messages.h"
 #include "nodedrv.h"
 #include "open.h"
 
@@ -27,17 +30,54 @@ typedef struct BlkverifyState {
     RealEdge *test;          /* the "test" child */
 } BlkverifyState;
 
+/*
+ * blkverify_parse_filename(): the name bdrv_fill_options() hands the node
+ * (a backing file name going down a backing node's `file` chain) is the
+ * test image's, kept in x-image for blkverify_open(); a
+ * "blkverify:RAW:TEST" name gives the raw image's in x-raw too.
+ */
+static bool blkverify_parse_filename(const char *filename, json_t *options, BgError *err)
+{
+    if (strncmp(filename, "blkverify:", 10) != 0) {
+        json_object_set_new(options, "x-image", json_string(filename));
+        return true;
+    }
+    filename += 10;
+    const char *c = strchr(filename, ':');
+    if (!c)
+        return bg_error_setf(err, BG_MSG_BLKVERIFY_PARSE_FILENAME);
+    json_object_set_new(options, "x-raw", json_stringn(filename, (size_t)(c - filename)));
+    json_object_set_new(options, "x-image", json_string(c + 1));
+    return true;
+}
+
+/* An x- option blkverify_open() absorbs: owned, or NULL. */
+static char *take_x_opt(json_t *options, const char *key)
+{
+    const char *v = json_string_value(json_object_get(options, key));
+    char *s = v ? bg_strdup(v) : NULL;
+    json_object_del(options, key);
+    return s;
+}
+
+/* blkverify_open(): raw (x-raw as its filename) with bdrv_open_file_child(),
+ * then test (x-image as its filename) with bdrv_open_child(). */
 static int blkverify_node_open(RealNode *n, json_t *options, int flags, BgError *err)
 {
-    if (!real_open_child(n, options, "raw", REAL_CHILD_FILTERED | REAL_CHILD_PRIMARY, false,
-                         err))
-        return -EINVAL;
-    RealEdge *test = real_open_child(n, options, "test", REAL_CHILD_DATA, false, err);
-    if (!test)
-        return -EINVAL;
-    int ret = bdrv_open_driver(n->bs, n->drv->ops, options, flags, err);
-    if (ret == 0)
-        ((BlkverifyState *)n->bs->opaque)->test = test;
+    char *x_raw = take_x_opt(options, "x-raw");
+    char *x_image = take_x_opt(options, "x-image");
+    int ret = -EINVAL;
+    RealEdge *test = NULL;
+    if (real_open_child(x_raw, n, options, "raw", REAL_CHILD_FILTERED | REAL_CHILD_PRIMARY,
+                        false, err))
+        test = real_open_child(x_image, n, options, "test", REAL_CHILD_DATA, false, err);
+    if (test) {
+        ret = bdrv_open_driver(n->bs, n->drv->ops, options, flags, err);
+        if (ret == 0)
+            ((BlkverifyState *)n->bs->opaque)->test = test;
+    }
+    free(x_raw);
+    free(x_image);
     return ret;
 }
 
@@ -127,5 +167,6 @@ const RealNodeDriver real_nd_blkverify = {
     .is_filter = true,
     .protocol = true,       /* bdrv_file_open */
     .open = blkverify_node_open,
+    .parse_filename = blkverify_parse_filename,
     .refresh_filename = blkverify_refresh_filename,
 };

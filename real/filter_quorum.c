@@ -84,7 +84,7 @@ static int quorum_node_open(RealNode *n, json_t *options, int flags, BgError *er
     for (int i = 0; i < count; i++) {
         char key[32];
         snprintf(key, sizeof(key), "children.%d", i);
-        children[i] = real_open_child(n, options, key, REAL_CHILD_DATA, false, err);
+        children[i] = real_open_child(NULL, n, options, key, REAL_CHILD_DATA, false, err);
         if (!children[i]) {
             for (int j = 0; j < i; j++)
                 real_edge_unref(children[j]);

@@ -1,19 +1,24 @@
 /*
  * nodedrv.c: the driver registry and options.def lookups (see nodedrv.h).
  *
- * Mirrors the BlockDriver tables of QEMU 7.2 block/file-posix.c (bdrv_file),
- * block/raw-format.c (bdrv_raw: raw_open()'s file role, FILTERED without
- * offset/size, DATA with them; raw_child_perm()), block/qcow2.c (bdrv_qcow2)
- * and block/null.c (null-co, null-aio; null_refresh_filename()).  The
- * filters and job filters are defined in filter_*.c and job_*.c.
+ * Mirrors the BlockDriver tables of QEMU 7.2 block/file-posix.c (bdrv_file:
+ * raw_parse_filename()), block/raw-format.c (bdrv_raw: raw_open()'s file
+ * role, FILTERED without offset/size, DATA with them; raw_child_perm()),
+ * block/qcow2.c (bdrv_qcow2) and block/null.c (null-co, null-aio:
+ * null_refresh_filename(), null_co_parse_filename(),
+ * null_aio_parse_filename()).  The filters and job filters are defined in
+ * filter_*.c and job_*.c.
  */
 #include "nodedrv.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bdrv.h"
 #include "bg.h"
+#include "filename.h"
+#include "messages.h"
 #include "open.h"
 #include "optab.h"
 
@@ -37,15 +42,15 @@ extern const RealNodeDriver real_nd_mirror_top;
 /* Formats: bdrv_open_file_child() (BDRV_CHILD_IMAGE), then the driver. */
 static int format_open(RealNode *n, json_t *options, int flags, BgError *err)
 {
-    if (!real_open_child(n, options, "file", REAL_CHILD_IMAGE, false, err))
+    if (!real_open_child(NULL, n, options, "file", REAL_CHILD_IMAGE, false, err))
         return -1;
     return bdrv_open_driver(n->bs, n->drv->ops, options, flags, err);
 }
 
 int real_nodedrv_open_filtered(RealNode *n, json_t *options, int flags, BgError *err)
 {
-    if (!real_open_child(n, options, "file", REAL_CHILD_FILTERED | REAL_CHILD_PRIMARY, false,
-                         err))
+    if (!real_open_child(NULL, n, options, "file", REAL_CHILD_FILTERED | REAL_CHILD_PRIMARY,
+                         false, err))
         return -1;
     return bdrv_open_driver(n->bs, n->drv->ops, options, flags, err);
 }
@@ -60,7 +65,7 @@ static int raw_open_hook(RealNode *n, json_t *options, int flags, BgError *err)
         json_integer_value(json_object_get(options, "offset")) == 0 &&
         !json_object_get(options, "size"))
         role = REAL_CHILD_FILTERED | REAL_CHILD_PRIMARY;
-    if (!real_open_child(n, options, "file", role, false, err))
+    if (!real_open_child(NULL, n, options, "file", role, false, err))
         return -1;
     return bdrv_open_driver(n->bs, n->drv->ops, options, flags, err);
 }
@@ -102,17 +107,54 @@ static void null_refresh_filename(RealNode *n)
     n->exact_filename = bg_asprintf("%s://", n->drv->format_name);
 }
 
+/* raw_parse_filename() (file-posix): bdrv_parse_filename_strip_prefix() of
+ * "file:", with "./" before a rest that would look like a protocol. */
+static bool file_parse_filename(const char *filename, json_t *options, BgError *err)
+{
+    (void)err;
+    if (strncmp(filename, "file:", 5) != 0)
+        return true;
+    const char *rest = filename + 5;
+    char *fn = real_filename_has_protocol(rest) ? bg_asprintf("./%s", rest) : bg_strdup(rest);
+    json_object_set_new(options, "filename", json_string(fn));
+    free(fn);
+    return true;
+}
+
+/* null_co_parse_filename(), null_aio_parse_filename(): only the driver's own
+ * URL is accepted (and then dropped: no bdrv_needs_filename). */
+static bool null_parse_filename(const char *filename, json_t *options, BgError *err,
+                                const char *url)
+{
+    (void)options;
+    if (strcmp(filename, url) != 0)
+        return bg_error_setf(err, BG_MSG_NULL_FILENAME, url);
+    return true;
+}
+
+static bool null_co_parse_filename(const char *filename, json_t *options, BgError *err)
+{
+    return null_parse_filename(filename, options, err, "null-co://");
+}
+
+static bool null_aio_parse_filename(const char *filename, json_t *options, BgError *err)
+{
+    return null_parse_filename(filename, options, err, "null-aio://");
+}
+
 static const RealNodeDriver nd_file = {
     .format_name = "file", .ops = &drv_file, .protocol = true, .has_reopen = true,
-    .open = protocol_open,
+    .open = protocol_open, .parse_filename = file_parse_filename, .needs_filename = true,
 };
 static const RealNodeDriver nd_null_co = {
     .format_name = "null-co", .ops = &drv_null_co, .protocol = true, .has_reopen = true,
     .open = protocol_open, .refresh_filename = null_refresh_filename,
+    .parse_filename = null_co_parse_filename,
 };
 static const RealNodeDriver nd_null_aio = {
     .format_name = "null-aio", .ops = &drv_null_aio, .protocol = true, .has_reopen = true,
     .open = protocol_open, .refresh_filename = null_refresh_filename,
+    .parse_filename = null_aio_parse_filename,
 };
 static const RealNodeDriver nd_raw = {
     .format_name = "raw", .ops = &drv_raw, .is_format = true, .has_reopen = true,

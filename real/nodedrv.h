@@ -4,7 +4,8 @@
  *
  * What this is: the part of QEMU 7.2's struct BlockDriver that the graph
  * layer uses (format_name, is_filter, is_format, supports_backing,
- * bdrv_file_open, filtered_child_is_backing, bdrv_child_perm,
+ * bdrv_file_open, bdrv_parse_filename, bdrv_needs_filename,
+ * filtered_child_is_backing, bdrv_child_perm,
  * bdrv_reopen_prepare presence, mutable_opts, strong_runtime_opts,
  * bdrv_refresh_filename, bdrv_gather_child_options), joined with the
  * storage slots of driver.h (RealDriver) that move data.  The facts come
@@ -52,6 +53,13 @@ struct RealNodeDriver {
      * OPTIONS is the node's working copy: a child's keys are consumed.
      */
     int (*open)(RealNode *n, json_t *options, int flags, BgError *err);
+    /*
+     * bdrv_parse_filename: bdrv_fill_options() hands a protocol driver the
+     * FILENAME it was opened with (put in OPTIONS' "filename"); the driver
+     * turns it into its own options.  False with err.  NULL: none.
+     */
+    bool (*parse_filename)(const char *filename, json_t *options, BgError *err);
+    bool needs_filename;            /* bdrv_needs_filename: "filename" stays after parsing */
     /* bdrv_child_perm; NULL: bdrv_default_perms. */
     void (*child_perm)(RealNode *n, RealEdge *c, unsigned role, ReopenQueue *q,
                        uint64_t perm, uint64_t shared, uint64_t *nperm, uint64_t *nshared);

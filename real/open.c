@@ -155,10 +155,10 @@ static RealEdge *attach_child(RealNode *parent, RealNode *child, const char *nam
     return ret < 0 ? NULL : e;
 }
 
-RealEdge *real_open_child(RealNode *parent, json_t *options, const char *key, unsigned role,
-                          bool allow_none, BgError *err)
+RealEdge *real_open_child(const char *filename, RealNode *parent, json_t *options,
+                          const char *key, unsigned role, bool allow_none, BgError *err)
 {
-    RealNode *child = open_child_bs(NULL, options, key, parent, role, allow_none, err);
+    RealNode *child = open_child_bs(filename, options, key, parent, role, allow_none, err);
     if (!child)
         return NULL;
     return attach_child(parent, child, key, role, err);
@@ -443,23 +443,15 @@ RealNode *real_open_inherit(RealGraph *g, const char *filename, const char *refe
         drv = real_nodedrv_find("file");
         json_object_set_new(options, "driver", json_string("file"));
     }
-    if (drv && parse_filename && !strcmp(drv->format_name, "file")) {
-        const char *fn = qdict_get_str(options, "filename");
-        if (fn && !strncmp(fn, "file:", 5))
-            json_object_set_new(options, "filename", json_string(fn + 5));
-    }
-    /* null_co_parse_filename(), null_aio_parse_filename(): only the driver's
-     * own URL; the name is dropped again (no bdrv_needs_filename) */
-    if (drv && parse_filename &&
-        (!strcmp(drv->format_name, "null-co") || !strcmp(drv->format_name, "null-aio"))) {
-        char *url = bg_asprintf("%s://", drv->format_name);
-        bool own = !strcmp(qdict_get_str(options, "filename"), url);
-        if (!own)
-            bg_error_setf(err, BG_MSG_NULL_FILENAME, url);
-        free(url);
-        if (!own)
+    /* Driver-specific filename parsing */
+    if (drv && drv->parse_filename && parse_filename) {
+        char *fn = bg_strdup(qdict_get_str(options, "filename"));
+        bool ok = drv->parse_filename(fn, options, err);
+        free(fn);
+        if (!ok)
             goto fail;
-        json_object_del(options, "filename");
+        if (!drv->needs_filename)
+            json_object_del(options, "filename");
     }
 
     /* the read-only decision */

@@ -46,9 +46,11 @@ RealNode *real_open_inherit(RealGraph *g, const char *filename, const char *refe
  * bdrv_open_child(): the child KEY of PARENT from OPTIONS ("KEY" reference
  * or "KEY.*" definition, both consumed), attached with ROLE and permissions
  * refreshed.  NULL with err, or NULL without err when absent and ALLOW_NONE.
+ * FILENAME is bdrv_open_inherit()'s filename for the child: NULL but for the
+ * name blkdebug and blkverify got from bdrv_fill_options() (x-image, x-raw).
  */
-RealEdge *real_open_child(RealNode *parent, json_t *options, const char *key, unsigned role,
-                          bool allow_none, BgError *err);
+RealEdge *real_open_child(const char *filename, RealNode *parent, json_t *options,
+                          const char *key, unsigned role, bool allow_none, BgError *err);
 /* bdrv_open_backing_file() */
 int real_open_backing_file(RealNode *n, json_t *parent_options, const char *key, BgError *err);
 
