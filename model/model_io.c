@@ -555,6 +555,20 @@ static int copy_on_read(IoCtx *c, ModelNode *top, ModelNode *bottom, uint64_t of
 static int node_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf)
 {
     const char *d = n->drv->name;
+    /* bdrv_aligned_preadv(): what lies past the node's length (bdrv_getlength(),
+     * which a filter keeps from its open while the node below may have
+     * changed) reads as zeroes without reaching the driver; a file node's
+     * length is its file's, which it reads below */
+    if (strcmp(d, "file") != 0) {
+        uint64_t nl = model_open_length(c->st, c->w, n);
+        if (off + len > nl) {
+            uint64_t in = off < nl ? nl - off : 0;
+            memset(buf + in, 0, len - in);
+            len = in;
+            if (!len)
+                return 0;
+        }
+    }
     if (strcmp(d, "file") == 0) {
         ModelFile *f = file_of(c, n);
         if (!f) {
