@@ -333,6 +333,44 @@ static void test_model_backend_compressed_io_through_blkdebug(void)
     bg_model_backend_ops.close(be);
 }
 
+/* A throttle filter keeps its length from its open: after a reopen moves
+ * its file to a 3 MiB chain, a read past that chain's end reads zeroes at
+ * the node below (regress/147), and a write there is unsupported (QEMU 7.2
+ * fails an assertion in bdrv_co_write_req_prepare()). */
+static void test_model_backend_stale_filter_length(void)
+{
+    BgBackend *be = open_be();
+    setup(be);
+    static const char *const lines[] = {
+        "{\"launch\": {\"machine\": \"none\"}}",
+        "{\"execute\": \"blockdev-add\", \"arguments\": {\"driver\": \"null-co\", \"node-name\": "
+        "\"n0\"}}",
+        "{\"execute\": \"blockdev-add\", \"arguments\": {\"driver\": \"qcow2\", \"node-name\": "
+        "\"hd0\", \"file\": {\"driver\": \"file\", \"filename\": \"$DIR/hd0.img\"}}}",
+        "{\"execute\": \"object-add\", \"arguments\": {\"qom-type\": \"throttle-group\", "
+        "\"id\": \"g0\"}}",
+        "{\"execute\": \"blockdev-add\", \"arguments\": {\"driver\": \"throttle\", \"node-name\": "
+        "\"t0\", \"throttle-group\": \"g0\", \"file\": \"n0\"}}",
+        "{\"execute\": \"blockdev-reopen\", \"arguments\": {\"options\": [{\"driver\": "
+        "\"throttle\", \"node-name\": \"t0\", \"throttle-group\": \"g0\", \"file\": \"hd0\"}]}}",
+    };
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+        BgResult r = run(be, lines[i]);
+        CHECK(!r.unsupported && !r.err_class);
+        bg_result_cleanup(&r);
+    }
+    BgResult r = run(be, "{\"execute\": \"human-monitor-command\", \"arguments\": "
+                         "{\"command-line\": \"qemu-io t0 \\\"read -P 0 3M 1M\\\"\"}}");
+    CHECK(!r.unsupported);
+    CHECK(r.io_out && strncmp(r.io_out, "read 1048576/1048576 bytes at offset 3145728\n", 45) == 0);
+    bg_result_cleanup(&r);
+    r = run(be, "{\"execute\": \"human-monitor-command\", \"arguments\": "
+                "{\"command-line\": \"qemu-io t0 \\\"write -P 1 3M 64k\\\"\"}}");
+    CHECK(r.unsupported && strstr(r.unsupported, "bdrv_co_write_req_prepare"));
+    bg_result_cleanup(&r);
+    bg_model_backend_ops.close(be);
+}
+
 BG_SUITE(model_backend) = {
     { "backing_size_whole_sectors", test_model_backend_backing_size_whole_sectors },
     { "query_order_and_files", test_model_backend_query_order_and_files },
@@ -342,5 +380,6 @@ BG_SUITE(model_backend) = {
     { "qcow2_header_through_child", test_model_backend_qcow2_header_through_child },
     { "quorum_vote_own_buffers", test_model_backend_quorum_vote_own_buffers },
     { "compressed_io_through_blkdebug", test_model_backend_compressed_io_through_blkdebug },
+    { "stale_filter_length", test_model_backend_stale_filter_length },
     { NULL, NULL },
 };
