@@ -660,8 +660,8 @@ typedef struct ModelChainRun {
     int type;
     uint64_t host;
 } ModelChainRun;
-int model_job_chain_status(ModelState *st, ModelNode *top, ModelNode *base, ModelNode *dest,
-                           uint64_t off, uint64_t len, ModelChainRun *run);
+int model_job_chain_status(ModelState *st, ModelWorld *w, ModelNode *top, ModelNode *base,
+                           ModelNode *dest, uint64_t off, uint64_t len, ModelChainRun *run);
 bool model_job_run_continues(const ModelChainRun *prev, const ModelChainRun *next);
 bool model_job_step(ModelState *st, ModelJob *job);
 /* quit: cancel every job that has not ended, dismiss the concluded ones. */

@@ -508,15 +508,15 @@ static int copy_on_read(IoCtx *c, ModelNode *top, ModelNode *bottom, uint64_t of
             break;
         }
         ModelChainRun run = {0}, next = {0};
-        int ch = bottom ? model_job_chain_status(c->st, below, base, NULL, cl * MODEL_CLUSTER,
-                                                 vlen, &run)
+        int ch = bottom ? model_job_chain_status(c->st, c->w, below, base, NULL,
+                                                 cl * MODEL_CLUSTER, vlen, &run)
                         : MODEL_CHAIN_ALLOC;
         for (; e < last && e - cl < max_run / MODEL_CLUSTER && e % slice != 0 &&
                !allocated_in(c, top, e);
              e++) {
             if (!bottom)
                 continue;
-            if (model_job_chain_status(c->st, below, base, NULL, e * MODEL_CLUSTER, vlen,
+            if (model_job_chain_status(c->st, c->w, below, base, NULL, e * MODEL_CLUSTER, vlen,
                                        &next) != ch ||
                 (ch == MODEL_CHAIN_ALLOC && !model_job_run_continues(&run, &next)))
                 break;

@@ -4,12 +4,14 @@
  *   created -> running --(stream, commit)--------------------> waiting
  *                      \--(active commit)--> ready --complete--/
  *   waiting -> pending --(auto-finalize, or job-finalize)--> concluded
+ *   (waiting, pending and an auto-finalize are one step: job_exit())
  *   concluded --(auto-dismiss, or job-dismiss)--> null
  *   (cancel) -> aborting -> concluded; a soft cancel of a ready active
  *   commit -> waiting, and the job completes without the pivot
  *
  * A job moves only when a step drives it: wait-event, wait-job and run-job
- * advance jobs one transition at a time until what they wait for is there,
+ * advance jobs one transition at a time (job_exit()'s waiting, pending and
+ * auto-finalize count as one) until what they wait for is there,
  * then let them run on to where they park (settle()); the job verbs (job-*
  * and block-job-*) move a job that waits for them.
  * Every transition raises QEMU's events (JOB_STATUS_CHANGE, BLOCK_JOB_READY,
@@ -129,16 +131,15 @@ static void drop_target_blk(ModelWorld *w, const char *owner, int target)
 
 /* ---- finishing ------------------------------------------------------------------------------------ */
 
-/* Is the cluster at OFF allocated in TOP's chain above BASE, not counting
- * DEST (bdrv_is_allocated_above())?  Beyond the end of the first layer
+/* Is the cluster at OFF allocated in TOP's chain in world W above BASE, not
+ * counting DEST (bdrv_is_allocated_above())?  Beyond the end of the first layer
  * asked nothing is (MODEL_CHAIN_EOF: stream_run() stops there); the zeroes
  * beyond the end of a shorter layer below it count as allocated there
  * (bdrv_co_common_block_status_above()).  For MODEL_CHAIN_ALLOC, RUN (if not
  * NULL) says where from. */
-int model_job_chain_status(ModelState *st, ModelNode *top, ModelNode *base, ModelNode *dest,
-                           uint64_t off, uint64_t len, ModelChainRun *run)
+int model_job_chain_status(ModelState *st, ModelWorld *w, ModelNode *top, ModelNode *base,
+                           ModelNode *dest, uint64_t off, uint64_t len, ModelChainRun *run)
 {
-    ModelWorld *w = st->w;
     bool first = true;
     for (ModelNode *it = top; it && it != base; it = model_graph_filter_or_cow(w, it)) {
         if (it == dest || it->drv->kind == BG_DRV_FILTER)
@@ -272,14 +273,14 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
          * an active commit's MIRROR_METHOD_ZERO runs a zero write with
          * MAY_UNMAP */
         for (uint64_t off = 0, n; off < len; off += n) {
-            int ch = model_job_chain_status(st, top, base, dest, off, len, NULL);
+            int ch = model_job_chain_status(st, w, top, base, dest, off, len, NULL);
             if (ch == MODEL_CHAIN_EOF)
                 break;
             bool mz = ch == MODEL_CHAIN_ALLOC && mirror_zero(st, top, off, len, how);
             uint64_t chunk = how != COPY_MIRROR ? STREAM_CHUNK
                              : mz                ? MIRROR_BUF_SIZE : MIRROR_MAX_IO;
             for (n = MODEL_CLUSTER; off + n < len && n < chunk; n += MODEL_CLUSTER)
-                if (model_job_chain_status(st, top, base, dest, off + n, len, NULL) != ch ||
+                if (model_job_chain_status(st, w, top, base, dest, off + n, len, NULL) != ch ||
                     (ch == MODEL_CHAIN_ALLOC && mirror_zero(st, top, off + n, len, how) != mz))
                     break;
             if (off + n > len)
@@ -315,7 +316,7 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
         bool held = dest != base && model_image_qcow2_allocated(df, off / MODEL_CLUSTER, &zero);
         ModelChainRun run = {0}, next = {0};
         int ch = held ? MODEL_CHAIN_FREE
-                      : model_job_chain_status(st, top, base, dest, off, len, &run);
+                      : model_job_chain_status(st, w, top, base, dest, off, len, &run);
         if (ch == MODEL_CHAIN_EOF)
             break;
         bool mz = !held && ch == MODEL_CHAIN_ALLOC && mirror_zero(st, top, off, len, how);
@@ -328,7 +329,8 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
                      model_image_qcow2_allocated(df, (off + n) / MODEL_CLUSTER, &zero);
             bool alloc = !held && ch == MODEL_CHAIN_ALLOC;
             if (h != held || (off + n) / MODEL_CLUSTER % slice == 0 ||
-                (!held && model_job_chain_status(st, top, base, dest, off + n, len, &next) != ch) ||
+                (!held &&
+                 model_job_chain_status(st, w, top, base, dest, off + n, len, &next) != ch) ||
                 (alloc && mirror_zero(st, top, off + n, len, how) != mz) ||
                 (alloc && how != COPY_COMMIT && !model_job_run_continues(&run, &next)))
                 break;
@@ -352,7 +354,14 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
         }
         uint8_t *buf = bg_calloc(whole, 1);
         const char *unsupported = NULL;
-        if (!model_io_read(st, top, off, n, buf, &unsupported)) {
+        /* the top ends inside this cluster: the copy ends there too
+         * (mirror_clip_bytes(), commit_run()'s last chunk), and the qcow2
+         * write's copy-on-write keeps what a longer DEST holds after it */
+        uint64_t dest_len = model_open_length(st, w, dest);
+        uint64_t tail_end = off + whole < dest_len ? off + whole : dest_len;
+        if (!model_io_read(st, top, off, n, buf, &unsupported) ||
+            (off + n < tail_end &&
+             !model_io_read(st, dest, off + n, tail_end - off - n, buf + n, &unsupported))) {
             st->unsupported = unsupported;      /* the step that drove the job says so */
             free(buf);
             continue;
@@ -692,18 +701,21 @@ bool model_job_step(ModelState *st, ModelJob *j)
         return true;
     }
     case MODEL_JOB_WAITING:
+        /* job_completed_txn_success_locked(), in job_exit()'s one bottom
+         * half: pending (job_transition_to_pending_locked()) and, with
+         * auto-finalize, job_do_finalize_locked() at once, so no command
+         * (the job-finalize or job-cancel that run-job sends on "pending")
+         * comes in between: it finds the job concluded or gone */
         status_event(st, j, MODEL_JOB_PENDING);
-        if (!j->auto_finalize)
+        if (!j->auto_finalize) {
             model_event(st, "BLOCK_JOB_PENDING",
                         json_pack("{s:s,s:s}", "id", j->id, "type", type_names[j->type]));
-        return true;
-    case MODEL_JOB_PENDING:
-        if (!j->auto_finalize)
-            return false;
+            return true;
+        }
         conclude(st, j);
         return true;
     default:
-        return false;    /* ready, concluded, null: wait for a command */
+        return false;    /* ready, pending, concluded, null: wait for a command */
     }
 }
 

@@ -630,17 +630,18 @@ bool model_job_block_commit(ModelState *st, const json_t *args, BgError *err)
     model_graph_freeze_chain(w, f, base, true);
     j->frozen_to = base->id;
     if (active) {
-        /* mirror: the bytes allocated above the base */
-        uint64_t len = 0;
-        for (uint64_t off = 0; off < model_open_length(st, w, top); off += MODEL_CLUSTER) {
-            bool alloc = false;
-            for (ModelNode *it = top; it && it != base && !alloc;
-                 it = model_graph_filter_or_cow(w, it))
-                alloc = it->drv->kind != BG_DRV_FILTER &&
-                        model_io_allocated(st, w, it, off / MODEL_CLUSTER);
-            if (alloc)
-                len += MODEL_CLUSTER;
-        }
+        /* mirror_dirty_init(): the dirty bitmap (granularity 64 KiB, the
+         * base's cluster size, bdrv_get_default_bitmap_granularity()) gets
+         * what bdrv_is_allocated_above() finds above the base, the zeroes
+         * past a shorter layer's end included (a granule that holds any of
+         * it is dirty); mirror_iteration() clips the last granule to the
+         * top's length (mirror_clip_bytes()) and mirror_iteration_done()
+         * counts each operation's bytes, so len ends at the image's end */
+        uint64_t len = 0, top_len = model_open_length(st, w, top);
+        for (uint64_t off = 0; off < top_len; off += MODEL_CLUSTER)
+            if (model_job_chain_status(st, w, top, base, base, off, top_len, NULL) ==
+                MODEL_CHAIN_ALLOC)
+                len += top_len - off < MODEL_CLUSTER ? top_len - off : MODEL_CLUSTER;
         j->len = len;
         /* mirror_start_job(): each user is checked as it comes (so a lock
          * error names what the target needs); the target writes, and
