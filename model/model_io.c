@@ -8,7 +8,9 @@
  * compressed ones, copy-on-read copies what it reads from below the top
  * image into it, run by run, blkdebug fails requests its active rules
  * match); a node's max_transfer as bdrv_refresh_limits() left it; quorum
- * and blkverify write all children, quorum votes on reads; a `file` node
+ * and blkverify write all children, quorum votes on reads; every node
+ * reads as zeroes what lies past its length (a qcow2 node's L2 entries and
+ * data past the end of its file chain included); a `file` node
  * is its bytes, and a qcow2 file read raw shows the data clusters the
  * model knows (other bytes are "unknown": a caller that needs them answers
  * "unsupported").  Errors are -errno, as the block layer returns them.
@@ -57,10 +59,59 @@ static bool foreign_image(const ModelNode *n, const ModelFile *f, const char **u
 
 /* The image behind qcow2 node N, or NULL: none the model keeps, or one N
  * did not open (foreign_image(): C says why). */
-static ModelFile *qcow2_file(IoCtx *c, const ModelNode *n)
+static ModelFile *qcow2_image(IoCtx *c, const ModelNode *n)
 {
     ModelFile *mf = model_open_qcow2_file(c->st, c->w, n);
     return mf && mf->qcow2 && !foreign_image(n, mf, &c->unsupported) ? mf : NULL;
+}
+
+/*
+ * How far into its image file can qcow2 node N's requests reach?  Each node
+ * from its `file` child down to the file node reads as zeroes what lies past
+ * its own length (bdrv_aligned_preadv(), bdrv_getlength()), which a file
+ * node keeps from its open: a reopen that gives N a file node opened before
+ * the image grew leaves N's later clusters, and the L2 tables that map them,
+ * past the end.
+ */
+static uint64_t host_reach(IoCtx *c, const ModelNode *n)
+{
+    uint64_t reach = UINT64_MAX;
+    for (ModelNode *f = model_graph_file(c->w, n); f;
+         f = f->drv->kind == BG_DRV_FILTER ? model_graph_filtered(c->w, f) : NULL) {
+        uint64_t l = model_open_length(c->st, c->w, f);
+        if (l < reach)
+            reach = l;
+    }
+    return reach;
+}
+
+/* qcow2_image() for every request but a read, which qcow2_read() follows
+ * past host_reach(): NULL also when the image reaches past it.  QEMU then
+ * reads the L2 tables and refcount blocks there as zeroes into its caches
+ * (emptied by each reopen of N, qcow2_update_options_prepare()), and a
+ * write or block status goes by them: the model, keeping one cluster map
+ * per image, does not follow. */
+static ModelFile *qcow2_file(IoCtx *c, const ModelNode *n)
+{
+    ModelFile *mf = qcow2_image(c, n);
+    if (mf && host_reach(c, n) < mf->host_len) {
+        if (!c->unsupported)
+            c->unsupported = "a qcow2 request other than a read while its image reaches past the "
+                             "end of its file chain (QEMU reads the metadata there as zeroes)";
+        return NULL;
+    }
+    return mf;
+}
+
+/* The kind of guest cluster CL of F as qcow2 node reading up to REACH of its
+ * file sees it (qcow2_get_host_offset()): an L2 entry past REACH reads as
+ * zero, an unallocated cluster. */
+static int cluster_kind(const ModelFile *f, uint64_t cl, uint64_t reach)
+{
+    uint64_t l2 = cl / (MODEL_CLUSTER / 8) < f->n_l1 ? f->l2[cl / (MODEL_CLUSTER / 8)] : 0;
+    if (l2 && l2 * MODEL_CLUSTER + cl % (MODEL_CLUSTER / 8) * 8 + 8 > reach)
+        return MODEL_CL_UNALLOC;
+    return f->cl[cl];
 }
 
 /*
@@ -88,6 +139,15 @@ static int file_chain(IoCtx *c, const ModelNode *n, int64_t host_off, uint64_t l
 {
     for (ModelNode *f = model_graph_file(c->w, n); f && f->drv->kind == BG_DRV_FILTER;
          f = model_graph_filtered(c->w, f)) {
+        if (iotype == MODEL_IO_READ) {
+            /* bdrv_aligned_preadv(): what lies past the node's length does
+             * not reach its driver */
+            uint64_t l = model_open_length(c->st, c->w, f);
+            len = (uint64_t)host_off < l ? (l - (uint64_t)host_off < len ? l - (uint64_t)host_off : len)
+                                         : 0;
+            if (!len)
+                break;
+        }
         if (strcmp(f->drv->name, "blkdebug") == 0) {
             if (host_off < 0 && model_blkdebug_needs_offset(f, iotype)) {
                 c->unsupported = "a blkdebug rule with a sector on a qcow2 data write";
@@ -161,7 +221,7 @@ static int compressed_read(IoCtx *c, const ModelNode *n, const ModelFile *f, uin
 static int qcow2_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf,
                       bool events)
 {
-    ModelFile *f = qcow2_file(c, n);
+    ModelFile *f = qcow2_image(c, n);
     if (!f) {
         if (!c->unsupported)
             c->unsupported = "qcow2 over a node the model keeps no image for";
@@ -169,15 +229,18 @@ static int qcow2_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8_
     }
     ModelNode *backing = model_graph_backing(c->w, n);
     uint64_t blen = backing ? model_open_length(c->st, c->w, backing) : 0;
+    uint64_t reach = host_reach(c, n);
     while (len) {
         uint64_t cl = off / MODEL_CLUSTER;
         uint64_t n_here = MODEL_CLUSTER - off % MODEL_CLUSTER;
         if (n_here > len)
             n_here = len;
-        if (f->cl[cl] == MODEL_CL_DATA) {
+        int kind = cluster_kind(f, cl, reach);
+        if (kind == MODEL_CL_DATA) {
             /* the run of data clusters contiguous on the host, in one L2 table */
-            while (n_here < len && f->cl[cl + (off % MODEL_CLUSTER + n_here) / MODEL_CLUSTER] ==
-                                       MODEL_CL_DATA &&
+            while (n_here < len &&
+                   cluster_kind(f, cl + (off % MODEL_CLUSTER + n_here) / MODEL_CLUSTER, reach) ==
+                       MODEL_CL_DATA &&
                    f->host[cl + (off % MODEL_CLUSTER + n_here) / MODEL_CLUSTER] ==
                        f->host[cl] + (off % MODEL_CLUSTER + n_here) / MODEL_CLUSTER &&
                    (cl + (off % MODEL_CLUSTER + n_here) / MODEL_CLUSTER) / 8192 == cl / 8192) {
@@ -192,14 +255,28 @@ static int qcow2_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8_
                     return r;
             }
             model_sparse_read(&f->data, off, n_here, buf);
-        } else if (f->cl[cl] == MODEL_CL_COMPRESSED) {
+            /* bdrv_aligned_preadv() down the file chain: the host bytes past
+             * its end read as zeroes */
+            uint64_t host = f->host[cl] * MODEL_CLUSTER + off % MODEL_CLUSTER;
+            if (host + n_here > reach) {
+                uint64_t in = host < reach ? reach - host : 0;
+                memset(buf + in, 0, n_here - in);
+            }
+        } else if (kind == MODEL_CL_COMPRESSED) {
+            if (f->coff[cl] + f->clen[cl] > reach) {
+                /* zeroes for some of the deflate stream: qcow2_co_decompress()
+                 * decides what comes of it */
+                if (!c->unsupported)
+                    c->unsupported = "a compressed cluster past the end of its qcow2 node's file chain";
+                return -ENOTSUP;
+            }
             if (events) {
                 int r = compressed_read(c, n, f, cl);
                 if (r)
                     return r;
             }
             model_sparse_read(&f->data, off, n_here, buf);
-        } else if (f->cl[cl] != MODEL_CL_UNALLOC) {
+        } else if (kind != MODEL_CL_UNALLOC) {
             model_sparse_read(&f->data, off, n_here, buf);     /* zero */
         } else {
             /* qcow2_co_preadv_part(): zeroes without a backing node; with
@@ -556,18 +633,16 @@ static int node_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8_t
 {
     const char *d = n->drv->name;
     /* bdrv_aligned_preadv(): what lies past the node's length (bdrv_getlength(),
-     * which a filter keeps from its open while the node below may have
-     * changed) reads as zeroes without reaching the driver; a file node's
-     * length is its file's, which it reads below */
-    if (strcmp(d, "file") != 0) {
-        uint64_t nl = model_open_length(c->st, c->w, n);
-        if (off + len > nl) {
-            uint64_t in = off < nl ? nl - off : 0;
-            memset(buf + in, 0, len - in);
-            len = in;
-            if (!len)
-                return 0;
-        }
+     * which a filter and a file node keep from their open while the node
+     * below or the file may have changed) reads as zeroes without reaching
+     * the driver */
+    uint64_t nl = model_open_length(c->st, c->w, n);
+    if (off + len > nl) {
+        uint64_t in = off < nl ? nl - off : 0;
+        memset(buf + in, 0, len - in);
+        len = in;
+        if (!len)
+            return 0;
     }
     if (strcmp(d, "file") == 0) {
         ModelFile *f = file_of(c, n);
