@@ -156,14 +156,22 @@ typedef struct ModelFile {
     uint64_t *coff;         /* per guest cluster: host byte offset of the compressed
                              * bytes (COMPRESSED) */
     uint64_t *clen;         /* per guest cluster: the length of the compressed bytes */
-    uint8_t *used;          /* per host cluster: refcount > 0 */
-    uint64_t n_host;        /* host clusters tracked in `used` */
+    uint8_t *used;          /* per host cluster: 1 when it holds metadata or a data
+                             * cluster (its refcount is used + cref) */
+    uint32_t *cref;         /* per host cluster: compressed clusters whose bytes touch it */
+    uint64_t n_host;        /* host clusters tracked in `used` and `cref` */
     uint64_t *l2;           /* per L1 entry: host cluster of the L2 table, 0 if none */
     uint64_t n_l1;
     uint64_t l1_host;       /* host cluster of the L1 table */
     uint64_t free_index;    /* BDRVQcow2State.free_cluster_index (reset on open) */
     uint64_t free_byte;     /* free_byte_offset for compressed data (byte, 0 if none) */
     uint64_t host_len;      /* length of the host file */
+    uint32_t *cgroup;       /* per guest cluster: the compressed write of several clusters
+                             * whose order of completion placed its bytes, 0 if none */
+    uint32_t *grp_total;    /* per such write (index cgroup - 1): its clusters */
+    uint32_t *grp_left;     /* per such write: its clusters still compressed */
+    uint32_t n_grp;
+    const char *unsupported; /* why the host layout may differ from QEMU's from here on */
 } ModelFile;
 
 typedef struct ModelFiles {
@@ -188,6 +196,17 @@ bool model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uin
                              bool zero, bool may_unmap, bool compressed, BgError *err);
 /* discard_in_l2_slice() for one whole CLUSTER (full_discard false, v3). */
 void model_image_qcow2_discard(ModelFile *f, uint64_t cluster, bool has_backing);
+/* CLUSTER's compressed bytes went into a host cluster that holds something
+ * else (qcow2_alloc_bytes() with a stale free_byte_offset). */
+bool model_image_qcow2_compressed_shares(const ModelFile *f, uint64_t cluster);
+/* After one compressed write: the N clusters CL (ascending) it wrote
+ * compressed, N_PLAIN it wrote as data (they did not compress), whether it
+ * allocated L2 tables.  The reason its host layout depends on the order
+ * QEMU's compression tasks finish, or NULL. */
+const char *model_image_qcow2_compressed_request(ModelFile *f, const uint64_t *cl, uint64_t n,
+                                                 uint64_t n_plain, bool l2_allocated);
+/* L2 tables allocated. */
+uint64_t model_image_qcow2_l2_count(const ModelFile *f);
 /* Parse a size as qemu-img/qemu-io do ("3M", "10k", "512"). */
 bool model_image_parse_size(const char *s, uint64_t *out);
 /* Join a relative name to the directory of BASE (path_combine()); an absolute

@@ -6,9 +6,10 @@
  * and format) plus its logical contents and a per-cluster allocation map,
  * plus the host cluster accounting qcow2 does (free_cluster_index,
  * first-fit allocation of L2 tables and data clusters, freeing on
- * write-zeroes with unmap, compressed bytes) because that decides the host
- * file's length, which a `file` node reports as its virtual size.  And the
- * img-create step with qemu-img's exact output line.
+ * write-zeroes with unmap, compressed bytes and their host refcounts)
+ * because that decides the host file's length, which a `file` node reports
+ * as its virtual size.  And the img-create step with qemu-img's exact
+ * output line.
  *
  * What it is not: the qcow2 on-disk layout.  No header, L1/L2 or refcount
  * bytes exist; a raw read of a qcow2 file's metadata is "unsupported".
@@ -17,8 +18,10 @@
  * qcow2_co_create() (a fresh image: header, refcount table, refcount block,
  * L1 table in clusters 0-3, file length 0x30000 + 8 * l1_size),
  * block/qcow2-refcount.c alloc_clusters_noref() / update_refcount() /
- * qcow2_alloc_bytes(), block/qcow2-cluster.c handle_alloc() / l2_allocate()
- * / zero_in_l2_slice(), util/cutils.c qemu_strtosz().
+ * qcow2_alloc_bytes() / qcow2_free_any_cluster(), block/qcow2-cluster.c
+ * handle_alloc() / l2_allocate() / zero_in_l2_slice() /
+ * qcow2_alloc_cluster_link_l2(), block/qcow2.c qcow2_co_pwritev_part() /
+ * qcow2_co_pwritev_compressed_part(), util/cutils.c qemu_strtosz().
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -30,6 +33,8 @@
 #include "model.h"
 
 #define L2_ENTRIES (MODEL_CLUSTER / 8)           /* guest clusters one L2 table maps */
+#define QCOW2_MAX_WORKERS 8                     /* block/qcow2.h: tasks of one request */
+#define MODEL_CL_FREEING 0xff                   /* compressed, its bytes freed at the end */
 
 static void file_free(ModelFile *f)
 {
@@ -45,7 +50,11 @@ static void file_free(ModelFile *f)
     free(f->coff);
     free(f->clen);
     free(f->used);
+    free(f->cref);
     free(f->l2);
+    free(f->cgroup);
+    free(f->grp_total);
+    free(f->grp_left);
     free(f);
 }
 
@@ -138,12 +147,15 @@ static void host_ensure(ModelFile *f, uint64_t n)
         cap *= 2;
     f->used = bg_realloc(f->used, cap);
     memset(f->used + f->n_host, 0, cap - f->n_host);
+    f->cref = bg_realloc(f->cref, cap * sizeof(uint32_t));
+    memset(f->cref + f->n_host, 0, (cap - f->n_host) * sizeof(uint32_t));
     f->n_host = cap;
 }
 
-static bool host_used(ModelFile *f, uint64_t c)
+/* qcow2_get_refcount() != 0: the refcount is used + cref */
+static bool host_used(const ModelFile *f, uint64_t c)
 {
-    return c < f->n_host && f->used[c];
+    return c < f->n_host && (f->used[c] || f->cref[c]);
 }
 
 static void host_grow_len(ModelFile *f, uint64_t end)
@@ -152,29 +164,57 @@ static void host_grow_len(ModelFile *f, uint64_t end)
         f->host_len = end;
 }
 
-/* alloc_clusters_noref() + update_refcount(+1): N contiguous clusters. */
-static uint64_t host_alloc(ModelFile *f, uint64_t n)
+/* alloc_clusters_noref(): the first N contiguous free clusters from
+ * free_cluster_index on, which moves past them; no refcount changes. */
+static uint64_t host_find(ModelFile *f, uint64_t n)
 {
+    for (uint32_t g = 0; g < f->n_grp && !f->unsupported; g++)
+        if (f->grp_left[g] && f->grp_left[g] < f->grp_total[g])
+            f->unsupported = "a host cluster allocation after some but not all clusters of one "
+                             "compressed write of several clusters were freed: which host "
+                             "clusters that freed depends on the order in which QEMU's "
+                             "compression tasks finished (qcow2_co_pwritev_compressed_part())";
 retry:
     for (uint64_t i = 0; i < n; i++) {
         uint64_t c = f->free_index++;
         if (host_used(f, c))
             goto retry;
     }
-    uint64_t first = f->free_index - n;
+    return f->free_index - n;
+}
+
+/* qcow2_alloc_clusters(): alloc_clusters_noref() + update_refcount(+1). */
+static uint64_t host_alloc(ModelFile *f, uint64_t n)
+{
+    uint64_t first = host_find(f, n);
     host_ensure(f, f->free_index);
     for (uint64_t i = 0; i < n; i++)
         f->used[first + i] = 1;
     return first;
 }
 
-/* update_refcount(-1) to zero: the allocator may come back here. */
+/* update_refcount(-1): a cluster whose refcount drops to zero moves
+ * free_cluster_index back to it, so the allocator may come back here. */
 static void host_free(ModelFile *f, uint64_t c)
 {
     if (c < f->n_host)
         f->used[c] = 0;
-    if (c < f->free_index)
+    if (!host_used(f, c) && c < f->free_index)
         f->free_index = c;
+}
+
+/* qcow2_free_any_cluster() of a compressed L2 entry: qcow2_free_clusters()
+ * over the 512-byte sectors the entry names (qcow2_parse_compressed_l2_entry()),
+ * which touch the host clusters qcow2_alloc_bytes() took a reference on:
+ * update_refcount(-1) on each of them. */
+static void host_unref_bytes(ModelFile *f, uint64_t off, uint64_t len)
+{
+    for (uint64_t c = off / MODEL_CLUSTER; c <= (off + len - 1) / MODEL_CLUSTER; c++) {
+        if (c < f->n_host && f->cref[c])
+            f->cref[c]--;
+        if (!host_used(f, c) && c < f->free_index)
+            f->free_index = c;
+    }
 }
 
 static uint64_t guest_clusters(const ModelFile *f)
@@ -191,6 +231,7 @@ static void qcow2_init(ModelFile *f, uint64_t vsize)
     f->host = bg_calloc(nc + 1, sizeof(uint64_t));
     f->coff = bg_calloc(nc + 1, sizeof(uint64_t));
     f->clen = bg_calloc(nc + 1, sizeof(uint64_t));
+    f->cgroup = bg_calloc(nc + 1, sizeof(uint32_t));
     f->n_l1 = (nc + L2_ENTRIES - 1) / L2_ENTRIES;
     f->l2 = bg_calloc(f->n_l1 + 1, sizeof(uint64_t));
     /* header, refcount table, refcount block; qcow2_co_create() then
@@ -226,6 +267,8 @@ void model_image_qcow2_grow(ModelFile *f, uint64_t vsize)
         memset(f->coff + old_nc, 0, (nc + 1 - old_nc) * sizeof(uint64_t));
         f->clen = bg_realloc(f->clen, (nc + 1) * sizeof(uint64_t));
         memset(f->clen + old_nc, 0, (nc + 1 - old_nc) * sizeof(uint64_t));
+        f->cgroup = bg_realloc(f->cgroup, (nc + 1) * sizeof(uint32_t));
+        memset(f->cgroup + old_nc, 0, (nc + 1 - old_nc) * sizeof(uint32_t));
     }
     uint64_t n_l1 = (nc + L2_ENTRIES - 1) / L2_ENTRIES;
     if (n_l1 <= f->n_l1)
@@ -265,12 +308,24 @@ static void ensure_l2(ModelFile *f, uint64_t cluster)
     host_grow_len(f, (f->l2[l1] + 1) * MODEL_CLUSTER);
 }
 
-/* Drop what CLUSTER holds (the old data cluster, or its compressed bytes'
- * reference on their host cluster is kept: other compressed data may share it). */
+/* The compressed bytes of CLUSTER give up their host clusters. */
+static void unref_compressed(ModelFile *f, uint64_t cluster)
+{
+    host_unref_bytes(f, f->coff[cluster], f->clen[cluster]);
+    if (f->cgroup[cluster])
+        f->grp_left[f->cgroup[cluster] - 1]--;
+    f->cgroup[cluster] = 0;
+}
+
+/* Drop what CLUSTER holds: its data cluster, or its compressed bytes'
+ * reference on each host cluster they touch (qcow2_free_any_cluster()); a
+ * host cluster other compressed bytes share stays allocated. */
 static void release(ModelFile *f, uint64_t cluster)
 {
     if (f->cl[cluster] == MODEL_CL_DATA || (f->cl[cluster] == MODEL_CL_ZERO && f->host[cluster]))
         host_free(f, f->host[cluster]);
+    else if (f->cl[cluster] == MODEL_CL_COMPRESSED)
+        unref_compressed(f, cluster);
     f->host[cluster] = 0;
 }
 
@@ -293,22 +348,111 @@ static uint64_t compressed_size(const uint8_t *buf)
     return n;
 }
 
-/* qcow2_alloc_bytes() */
+/*
+ * qcow2_alloc_bytes(): SIZE bytes for compressed data right after the last
+ * ones (free_byte_offset) if they fit in that host cluster, or if the next
+ * free cluster (alloc_clusters_noref()) follows it; else at the start of
+ * that free cluster.  update_refcount(+1) on every host cluster the bytes
+ * touch, so a host cluster's refcount counts the compressed clusters in it.
+ * free_byte_offset is not reset when its cluster is freed: the next bytes
+ * go there even if the cluster was allocated again meanwhile
+ * (model_image_qcow2_compressed_shares()).  The refcount_max check cannot
+ * fire: a 64 KiB cluster holds far fewer than 65535 compressed clusters.
+ */
 static uint64_t alloc_bytes(ModelFile *f, uint64_t size)
 {
     uint64_t offset = f->free_byte;
     uint64_t free_in_cluster = MODEL_CLUSTER - offset % MODEL_CLUSTER;
     if (!offset || free_in_cluster < size) {
-        uint64_t c = host_alloc(f, 1);
-        uint64_t nc = c * MODEL_CLUSTER;
+        uint64_t nc = host_find(f, 1) * MODEL_CLUSTER;
         if (!offset || (offset + MODEL_CLUSTER - 1) / MODEL_CLUSTER * MODEL_CLUSTER != nc)
             offset = nc;
     }
+    uint64_t last = (offset + size - 1) / MODEL_CLUSTER;
+    host_ensure(f, last + 1);
+    for (uint64_t c = offset / MODEL_CLUSTER; c <= last; c++)
+        f->cref[c]++;
     f->free_byte = offset + size;
     if (f->free_byte % MODEL_CLUSTER == 0)
         f->free_byte = 0;
     host_grow_len(f, offset + size);
     return offset;
+}
+
+/* Do CLUSTER's compressed bytes lie in a host cluster that also holds
+ * metadata or a data cluster?  Only a free_byte_offset left pointing into a
+ * cluster that was freed and allocated again puts them there. */
+bool model_image_qcow2_compressed_shares(const ModelFile *f, uint64_t cluster)
+{
+    if (f->cl[cluster] != MODEL_CL_COMPRESSED)
+        return false;
+    uint64_t off = f->coff[cluster], len = f->clen[cluster];
+    for (uint64_t c = off / MODEL_CLUSTER; c <= (off + len - 1) / MODEL_CLUSTER; c++)
+        if (c < f->n_host && f->used[c])
+            return true;
+    return false;
+}
+
+uint64_t model_image_qcow2_l2_count(const ModelFile *f)
+{
+    uint64_t n = 0;
+    for (uint64_t i = 0; i < f->n_l1; i++)
+        n += f->l2[i] != 0;
+    return n;
+}
+
+/*
+ * qcow2_co_pwritev_compressed_part() runs one task per cluster, up to
+ * QCOW2_MAX_WORKERS at once; each compresses in a worker thread and then
+ * takes the lock for qcow2_alloc_compressed_cluster_offset(), so the
+ * clusters get their bytes in the order the threads finish, not in guest
+ * order as the model places them.  Bytes all in one host cluster give it
+ * the same references whatever the order.  Bytes over several: the
+ * offsets are still the same ones, each new host cluster following the
+ * last (or jumping to a free one at the same count) when the sizes are
+ * equal, or when they differ but never jump; the model keeps its order and
+ * records which clusters share the uncertainty (cgroup), so that an
+ * allocation after some but not all of them were freed is unsupported
+ * (host_find()).  Different sizes with a jump, an L2 table allocated
+ * between the clusters of two L2 tables, or a cluster that does not
+ * compress (a data cluster allocated among them) leave even the offsets to
+ * the order: unsupported at once.
+ */
+const char *model_image_qcow2_compressed_request(ModelFile *f, const uint64_t *cl, uint64_t n,
+                                                 uint64_t n_plain, bool l2_allocated)
+{
+    if (n_plain && n + n_plain > 1)
+        return "a compressed write of several clusters one of which does not compress "
+               "(QEMU allocates its data cluster when its compression task finishes)";
+    if (n < 2)
+        return NULL;
+    uint64_t lo = UINT64_MAX, hi = 0;
+    bool equal = true, jump = false;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t c = cl[i];
+        uint64_t a = f->coff[c] / MODEL_CLUSTER, b = (f->coff[c] + f->clen[c] - 1) / MODEL_CLUSTER;
+        lo = a < lo ? a : lo;
+        hi = b > hi ? b : hi;
+        equal &= f->clen[c] == f->clen[cl[0]];
+        jump |= i && f->coff[c] != f->coff[cl[i - 1]] + f->clen[cl[i - 1]];
+    }
+    if (l2_allocated && cl[0] / L2_ENTRIES != cl[n - 1] / L2_ENTRIES)
+        return "a compressed write of several clusters over several L2 tables that allocates "
+               "an L2 table (QEMU allocates it when the first task of its range finishes "
+               "compressing, among the host clusters for the compressed bytes)";
+    if (lo == hi)
+        return NULL;
+    if (jump && !equal)
+        return "a compressed write of several clusters of different compressed sizes that "
+               "moves on to a host cluster not next to the last one (where it does depends on "
+               "the order QEMU's compression tasks finish)";
+    f->grp_total = bg_realloc(f->grp_total, (f->n_grp + 1) * sizeof(uint32_t));
+    f->grp_left = bg_realloc(f->grp_left, (f->n_grp + 1) * sizeof(uint32_t));
+    f->grp_total[f->n_grp] = f->grp_left[f->n_grp] = (uint32_t)n;
+    f->n_grp++;
+    for (uint64_t i = 0; i < n; i++)
+        f->cgroup[cl[i]] = f->n_grp;
+    return NULL;
 }
 
 /*
@@ -360,13 +504,21 @@ bool model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uin
         return false;
     }
     /* handle_alloc(): runs of clusters needing a new host cluster, within one
-     * L2 table, are allocated contiguously, L2 table first. */
-    uint64_t c = first;
-    bool linked = false;
+     * L2 table, are allocated contiguously, L2 table first.  Each run and
+     * each in-place extent is a task of qcow2_co_pwritev_part() that links
+     * its clusters and frees the old ones (qcow2_alloc_cluster_link_l2():
+     * compressed clusters, whose bytes their host clusters give up) after
+     * its data write, which yields: all runs are allocated before anything
+     * is freed, while no more than QCOW2_MAX_WORKERS tasks wait. */
+    uint64_t c = first, extents = 0;
+    bool linked = false, freed = false;
     while (c <= last) {
         bool in_place = f->cl[c] == MODEL_CL_DATA || (f->cl[c] == MODEL_CL_ZERO && f->host[c]);
         linked |= f->cl[c] != MODEL_CL_DATA;
         if (in_place) {
+            bool joined = c > first && f->cl[c - 1] == MODEL_CL_DATA &&
+                          f->host[c - 1] + 1 == f->host[c];
+            extents += !joined;
             f->cl[c] = MODEL_CL_DATA;
             c++;
             continue;
@@ -378,13 +530,25 @@ bool model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uin
         ensure_l2(f, c);
         uint64_t h = host_alloc(f, run);
         for (uint64_t i = 0; i < run; i++) {
-            release(f, c + i);
+            if (f->cl[c + i] == MODEL_CL_COMPRESSED) {
+                f->cl[c + i] = MODEL_CL_FREEING;
+                freed = true;
+            }
             f->host[c + i] = h + i;
-            f->cl[c + i] = MODEL_CL_DATA;
         }
         host_grow_len(f, (h + run) * MODEL_CLUSTER);
+        extents++;
         c += run;
     }
+    for (c = first; c <= last; c++) {
+        if (f->cl[c] == MODEL_CL_FREEING)
+            unref_compressed(f, c);
+        f->cl[c] = MODEL_CL_DATA;
+    }
+    if (freed && extents > QCOW2_MAX_WORKERS && !f->unsupported)
+        f->unsupported = "a write of more than 8 extents (QCOW2_MAX_WORKERS) over compressed "
+                         "clusters: which task frees them before the later extents are "
+                         "allocated depends on the order QEMU's writes finish";
     model_sparse_write(&f->data, off, len, buf);
     return linked;
 }

@@ -774,6 +774,19 @@ static int reads_as_zero(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len)
 static int qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const uint8_t *buf,
                        unsigned flags);
 
+#define QCOW2_MAX_WORKERS 8            /* block/qcow2.h: tasks of one request at once */
+
+/* The model's host layout of F may differ from QEMU's from here on
+ * (ModelFile.unsupported says why): the change that made it so is unsupported. */
+static int layout_unknown(IoCtx *c, const ModelFile *f)
+{
+    if (!f->unsupported)
+        return 0;
+    if (!c->unsupported)
+        c->unsupported = f->unsupported;
+    return -ENOTSUP;
+}
+
 /*
  * One piece of bdrv_co_do_pwrite_zeroes() (at most one partial cluster)
  * through qcow2_co_pwrite_zeroes(): a partial cluster becomes a whole zero
@@ -808,7 +821,7 @@ static int qcow2_zero_piece(IoCtx *c, ModelNode *n, ModelFile *f, uint64_t off, 
     BgError e = {0};
     model_image_qcow2_write(f, off, len, NULL, true, flags & MODEL_WR_MAY_UNMAP, false, &e);
     model_io_host_grew(c->w, n, f);
-    return 0;
+    return layout_unknown(c, f);
 }
 
 /* qcow2_co_pwritev_part() / pwrite_zeroes / compressed, with COW of partial
@@ -826,6 +839,14 @@ static int qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const
     if (flags & MODEL_WR_COMPRESSED) {
         if (off % MODEL_CLUSTER || (len % MODEL_CLUSTER && off + len != vend))
             return -EINVAL;
+        /* qcow2_co_pwritev_compressed_part(): a task per cluster; one that
+         * fails (EIO: the cluster is allocated) stops no task started
+         * already, and all of them start before any finishes as long as
+         * there are no more than QCOW2_MAX_WORKERS (8) */
+        uint64_t l2_before = model_image_qcow2_l2_count(f);
+        uint64_t n_cl = (len + MODEL_CLUSTER - 1) / MODEL_CLUSTER, n_done = 0, n_plain = 0;
+        uint64_t *done = bg_calloc(n_cl, sizeof(uint64_t));
+        int err = 0;
         for (uint64_t o = off; o < off + len; o += MODEL_CLUSTER) {
             uint8_t *cbuf = bg_calloc(MODEL_CLUSTER, 1);
             uint64_t m = off + len - o < MODEL_CLUSTER ? off + len - o : MODEL_CLUSTER;
@@ -834,13 +855,35 @@ static int qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const
             model_qcow2_linked(n, model_image_qcow2_write(f, o, MODEL_CLUSTER, cbuf, false, false,
                                                           true, &e));
             free(cbuf);
-            if (e.set)
-                return -EIO;
+            if (e.set) {
+                err = -EIO;
+                continue;
+            }
+            uint64_t cl = o / MODEL_CLUSTER;
+            if (f->cl[cl] == MODEL_CL_COMPRESSED)
+                done[n_done++] = cl;
+            else
+                n_plain++;
+            /* qcow2_alloc_bytes() keeps free_byte_offset when its host
+             * cluster is freed; once that cluster is allocated again, the
+             * next compressed bytes overwrite its data or metadata */
+            if (model_image_qcow2_compressed_shares(f, cl)) {
+                if (!c->unsupported)
+                    c->unsupported = "a compressed write whose bytes qcow2_alloc_bytes() puts in "
+                                     "the host cluster free_byte_offset points into after that "
+                                     "cluster was freed and allocated again (QEMU 7.2 overwrites "
+                                     "its data or metadata)";
+                free(done);
+                return -ENOTSUP;
+            }
+            if (layout_unknown(c, f)) {
+                free(done);
+                return -ENOTSUP;
+            }
             /* qcow2_co_pwritev_compressed_task(): the compressed bytes go to
              * the file after the L2 entry points at them; if blkdebug fails
              * that write, the cluster is left pointing at bytes never
              * written, which the model does not keep */
-            uint64_t cl = o / MODEL_CLUSTER;
             int r = f->cl[cl] == MODEL_CL_COMPRESSED
                         ? file_chain(c, n, (int64_t)f->coff[cl], f->clen[cl], MODEL_IO_WRITE)
                         : file_chain(c, n, -1, MODEL_CLUSTER, MODEL_IO_WRITE);
@@ -848,11 +891,23 @@ static int qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const
                 if (!c->unsupported)
                     c->unsupported = "a compressed write that fails on a blkdebug rule (QEMU "
                                      "leaves the cluster pointing at bytes it never wrote)";
+                free(done);
                 return r;
             }
             model_io_host_grew(c->w, n, f);
         }
-        return 0;
+        const char *why = model_image_qcow2_compressed_request(
+            f, done, n_done, n_plain, model_image_qcow2_l2_count(f) != l2_before);
+        free(done);
+        if (!why && err && n_cl > QCOW2_MAX_WORKERS)
+            why = "a compressed write of more than 8 clusters (QCOW2_MAX_WORKERS) one of which "
+                  "fails: whether QEMU starts the later tasks depends on when that one finishes";
+        if (why) {
+            if (!c->unsupported)
+                c->unsupported = why;
+            return -ENOTSUP;
+        }
+        return err;
     }
     uint64_t a = off / MODEL_CLUSTER * MODEL_CLUSTER;
     uint64_t b = (off + len + MODEL_CLUSTER - 1) / MODEL_CLUSTER * MODEL_CLUSTER;
@@ -904,6 +959,7 @@ static int qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const
         BgError e = {0};
         model_qcow2_linked(n, model_image_qcow2_write(f, a, b - a, tmp, false, false, false, &e));
         model_io_host_grew(c->w, n, f);
+        r = layout_unknown(c, f);
     }
     bg_bigbuf_put(tmp);
     return r;
@@ -949,6 +1005,10 @@ bool model_io_qcow2_change(ModelState *st, const ModelWorld *w, ModelNode *n,
     const ModelFile *f = model_open_qcow2_file(st, w, n);
     if (f && foreign_image(n, f, unsupported))
         return false;
+    if (f && f->unsupported) {
+        *unsupported = f->unsupported;
+        return false;
+    }
     if (other_qcow2(st, w, n, false)) {
         *unsupported = "a change through one of two qcow2 nodes on the same image is not "
                        "modelled (each node caches its own metadata)";
@@ -1108,7 +1168,7 @@ static int node_discard(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len)
         for (uint64_t cl = first; cl < end; cl++)
             model_image_qcow2_discard(f, cl, backing);
         model_io_host_grew(c->w, n, f);
-        return 0;
+        return layout_unknown(c, f);
     }
     if (strcmp(d, "raw") == 0)
         return node_discard(c, model_graph_file(c->w, n), off + n->offset, len);

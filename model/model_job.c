@@ -350,6 +350,10 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
             BgError e = {0};
             model_image_qcow2_write(df, off, whole, NULL, true, true, false, &e);
             model_io_host_grew(w, dest, df);
+            if (df->unsupported) {
+                st->unsupported = df->unsupported;
+                return;
+            }
             continue;
         }
         uint8_t *buf = bg_calloc(whole, 1);
@@ -377,6 +381,10 @@ static void copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode
         model_qcow2_linked(dest, model_image_qcow2_write(df, off, whole, buf, zeroes, false, false, &e));
         model_io_host_grew(w, dest, df);
         free(buf);
+        if (df->unsupported) {
+            st->unsupported = df->unsupported;
+            return;
+        }
     }
 }
 
@@ -455,6 +463,8 @@ static int grow_base(ModelState *st, ModelNode *top, ModelNode *base)
         model_io_pwrite(st, n, old, k, zeroes, 0, &io);
         free(zeroes);
     }
+    if (mf->unsupported && !st->unsupported)
+        st->unsupported = mf->unsupported;
     return 0;
 }
 
