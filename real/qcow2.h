@@ -33,6 +33,7 @@
 #define QCOW2_MIN_CLUSTER_BITS 9
 #define QCOW2_MAX_CLUSTER_BITS 21
 #define QCOW2_COMPRESSED_SECTOR_SIZE 512
+#define QCOW2_MAX_WORKERS 8          /* tasks of one request in flight (aio task pool) */
 #define QCOW_MAX_L1_SIZE (32u << 20)      /* bytes */
 #define QCOW_MAX_REFTABLE_SIZE (8u << 20) /* bytes */
 #define QCOW_MAX_CLUSTER_OFFSET ((1ull << 56) - 1)

@@ -150,18 +150,34 @@ int qcow2_compress_pwrite(RealBlockState *bs, int64_t offset, int64_t bytes, con
     if (qcow2_offset_into_cluster(s, (uint64_t)bytes) &&
         offset + bytes != bs->total_sectors * BDRV_SECTOR_SIZE)
         return -EINVAL;
-    while (bytes > 0) {
+    /*
+     * qcow2_co_pwritev_compressed_part(): one task per cluster in a pool of
+     * QCOW2_MAX_WORKERS; a failed task stops only the tasks not started yet.
+     * Each task yields to compress in a thread, so the first eight all
+     * start; task k > 8 waits for a slot (task k - 8 done) and starts when
+     * none of tasks 1 .. k - 9 had failed at the loop's status check.  The
+     * engine runs the tasks one after the other, in that order (QEMU's
+     * threads may finish in another, which the model does not answer); the
+     * first error is the result.
+     */
+    int first_err = 0;
+    long failed_at = 0;                         /* task number of the first error, 0: none */
+    for (long k = 1; bytes > 0; k++) {
+        if (failed_at && failed_at <= k - 1 - QCOW2_MAX_WORKERS)
+            break;
         uint64_t chunk = (uint64_t)(bytes < s->cluster_size ? bytes : s->cluster_size);
         int ret = compressed_task(bs, (uint64_t)offset, chunk, p);
-        if (ret < 0)
-            return ret;
+        if (ret < 0 && !first_err) {
+            first_err = ret;
+            failed_at = k;
+        }
         if (!bs->drv)
             return -ENOMEDIUM;
         offset += (int64_t)chunk;
         bytes -= (int64_t)chunk;
         p += chunk;
     }
-    return 0;
+    return first_err;
 }
 
 int qcow2_compress_pread(RealBlockState *bs, uint64_t l2_entry, uint64_t offset_in_cluster,
