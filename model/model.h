@@ -581,6 +581,13 @@ char *model_perm_names(unsigned perm);
 json_t *model_query_named_block_nodes(ModelState *st, bool flat);
 /* bdrv_refresh_filename(): the node's filename (owned). */
 char *model_query_filename(ModelState *st, const ModelWorld *w, const ModelNode *n);
+/* bdrv_dirname(): N's base directory with its trailing '/' (owned), NULL
+ * with ERR set when it has none. */
+char *model_query_dirname(ModelState *st, const ModelWorld *w, const ModelNode *n, BgError *err);
+/* bdrv_make_absolute_filename(): NAME relative to N's directory (owned),
+ * NULL for an empty NAME or without a directory. */
+char *model_query_make_absolute(ModelState *st, const ModelWorld *w, const ModelNode *n,
+                                const char *name);
 /* bdrv_get_info(): the node whose driver answers for N (borrowed; N or one
  * below it), NULL when none does; *CLUSTER_SIZE 0 for a file. */
 const ModelNode *model_query_get_info(const ModelWorld *w, const ModelNode *n, unsigned *cluster_size);

@@ -501,6 +501,58 @@ static void set_header_backing(ModelState *st, ModelNode *n, ModelNode *base, co
     }
 }
 
+/*
+ * The nodes that use N as their COW (backing) child, oldest edge first:
+ * bdrv_drop_intermediate() prepends N's parents (newest first) to its
+ * updated_children list.  Only these get a new header name
+ * (bdrv_child_cb_update_filename()); a filter's `file` child or a
+ * blkdebug's `image` is left alone.  Ids, owned; *N_OUT entries.
+ */
+static int *cow_parents(const ModelWorld *w, const ModelNode *n, size_t *n_out)
+{
+    int *ids = NULL;
+    uint64_t *seqs = NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < w->n_nodes; i++)
+        for (size_t c = 0; c < w->nodes[i]->n_children; c++) {
+            const ModelChild *ch = &w->nodes[i]->children[c];
+            if (ch->node != n->id || !(ch->role & MODEL_ROLE_COW))
+                continue;
+            ids = bg_realloc(ids, (k + 1) * sizeof(*ids));
+            seqs = bg_realloc(seqs, (k + 1) * sizeof(*seqs));
+            size_t at = k++;
+            while (at > 0 && seqs[at - 1] > ch->seq) {
+                ids[at] = ids[at - 1];
+                seqs[at] = seqs[at - 1];
+                at--;
+            }
+            ids[at] = w->nodes[i]->id;
+            seqs[at] = ch->seq;
+        }
+    free(seqs);
+    *n_out = k;
+    return ids;
+}
+
+/*
+ * bdrv_backing_update_filename(): a read-only PARENT is reopened
+ * read-write for bdrv_change_backing_file() and read-only again, each
+ * time keeping its old options (bdrv_reopen_set_read_only()).
+ */
+static void update_filename(ModelState *st, ModelNode *parent, ModelNode *base, const char *str)
+{
+    bool read_only = parent->read_only;
+    BgError ignore = {0};
+    if (read_only && !model_reopen_set_read_only(st, st->w, parent, false, &ignore)) {
+        /* QEMU fails the commit here (commit_prepare()): not modelled */
+        st->unsupported = "a commit whose overlay cannot be reopened read-write";
+        return;
+    }
+    set_header_backing(st, parent, base, str, false);
+    if (read_only)
+        model_reopen_set_read_only(st, st->w, parent, true, &ignore);
+}
+
 /* Remove FILTER from the graph: its parents go to its child. */
 static void drop_filter(ModelWorld *w, ModelNode *filter)
 {
@@ -563,17 +615,15 @@ static void finish(ModelState *st, ModelJob *j, bool abort)
             drop_filter(w, filter);           /* commit_abort() */
         } else {
             /* bdrv_drop_intermediate(): the filter's parents now use the base */
-            ModelNode *overlay = NULL;
-            for (size_t i = 0; i < w->n_nodes && !overlay; i++)
-                for (size_t c = 0; c < w->nodes[i]->n_children; c++)
-                    if (w->nodes[i]->children[c].node == filter->id)
-                        overlay = w->nodes[i];
             ModelNode *explicit_top = model_graph_skip_implicit(w, filter);
             bool update = inherits_from_recursive(w, base, explicit_top);
             int new_inherits = explicit_top->inherits_from;
+            size_t n_cow;
+            int *cow = cow_parents(w, filter, &n_cow);
             model_graph_replace_node(w, filter, base);
-            if (overlay)
-                set_header_backing(st, overlay, base, j->backing_file_str, false);
+            for (size_t i = 0; i < n_cow; i++)
+                update_filename(st, model_graph_node(w, cow[i]), base, j->backing_file_str);
+            free(cow);
             if (update)
                 base->inherits_from = new_inherits;
             while (filter->n_children) {

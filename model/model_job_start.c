@@ -151,21 +151,6 @@ static char *real_path(ModelState *st, const char *p)
     return r;
 }
 
-/* bdrv_dirname() + NAME (bdrv_make_absolute_filename()), owned. */
-static char *make_absolute(const ModelWorld *w, const ModelNode *n, const char *name)
-{
-    if (!name || !name[0])
-        return NULL;
-    if (has_protocol(name) || name[0] == '/')
-        return bg_strdup(name);
-    const ModelNode *f = n;
-    while (f && !f->filename) {
-        const ModelNode *next = model_graph_file(w, f);
-        f = next ? next : model_graph_filtered(w, f);
-    }
-    return f ? model_image_path_combine(f->filename, name) : NULL;
-}
-
 /* bdrv_find_backing_image() */
 static ModelNode *find_backing_image(ModelState *st, ModelWorld *w, ModelNode *bs, const char *name)
 {
@@ -183,11 +168,12 @@ static ModelNode *find_backing_image(ModelState *st, ModelWorld *w, ModelNode *b
             found = strcmp(name, fn) == 0;
             free(fn);
         } else if (is_protocol || has_protocol(bf)) {
-            char *full = make_absolute(w, curr, bf);
+            char *full = model_query_make_absolute(st, w, curr, bf);
             found = strcmp(name, bf) == 0 || (full && strcmp(name, full) == 0);
             free(full);
         } else {
-            char *a = make_absolute(w, curr, name), *b = make_absolute(w, curr, bf);
+            char *a = model_query_make_absolute(st, w, curr, name);
+            char *b = model_query_make_absolute(st, w, curr, bf);
             char *ra = a ? real_path(st, a) : NULL, *rb = ra && b ? real_path(st, b) : NULL;
             found = ra && rb && strcmp(ra, rb) == 0;
             free(a);

@@ -13,7 +13,8 @@
  *
  * Mirrors QEMU 7.2.0 block.c bdrv_named_nodes_list(),
  * bdrv_refresh_filename(), append_strong_runtime_options(),
- * bdrv_backing_overridden(), null_refresh_filename(),
+ * bdrv_backing_overridden(), bdrv_dirname(), bdrv_make_absolute_filename(),
+ * null_refresh_filename(),
  * blkdebug_refresh_filename(), blkverify_refresh_filename(),
  * quorum_gather_child_options(), bdrv_commit_top_refresh_filename(),
  * block/qapi.c bdrv_block_device_info() and bdrv_query_image_info(),
@@ -22,6 +23,7 @@
  */
 #include <string.h>
 
+#include "messages.h"
 #include "model.h"
 
 typedef struct FnInfo {
@@ -213,6 +215,62 @@ char *model_query_filename(ModelState *st, const ModelWorld *w, const ModelNode 
     return s;
 }
 
+/* path_combine(BASE, ""): BASE up to its last '/', or up to and with its
+ * protocol's ':' if that comes later. */
+static char *path_dir(const char *base)
+{
+    const char *p = base;
+    if (base[strcspn(base, ":/")] == ':')     /* path_has_protocol() */
+        p = strchr(base, ':') + 1;
+    const char *slash = strrchr(base, '/');
+    if (slash && slash + 1 > p)
+        p = slash + 1;
+    return bg_strndup(base, (size_t)(p - base));
+}
+
+/*
+ * bdrv_dirname(): blkverify_dirname() and quorum_dirname() refuse (their
+ * children may lie in different directories); a driver without its own
+ * routine asks its primary child (bdrv_primary_bs()); a node without one
+ * gives the directory of its exact_filename, or fails when it has none.
+ */
+char *model_query_dirname(ModelState *st, const ModelWorld *w, const ModelNode *n, BgError *err)
+{
+    if (strcmp(n->drv->name, "blkverify") == 0 || strcmp(n->drv->name, "quorum") == 0) {
+        bg_error_setf(err, BG_MSG_DIRNAME_NO_BASE, n->drv->name);
+        return NULL;
+    }
+    const ModelNode *primary = primary_child(w, n);
+    if (primary)
+        return model_query_dirname(st, w, primary, err);
+    FnInfo f;
+    refresh(st, w, n, &f);
+    char *dir = f.exact[0] ? path_dir(f.exact) : NULL;
+    fn_cleanup(&f);
+    if (!dir)
+        bg_error_setf(err, BG_MSG_DIRNAME_NO_BASE, n->drv->name);
+    return dir;
+}
+
+/* bdrv_make_absolute_filename(): NAME as it is when it is absolute or has a
+ * protocol, else joined to bdrv_dirname() of N; NULL for an empty NAME or
+ * when N has no directory. */
+char *model_query_make_absolute(ModelState *st, const ModelWorld *w, const ModelNode *n,
+                                const char *name)
+{
+    if (!name || !name[0])
+        return NULL;
+    if (name[0] == '/' || name[strcspn(name, ":/")] == ':')
+        return bg_strdup(name);
+    BgError ignore = {0};
+    char *dir = model_query_dirname(st, w, n, &ignore);
+    if (!dir)
+        return NULL;
+    char *full = bg_asprintf("%s%s", dir, name);
+    free(dir);
+    return full;
+}
+
 /* bdrv_get_info(): qcow2 and file answer, filters and raw forward
  * (raw_get_info(), bdrv_filter_bs()), so the BlockDriverInfo, its
  * is_dirty included, is the node's that answered. */
@@ -297,15 +355,12 @@ static json_t *image_info(ModelState *st, const ModelWorld *w, const ModelNode *
                                       "extended-l2", 0));
     if (n->backing_file && n->backing_file[0]) {
         json_object_set_new(img, "backing-filename", json_string(n->backing_file));
-        /* bdrv_get_full_backing_filename(): relative to the image's directory */
-        const ModelNode *f = model_graph_file(w, n);
-        while (f && f->drv->kind == BG_DRV_FILTER)
-            f = model_graph_filtered(w, f);
-        if (f && f->filename) {
-            char *full = model_image_path_combine(f->filename, n->backing_file);
+        /* bdrv_get_full_backing_filename(): absent when bdrv_dirname() fails
+         * (a blkverify or quorum node on the primary chain) */
+        char *full = model_query_make_absolute(st, w, n, n->backing_file);
+        if (full)
             json_object_set_new(img, "full-backing-filename", json_string(full));
-            free(full);
-        }
+        free(full);
         if (n->backing_fmt && n->backing_fmt[0])
             json_object_set_new(img, "backing-filename-format", json_string(n->backing_fmt));
     }
