@@ -609,6 +609,72 @@ static ModelFile *file_replace(ModelFiles *t, const char *path)
     return f;
 }
 
+/*
+ * bdrv_img_create() opens the backing file, with a size given or not, as
+ * bdrv_open() does: with its whole backing chain (back_flags clears
+ * BDRV_O_NO_BACKING), read-only, BDRV_O_NO_IO, and force-share=on, which
+ * every child inherits (bdrv_inherited_options()).  No BlockBackend sits
+ * above it, so no node takes a permission (no CONSISTENT_READ under
+ * BDRV_O_NO_IO) and every child shares all (bdrv_child_perm()): no lock of
+ * a VM that holds files of the chain is in the way, only opening them can
+ * fail.  PATH and SHOWN are the backing's name joined to the new image's,
+ * absolute and as given; FMT its format.  Returns the backing file, or NULL
+ * with *WHY (the text after "qemu-img: FILE: ", owned) or *UNSUPPORTED set.
+ */
+static ModelFile *open_backing_chain(ModelFiles *t, const char *path, const char *shown,
+                                     const char *fmt, char **why, const char **unsupported)
+{
+    ModelFile *top = NULL;
+    char *p = bg_strdup(path);
+    char *sh = bg_strdup(shown);
+    for (size_t depth = 0;; depth++) {
+        ModelFile *b = model_image_find(t, p);
+        if (!b || (strcmp(fmt, "qcow2") == 0 && !b->qcow2)) {
+            /* bdrv_open_backing_file(): each level adds its prefix */
+            char *text = b ? bg_strdup(BG_MSG_QCOW2_NOT_QCOW2)
+                           : bg_asprintf(BG_MSG_FILE_OPEN, sh, "No such file or directory");
+            for (size_t i = 0; i < depth; i++) {
+                char *longer = bg_asprintf("%s%s", BG_MSG_BACKING_OPEN_PREFIX, text);
+                free(text);
+                text = longer;
+            }
+            *why = text;
+            top = NULL;
+            break;
+        }
+        if (!top)
+            top = b;
+        if (strcmp(fmt, "raw") == 0 || !b->backing || !b->backing[0])
+            break;
+        const char *name = b->backing;
+        if (depth >= t->n) {
+            /* more levels than files: the chain comes back to a file, and
+             * QEMU opens it until it runs out of file descriptors */
+            *unsupported = "img-create: a backing chain that loops (QEMU opens it without end)";
+        } else if (name[strcspn(name, ":/")] == ':') {
+            *unsupported = "img-create: a backing chain with a protocol or json: name";
+        } else if (!b->backing_fmt) {
+            *unsupported = "backing file without a format: probing is not modelled";
+        } else if (strcmp(b->backing_fmt, "raw") != 0 && strcmp(b->backing_fmt, "qcow2") != 0) {
+            *unsupported = "img-create: backing format the model does not hold";
+        }
+        if (*unsupported) {
+            top = NULL;
+            break;
+        }
+        char *np = model_image_path_combine(p, name);
+        char *ns = model_image_path_combine(sh, name);
+        free(p);
+        free(sh);
+        p = np;
+        sh = ns;
+        fmt = b->backing_fmt;
+    }
+    free(p);
+    free(sh);
+    return top;
+}
+
 /* qemu-img create -f FMT [-b BACKING -F BFMT] FILE [SIZE] */
 void model_image_create(ModelFiles *t, const ModelWorld *vm, const char *scratch, const json_t *spec,
                         BgResult *res)
@@ -644,16 +710,20 @@ void model_image_create(ModelFiles *t, const ModelWorld *vm, const char *scratch
         /* bdrv_img_create() opens the backing file by its name joined to
          * the image's (as given: relative names stay relative in the text) */
         char *bpath = model_image_path_combine(path, backing);
-        ModelFile *b = model_image_find(t, bpath);
+        char *shown = model_image_path_combine(file, backing);
+        char *why = NULL;
+        const char *unsupported = NULL;
+        ModelFile *b = open_backing_chain(t, bpath, shown, bfmt, &why, &unsupported);
         free(bpath);
-        if (!b || (strcmp(bfmt, "qcow2") == 0 && !b->qcow2)) {
-            char *shown = model_image_path_combine(file, backing);
-            char *why = b ? bg_strdup(BG_MSG_QCOW2_NOT_QCOW2)
-                          : bg_asprintf(BG_MSG_FILE_OPEN, shown, "No such file or directory");
+        free(shown);
+        if (unsupported) {
+            bg_result_set_unsupported(res, unsupported);
+            goto out;
+        }
+        if (!b) {
             offline_result(res, 1, NULL, bg_asprintf("qemu-img: %s: %s\n" BG_MSG_IMG_OPEN_BACKING_HINT
                                                      "\n", file, why));
             free(why);
-            free(shown);
             goto out;
         }
         if (!size_s) {

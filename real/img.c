@@ -75,16 +75,18 @@ static void rename_in_error(BgError *err, const char *resolved, const char *give
     snprintf(at, sizeof(err->text) - (size_t)(at - err->text), "%s%s", given, tail);
 }
 
-/* bdrv_filter_default_perms() + bdrv_default_perms_for_storage(): the file edge. */
-static void storage_perms(bool writable, bool metadata, uint64_t perm, uint64_t shared,
-                          uint64_t *nperm, uint64_t *nshared)
+/* bdrv_filter_default_perms() + bdrv_default_perms_for_storage(): the file edge
+ * (a format node opened with BDRV_O_NO_IO asks no consistent read of it). */
+static void storage_perms(bool writable, bool metadata, bool no_io, uint64_t perm,
+                          uint64_t shared, uint64_t *nperm, uint64_t *nshared)
 {
     perm &= REAL_PERM_ALL;
     shared &= REAL_PERM_ALL;
     if (metadata) {
         if (writable)
             perm |= REAL_PERM_WRITE | REAL_PERM_RESIZE;
-        perm |= REAL_PERM_CONSISTENT_READ;
+        if (!no_io)
+            perm |= REAL_PERM_CONSISTENT_READ;
         shared &= ~(uint64_t)(REAL_PERM_WRITE | REAL_PERM_RESIZE);
     }
     shared &= ~(uint64_t)REAL_PERM_RESIZE;
@@ -96,9 +98,13 @@ static void storage_perms(bool writable, bool metadata, uint64_t perm, uint64_t 
     *nshared = shared;
 }
 
-/* The permissions of a file node under FMT, whose parents hold PERM/SHARED. */
+/*
+ * The permissions of a file node under FMT, whose parents hold PERM/SHARED.
+ * A file node that inherited force-share shares everything
+ * (bdrv_child_perm()).
+ */
 static int apply_perms(RealBlockState *fmt, RealBlockState *file, uint64_t perm, uint64_t shared,
-                       BgError *err)
+                       const ImgOpenOptions *o, BgError *err)
 {
     uint64_t nperm, nshared;
     if (!strcmp(fmt->orig_drv->format_name, "raw")) {
@@ -106,8 +112,10 @@ static int apply_perms(RealBlockState *fmt, RealBlockState *file, uint64_t perm,
         nperm = perm & REAL_PERM_ALL;
         nshared = shared & REAL_PERM_ALL;
     } else {
-        storage_perms(!fmt->read_only, true, perm, shared, &nperm, &nshared);
+        storage_perms(!fmt->read_only, true, o->no_io, perm, shared, &nperm, &nshared);
     }
+    if (o->force_share)
+        nshared = REAL_PERM_ALL;
     fmt->file->perm = nperm;
     fmt->file->shared_perm = nshared;
     if (file->drv->check_perm) {
@@ -133,7 +141,8 @@ static const char *probe_format(RealBlockState *file)
 
 /* Open one level: file node, then the format node over it. */
 static int open_level(RealImage *img, const char *dir, const char *name, const char *fmt,
-                      json_t *options, int flags, uint64_t perm, uint64_t shared, BgError *err)
+                      json_t *options, int flags, uint64_t perm, uint64_t shared,
+                      const ImgOpenOptions *o, BgError *err)
 {
     ImgLevel *l = &img->levels[img->n];
     char *path = resolve(dir, name);
@@ -181,7 +190,7 @@ static int open_level(RealImage *img, const char *dir, const char *name, const c
     ret = bdrv_open_driver(l->fmt, drv, options, flags, err);
     if (ret < 0)
         goto out;
-    ret = apply_perms(l->fmt, l->file, perm, shared, err);
+    ret = apply_perms(l->fmt, l->file, perm, shared, o, err);
     if (ret < 0)
         goto out;
     real_free(l->fmt->filename);
@@ -218,9 +227,11 @@ void img_close(RealImage *img)
     real_free(img);
 }
 
-RealImage *img_open(const char *dir, const char *filename, const char *fmt,
-                    const ImgOpenOptions *o, BgError *err)
+/* img_open(); *RET_OUT is -ELOOP when the chain passes IMG_MAX_CHAIN levels. */
+static RealImage *open_chain(const char *dir, const char *filename, const char *fmt,
+                             const ImgOpenOptions *o, int *ret_out, BgError *err)
 {
+    *ret_out = -EINVAL;
     RealImage *img = real_calloc(1, sizeof(*img));
     if (!img) {
         bg_error_setf(err, "Out of memory");
@@ -228,16 +239,21 @@ RealImage *img_open(const char *dir, const char *filename, const char *fmt,
     }
     int flags = REAL_O_UNMAP | (o->read_only ? 0 : REAL_O_RDWR) |
                 (o->nocache ? REAL_O_NOCACHE : 0) | (o->no_flush ? REAL_O_NO_FLUSH : 0);
-    /* qemu-io's BlockBackend: read (+ write), sharing all only with -U. */
+    /* qemu-io's BlockBackend: read (+ write), sharing all only with -U.  A
+     * bdrv_open() without a BlockBackend (no_io) has no parent to ask. */
     uint64_t perm = REAL_PERM_CONSISTENT_READ | (o->read_only ? 0 : REAL_PERM_WRITE);
     uint64_t shared = o->force_share ? REAL_PERM_ALL
                                      : REAL_PERM_CONSISTENT_READ | REAL_PERM_WRITE_UNCHANGED;
+    if (o->no_io) {
+        perm = 0;
+        shared = REAL_PERM_ALL;
+    }
     char *name = real_strdup(filename);
     if (!name) {
         bg_error_setf(err, "Out of memory");
         goto fail;
     }
-    if (open_level(img, dir, filename, fmt, o->options, flags, perm, shared, err) < 0)
+    if (open_level(img, dir, filename, fmt, o->options, flags, perm, shared, o, err) < 0)
         goto fail;
     while (!o->no_backing) {
         RealBlockState *top = img->levels[img->n - 1].fmt;
@@ -245,6 +261,7 @@ RealImage *img_open(const char *dir, const char *filename, const char *fmt,
             break;
         if (img->n == IMG_MAX_CHAIN) {
             bg_error_setf(err, "Backing file chain too long");
+            *ret_out = -ELOOP;
             goto fail;
         }
         char *bname = img_path_combine(name, top->backing_file);
@@ -256,9 +273,11 @@ RealImage *img_open(const char *dir, const char *filename, const char *fmt,
         uint64_t bperm = perm & REAL_PERM_CONSISTENT_READ;
         uint64_t bshared = ((shared & REAL_PERM_WRITE) ? REAL_PERM_WRITE | REAL_PERM_RESIZE : 0) |
                            REAL_PERM_CONSISTENT_READ | REAL_PERM_WRITE_UNCHANGED;
+        if (o->force_share)
+            bshared = REAL_PERM_ALL;        /* bdrv_child_perm() */
         int bflags = (flags & ~REAL_O_RDWR) | REAL_O_UNMAP;
         int ret = open_level(img, dir, bname, top->backing_format, NULL, bflags, bperm, bshared,
-                             err);
+                             o, err);
         real_free(name);
         name = bname;
         if (ret < 0) {
@@ -277,11 +296,19 @@ RealImage *img_open(const char *dir, const char *filename, const char *fmt,
         shared = bshared;
     }
     real_free(name);
+    *ret_out = 0;
     return img;
 fail:
     real_free(name);
     img_close(img);
     return NULL;
+}
+
+RealImage *img_open(const char *dir, const char *filename, const char *fmt,
+                    const ImgOpenOptions *o, BgError *err)
+{
+    int ret;
+    return open_chain(dir, filename, fmt, o, &ret, err);
 }
 
 RealBlockState *img_bs(RealImage *img)
@@ -392,11 +419,24 @@ int img_create(const char *dir, const char *fmt, const char *filename, const cha
             print_error(errb, filename, &err, NULL);
             return 1;
         }
-        /* Open the backing file (read-only, force-share) for its size and format. */
+        /*
+         * bdrv_img_create() opens the backing file with or without a size:
+         * bdrv_open() with its whole chain (BDRV_O_NO_BACKING cleared),
+         * read-only, BDRV_O_NO_IO and force-share=on, which the children
+         * inherit.  No BlockBackend sits above it, so no node takes a
+         * permission and every edge shares all: file-posix checks no lock
+         * against a VM that holds the chain.  Only the open can fail.  A
+         * chain that comes back to a file has no end there (QEMU opens it
+         * until it runs out of file descriptors): a chain longer than
+         * IMG_MAX_CHAIN is taken for one and answered unsupported.
+         */
         char *full = img_path_combine(filename, backing);
-        ImgOpenOptions bo = { .read_only = true, .force_share = true, .no_backing = true };
-        RealImage *b = full ? img_open(dir, full, backing_fmt, &bo, &err) : NULL;
+        ImgOpenOptions bo = { .read_only = true, .force_share = true, .no_io = true };
+        int oret = -ENOMEM;
+        RealImage *b = full ? open_chain(dir, full, backing_fmt, &bo, &oret, &err) : NULL;
         real_free(full);
+        if (!b && oret == -ELOOP)
+            return -1;
         if (!b) {
             print_error(errb, filename, &err, BG_MSG_IMG_OPEN_BACKING_HINT "\n");
             return 1;

@@ -31,6 +31,7 @@ typedef struct ImgOpenOptions {
     bool no_flush;        /* -t unsafe / cache.no-flush */
     bool force_share;     /* -U: share every permission */
     bool no_backing;      /* do not open the backing chain */
+    bool no_io;           /* BDRV_O_NO_IO and no BlockBackend: bdrv_img_create()'s open */
     json_t *options;      /* driver options of the top format node (borrowed), or NULL */
 } ImgOpenOptions;
 
@@ -52,8 +53,9 @@ void img_close(RealImage *img);
  * qcow2, raw, file.  SIZE is
  * qemu-img's string ("3M", "1048576") or NULL.  Appends what qemu-img
  * prints to OUT and ERR and returns its exit status.  Returns -1 (nothing
- * printed) for a format the engine cannot create, for the caller to report
- * as unsupported.
+ * printed) for a format the engine cannot create, or a backing chain that
+ * comes back to a file (QEMU opens it without end), for the caller to
+ * report as unsupported.
  */
 int img_create(const char *dir, const char *fmt, const char *filename, const char *size,
                const char *backing, const char *backing_fmt, BgBuf *out, BgBuf *err);

@@ -188,7 +188,8 @@ static bool step_img_create(BgBackend *be, json_t *spec, BgResult *res, BgError 
     if (rc < 0) {
         bg_buf_cleanup(&out);
         bg_buf_cleanup(&errb);
-        bg_result_set_unsupported(res, "img-create: format not implemented by the engine");
+        bg_result_set_unsupported(res, "img-create: format not implemented by the engine, or a "
+                                       "looping backing chain");
         return true;
     }
     res->kind = BG_RES_OFFLINE;

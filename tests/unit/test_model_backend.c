@@ -184,6 +184,53 @@ static void test_model_backend_backing_size_whole_sectors(void)
     bg_model_backend_ops.close(be);
 }
 
+/* bdrv_img_create() opens the backing's whole chain (regress/161), with
+ * force-share: a chain that comes back to a file has no end in QEMU 7.2 (it
+ * opens until it runs out of file descriptors), which the model does not
+ * answer; a chain whose second level is not qcow2 fails with one prefix per
+ * level below the backing. */
+static void test_model_backend_backing_chain(void)
+{
+    BgBackend *be = open_be();
+    const char *steps[] = {
+        "{\"img-create\": {\"fmt\": \"qcow2\", \"file\": \"b.img\", \"size\": \"1M\"}}",
+        "{\"img-create\": {\"fmt\": \"qcow2\", \"file\": \"a.img\", \"backing\": \"b.img\", "
+        "\"backing-fmt\": \"qcow2\"}}",
+        "{\"img-create\": {\"fmt\": \"qcow2\", \"file\": \"m.img\", \"backing\": \"a.img\", "
+        "\"backing-fmt\": \"qcow2\"}}",
+        "{\"img-create\": {\"fmt\": \"qcow2\", \"file\": \"b.img\", \"backing\": \"a.img\", "
+        "\"backing-fmt\": \"qcow2\"}}",
+        "{\"img-create\": {\"fmt\": \"raw\", \"file\": \"r.img\", \"size\": \"1M\"}}",
+        "{\"img-create\": {\"fmt\": \"qcow2\", \"file\": \"s.img\", \"backing\": \"r.img\", "
+        "\"backing-fmt\": \"raw\"}}",
+        "{\"img-create\": {\"fmt\": \"qcow2\", \"file\": \"r.img\", \"size\": \"1M\"}}",
+    };
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        BgResult r = run(be, steps[i]);
+        CHECK_INT_EQ(r.rc, 0);
+        bg_result_cleanup(&r);
+    }
+    BgResult r = run(be, "{\"img-create\": {\"fmt\": \"qcow2\", \"file\": \"c.img\", \"size\": "
+                         "\"1M\", \"backing\": \"m.img\", \"backing-fmt\": \"qcow2\"}}");
+    CHECK(r.unsupported && strstr(r.unsupported, "loops"));
+    bg_result_cleanup(&r);
+    /* s.img's header names r.img as raw: a qcow2 r.img is read as raw, and
+     * the chain ends there */
+    r = run(be, "{\"img-create\": {\"fmt\": \"qcow2\", \"file\": \"t.img\", \"backing\": "
+                "\"s.img\", \"backing-fmt\": \"qcow2\"}}");
+    CHECK_INT_EQ(r.rc, 0);
+    bg_result_cleanup(&r);
+    r = run(be, "{\"img-create\": {\"fmt\": \"raw\", \"file\": \"b.img\", \"size\": \"1M\"}}");
+    bg_result_cleanup(&r);
+    r = run(be, "{\"img-create\": {\"fmt\": \"qcow2\", \"file\": \"d.img\", \"backing\": "
+                "\"m.img\", \"backing-fmt\": \"qcow2\"}}");
+    CHECK_INT_EQ(r.rc, 1);
+    CHECK_STR_EQ(r.err_text, "qemu-img: d.img: Could not open backing file: Could not open backing "
+                             "file: Image is not in qcow2 format\nCould not open backing image.\n");
+    bg_result_cleanup(&r);
+    bg_model_backend_ops.close(be);
+}
+
 /* qemu-io on an image the VM's qcow2 node holds: the "write" lock its file
  * edge does not share (regress/133); with the VM's locking off the two
  * would share the image, which the model does not answer. */
@@ -489,6 +536,7 @@ BG_SUITE(model_backend) = {
     { "reopen_precedence", test_model_backend_reopen_precedence },
     { "qemu_io_and_jobs", test_model_backend_qemu_io_and_jobs },
     { "offline_io_locks", test_model_backend_offline_io_locks },
+    { "backing_chain", test_model_backend_backing_chain },
     { "qcow2_header_through_child", test_model_backend_qcow2_header_through_child },
     { "quorum_vote_own_buffers", test_model_backend_quorum_vote_own_buffers },
     { "compressed_io_through_blkdebug", test_model_backend_compressed_io_through_blkdebug },
