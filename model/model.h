@@ -138,6 +138,7 @@ void model_sparse_write(ModelSparse *s, uint64_t off, uint64_t len, const uint8_
  * ====================================================================== */
 
 #define MODEL_CLUSTER 65536u
+#define MODEL_QCOW2_MAX_WORKERS 8u  /* block/qcow2.h QCOW2_MAX_WORKERS: tasks of one request at once */
 enum { MODEL_CL_UNALLOC = 0, MODEL_CL_DATA, MODEL_CL_ZERO, MODEL_CL_COMPRESSED };
 
 typedef struct ModelFile {

@@ -33,7 +33,6 @@
 #include "model.h"
 
 #define L2_ENTRIES (MODEL_CLUSTER / 8)           /* guest clusters one L2 table maps */
-#define QCOW2_MAX_WORKERS 8                     /* block/qcow2.h: tasks of one request */
 #define MODEL_CL_FREEING 0xff                   /* compressed, its bytes freed at the end */
 
 static void file_free(ModelFile *f)
@@ -545,7 +544,7 @@ bool model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uin
             unref_compressed(f, c);
         f->cl[c] = MODEL_CL_DATA;
     }
-    if (freed && extents > QCOW2_MAX_WORKERS && !f->unsupported)
+    if (freed && extents > MODEL_QCOW2_MAX_WORKERS && !f->unsupported)
         f->unsupported = "a write of more than 8 extents (QCOW2_MAX_WORKERS) over compressed "
                          "clusters: which task frees them before the later extents are "
                          "allocated depends on the order QEMU's writes finish";

@@ -1,0 +1,57 @@
+/*
+ * model_io_int.h: what model_io.c (requests through the graph) and
+ * model_io_qcow2.c (qcow2's part of them) share; nothing outside these two
+ * files includes it.  The API of both is model.h's model_io_*().
+ */
+#ifndef MODEL_IO_INT_H
+#define MODEL_IO_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "model.h"
+
+/* One request's context: the state, the world it runs in, and what it found
+ * that the model cannot answer. */
+typedef struct IoCtx {
+    ModelState *st;
+    ModelWorld *w;
+    const char *unsupported;   /* set when the model keeps no data for a request */
+    bool unknown;              /* a read returned bytes the model does not know */
+    bool bounce;               /* reading into a buffer of the block layer's own (a copy-on-read
+                                * or job bounce buffer, qemu_try_blockalign()), which a null
+                                * node without read-zeroes leaves uninitialized: unknown bytes */
+} IoCtx;
+
+/* ---- model_io.c ---------------------------------------------------------- */
+
+/* A read of LEN bytes at OFF through node N into BUF: 0 or -errno. */
+int model_io_node_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf);
+/* blkdebug's rules on the nodes between qcow2 node N and its image file, for
+ * a request of LEN bytes at HOST_OFF (-1: a write not placed yet). */
+int model_io_file_chain(IoCtx *c, const ModelNode *n, int64_t host_off, uint64_t len, int iotype);
+/* Whether LEN bytes at OFF of node N read as zeroes (QEMU's block status):
+ * 1, 0, or -1 when the model cannot tell. */
+int model_io_zero_run(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len);
+bool model_io_all_zero(const uint8_t *b, uint64_t n);
+
+/* ---- model_io_qcow2.c ---------------------------------------------------- */
+
+/* The image behind qcow2 node N for a request that changes it, or NULL (C
+ * says why when the model cannot follow). */
+ModelFile *model_io_qcow2_file(IoCtx *c, const ModelNode *n);
+/* Whether N's open did not read F (a reopen gave it another image's file). */
+bool model_io_qcow2_foreign(const ModelNode *n, const ModelFile *f, const char **unsupported);
+/* -ENOTSUP when F's host layout may differ from QEMU's (F->unsupported). */
+int model_io_qcow2_layout_unknown(IoCtx *c, const ModelFile *f);
+/* qcow2_co_preadv_part(); EVENTS: blkdebug events on the file child. */
+int model_io_qcow2_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf,
+                        bool events);
+/* qcow2_co_pwritev_part() / pwrite_zeroes / compressed (MODEL_WR_* FLAGS). */
+int model_io_qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const uint8_t *buf,
+                         unsigned flags);
+/* A raw read of a qcow2 image file: the data clusters the model knows. */
+void model_io_qcow2_raw_read(IoCtx *c, const ModelFile *f, uint64_t off, uint64_t len,
+                             uint8_t *buf);
+
+#endif

@@ -1,0 +1,476 @@
+/*
+ * model_io_qcow2.c: qcow2's part of the requests through the graph.
+ *
+ * What this is: reads of qcow2 clusters (data runs contiguous on the host,
+ * compressed clusters, zero and unallocated ones through to the backing
+ * node, L2 entries and data past the end of the file chain as zeroes),
+ * raw reads of a qcow2 file's data clusters, and writes (copy-on-write of
+ * partial clusters, zero writes piece by piece, compressed writes as pool
+ * tasks), with the cases where the model's image state cannot follow
+ * QEMU's (two qcow2 nodes on one image, a layout that may differ) answered
+ * "unsupported".  Split from model_io.c, which dispatches requests by
+ * driver and keeps everything that is not qcow2's.
+ * What it is not: the image's state itself (model_image.c) or the rules
+ * of opening it (model_open.c, model_qcow2.c).
+ *
+ * Mirrors QEMU 7.2.0 block/qcow2.c qcow2_co_preadv_part() /
+ * qcow2_co_preadv_compressed() / qcow2_co_pwritev_part() /
+ * qcow2_co_pwrite_zeroes() / qcow2_co_pwritev_compressed_part() and
+ * _task(), block/qcow2-cluster.c perform_cow(), qcow2_get_host_offset(),
+ * block/io.c bdrv_co_do_pwrite_zeroes().
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bigbuf.h"
+#include "model.h"
+#include "model_io_int.h"
+
+/* The image behind qcow2 node N, or NULL: none the model keeps, or one N
+ * did not open (model_io_qcow2_foreign(): C says why). */
+static ModelFile *qcow2_image(IoCtx *c, const ModelNode *n)
+{
+    ModelFile *mf = model_open_qcow2_file(c->st, c->w, n);
+    return mf && mf->qcow2 && !model_io_qcow2_foreign(n, mf, &c->unsupported) ? mf : NULL;
+}
+
+/*
+ * How far into its image file can qcow2 node N's requests reach?  Each node
+ * from its `file` child down to the file node reads as zeroes what lies past
+ * its own length (bdrv_aligned_preadv(), bdrv_getlength()), which a file
+ * node keeps from its open: a reopen that gives N a file node opened before
+ * the image grew leaves N's later clusters, and the L2 tables that map them,
+ * past the end.
+ */
+static uint64_t host_reach(IoCtx *c, const ModelNode *n)
+{
+    uint64_t reach = UINT64_MAX;
+    for (ModelNode *f = model_graph_file(c->w, n); f;
+         f = f->drv->kind == BG_DRV_FILTER ? model_graph_filtered(c->w, f) : NULL) {
+        uint64_t l = model_open_length(c->st, c->w, f);
+        if (l < reach)
+            reach = l;
+    }
+    return reach;
+}
+
+/* qcow2_image() for every request but a read, which model_io_qcow2_read() follows
+ * past host_reach(): NULL also when the image reaches past it.  QEMU then
+ * reads the L2 tables and refcount blocks there as zeroes into its caches
+ * (emptied by each reopen of N, qcow2_update_options_prepare()), and a
+ * write or block status goes by them: the model, keeping one cluster map
+ * per image, does not follow. */
+ModelFile *model_io_qcow2_file(IoCtx *c, const ModelNode *n)
+{
+    ModelFile *mf = qcow2_image(c, n);
+    if (mf && host_reach(c, n) < mf->host_len) {
+        if (!c->unsupported)
+            c->unsupported = "a qcow2 request other than a read while its image reaches past the "
+                             "end of its file chain (QEMU reads the metadata there as zeroes)";
+        return NULL;
+    }
+    return mf;
+}
+
+/* The kind of guest cluster CL of F as qcow2 node reading up to REACH of its
+ * file sees it (qcow2_get_host_offset()): an L2 entry past REACH reads as
+ * zero, an unallocated cluster. */
+static int cluster_kind(const ModelFile *f, uint64_t cl, uint64_t reach)
+{
+    uint64_t l2 = cl / (MODEL_CLUSTER / 8) < f->n_l1 ? f->l2[cl / (MODEL_CLUSTER / 8)] : 0;
+    if (l2 && l2 * MODEL_CLUSTER + cl % (MODEL_CLUSTER / 8) * 8 + 8 > reach)
+        return MODEL_CL_UNALLOC;
+    return f->cl[cl];
+}
+
+/*
+ * Does the qcow2 node N's file hold an image other than the one N opened?
+ * Only after a reopen gave N the file of another image: QEMU 7.2 keeps the
+ * header and L1 table it read at open (qcow2_reopen_prepare() reads
+ * neither again) and maps N's requests through them onto the new file's
+ * clusters, which the model, keeping each image's clusters with its file,
+ * does not follow.
+ */
+bool model_io_qcow2_foreign(const ModelNode *n, const ModelFile *f, const char **unsupported)
+{
+    if (!n->qcow2_image || strcmp(n->qcow2_image, f->path) == 0)
+        return false;
+    if (!*unsupported)
+        *unsupported = "a qcow2 request after a reopen gave the node the file of another image "
+                       "(QEMU maps it through the L1 table of the image it opened)";
+    return true;
+}
+
+/* qcow2_co_preadv_compressed(): a compressed cluster is one read of its
+ * bytes from the file, from their offset to the end of the last 512-byte
+ * sector they touch (qcow2_parse_compressed_l2_entry()), which blkdebug's
+ * active rules see as they see any other read (the READ_COMPRESSED event
+ * before it changes nothing: the model keeps no rules for that event). */
+static int compressed_read(IoCtx *c, const ModelNode *n, const ModelFile *f, uint64_t cl)
+{
+    uint64_t end = (f->coff[cl] + f->clen[cl] + 511) / 512 * 512;
+    return model_io_file_chain(c, n, (int64_t)f->coff[cl], end - f->coff[cl], MODEL_IO_READ);
+}
+
+/* qcow2_co_preadv_part(): contiguous data clusters are one request to the
+ * file (an event on the file child first), a compressed cluster one of its
+ * own; EVENTS is false for the model's own copy-on-write reads of whole
+ * clusters, which QEMU makes only of the clusters a write covers in part
+ * (model_io_qcow2_write() checks those). */
+int model_io_qcow2_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf,
+                      bool events)
+{
+    ModelFile *f = qcow2_image(c, n);
+    if (!f) {
+        if (!c->unsupported)
+            c->unsupported = "qcow2 over a node the model keeps no image for";
+        return -ENOTSUP;
+    }
+    ModelNode *backing = model_graph_backing(c->w, n);
+    uint64_t blen = backing ? model_open_length(c->st, c->w, backing) : 0;
+    uint64_t reach = host_reach(c, n);
+    while (len) {
+        uint64_t cl = off / MODEL_CLUSTER;
+        uint64_t n_here = MODEL_CLUSTER - off % MODEL_CLUSTER;
+        if (n_here > len)
+            n_here = len;
+        int kind = cluster_kind(f, cl, reach);
+        if (kind == MODEL_CL_DATA) {
+            /* the run of data clusters contiguous on the host, in one L2 table */
+            while (n_here < len &&
+                   cluster_kind(f, cl + (off % MODEL_CLUSTER + n_here) / MODEL_CLUSTER, reach) ==
+                       MODEL_CL_DATA &&
+                   f->host[cl + (off % MODEL_CLUSTER + n_here) / MODEL_CLUSTER] ==
+                       f->host[cl] + (off % MODEL_CLUSTER + n_here) / MODEL_CLUSTER &&
+                   (cl + (off % MODEL_CLUSTER + n_here) / MODEL_CLUSTER) / 8192 == cl / 8192) {
+                uint64_t more = len - n_here < MODEL_CLUSTER ? len - n_here : MODEL_CLUSTER;
+                n_here += more;
+            }
+            if (events) {
+                model_blkdebug_event(model_graph_file(c->w, n), MODEL_DBG_READ_AIO);
+                int r = model_io_file_chain(c, n, (int64_t)(f->host[cl] * MODEL_CLUSTER + off % MODEL_CLUSTER),
+                                   n_here, MODEL_IO_READ);
+                if (r)
+                    return r;
+            }
+            model_sparse_read(&f->data, off, n_here, buf);
+            /* bdrv_aligned_preadv() down the file chain: the host bytes past
+             * its end read as zeroes */
+            uint64_t host = f->host[cl] * MODEL_CLUSTER + off % MODEL_CLUSTER;
+            if (host + n_here > reach) {
+                uint64_t in = host < reach ? reach - host : 0;
+                memset(buf + in, 0, n_here - in);
+            }
+        } else if (kind == MODEL_CL_COMPRESSED) {
+            if (f->coff[cl] + f->clen[cl] > reach) {
+                /* zeroes for some of the deflate stream: qcow2_co_decompress()
+                 * decides what comes of it */
+                if (!c->unsupported)
+                    c->unsupported = "a compressed cluster past the end of its qcow2 node's file chain";
+                return -ENOTSUP;
+            }
+            if (events) {
+                int r = compressed_read(c, n, f, cl);
+                if (r)
+                    return r;
+            }
+            model_sparse_read(&f->data, off, n_here, buf);
+        } else if (kind != MODEL_CL_UNALLOC) {
+            model_sparse_read(&f->data, off, n_here, buf);     /* zero */
+        } else {
+            /* qcow2_co_preadv_part(): zeroes without a backing node; with
+             * one, the request goes to it as it is (a null node without
+             * read-zeroes leaves the buffer untouched) and only what lies
+             * past its end is zeroed (bdrv_aligned_preadv()) */
+            uint64_t m = 0;
+            if (backing && off < blen) {
+                m = off + n_here <= blen ? n_here : blen - off;
+                int r = model_io_node_read(c, backing, off, m, buf);
+                if (r)
+                    return r;
+            }
+            memset(buf + m, 0, n_here - m);
+        }
+        off += n_here;
+        buf += n_here;
+        len -= n_here;
+    }
+    return 0;
+}
+
+/* A `file` node holding a qcow2 image: the bytes of data clusters are the
+ * guest data the model keeps; metadata and freed clusters are unknown. */
+void model_io_qcow2_raw_read(IoCtx *c, const ModelFile *f, uint64_t off, uint64_t len, uint8_t *buf)
+{
+    uint64_t nc = (f->vsize + MODEL_CLUSTER - 1) / MODEL_CLUSTER;
+    while (len) {
+        /* one host cluster at a time: the guest cluster stored there, if any */
+        uint64_t h = off / MODEL_CLUSTER, o = off % MODEL_CLUSTER;
+        uint64_t n = MODEL_CLUSTER - o < len ? MODEL_CLUSTER - o : len;
+        memset(buf, 0, n);
+        if (off < f->host_len) {
+            uint64_t g = 0;
+            while (g < nc && !(f->cl[g] == MODEL_CL_DATA && f->host[g] == h))
+                g++;
+            if (g < nc) {
+                uint64_t known = f->host_len - off < n ? f->host_len - off : n;
+                model_sparse_read(&f->data, g * MODEL_CLUSTER + o, known, buf);
+            }
+            if (g == nc)
+                c->unknown = true;
+        }
+        off += n;
+        buf += n;
+        len -= n;
+    }
+}
+
+
+
+/* The model's host layout of F may differ from QEMU's from here on
+ * (ModelFile.unsupported says why): the change that made it so is unsupported. */
+int model_io_qcow2_layout_unknown(IoCtx *c, const ModelFile *f)
+{
+    if (!f->unsupported)
+        return 0;
+    if (!c->unsupported)
+        c->unsupported = f->unsupported;
+    return -ENOTSUP;
+}
+
+/*
+ * One piece of bdrv_co_do_pwrite_zeroes() (at most one partial cluster)
+ * through qcow2_co_pwrite_zeroes(): a partial cluster becomes a whole zero
+ * cluster when the rest of it reads as zeroes and it holds no data (the
+ * image's last cluster counts as whole); otherwise -ENOTSUP, and the block
+ * layer writes a buffer of zeroes instead.
+ */
+static int qcow2_zero_piece(IoCtx *c, ModelNode *n, ModelFile *f, uint64_t off, uint64_t len,
+                            unsigned flags)
+{
+    uint64_t head = off % MODEL_CLUSTER;
+    uint64_t tail = (off + len + MODEL_CLUSTER - 1) / MODEL_CLUSTER * MODEL_CLUSTER - (off + len);
+    if (off + len == model_open_length(c->st, c->w, n))
+        tail = 0;
+    if (head || tail) {
+        int h = model_io_zero_run(c, n, off - head, head), t = model_io_zero_run(c, n, off + len, tail);
+        if (h < 0 || t < 0) {
+            c->unsupported = "a partial-cluster write of zeroes over a raw layer (host holes)";
+            return -ENOTSUP;
+        }
+        bool zero;
+        bool data = model_image_qcow2_allocated(f, off / MODEL_CLUSTER, &zero) && !zero;
+        if (!h || !t || data) {
+            uint8_t *z = bg_calloc(len, 1);
+            int r = model_io_qcow2_write(c, n, off, len, z, 0);
+            free(z);
+            return r;
+        }
+        off -= head;
+        len = MODEL_CLUSTER;
+    }
+    BgError e = {0};
+    model_image_qcow2_write(f, off, len, NULL, true, flags & MODEL_WR_MAY_UNMAP, false, &e);
+    model_io_host_grew(c->w, n, f);
+    return model_io_qcow2_layout_unknown(c, f);
+}
+
+/* qcow2_co_pwritev_part() / pwrite_zeroes / compressed, with COW of partial
+ * clusters from what the node reads now. */
+int model_io_qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const uint8_t *buf,
+                       unsigned flags)
+{
+    ModelFile *f = model_io_qcow2_file(c, n);
+    if (!f) {
+        if (!c->unsupported)
+            c->unsupported = "qcow2 over a node the model keeps no image for";
+        return -ENOTSUP;
+    }
+    uint64_t vend = f->vsize;
+    if (flags & MODEL_WR_COMPRESSED) {
+        if (off % MODEL_CLUSTER || (len % MODEL_CLUSTER && off + len != vend))
+            return -EINVAL;
+        /* qcow2_co_pwritev_compressed_part(): a task per cluster; one that
+         * fails (EIO: the cluster is allocated) stops no task started
+         * already, and all of them start before any finishes as long as
+         * there are no more than QCOW2_MAX_WORKERS (8) */
+        uint64_t l2_before = model_image_qcow2_l2_count(f);
+        uint64_t n_cl = (len + MODEL_CLUSTER - 1) / MODEL_CLUSTER, n_done = 0, n_plain = 0;
+        uint64_t *done = bg_calloc(n_cl, sizeof(uint64_t));
+        int err = 0;
+        for (uint64_t o = off; o < off + len; o += MODEL_CLUSTER) {
+            uint8_t *cbuf = bg_calloc(MODEL_CLUSTER, 1);
+            uint64_t m = off + len - o < MODEL_CLUSTER ? off + len - o : MODEL_CLUSTER;
+            memcpy(cbuf, buf + (o - off), m);
+            BgError e = {0};
+            model_qcow2_linked(n, model_image_qcow2_write(f, o, MODEL_CLUSTER, cbuf, false, false,
+                                                          true, &e));
+            free(cbuf);
+            if (e.set) {
+                err = -EIO;
+                continue;
+            }
+            uint64_t cl = o / MODEL_CLUSTER;
+            if (f->cl[cl] == MODEL_CL_COMPRESSED)
+                done[n_done++] = cl;
+            else
+                n_plain++;
+            /* qcow2_alloc_bytes() keeps free_byte_offset when its host
+             * cluster is freed; once that cluster is allocated again, the
+             * next compressed bytes overwrite its data or metadata */
+            if (model_image_qcow2_compressed_shares(f, cl)) {
+                if (!c->unsupported)
+                    c->unsupported = "a compressed write whose bytes qcow2_alloc_bytes() puts in "
+                                     "the host cluster free_byte_offset points into after that "
+                                     "cluster was freed and allocated again (QEMU 7.2 overwrites "
+                                     "its data or metadata)";
+                free(done);
+                return -ENOTSUP;
+            }
+            if (model_io_qcow2_layout_unknown(c, f)) {
+                free(done);
+                return -ENOTSUP;
+            }
+            /* qcow2_co_pwritev_compressed_task(): the compressed bytes go to
+             * the file after the L2 entry points at them; if blkdebug fails
+             * that write, the cluster is left pointing at bytes never
+             * written, which the model does not keep */
+            int r = f->cl[cl] == MODEL_CL_COMPRESSED
+                        ? model_io_file_chain(c, n, (int64_t)f->coff[cl], f->clen[cl], MODEL_IO_WRITE)
+                        : model_io_file_chain(c, n, -1, MODEL_CLUSTER, MODEL_IO_WRITE);
+            if (r) {
+                if (!c->unsupported)
+                    c->unsupported = "a compressed write that fails on a blkdebug rule (QEMU "
+                                     "leaves the cluster pointing at bytes it never wrote)";
+                free(done);
+                return r;
+            }
+            model_io_host_grew(c->w, n, f);
+        }
+        const char *why = model_image_qcow2_compressed_request(
+            f, done, n_done, n_plain, model_image_qcow2_l2_count(f) != l2_before);
+        free(done);
+        if (!why && err && n_cl > MODEL_QCOW2_MAX_WORKERS)
+            why = "a compressed write of more than 8 clusters (QCOW2_MAX_WORKERS) one of which "
+                  "fails: whether QEMU starts the later tasks depends on when that one finishes";
+        if (why) {
+            if (!c->unsupported)
+                c->unsupported = why;
+            return -ENOTSUP;
+        }
+        return err;
+    }
+    uint64_t a = off / MODEL_CLUSTER * MODEL_CLUSTER;
+    uint64_t b = (off + len + MODEL_CLUSTER - 1) / MODEL_CLUSTER * MODEL_CLUSTER;
+    if (flags & MODEL_WR_ZERO) {
+        /* bdrv_co_do_pwrite_zeroes(): a head up to the first cluster
+         * boundary, the aligned bulk, then the tail, each asked of qcow2 */
+        uint64_t end = off + len;
+        while (off < end) {
+            uint64_t num = end - off;
+            if (off % MODEL_CLUSTER) {
+                if (num > MODEL_CLUSTER - off % MODEL_CLUSTER)
+                    num = MODEL_CLUSTER - off % MODEL_CLUSTER;
+            } else if (end % MODEL_CLUSTER && num > MODEL_CLUSTER) {
+                num -= end % MODEL_CLUSTER;
+            }
+            int r = qcow2_zero_piece(c, n, f, off, num, flags);
+            if (r)
+                return r;
+            off += num;
+        }
+        return 0;
+    }
+    /* qcow2_co_pwritev_part(): a zero-length write maps no cluster, so there
+     * is nothing to copy on write and nothing reaches the image */
+    if (!len)
+        return 0;
+    /* copy-on-write: the whole clusters as the node reads them now */
+    uint8_t *tmp = bg_bigbuf_get(b - a);   /* a whole request of clusters: reused, not mapped again */
+    memset(tmp, 0, b - a);
+    bool bounce = c->bounce;
+    c->bounce = true;                      /* do_perform_cow_read()'s buffer */
+    int r = model_io_qcow2_read(c, n, a, b - a, tmp, false);
+    c->bounce = bounce;
+    /* perform_cow(): a compressed cluster the write covers in part (at its
+     * start or its end) is read back, do_perform_cow_read() through
+     * qcow2_co_preadv_part(), before the data goes out with it
+     * (merge_cow()); a cluster the write covers in its middle is read once
+     * or twice, and a second read meets the rules the first one passed */
+    uint64_t first = off / MODEL_CLUSTER, last = (off + len - 1) / MODEL_CLUSTER;
+    if (!r && off % MODEL_CLUSTER && f->cl[first] == MODEL_CL_COMPRESSED)
+        r = compressed_read(c, n, f, first);
+    if (!r && (off + len) % MODEL_CLUSTER && (last != first || !(off % MODEL_CLUSTER)) &&
+        f->cl[last] == MODEL_CL_COMPRESSED)
+        r = compressed_read(c, n, f, last);
+    if (!r)
+        r = model_io_file_chain(c, n, -1, len, MODEL_IO_WRITE);
+    if (!r) {
+        memcpy(tmp + (off - a), buf, len);
+        BgError e = {0};
+        model_qcow2_linked(n, model_image_qcow2_write(f, a, b - a, tmp, false, false, false, &e));
+        model_io_host_grew(c->w, n, f);
+        r = model_io_qcow2_layout_unknown(c, f);
+    }
+    bg_bigbuf_put(tmp);
+    return r;
+}
+
+/*
+ * Two qcow2 nodes on one image file (the second through a file node with
+ * locking off).  The model keeps one state per image file; each QEMU qcow2
+ * node keeps the L1 table it read at open and its own writeback L2 and
+ * refcount caches (block/qcow2-cache.c), written back on a flush, a reopen
+ * or at close, not when a request or a job ends.  One state answers for
+ * every node of an image only while
+ *   1. no qcow2 node changes the image while another is open on it
+ *      (the other node does not see the change: regress/075, and
+ *      regress/091 for a job's copy), and
+ *   2. no qcow2 node opens the image while another one that has changed it
+ *      is open (the change may be in that node's caches only:
+ *      test_model_io_two_qcow2_nodes_one_image).
+ * Rule 1 is checked before every change a node makes (a write, a discard, a
+ * job's copy or growth: model_io_qcow2_change()), which also records the
+ * change for rule 2 (model_io_qcow2_unflushed(), at open).  The record is
+ * never cleared: a flush would make the file current, but following when
+ * QEMU flushes is not worth the model's simplicity.
+ */
+static const ModelNode *other_qcow2(ModelState *st, const ModelWorld *w, const ModelNode *n,
+                                    bool changed_only)
+{
+    const ModelFile *f = model_open_qcow2_file(st, w, n);
+    if (!f)
+        return NULL;
+    for (size_t i = 0; i < w->n_nodes; i++) {
+        const ModelNode *o = w->nodes[i];
+        if (o != n && strcmp(o->drv->name, "qcow2") == 0 && (!changed_only || o->qcow2_changed) &&
+            model_open_qcow2_file(st, w, o) == f)
+            return o;
+    }
+    return NULL;
+}
+
+bool model_io_qcow2_change(ModelState *st, const ModelWorld *w, ModelNode *n,
+                           const char **unsupported)
+{
+    const ModelFile *f = model_open_qcow2_file(st, w, n);
+    if (f && model_io_qcow2_foreign(n, f, unsupported))
+        return false;
+    if (f && f->unsupported) {
+        *unsupported = f->unsupported;
+        return false;
+    }
+    if (other_qcow2(st, w, n, false)) {
+        *unsupported = "a change through one of two qcow2 nodes on the same image is not "
+                       "modelled (each node caches its own metadata)";
+        return false;
+    }
+    n->qcow2_changed = true;
+    return true;
+}
+
+bool model_io_qcow2_unflushed(ModelState *st, const ModelWorld *w, const ModelNode *n)
+{
+    return other_qcow2(st, w, n, true) != NULL;
+}
