@@ -690,6 +690,20 @@ typedef struct ModelChainRun {
 int model_job_chain_status(ModelState *st, ModelWorld *w, ModelNode *top, ModelNode *base,
                            ModelNode *dest, uint64_t off, uint64_t len, ModelChainRun *run);
 bool model_job_run_continues(const ModelChainRun *prev, const ModelChainRun *next);
+/* model_job_copy.c: the copy of TOP's chain above BASE into DEST at a job's
+ * end, how QEMU's stream (copy on read), commit or active commit (mirror)
+ * copies it; a shorter base grown first (0 or -errno); a header's backing
+ * name rewritten; the COW parents of N (ids, oldest first, N_OUT of them,
+ * owned) and the rewrite of one's header with QEMU's read-only round trip. */
+enum { MODEL_COPY_COMMIT, MODEL_COPY_STREAM, MODEL_COPY_MIRROR };
+void model_job_copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode *dest,
+                         int how);
+int model_job_grow_base(ModelState *st, ModelNode *top, ModelNode *base);
+void model_job_set_header_backing(ModelState *st, ModelNode *n, ModelNode *base, const char *str,
+                                  bool skip_filters);
+int *model_job_cow_parents(const ModelWorld *w, const ModelNode *n, size_t *n_out);
+void model_job_update_filename(ModelState *st, ModelNode *parent, ModelNode *base,
+                               const char *str);
 bool model_job_step(ModelState *st, ModelJob *job);
 /* quit: cancel every job that has not ended, dismiss the concluded ones. */
 void model_job_cancel_all(ModelState *st);
