@@ -329,7 +329,25 @@ ModelNode *model_io_status_node(ModelState *st, ModelWorld *w, ModelNode *n, uin
  * of bdrv_is_allocated_above() per request (cor_co_preadv_part()).  TOP's
  * max_transfer (a blkdebug's max-transfer below it, model_io_refresh_limits())
  * bounds each status query, so each run, too.
+ *
+ * cor_co_preadv_part() asks bdrv_is_allocated_above(bdrv_backing_chain_next(
+ * TOP), BOTTOM, include_base=true): the walk stops at a layer that holds the
+ * run, at one that ends before it, or at BOTTOM.  A stream job's BOTTOM is
+ * its base_overlay, which is TOP itself when there was nothing to stream
+ * (no backing file, or `base` TOP's own backing file, or `bottom` TOP):
+ * then the walk never meets BOTTOM and goes on to the end of TOP's current
+ * chain.  A run some layer there holds is copied into TOP; a run none holds
+ * makes QEMU 7.2 walk past the end (bdrv_co_common_block_status_above()
+ * calls bdrv_co_block_status(NULL), bdrv_getlength(NULL): SIGSEGV).
  */
+static bool chain_meets(const ModelWorld *w, ModelNode *from, const ModelNode *bottom)
+{
+    for (ModelNode *it = from; it; it = model_graph_filter_or_cow(w, it))
+        if (it == bottom)
+            return true;
+    return false;
+}
+
 static int copy_on_read(IoCtx *c, ModelNode *top, ModelNode *bottom, uint64_t off, uint64_t len)
 {
     ModelFile *f = strcmp(top->drv->name, "qcow2") == 0 ? model_io_qcow2_file(c, top) : NULL;
@@ -357,6 +375,9 @@ static int copy_on_read(IoCtx *c, ModelNode *top, ModelNode *bottom, uint64_t of
     /* the chain below TOP down to BOTTOM (bdrv_backing_chain_next()) */
     ModelNode *below = bottom ? model_graph_backing(c->w, top) : NULL;
     ModelNode *base = bottom ? model_graph_filter_or_cow(c->w, bottom) : NULL;
+    bool meets = bottom && chain_meets(c->w, below, bottom);
+    if (!meets)
+        base = NULL;                            /* to the end of TOP's chain */
     uint64_t last = (off + len + MODEL_CLUSTER - 1) / MODEL_CLUSTER;
     uint8_t *cbuf = NULL;
     int r = 0;
@@ -396,6 +417,17 @@ static int copy_on_read(IoCtx *c, ModelNode *top, ModelNode *bottom, uint64_t of
                 c->unsupported = "a read through a copy-on-read filter with `bottom` past the "
                                  "end of the node below its child (QEMU leaves the rest of the "
                                  "buffer unread)";
+            r = -ENOTSUP;
+            break;
+        }
+        if (ch == MODEL_CHAIN_FREE && bottom && !meets) {
+            if (!c->unsupported)
+                c->unsupported = "a read through a stream job's copy-on-read filter whose "
+                                 "`bottom` is not below its child (nothing to stream) of a "
+                                 "cluster no layer of the child's backing chain holds: "
+                                 "cor_co_preadv_part()'s bdrv_is_allocated_above() walks past "
+                                 "the end of the chain and QEMU 7.2 crashes (SIGSEGV in "
+                                 "bdrv_co_block_status(), bdrv_getlength(NULL))";
             r = -ENOTSUP;
             break;
         }

@@ -530,6 +530,57 @@ static void test_model_backend_compressed_request_order(void)
     bg_model_backend_ops.close(be);
 }
 
+/* A stream job whose base is its top's own backing file has nothing to
+ * stream: its copy-on-read filter's `bottom` is the top itself.  A read
+ * through the filter walks the top's chain to its end: a cluster the
+ * backing file holds is copied into the top (QEMU 7.2 reads it back after
+ * the backing file is dropped), a cluster no layer holds makes QEMU 7.2
+ * dereference NULL in bdrv_co_block_status() (SIGSEGV): unsupported. */
+static void test_model_backend_stream_filter_bottom_is_top(void)
+{
+    BgBackend *be = open_be();
+    setup(be);
+    static const char *const lines[] = {
+        "{\"launch\": {\"machine\": \"none\"}}",
+        "{\"execute\": \"blockdev-add\", \"arguments\": {\"driver\": \"qcow2\", \"node-name\": "
+        "\"hd1\", \"file\": {\"driver\": \"file\", \"filename\": \"$DIR/hd1.img\"}, \"backing\": "
+        "{\"driver\": \"qcow2\", \"node-name\": \"hd0\", \"file\": {\"driver\": \"file\", "
+        "\"filename\": \"$DIR/hd0.img\"}}}}",
+        "{\"execute\": \"blockdev-add\", \"arguments\": {\"driver\": \"raw\", \"node-name\": "
+        "\"r1\", \"file\": \"hd1\"}}",
+        "{\"execute\": \"block-stream\", \"arguments\": {\"job-id\": \"s0\", \"device\": \"hd1\", "
+        "\"base-node\": \"hd0\", \"auto-finalize\": false}}",
+        "{\"wait-event\": {\"event\": \"BLOCK_JOB_PENDING\", \"match\": {\"data\": {\"id\": "
+        "\"s0\"}}}}",
+    };
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+        BgResult r = run(be, lines[i]);
+        CHECK(!r.unsupported && !r.err_class);
+        bg_result_cleanup(&r);
+    }
+    BgResult r = qemu_io(be, "r1", "read -P 0xa0 0 64k");
+    CHECK(!r.unsupported);
+    CHECK(r.io_out && strncmp(r.io_out, "read 65536/65536 bytes at offset 0\n", 35) == 0);
+    bg_result_cleanup(&r);
+    r = run(be, "{\"execute\": \"blockdev-reopen\", \"arguments\": {\"options\": [{\"driver\": "
+                "\"qcow2\", \"node-name\": \"hd1\", \"file\": {\"driver\": \"file\", \"filename\": "
+                "\"$DIR/hd1.img\"}, \"backing\": null}]}}");
+    CHECK(!r.unsupported && !r.err_class);
+    bg_result_cleanup(&r);
+    r = qemu_io(be, "hd1", "read -P 0xa0 0 64k");              /* copied */
+    CHECK(!r.unsupported);
+    CHECK(r.io_out && strncmp(r.io_out, "read 65536/65536 bytes at offset 0\n", 35) == 0);
+    bg_result_cleanup(&r);
+    r = qemu_io(be, "hd1", "read -P 0 64k 64k");                /* not read, not copied */
+    CHECK(!r.unsupported);
+    CHECK(r.io_out && strncmp(r.io_out, "read 65536/65536 bytes at offset 65536\n", 39) == 0);
+    bg_result_cleanup(&r);
+    r = qemu_io(be, "r1", "read 1M 64k");
+    CHECK(r.unsupported && strstr(r.unsupported, "bdrv_getlength(NULL)"));
+    bg_result_cleanup(&r);
+    bg_model_backend_ops.close(be);
+}
+
 BG_SUITE(model_backend) = {
     { "backing_size_whole_sectors", test_model_backend_backing_size_whole_sectors },
     { "query_order_and_files", test_model_backend_query_order_and_files },
@@ -543,5 +594,6 @@ BG_SUITE(model_backend) = {
     { "stale_filter_length", test_model_backend_stale_filter_length },
     { "compressed_stale_free_byte", test_model_backend_compressed_stale_free_byte },
     { "compressed_request_order", test_model_backend_compressed_request_order },
+    { "stream_filter_bottom_is_top", test_model_backend_stream_filter_bottom_is_top },
     { NULL, NULL },
 };
