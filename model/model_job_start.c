@@ -563,7 +563,13 @@ bool model_job_block_commit(ModelState *st, const json_t *args, BgError *err)
     bool base_ro = base->read_only;
     ModelNode *f = NULL;
     if (!active) {
-        /* commit_start(): the job first, then the base made writable */
+        /* commit_start(): a top and a base that are one node under their
+         * filters are refused before the job exists */
+        if (model_graph_skip_filters(w, top) == model_graph_skip_filters(w, base)) {
+            bg_error_setf(err, BG_MSG_COMMIT_SAME_FILES);
+            goto fail;
+        }
+        /* then the job, then the base made writable */
         if (!job_id_ok(w, id, err))
             goto fail;
         j = job_new(w, id, MODEL_JOB_COMMIT, args);
@@ -647,10 +653,19 @@ bool model_job_block_commit(ModelState *st, const json_t *args, BgError *err)
                   add_user(w, MODEL_BLK_JOB_CHILD, id, top, 0,
                            MODEL_PERM_WRITE_UNCHANGED | MODEL_PERM_WRITE |
                                MODEL_PERM_CONSISTENT_READ, "source", err);
+        /* mirror_start_job(): the filters between the base's COW overlay
+         * and the base are filters on the base, so they share consistent
+         * read from the topmost of them (filtered_target) down */
+        ModelNode *ov = find_overlay(w, top, base);
+        ModelNode *filtered_target = ov ? model_graph_backing(w, ov) : NULL;
+        unsigned iter_shared = MODEL_PERM_WRITE_UNCHANGED | MODEL_PERM_WRITE;
         for (ModelNode *it = model_graph_filter_or_cow(w, top); ok && it && it != base;
-             it = model_graph_filter_or_cow(w, it))
-            ok = add_user(w, MODEL_BLK_JOB_CHILD, id, it, 0,
-                          MODEL_PERM_WRITE_UNCHANGED | MODEL_PERM_WRITE, "intermediate node", err);
+             it = model_graph_filter_or_cow(w, it)) {
+            if (it == filtered_target)
+                iter_shared |= MODEL_PERM_CONSISTENT_READ;
+            ok = add_user(w, MODEL_BLK_JOB_CHILD, id, it, 0, iter_shared, "intermediate node",
+                          err);
+        }
         if (!ok)
             goto fail;
     } else {
@@ -661,9 +676,19 @@ bool model_job_block_commit(ModelState *st, const json_t *args, BgError *err)
         if (model_open_length(st, w, base) < model_open_length(st, w, top))
             base_perm |= MODEL_PERM_RESIZE;
         bool ok = add_user(w, MODEL_BLK_JOB_CHILD, id, bs, 0, MODEL_PERM_ALL, "main node", err);
-        for (ModelNode *it = top; ok && it && it != base; it = model_graph_filter_or_cow(w, it))
-            ok = add_user(w, MODEL_BLK_JOB_CHILD, id, it, 0,
-                          MODEL_PERM_WRITE_UNCHANGED | MODEL_PERM_WRITE, "intermediate node", err);
+        /* commit_start(): from filtered_base, the COW child of the base's
+         * overlay (s->base_overlay), down to the base every node is a filter
+         * on the base, so it shares consistent read with the s->base
+         * BlockBackend that reads and writes the base */
+        ModelNode *ov = find_overlay(w, top, base);
+        ModelNode *filtered_base = ov ? model_graph_backing(w, ov) : NULL;
+        unsigned iter_shared = MODEL_PERM_WRITE_UNCHANGED | MODEL_PERM_WRITE;
+        for (ModelNode *it = top; ok && it && it != base; it = model_graph_filter_or_cow(w, it)) {
+            if (it == filtered_base)
+                iter_shared |= MODEL_PERM_CONSISTENT_READ;
+            ok = add_user(w, MODEL_BLK_JOB_CHILD, id, it, 0, iter_shared, "intermediate node",
+                          err);
+        }
         ok = ok && add_user(w, MODEL_BLK_JOB_CHILD, id, base, 0, MODEL_PERM_ALL, "base", err) &&
              add_user(w, MODEL_BLK_JOB, id, base, base_perm,
                       MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED, "root",
