@@ -35,6 +35,20 @@ static BgResult run(BgBackend *be, const char *line)
     return res;
 }
 
+/* Run LINES in order; each must succeed (no error, not unsupported). */
+static void run_all_ok(BgBackend *be, const char *const *lines, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        BgResult r = run(be, lines[i]);
+        if (r.unsupported || r.err_class)
+            fprintf(stderr, "  step %zu failed: %s\n", i,
+                    r.unsupported ? r.unsupported : r.err_desc ? r.err_desc : "");
+        CHECK(!r.unsupported && !r.err_class);
+        bg_result_cleanup(&r);
+    }
+}
+#define RUN_ALL_OK(be, lines) run_all_ok(be, lines, sizeof(lines) / sizeof(lines[0]))
+
 static BgBackend *open_be(void)
 {
     BgBackendConfig cfg = { .scratch = DIR, .stream_path = "test" };
@@ -286,11 +300,7 @@ static void test_model_backend_qcow2_header_through_child(void)
         "{\"execute\": \"blockdev-add\", \"arguments\": {\"driver\": \"null-co\", \"node-name\": "
         "\"n0\", \"size\": 64}}",
     };
-    for (size_t i = 0; i < 3; i++) {
-        BgResult r = run(be, lines[i]);
-        CHECK(!r.unsupported && !r.err_class);
-        bg_result_cleanup(&r);
-    }
+    RUN_ALL_OK(be, lines);
     BgResult r = run(be, "{\"execute\": \"blockdev-add\", \"arguments\": {\"driver\": \"qcow2\", "
                          "\"node-name\": \"q0\", \"file\": \"hd0\"}}");
     CHECK(!r.unsupported);
@@ -320,11 +330,7 @@ static void test_model_backend_quorum_vote_own_buffers(void)
         "{\"execute\": \"blockdev-add\", \"arguments\": {\"driver\": \"quorum\", \"node-name\": "
         "\"q1\", \"children\": [\"n1\", \"n1\"], \"vote-threshold\": 1}}",
     };
-    for (size_t i = 0; i < 5; i++) {
-        BgResult r = run(be, lines[i]);
-        CHECK(!r.unsupported && !r.err_class);
-        bg_result_cleanup(&r);
-    }
+    RUN_ALL_OK(be, lines);
     BgResult r = run(be, "{\"execute\": \"human-monitor-command\", \"arguments\": "
                          "{\"command-line\": \"qemu-io q0 \\\"read 0 64k\\\"\"}}");
     CHECK(r.unsupported && strstr(r.unsupported, "quorum"));
@@ -358,11 +364,7 @@ static void test_model_backend_compressed_io_through_blkdebug(void)
         "{\"execute\": \"human-monitor-command\", \"arguments\": {\"command-line\": "
         "\"qemu-io hd0 \\\"write -P 0xa4 64k 64k\\\"\"}}",
     };
-    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
-        BgResult r = run(be, lines[i]);
-        CHECK(!r.unsupported && !r.err_class);
-        bg_result_cleanup(&r);
-    }
+    RUN_ALL_OK(be, lines);
     static const char *const reads[] = { "0xa4 64k 64k", "0xc0 0 64k", "0xc0 4k 4k" };
     for (size_t i = 0; i < 3; i++) {
         char line[200];
@@ -401,11 +403,7 @@ static void test_model_backend_stale_filter_length(void)
         "{\"execute\": \"blockdev-reopen\", \"arguments\": {\"options\": [{\"driver\": "
         "\"throttle\", \"node-name\": \"t0\", \"throttle-group\": \"g0\", \"file\": \"hd0\"}]}}",
     };
-    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
-        BgResult r = run(be, lines[i]);
-        CHECK(!r.unsupported && !r.err_class);
-        bg_result_cleanup(&r);
-    }
+    RUN_ALL_OK(be, lines);
     BgResult r = run(be, "{\"execute\": \"human-monitor-command\", \"arguments\": "
                          "{\"command-line\": \"qemu-io t0 \\\"read -P 0 3M 1M\\\"\"}}");
     CHECK(!r.unsupported);
@@ -441,11 +439,7 @@ static BgBackend *compress_setup(const char *size)
         "{\"execute\": \"blockdev-add\", \"arguments\": {\"driver\": \"compress\", "
         "\"node-name\": \"c0\", \"file\": \"hd0\"}}",
     };
-    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
-        BgResult r = run(be, lines[i]);
-        CHECK(!r.unsupported && !r.err_class);
-        bg_result_cleanup(&r);
-    }
+    RUN_ALL_OK(be, lines);
     return be;
 }
 
@@ -553,11 +547,7 @@ static void test_model_backend_stream_filter_bottom_is_top(void)
         "{\"wait-event\": {\"event\": \"BLOCK_JOB_PENDING\", \"match\": {\"data\": {\"id\": "
         "\"s0\"}}}}",
     };
-    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
-        BgResult r = run(be, lines[i]);
-        CHECK(!r.unsupported && !r.err_class);
-        bg_result_cleanup(&r);
-    }
+    RUN_ALL_OK(be, lines);
     BgResult r = qemu_io(be, "r1", "read -P 0xa0 0 64k");
     CHECK(!r.unsupported);
     CHECK(r.io_out && strncmp(r.io_out, "read 65536/65536 bytes at offset 0\n", 35) == 0);
