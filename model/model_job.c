@@ -12,7 +12,8 @@
  * A job moves only when a step drives it: wait-event, wait-job and run-job
  * advance jobs one transition at a time (job_exit()'s waiting, pending and
  * auto-finalize count as one) until what they wait for is there,
- * then let them run on to where they park (settle()); the job verbs (job-*
+ * then let them run on to where they park (settle(), also before run-job
+ * answers an event with a verb); the job verbs (job-*
  * and block-job-*) move a job that waits for them.
  * Every transition raises QEMU's events (JOB_STATUS_CHANGE, BLOCK_JOB_READY,
  * BLOCK_JOB_PENDING when auto-finalize is off, BLOCK_JOB_COMPLETED or
@@ -591,13 +592,25 @@ void model_job_run_job(ModelState *st, const json_t *spec, BgResult *res)
                                                                "status"));
         BgError ignore = {0};
         if (strcmp(name, "JOB_STATUS_CHANGE") == 0 && status) {
+            const char *verb_cmd = strcmp(status, "ready") == 0 ? "job-complete"
+                                   : strcmp(status, "pending") == 0 && !auto_finalize
+                                       ? (cancel ? "job-cancel" : "job-finalize")
+                                   : strcmp(status, "concluded") == 0 && !auto_dismiss
+                                       ? "job-dismiss" : NULL;
             json_t *a = json_pack("{s:s}", "id", id);
-            if (strcmp(status, "ready") == 0)
-                model_job_command(st, "job-complete", a, &ignore);
-            else if (strcmp(status, "pending") == 0 && !auto_finalize)
-                model_job_command(st, cancel ? "job-cancel" : "job-finalize", a, &ignore);
-            else if (strcmp(status, "concluded") == 0 && !auto_dismiss)
-                model_job_command(st, "job-dismiss", a, &ignore);
+            if (verb_cmd) {
+                /* The event may be a stale one of an earlier job of the same
+                 * id (wait-job takes only its end and its "null"): VM.run_job()
+                 * answers it at once, but the job of that id now, started by
+                 * the step before, has run on meanwhile in its coroutine and
+                 * job_exit() bottom half (observations: jobs finish within
+                 * milliseconds), so the command meets it where it parks
+                 * (ready, pending without auto-finalize, concluded without
+                 * auto-dismiss) or gone, as settle() leaves it.  A job
+                 * parked already does not move. */
+                settle(st);
+                model_job_command(st, verb_cmd, a, &ignore);
+            }
             json_decref(a);
             if (strcmp(status, "null") == 0) {
                 json_decref(ev);
