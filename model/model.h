@@ -449,6 +449,10 @@ typedef struct ModelState {
     json_t *throttled;      /* rate-limited events sent in this VM's life (keys) */
     json_t *step_events;    /* events of the current step (borrowed by the step) */
     const char *unsupported;/* set by a command the model cannot answer (static text) */
+    const char *lost;       /* a job's end the model does not follow (its copy met an
+                             * error it does not model): the graph, the images and the
+                             * job are unknown from then on, so every later step of
+                             * the stream is unsupported (static text) */
     const char *err_class;  /* an error class other than GenericError (static text) */
 } ModelState;
 
@@ -493,6 +497,9 @@ bool model_blkdebug_limits(ModelNode *n, ModelQDict *opts, BgError *err);
 void model_blkdebug_event(ModelNode *n, int event);
 /* Could bdrv_flush() of N fail on a blkdebug rule below it (not modelled)? */
 bool model_blkdebug_flush_may_fail(const ModelWorld *w, const ModelNode *n);
+/* Could a job's copy request meet an active error rule of a blkdebug node
+ * below N (not modelled)? */
+bool model_blkdebug_job_may_fail(const ModelWorld *w, const ModelNode *n);
 /* Would an active rule of N for IOTYPE look at the request's offset? */
 bool model_blkdebug_needs_offset(const ModelNode *n, int iotype);
 /* rule_check(): 0 or -errno for a request of IOTYPE reaching N. */

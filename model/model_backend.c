@@ -518,6 +518,8 @@ static bool model_execute(BgBackend *be, const BgStep *step, json_t *cmd, BgResu
     /* a job driven by this step copied bytes the model does not know */
     if (st->unsupported && res->kind != BG_RES_UNSUPPORTED && step->kind != BG_STEP_EXECUTE)
         bg_result_set_unsupported(res, st->unsupported);
+    if (st->lost && res->kind != BG_RES_UNSUPPORTED)
+        bg_result_set_unsupported(res, st->lost);
     if (json_array_size(st->step_events))
         res->events = json_incref(st->step_events);
     json_decref(st->step_events);

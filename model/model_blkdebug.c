@@ -244,6 +244,27 @@ bool model_blkdebug_flush_may_fail(const ModelWorld *w, const ModelNode *n)
     return own_flush || (qcow2_changed && write_rule);
 }
 
+/*
+ * Could a request of a job's copy fail on a blkdebug rule below N?  Any
+ * blkdebug node under N (N's children, recursively) with an active rule
+ * that injects an error, for any type of request (block status included).
+ * A failed copy request goes to block_job_error_action() (blockjob.c:
+ * BLOCK_JOB_ERROR, then the job ends with the error, its progress short of
+ * its len), which the model does not follow; the caller answers
+ * "unsupported".
+ */
+bool model_blkdebug_job_may_fail(const ModelWorld *w, const ModelNode *n)
+{
+    if (strcmp(n->drv->name, "blkdebug") == 0)
+        for (int t = MODEL_IO_READ; t <= MODEL_IO_BLOCK_STATUS; t++)
+            if (active_rule_for(n, t))
+                return true;
+    for (size_t i = 0; i < n->n_children; i++)
+        if (model_blkdebug_job_may_fail(w, model_graph_node(w, n->children[i].node)))
+            return true;
+    return false;
+}
+
 /* Would an active rule of N for IOTYPE look at the request's offset? */
 bool model_blkdebug_needs_offset(const ModelNode *n, int iotype)
 {

@@ -143,6 +143,22 @@ static bool mirror_zero(ModelState *st, ModelNode *top, uint64_t off, uint64_t l
     return how == MODEL_COPY_MIRROR && off % MODEL_CLUSTER == 0 && off + MODEL_CLUSTER <= len &&
            model_io_reads_as_zero(st, top, off, MODEL_CLUSTER) == 1;
 }
+/* The copy's requests go to TOP's chain and to DEST (under TOP or its
+ * filters): one that fails is the job's error (commit_run(),
+ * mirror_read_complete() / mirror_write_complete(), stream_run() call
+ * block_job_error_action()), which the model does not follow.  A read of
+ * the copy may fire a rule's event, so this is asked at every run.  What
+ * the job leaves (images, graph, its own state) is unknown: st->lost makes
+ * every later step unsupported. */
+static bool job_may_fail(ModelState *st, const ModelNode *top, const ModelNode *dest)
+{
+    if (!model_blkdebug_job_may_fail(st->w, top) && !model_blkdebug_job_may_fail(st->w, dest))
+        return false;
+    st->unsupported = st->lost = "a job's copy through a blkdebug node with an active error "
+                                 "rule (block_job_error_action(), BLOCK_JOB_ERROR, is not "
+                                 "modelled)";
+    return true;
+}
 void model_job_copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode *dest,
                       int how)
 {
@@ -157,6 +173,8 @@ void model_job_copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelN
             return;
         }
     uint64_t len = model_open_length(st, w, top);
+    if (job_may_fail(st, top, dest))
+        return;
     /* qcow2 makes its host requests through bs->file, whatever node that
      * is: a filter there passes them to the image's file node below it */
     ModelFile *df = strcmp(dest->drv->name, "qcow2") == 0 ? model_open_qcow2_file(st, w, dest)
@@ -168,6 +186,8 @@ void model_job_copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelN
          * an active commit's MIRROR_METHOD_ZERO runs a zero write with
          * MAY_UNMAP */
         for (uint64_t off = 0, n; off < len; off += n) {
+            if (job_may_fail(st, top, dest))
+                return;
             int ch = model_job_chain_status(st, w, top, base, dest, off, len, NULL);
             if (ch == MODEL_CHAIN_EOF)
                 break;
@@ -207,6 +227,8 @@ void model_job_copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelN
         return;
     }
     for (uint64_t off = 0, n; off < len; off += n) {
+        if (job_may_fail(st, top, dest))
+            return;
         bool zero;
         bool held = dest != base && model_image_qcow2_allocated(df, off / MODEL_CLUSTER, &zero);
         ModelChainRun run = {0}, next = {0};

@@ -261,6 +261,17 @@ RealEdge *real_job_edge(RealJob *job, size_t i)
 
 /* ---- completion ------------------------------------------------------------------- */
 
+/* block_job_error_action() (blockjob.c) with on-error "report", the only
+ * policy the engine takes: BLOCK_JOB_ERROR names whether the failed request
+ * was a read; the caller then ends the job with the error. */
+void real_job_error_action(RealJob *job, bool is_read)
+{
+    event(job->g, "BLOCK_JOB_ERROR",
+          json_pack("{s:s,s:s,s:s}", "device", job->id, "operation", is_read ? "read" : "write",
+                    "action", "report"));
+}
+
+
 static void event_completed(RealJob *job)
 {
     json_t *d = json_pack("{s:s,s:s,s:I,s:I,s:I}", "type", job->drv->type, "device", job->id,

@@ -94,6 +94,8 @@ void real_job_remove_all_bdrv(RealJob *job);
 void real_job_early_fail(RealJob *job);
 /* job_start() */
 void real_job_start(RealJob *job);
+/* block_job_error_action(), on-error "report": the BLOCK_JOB_ERROR event. */
+void real_job_error_action(RealJob *job, bool is_read);
 /* A job id is free (job_create's "Job ID '%s' already in use"). */
 bool real_job_id_check(RealGraph *g, const char *id, BgError *err);
 /*

@@ -130,13 +130,20 @@ static int commit_run(RealJob *job)
         ret = real_child_is_allocated_above(top, s->base_overlay, true, offset,
                                             COMMIT_BUFFER_SIZE, &n);
         bool copy = ret > 0;
+        bool error_in_source = true;
         if (copy) {
             ret = bdrv_pread(top->bs, offset, n, buf, 0);
-            if (ret >= 0)
+            if (ret >= 0) {
                 ret = bdrv_pwrite(base->bs, offset, n, buf, 0);
+                error_in_source = ret >= 0;
+            }
         }
-        if (ret < 0)
+        if (ret < 0) {
+            /* commit_run(): block_job_error_action(), a read unless the
+             * write into the base failed */
+            real_job_error_action(job, error_in_source);
             break;
+        }
         ret = 0;
         job->progress_current += (uint64_t)n;
     }

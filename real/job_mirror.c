@@ -236,8 +236,13 @@ static int mirror_run(RealJob *job)
             }
             if (io > len - off)
                 io = len - off;                      /* mirror_clip_bytes() */
+            /* mirror_read_complete() / mirror_write_complete(): a failed
+             * request is mirror_error_action() on the source (a read) or the
+             * target (the write, zero write or discard) */
+            bool is_read = false;
             if (copy) {
                 ret = bdrv_pread(src->bs, off, io, buf, 0);
+                is_read = ret < 0;
                 if (ret == 0)
                     ret = bdrv_pwrite(target->bs, off, io, buf, 0);
             } else if (zero) {
@@ -245,6 +250,8 @@ static int mirror_run(RealJob *job)
             } else {
                 ret = bdrv_pdiscard(target->bs, off, io);
             }
+            if (ret < 0)
+                real_job_error_action(job, is_read);
             if (ret == 0)
                 job->progress_current += (uint64_t)io;
             off += io;

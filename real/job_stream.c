@@ -77,8 +77,11 @@ static int stream_run(RealJob *job)
         }
         if (copy)
             ret = filter_cor_preadv(s->cor_filter->bs, offset, n, NULL);
-        if (ret < 0)
+        if (ret < 0) {
+            /* stream_run(): block_job_error_action(), always a read */
+            real_job_error_action(job, true);
             return ret;
+        }
         job->progress_current += (uint64_t)n;
     }
     return 0;
