@@ -213,6 +213,8 @@ bool model_image_parse_size(const char *s, uint64_t *out);
 /* Join a relative name to the directory of BASE (path_combine()); an absolute
  * name or one with a protocol prefix ("json:") is kept as it is. Owned. */
 char *model_image_path_combine(const char *base, const char *name);
+/* path_has_protocol(): a ':' before any '/'. */
+bool model_path_has_protocol(const char *name);
 
 /* ======================================================================
  * The graph (model_graph.c)
@@ -595,7 +597,7 @@ char *model_query_dirname(ModelState *st, const ModelWorld *w, const ModelNode *
 /* bdrv_make_absolute_filename(): NAME relative to N's directory (owned),
  * NULL for an empty NAME or without a directory. */
 char *model_query_make_absolute(ModelState *st, const ModelWorld *w, const ModelNode *n,
-                                const char *name);
+                                const char *name, BgError *err);
 /* bdrv_get_info(): the node whose driver answers for N (borrowed; N or one
  * below it), NULL when none does; *CLUSTER_SIZE 0 for a file. */
 const ModelNode *model_query_get_info(const ModelWorld *w, const ModelNode *n, unsigned *cluster_size);

@@ -123,11 +123,16 @@ bool model_image_parse_size(const char *s, uint64_t *out)
     return true;
 }
 
+bool model_path_has_protocol(const char *name)
+{
+    return name[strcspn(name, ":/")] == ':';
+}
+
 char *model_image_path_combine(const char *base, const char *name)
 {
-    /* path_is_absolute(), or path_has_protocol() (a ':' before any '/'):
+    /* path_is_absolute(), or path_has_protocol():
      * bdrv_get_full_backing_filename_from_filename() keeps NAME as it is */
-    if (name[0] == '/' || name[strcspn(name, ":/")] == ':')
+    if (name[0] == '/' || model_path_has_protocol(name))
         return bg_strdup(name);
     const char *slash = strrchr(base, '/');
     if (!slash)

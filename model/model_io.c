@@ -723,11 +723,8 @@ static int node_discard(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len)
     }
     if (strcmp(d, "qcow2") == 0) {
         ModelFile *f = model_io_qcow2_file(c, n);
-        if (!f) {
-            if (!c->unsupported)
-                c->unsupported = "qcow2 over a node the model keeps no image for";
-            return -ENOTSUP;
-        }
+        if (!f)
+            return model_io_qcow2_no_image(c);
         if (!model_io_qcow2_change(c->st, c->w, n, &c->unsupported))
             return -ENOTSUP;
         uint64_t vend = (f->vsize + 511) / 512 * 512;

@@ -113,20 +113,24 @@ static int compressed_read(IoCtx *c, const ModelNode *n, const ModelFile *f, uin
     return model_io_file_chain(c, n, (int64_t)f->coff[cl], end - f->coff[cl], MODEL_IO_READ);
 }
 
+int model_io_qcow2_no_image(IoCtx *c)
+{
+    if (!c->unsupported)
+        c->unsupported = "qcow2 over a node the model keeps no image for";
+    return -ENOTSUP;
+}
+
 /* qcow2_co_preadv_part(): contiguous data clusters are one request to the
  * file (an event on the file child first), a compressed cluster one of its
  * own; EVENTS is false for the model's own copy-on-write reads of whole
  * clusters, which QEMU makes only of the clusters a write covers in part
  * (model_io_qcow2_write() checks those). */
 int model_io_qcow2_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf,
-                      bool events)
+                        bool events)
 {
     ModelFile *f = qcow2_image(c, n);
-    if (!f) {
-        if (!c->unsupported)
-            c->unsupported = "qcow2 over a node the model keeps no image for";
-        return -ENOTSUP;
-    }
+    if (!f)
+        return model_io_qcow2_no_image(c);
     ModelNode *backing = model_graph_backing(c->w, n);
     uint64_t blen = backing ? model_open_length(c->st, c->w, backing) : 0;
     uint64_t reach = host_reach(c, n);
@@ -149,8 +153,8 @@ int model_io_qcow2_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint
             }
             if (events) {
                 model_blkdebug_event(model_graph_file(c->w, n), MODEL_DBG_READ_AIO);
-                int r = model_io_file_chain(c, n, (int64_t)(f->host[cl] * MODEL_CLUSTER + off % MODEL_CLUSTER),
-                                   n_here, MODEL_IO_READ);
+                int64_t host = (int64_t)(f->host[cl] * MODEL_CLUSTER + off % MODEL_CLUSTER);
+                int r = model_io_file_chain(c, n, host, n_here, MODEL_IO_READ);
                 if (r)
                     return r;
             }
@@ -279,14 +283,11 @@ static int qcow2_zero_piece(IoCtx *c, ModelNode *n, ModelFile *f, uint64_t off, 
 /* qcow2_co_pwritev_part() / pwrite_zeroes / compressed, with COW of partial
  * clusters from what the node reads now. */
 int model_io_qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const uint8_t *buf,
-                       unsigned flags)
+                         unsigned flags)
 {
     ModelFile *f = model_io_qcow2_file(c, n);
-    if (!f) {
-        if (!c->unsupported)
-            c->unsupported = "qcow2 over a node the model keeps no image for";
-        return -ENOTSUP;
-    }
+    if (!f)
+        return model_io_qcow2_no_image(c);
     uint64_t vend = f->vsize;
     if (flags & MODEL_WR_COMPRESSED) {
         if (off % MODEL_CLUSTER || (len % MODEL_CLUSTER && off + len != vend))

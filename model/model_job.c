@@ -324,12 +324,13 @@ bool model_job_step(ModelState *st, ModelJob *j)
          * an image with nothing to copy is sure not to sleep) */
         if (j->speed > 0 && j->len)
             st->unsupported = "a rate-limited job (speed) with data to copy: QEMU's clock decides";
-        if (j->len)
-            model_job_copy_data(st, top, base,
-                      j->type == MODEL_JOB_STREAM ? model_graph_skip_filters(st->w, top) : base,
-                      j->type == MODEL_JOB_STREAM          ? MODEL_COPY_STREAM
-                      : j->type == MODEL_JOB_ACTIVE_COMMIT ? MODEL_COPY_MIRROR
-                                                           : MODEL_COPY_COMMIT);
+        if (j->len && j->type == MODEL_JOB_STREAM)
+            model_job_copy_data(st, top, base, model_graph_skip_filters(st->w, top),
+                                MODEL_COPY_STREAM);
+        else if (j->len)
+            model_job_copy_data(st, top, base, base,
+                                j->type == MODEL_JOB_ACTIVE_COMMIT ? MODEL_COPY_MIRROR
+                                                                   : MODEL_COPY_COMMIT);
         j->offset = j->len;
         if (j->type == MODEL_JOB_ACTIVE_COMMIT) {
             status_event(st, j, MODEL_JOB_READY);

@@ -160,7 +160,7 @@ static bool job_may_fail(ModelState *st, const ModelNode *top, const ModelNode *
     return true;
 }
 void model_job_copy_data(ModelState *st, ModelNode *top, ModelNode *base, ModelNode *dest,
-                      int how)
+                         int how)
 {
     bool zero_write = how == MODEL_COPY_STREAM;
     ModelWorld *w = st->w;
@@ -393,7 +393,7 @@ int model_job_grow_base(ModelState *st, ModelNode *top, ModelNode *base)
  * filter there is written as its json: file name and its driver.
  */
 void model_job_set_header_backing(ModelState *st, ModelNode *n, ModelNode *base, const char *str,
-                               bool skip_filters)
+                                  bool skip_filters)
 {
     /* qcow2_change_backing_file() writes the header through bs->file (filters
      * there pass it on) */

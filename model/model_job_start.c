@@ -113,12 +113,6 @@ static ModelNode *find_overlay(const ModelWorld *w, ModelNode *active, ModelNode
     return NULL;
 }
 
-static bool has_protocol(const char *p)
-{
-    const char *colon = strchr(p, ':');
-    return colon && !memchr(p, '/', (size_t)(colon - p));
-}
-
 /* realpath(): the model's files live in its table; no symlinks inside. */
 static char *real_path(ModelState *st, const char *p)
 {
@@ -154,7 +148,7 @@ static char *real_path(ModelState *st, const char *p)
 /* bdrv_find_backing_image() */
 static ModelNode *find_backing_image(ModelState *st, ModelWorld *w, ModelNode *bs, const char *name)
 {
-    bool is_protocol = has_protocol(name);
+    bool is_protocol = model_path_has_protocol(name);
     for (ModelNode *curr = model_graph_skip_filters(w, bs); curr && model_graph_backing(w, curr);) {
         ModelNode *below = model_graph_skip_filters(w, model_graph_backing(w, curr));
         char *below_name = model_query_filename(st, w, model_graph_backing(w, curr));
@@ -167,13 +161,13 @@ static ModelNode *find_backing_image(ModelState *st, ModelWorld *w, ModelNode *b
             char *fn = model_query_filename(st, w, below);
             found = strcmp(name, fn) == 0;
             free(fn);
-        } else if (is_protocol || has_protocol(bf)) {
-            char *full = model_query_make_absolute(st, w, curr, bf);
+        } else if (is_protocol || model_path_has_protocol(bf)) {
+            char *full = model_query_make_absolute(st, w, curr, bf, NULL);
             found = strcmp(name, bf) == 0 || (full && strcmp(name, full) == 0);
             free(full);
         } else {
-            char *a = model_query_make_absolute(st, w, curr, name);
-            char *b = model_query_make_absolute(st, w, curr, bf);
+            char *a = model_query_make_absolute(st, w, curr, name, NULL);
+            char *b = model_query_make_absolute(st, w, curr, bf, NULL);
             char *ra = a ? real_path(st, a) : NULL, *rb = ra && b ? real_path(st, b) : NULL;
             found = ra && rb && strcmp(ra, rb) == 0;
             free(a);

@@ -513,37 +513,6 @@ static bool open_quorum(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict 
     return true;
 }
 
-/* path_has_protocol(): a ':' before any '/' */
-static bool has_protocol(const char *name)
-{
-    return name[strcspn(name, ":/")] == ':';
-}
-
-/*
- * bdrv_get_full_backing_filename(): the header's NAME as it is when it is
- * absolute or has a protocol, else joined to bdrv_dirname() of N, which
- * follows the primary children (bdrv_primary_bs()) to the image's file;
- * blkverify_dirname() and quorum_dirname() refuse on the way.
- */
-static char *full_backing_filename(const ModelWorld *w, const ModelNode *n, const char *name,
-                                   BgError *err)
-{
-    if (name[0] == '/' || has_protocol(name))
-        return bg_strdup(name);
-    for (const ModelNode *p = n; p;) {
-        if (strcmp(p->drv->name, "blkverify") == 0 || strcmp(p->drv->name, "quorum") == 0) {
-            bg_error_setf(err, BG_MSG_DIRNAME_NO_BASE, p->drv->name);
-            return NULL;
-        }
-        const ModelNode *c = NULL;
-        for (size_t i = 0; !c && i < p->n_children; i++)
-            if (p->children[i].role & MODEL_ROLE_PRIMARY)
-                c = model_graph_node(w, p->children[i].node);
-        p = c;
-    }
-    return model_image_path_combine(n->qcow2_image ? n->qcow2_image : "", name);
-}
-
 /*
  * bdrv_open_backing_file().  A backing given in the options is opened with
  * the header's backing file name as bdrv_open_inherit()'s filename unless
@@ -568,7 +537,7 @@ static bool open_backing(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict
         char *backing_filename = NULL;
         if (!reference && !model_qdict_has(opts, "backing.file.filename") && n->backing_file &&
             n->backing_file[0]) {
-            backing_filename = full_backing_filename(w, n, n->backing_file, err);
+            backing_filename = model_query_make_absolute(st, w, n, n->backing_file, err);
             if (!backing_filename)
                 return false;       /* no "Could not open backing file" prefix */
         }
@@ -582,11 +551,11 @@ static bool open_backing(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict
         /* bdrv_set_backing_hd(): its error has no prefix */
         return !b || attach_child(w, n, b, "backing", MODEL_ROLE_COW, err);
     }
-    if (!n->backing_file)
-        return true;
+    if (!n->backing_file || !n->backing_file[0])
+        return true;        /* bdrv_open_backing_file(): no name, no backing */
     /* The header names a backing file: open it with the parent's inherited
      * options, the format from the header, the file from the name. */
-    char *full = full_backing_filename(w, n, n->backing_file, err);
+    char *full = model_query_make_absolute(st, w, n, n->backing_file, err);
     if (!full)
         return false;
     ModelQDict *bo = model_qdict_new();
@@ -704,7 +673,7 @@ ModelNode *model_open_node(ModelState *st, ModelWorld *w, ModelQDict *options, c
     /* bdrv_fill_options(): a node without a driver opened with a name (the
      * probing `file` under quorum, a protocol child) finds its driver by the
      * name's protocol (bdrv_find_protocol()): file-posix for a plain path */
-    if (!drvname && filename && !has_protocol(filename))
+    if (!drvname && filename && !model_path_has_protocol(filename))
         drvname = "file";
     const ModelDriver *drv = drvname ? model_driver_find(drvname) : NULL;
     if (!drv || (drv->flags & BG_DRVF_INTERNAL)) {

@@ -220,7 +220,7 @@ char *model_query_filename(ModelState *st, const ModelWorld *w, const ModelNode 
 static char *path_dir(const char *base)
 {
     const char *p = base;
-    if (base[strcspn(base, ":/")] == ':')     /* path_has_protocol() */
+    if (model_path_has_protocol(base))
         p = strchr(base, ':') + 1;
     const char *slash = strrchr(base, '/');
     if (slash && slash + 1 > p)
@@ -253,17 +253,17 @@ char *model_query_dirname(ModelState *st, const ModelWorld *w, const ModelNode *
 }
 
 /* bdrv_make_absolute_filename(): NAME as it is when it is absolute or has a
- * protocol, else joined to bdrv_dirname() of N; NULL for an empty NAME or
- * when N has no directory. */
+ * protocol, else joined to bdrv_dirname() of N; NULL (and ERR, if not NULL)
+ * for an empty NAME or when N has no directory. */
 char *model_query_make_absolute(ModelState *st, const ModelWorld *w, const ModelNode *n,
-                                const char *name)
+                                const char *name, BgError *err)
 {
+    BgError ignore = {0};
     if (!name || !name[0])
         return NULL;
-    if (name[0] == '/' || name[strcspn(name, ":/")] == ':')
+    if (name[0] == '/' || model_path_has_protocol(name))
         return bg_strdup(name);
-    BgError ignore = {0};
-    char *dir = model_query_dirname(st, w, n, &ignore);
+    char *dir = model_query_dirname(st, w, n, err ? err : &ignore);
     if (!dir)
         return NULL;
     char *full = bg_asprintf("%s%s", dir, name);
@@ -357,7 +357,7 @@ static json_t *image_info(ModelState *st, const ModelWorld *w, const ModelNode *
         json_object_set_new(img, "backing-filename", json_string(n->backing_file));
         /* bdrv_get_full_backing_filename(): absent when bdrv_dirname() fails
          * (a blkverify or quorum node on the primary chain) */
-        char *full = model_query_make_absolute(st, w, n, n->backing_file);
+        char *full = model_query_make_absolute(st, w, n, n->backing_file, NULL);
         if (full)
             json_object_set_new(img, "full-backing-filename", json_string(full));
         free(full);
