@@ -588,6 +588,7 @@ char *model_perm_names(unsigned perm);
  * Queries (model_query.c)
  * ====================================================================== */
 
+/* NULL and st->unsupported when a job's filter lost its child (QEMU 7.2 crashes). */
 json_t *model_query_named_block_nodes(ModelState *st, bool flat);
 /* bdrv_refresh_filename(): the node's filename (owned). */
 char *model_query_filename(ModelState *st, const ModelWorld *w, const ModelNode *n);

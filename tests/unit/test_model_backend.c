@@ -571,6 +571,42 @@ static void test_model_backend_stream_filter_bottom_is_top(void)
     bg_model_backend_ops.close(be);
 }
 
+/* A stream job that concluded keeps its copy-on-read filter, dropped from
+ * the graph and so without its child, until job-dismiss: QEMU 7.2 dies
+ * with SIGSEGV in query-named-block-nodes then (the filter's getlength
+ * follows bs->file), so the query is unsupported until the dismiss, and
+ * answered after it. */
+static void test_model_backend_query_with_childless_job_filter(void)
+{
+    BgBackend *be = open_be();
+    setup(be);
+    static const char *const lines[] = {
+        "{\"launch\": {\"machine\": \"none\"}}",
+        "{\"execute\": \"blockdev-add\", \"arguments\": {\"driver\": \"qcow2\", \"node-name\": "
+        "\"hd1\", \"file\": {\"driver\": \"file\", \"filename\": \"$DIR/hd1.img\"}, \"backing\": "
+        "{\"driver\": \"qcow2\", \"node-name\": \"hd0\", \"file\": {\"driver\": \"file\", "
+        "\"filename\": \"$DIR/hd0.img\"}}}}",
+        "{\"execute\": \"query-named-block-nodes\"}",
+        "{\"execute\": \"block-stream\", \"arguments\": {\"job-id\": \"s0\", \"device\": \"hd1\", "
+        "\"auto-dismiss\": false}}",
+        "{\"wait-event\": {\"event\": \"BLOCK_JOB_COMPLETED\", \"match\": {\"data\": "
+        "{\"device\": \"s0\"}}}}",
+    };
+    RUN_ALL_OK(be, lines);
+    BgResult r = run(be, "{\"execute\": \"query-named-block-nodes\"}");
+    CHECK(r.unsupported && strstr(r.unsupported, "SIGSEGV"));
+    CHECK(r.ret == NULL);
+    bg_result_cleanup(&r);
+    r = run(be, "{\"execute\": \"job-dismiss\", \"arguments\": {\"id\": \"s0\"}}");
+    CHECK(!r.unsupported && !r.err_class);
+    bg_result_cleanup(&r);
+    r = run(be, "{\"execute\": \"query-named-block-nodes\"}");
+    CHECK(!r.unsupported && !r.err_class);
+    CHECK_INT_EQ(json_array_size(r.ret), 2);   /* hd1 and its file: hd0 left with the backing link */
+    bg_result_cleanup(&r);
+    bg_model_backend_ops.close(be);
+}
+
 BG_SUITE(model_backend) = {
     { "backing_size_whole_sectors", test_model_backend_backing_size_whole_sectors },
     { "query_order_and_files", test_model_backend_query_order_and_files },
@@ -585,5 +621,6 @@ BG_SUITE(model_backend) = {
     { "compressed_stale_free_byte", test_model_backend_compressed_stale_free_byte },
     { "compressed_request_order", test_model_backend_compressed_request_order },
     { "stream_filter_bottom_is_top", test_model_backend_stream_filter_bottom_is_top },
+    { "query_with_childless_job_filter", test_model_backend_query_with_childless_job_filter },
     { NULL, NULL },
 };
