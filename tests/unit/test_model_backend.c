@@ -524,6 +524,15 @@ static void test_model_backend_compressed_request_order(void)
     bg_model_backend_ops.close(be);
 }
 
+
+/* After setup(): a VM, and hd1 over hd0 as qcow2 nodes on their files. */
+#define LAUNCH_HD1_OVER_HD0                                                                    \
+    "{\"launch\": {\"machine\": \"none\"}}",                                                   \
+    "{\"execute\": \"blockdev-add\", \"arguments\": {\"driver\": \"qcow2\", \"node-name\": "   \
+    "\"hd1\", \"file\": {\"driver\": \"file\", \"filename\": \"$DIR/hd1.img\"}, \"backing\": " \
+    "{\"driver\": \"qcow2\", \"node-name\": \"hd0\", \"file\": {\"driver\": \"file\", "        \
+    "\"filename\": \"$DIR/hd0.img\"}}}}"
+
 /* A stream job whose base is its top's own backing file has nothing to
  * stream: its copy-on-read filter's `bottom` is the top itself.  A read
  * through the filter walks the top's chain to its end: a cluster the
@@ -535,11 +544,7 @@ static void test_model_backend_stream_filter_bottom_is_top(void)
     BgBackend *be = open_be();
     setup(be);
     static const char *const lines[] = {
-        "{\"launch\": {\"machine\": \"none\"}}",
-        "{\"execute\": \"blockdev-add\", \"arguments\": {\"driver\": \"qcow2\", \"node-name\": "
-        "\"hd1\", \"file\": {\"driver\": \"file\", \"filename\": \"$DIR/hd1.img\"}, \"backing\": "
-        "{\"driver\": \"qcow2\", \"node-name\": \"hd0\", \"file\": {\"driver\": \"file\", "
-        "\"filename\": \"$DIR/hd0.img\"}}}}",
+        LAUNCH_HD1_OVER_HD0,
         "{\"execute\": \"blockdev-add\", \"arguments\": {\"driver\": \"raw\", \"node-name\": "
         "\"r1\", \"file\": \"hd1\"}}",
         "{\"execute\": \"block-stream\", \"arguments\": {\"job-id\": \"s0\", \"device\": \"hd1\", "
@@ -581,11 +586,7 @@ static void test_model_backend_query_with_childless_job_filter(void)
     BgBackend *be = open_be();
     setup(be);
     static const char *const lines[] = {
-        "{\"launch\": {\"machine\": \"none\"}}",
-        "{\"execute\": \"blockdev-add\", \"arguments\": {\"driver\": \"qcow2\", \"node-name\": "
-        "\"hd1\", \"file\": {\"driver\": \"file\", \"filename\": \"$DIR/hd1.img\"}, \"backing\": "
-        "{\"driver\": \"qcow2\", \"node-name\": \"hd0\", \"file\": {\"driver\": \"file\", "
-        "\"filename\": \"$DIR/hd0.img\"}}}}",
+        LAUNCH_HD1_OVER_HD0,
         "{\"execute\": \"query-named-block-nodes\"}",
         "{\"execute\": \"block-stream\", \"arguments\": {\"job-id\": \"s0\", \"device\": \"hd1\", "
         "\"auto-dismiss\": false}}",
