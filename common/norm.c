@@ -92,11 +92,17 @@ static char *norm_auto_names(const char *s)
 char *bg_norm_string(const char *s, const char *scratch)
 {
     char *a = bg_norm_dir(s, scratch);
-    char *b = norm_auto_names(a);
-    char *c = bg_norm_timing(b);
-    free(a);
-    free(b);
-    return c;
+    if (strstr(a, "#block")) {   /* rules 3 and 4 copy only a text they rewrite */
+        char *b = norm_auto_names(a);
+        free(a);
+        a = b;
+    }
+    if (strstr(a, " ops")) {
+        char *c = bg_norm_timing(a);
+        free(a);
+        a = c;
+    }
+    return a;
 }
 
 /* Whether rule 1 (the scratch path) or the timing rule can touch S. */
@@ -112,30 +118,10 @@ static char *norm_string_fn(const char *s, void *opaque)
     return bg_norm_string(s, opaque);
 }
 
-void bg_norm_mask_actual_size(json_t *v)
-{
-    if (json_is_object(v)) {
-        const char *k;
-        json_t *c;
-        json_object_foreach(v, k, c) {
-            if (strcmp(k, "actual-size") == 0)
-                json_object_set_new(v, k, json_null());
-            else
-                bg_norm_mask_actual_size(c);
-        }
-    } else if (json_is_array(v)) {
-        size_t i;
-        json_t *c;
-        json_array_foreach(v, i, c)
-            bg_norm_mask_actual_size(c);
-    }
-}
-
 json_t *bg_norm_json(const json_t *v, const char *scratch)
 {
-    json_t *r = bg_json_map_strings(v, norm_string_fn, (void *)scratch);
-    bg_norm_mask_actual_size(r);
-    return r;
+    /* rule 2 in the same walk: a value that needs no rewriting is not copied */
+    return bg_json_map_shared(v, norm_string_fn, (void *)scratch, BG_NORM_MASKED_KEY);
 }
 
 bool bg_norm_equal(const json_t *a, const json_t *b, const char *scratch)
@@ -174,5 +160,5 @@ static char *display_fn(const char *s, void *opaque)
 
 json_t *bg_norm_display(const json_t *v, const char *scratch)
 {
-    return bg_json_map_strings(v, display_fn, (void *)scratch);
+    return bg_json_map_shared(v, display_fn, (void *)scratch, NULL);
 }
