@@ -111,10 +111,15 @@ static bool may_hold_dir_or_timing(const char *s, const char *scratch)
     return (scratch && *scratch && strstr(s, scratch)) || strstr(s, " ops");
 }
 
+bool bg_norm_keeps(const char *s, const char *scratch)
+{
+    return !may_hold_dir_or_timing(s, scratch) && !strstr(s, "#block");
+}
+
 static char *norm_string_fn(const char *s, void *opaque)
 {
-    if (!may_hold_dir_or_timing(s, opaque) && !strstr(s, "#block"))
-        return NULL;   /* nothing to rewrite: bg_json_map_strings keeps S */
+    if (bg_norm_keeps(s, opaque))
+        return NULL;   /* nothing to rewrite: bg_json_map_shared keeps S */
     return bg_norm_string(s, opaque);
 }
 

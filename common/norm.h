@@ -26,6 +26,8 @@ char *bg_norm_dir(const char *s, const char *scratch);
 char *bg_norm_timing(const char *s);
 /* Rules 1, 3, 4 on one string: the comparison form.  Owned result. */
 char *bg_norm_string(const char *s, const char *scratch);
+/* Is S its own comparison form (rules 1, 3, 4 find nothing to rewrite)? */
+bool bg_norm_keeps(const char *s, const char *scratch);
 /* Comparison form of a whole value (rules 1-4; 5 is json_equal's).  New reference;
  * it may share sub-trees with V (bg_json_map_shared()), and so may
  * bg_norm_display()'s: neither is changed in place. */
