@@ -53,6 +53,8 @@ typedef struct Session {
     const BgBackendOps *ops;
     BgBackend *be;
     char *scratch;         /* real path of the scratch directory */
+    /* made at their first entry (made()); NULL is empty: most runs bind,
+     * save, name and wait for nothing */
     json_t *vars;          /* VAR -> string */
     json_t *saved;         /* label -> return value */
     json_t *names;         /* auto node name -> canonical "#blockN" (transcript) */
@@ -80,6 +82,14 @@ const char *bg_runner_default_scratch_base(void)
         return e;
     /* Not /tmp: it may be tmpfs, which has no O_DIRECT (the seed's cache.direct). */
     return "/var/tmp";
+}
+
+/* One of a session's objects, made if it is still NULL (empty). */
+static json_t *made(json_t **obj)
+{
+    if (!*obj)
+        *obj = json_object();
+    return *obj;
 }
 
 /* ---- scratch directories ------------------------------------------------ */
@@ -257,7 +267,7 @@ static char *canon_names_fn(const char *s, void *opaque)
             if (!c) {
                 char *canon = bg_asprintf("#block%zu", json_object_size(ss->names) + 1);
                 c = json_string(canon);
-                json_object_set_new(ss->names, name, c);
+                json_object_set_new(made(&ss->names), name, c);
                 free(canon);
             }
             bg_buf_puts(&b, json_string_value(c));
@@ -341,12 +351,12 @@ static json_t *sort_events(Session *ss, const json_t *events)
                 continue;
             if (last && strcmp(last, st) == 0)
                 continue;
-            json_object_set_new(ss->job_last, id, json_string(st));
+            json_object_set_new(made(&ss->job_last), id, json_string(st));
         }
         json_t *list = json_object_get(ss->jobs, id);
         if (!list) {
             list = json_array();
-            json_object_set_new(ss->jobs, id, list);
+            json_object_set_new(made(&ss->jobs), id, list);
         }
         json_array_append_new(list, canon(ss, ev));
     }
@@ -379,7 +389,7 @@ static bool do_bind(Session *ss, const BgStep *step, const BgResult *res, BgErro
         json_t *v = found ? bg_json_path_get(found, path) : NULL;
         if (!json_is_string(v))
             return bg_error_setf(err, "bind %s selects nothing", var);
-        json_object_set_new(ss->vars, var, json_string(json_string_value(v)));
+        json_object_set_new(made(&ss->vars), var, json_string(json_string_value(v)));
     }
     return true;
 }
@@ -849,7 +859,7 @@ static bool run_one(Session *ss, const BgStream *s, const BgStep *step, const Bg
     transcript_write(ss, line);
 
     if (step->save && res->kind == BG_RES_RETURN)
-        json_object_set(ss->saved, step->save, res->ret);
+        json_object_set(made(&ss->saved), step->save, res->ret);
     if (step->bind && !do_bind(ss, step, res, &err)) {
         report_set(rep, BG_RUN_ERROR, step->line,
                    bg_asprintf("%s:%d: %s", s->path, step->line, err.text));
@@ -870,11 +880,6 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
     for (int b = 0; b < n_backends && ok; b++) {
         BgError err = {0};
         ss[b].ops = backends[b];
-        ss[b].vars = json_object();
-        ss[b].saved = json_object();
-        ss[b].names = json_object();
-        ss[b].jobs = json_object();
-        ss[b].job_last = json_object();
         ss[b].transcript = opt->transcript[b];
         ss[b].scratch = scratch_new(base, stem, backends[b]->name, opt->reuse_scratch, &err);
         if (ss[b].scratch) {
@@ -966,8 +971,8 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
     free(chunk[1]);
 
     /* Job events, per job, in order: compared between backends, then summarised. */
-    if (ok && n_backends == 2 && !diverged) {
-        char *d = first_diff(ss[0].jobs, ss[1].jobs, "/jobs");
+    if (ok && n_backends == 2 && !diverged && (ss[0].jobs || ss[1].jobs)) {
+        char *d = first_diff(made(&ss[0].jobs), made(&ss[1].jobs), "/jobs");
         if (d) {
             char *ta = short_json(ss[0].jobs), *tb = short_json(ss[1].jobs);
             report_set(rep, BG_RUN_FAILED, 0,
@@ -992,7 +997,7 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
                                     "backend", ss[b].ops->name, "steps", (int)s->n_steps,
                                     "assertions", ss[b].assertions, "passed",
                                     ss[b].assertions - ss[b].failed, "failed", ss[b].failed,
-                                    "unsupported", ss[b].unsupported, "jobs", ss[b].jobs,
+                                    "unsupported", ss[b].unsupported, "jobs", made(&ss[b].jobs),
                                     "result", result);
             transcript_write(&ss[b], sum);
         }
