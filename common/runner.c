@@ -469,19 +469,6 @@ static bool norm_equal(const json_t *a, const char *da, const json_t *b, const c
     return eq;
 }
 
-/* The same for texts as compare_view() holds them; one that is not UTF-8
- * may be unequal here when the views are not (they decide then). */
-static bool text_equal(const char *a, const char *da, const char *b, const char *db)
-{
-    if (bg_norm_keeps(a, da) && bg_norm_keeps(b, db))   /* most texts: no JSON string needed */
-        return strcmp(a, b) == 0;
-    json_t *ja = json_string(a), *jb = json_string(b);
-    bool eq = ja && jb && norm_equal(ja, da, jb, db);
-    json_decref(ja);
-    json_decref(jb);
-    return eq;
-}
-
 /*
  * Would compare_view() of RA and RB show no difference?  True only when
  * sure, without building the views (most steps): then compare_step() need
@@ -497,20 +484,21 @@ static bool views_equal(const BgResult *ra, const char *da, const BgResult *rb, 
             return false;
         break;
     case BG_RES_ERROR:
-        if (!text_equal(ra->err_class ? ra->err_class : "", da,
-                        rb->err_class ? rb->err_class : "", db) ||
-            !text_equal(ra->err_desc ? ra->err_desc : "", da, rb->err_desc ? rb->err_desc : "",
-                        db))
+        if (!bg_norm_text_equal(ra->err_class ? ra->err_class : "", da,
+                                rb->err_class ? rb->err_class : "", db) ||
+            !bg_norm_text_equal(ra->err_desc ? ra->err_desc : "", da,
+                                rb->err_desc ? rb->err_desc : "", db))
             return false;
         break;
     case BG_RES_OFFLINE:
-        if (ra->rc != rb->rc || !text_equal(ra->out ? ra->out : "", da, rb->out ? rb->out : "", db))
+        if (ra->rc != rb->rc ||
+            !bg_norm_text_equal(ra->out ? ra->out : "", da, rb->out ? rb->out : "", db))
             return false;
         break;
     default:
         return true;   /* no view: not compared */
     }
-    return !ra->io_out || text_equal(ra->io_out, da, rb->io_out, db);
+    return !ra->io_out || bg_norm_text_equal(ra->io_out, da, rb->io_out, db);
 }
 
 static bool compare_step(Session *ss, const BgResult *ra, const BgResult *rb,
