@@ -20,7 +20,11 @@
  *     nothing changes instead of copying it (bg_json_map_shared());
  *   - what is only written is only built when written: the transcript
  *     line (run_one()), the summary, a step's empty list of assertions;
- *     steps without events share one empty list per session;
+ *     steps without events share one empty list per session, and a
+ *     session's maps are made at their first entry (made());
+ *   - two results are compared from their parts (views_equal()); the
+ *     comparison views, which show where they differ, are built only when
+ *     the parts are not equal;
  *   - guest data is compared with memcmp, chunk by chunk, as both chunks
  *     are in memory anyway (a checksum of each side cost far more and could
  *     collide); with skip_known_zero a chunk both backends know from their
