@@ -214,15 +214,13 @@ static bool confine_path(const Confine *c, const char *path, const char *name,
                          shown(c, name, q), shown(c, resolved, q2));
 }
 
-/* NAME relative to DIR (or absolute); NULL when too long. */
-static char *join(const char *dir, const char *name)
+/* NAME relative to DIR (or absolute) into OUT; false when too long.  On the
+ * stack, not allocated: the scan joins every name before every step. */
+static bool join(char out[PATH_MAX], const char *dir, const char *name)
 {
-    char *p = name[0] == '/' ? bg_strdup(name) : bg_asprintf("%s/%s", dir, name);
-    if (strlen(p) >= PATH_MAX) {
-        free(p);
-        return NULL;
-    }
-    return p;
+    int n = name[0] == '/' ? snprintf(out, PATH_MAX, "%s", name)
+                           : snprintf(out, PATH_MAX, "%s/%s", dir, name);
+    return n >= 0 && n < PATH_MAX;
 }
 
 /* The run-time rule for one file name of the substituted step. */
@@ -237,24 +235,20 @@ static bool runtime_file(const char *name, BgFileRole role, const char *base, vo
     if (has_protocol(name))
         return bg_error_setf(err, "file name '%s' has a protocol prefix; only plain file names "
                              "are allowed", shown(c, name, q));
-    char *path = join(c->scratch, name);
-    bool ok = path ? confine_path(c, path, name, role == BG_FILE_REOPEN_CONFIG, err)
-                   : bg_error_setf(err, "file name '%s' is too long", shown(c, name, q));
-    free(path);
+    char path[PATH_MAX];
+    bool ok = join(path, c->scratch, name)
+              ? confine_path(c, path, name, role == BG_FILE_REOPEN_CONFIG, err)
+              : bg_error_setf(err, "file name '%s' is too long", shown(c, name, q));
     if (ok && role == BG_FILE_BACKING && name[0] != '/' && base) {
         /* qemu-img create reads a relative backing name from the image's directory */
-        char *image = join(c->scratch, base), *dir = NULL, *p2 = NULL;
-        if (image) {
+        char image[PATH_MAX];
+        bool joined = join(image, c->scratch, base);
+        if (joined) {
             *strrchr(image, '/') = '\0';
-            dir = image[0] ? image : bg_strdup("/");
-            p2 = join(dir, name);
+            joined = join(path, image[0] ? image : "/", name);
         }
-        ok = p2 ? confine_path(c, p2, name, false, err)
-                : bg_error_setf(err, "file name '%s' is too long", shown(c, name, q));
-        if (dir != image)
-            free(dir);
-        free(image);
-        free(p2);
+        ok = joined ? confine_path(c, path, name, false, err)
+                    : bg_error_setf(err, "file name '%s' is too long", shown(c, name, q));
     }
     return ok;
 }
@@ -346,9 +340,9 @@ static bool header_name(const Scan *sc, const char *image, const char *what, con
     if (has_protocol(name))
         return bg_error_setf(err, "image '%s' names %s '%s', which has a protocol prefix",
                              shown(sc->c, image, q), what, bg_policy_quote(name, q2));
-    char *path = join(dir, name);
-    bool ok = path && resolve(sc->c, path, name, resolved, &ignored) && inside(sc->c, resolved);
-    free(path);
+    char path[PATH_MAX];
+    bool ok = join(path, dir, name) && resolve(sc->c, path, name, resolved, &ignored) &&
+              inside(sc->c, resolved);
     if (!ok)
         return bg_error_setf(err, "image '%s' names %s '%s', outside the scratch directory",
                              shown(sc->c, image, q), what, bg_policy_quote(name, q2));
@@ -525,11 +519,11 @@ static bool scan_dir(Scan *sc, const char *dir, int depth, BgError *err)
     sc->entries += n;
     bool ok = true;
     for (size_t i = 0; i < n; i++) {
-        char *path = ok ? join(dir, names[i]) : NULL;
+        char path[PATH_MAX];
         struct stat st;
         if (!ok) {
             /* only freeing */
-        } else if (!path) {
+        } else if (!join(path, dir, names[i])) {
             ok = bg_error_setf(err, "a path in the scratch directory is too long");
         } else if (lstat(path, &st) != 0) {
             ok = errno == ENOENT || bg_error_setf(err, "cannot stat '%s': %s",
@@ -559,7 +553,6 @@ static bool scan_dir(Scan *sc, const char *dir, int depth, BgError *err)
             ok = bg_error_setf(err, "'%s' is not a regular file or directory",
                                shown(sc->c, path, q));
         }
-        free(path);
         free(names[i]);
     }
     free(names);

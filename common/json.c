@@ -64,35 +64,83 @@ int bg_json_depth(const json_t *v)
     return 0;
 }
 
-json_t *bg_json_map_strings(const json_t *v, BgJsonStrFn fn, void *opaque)
+/* The string V through FN: V itself (a reference more) when FN keeps it. */
+static json_t *map_string(const json_t *v, BgJsonStrFn fn, void *opaque)
 {
-    if (json_is_string(v)) {
-        char *s = fn(json_string_value(v), opaque);
-        if (!s)   /* the same text: shared, as nothing sets a string in place */
-            return json_incref((json_t *)v);
-        json_t *r = json_string(s);
-        if (!r)   /* not valid UTF-8 after mapping: keep the original */
-            r = json_deep_copy(v);
-        free(s);
-        return r;
-    }
+    char *s = fn(json_string_value(v), opaque);
+    if (!s)   /* the same text: shared, as nothing sets a string in place */
+        return json_incref((json_t *)v);
+    json_t *r = json_string(s);
+    free(s);
+    return r ? r : json_incref((json_t *)v);   /* not valid UTF-8 after mapping: the original */
+}
+
+/*
+ * bg_json_map_strings() and, with SHARE, bg_json_map_shared(): with SHARE a
+ * container is made only once a member differs from V's, and then holds V's
+ * members before that one (references more) in V's order, so that its
+ * members iterate as a full copy's would.
+ */
+static json_t *map(const json_t *v, BgJsonStrFn fn, void *opaque, bool share,
+                   const char *null_key)
+{
+    if (json_is_string(v))
+        return map_string(v, fn, opaque);
     if (json_is_object(v)) {
-        json_t *r = json_object();
-        const char *k;
-        json_t *c;
-        json_object_foreach((json_t *)v, k, c)
-            json_object_set_new(r, k, bg_json_map_strings(c, fn, opaque));
-        return r;
+        json_t *r = share ? NULL : json_object();
+        for (void *it = json_object_iter((json_t *)v); it;
+             it = json_object_iter_next((json_t *)v, it)) {
+            const char *k = json_object_iter_key(it);
+            json_t *c = json_object_iter_value(it);
+            json_t *m = map(c, fn, opaque, share, null_key);
+            if (null_key && strcmp(k, null_key) == 0) {
+                json_decref(m);   /* mapped all the same: FN may count what it sees */
+                m = json_null();
+            }
+            if (!r) {
+                if (m == c) {
+                    json_decref(m);
+                    continue;
+                }
+                r = json_object();
+                for (void *j = json_object_iter((json_t *)v); j != it;
+                     j = json_object_iter_next((json_t *)v, j))
+                    json_object_set(r, json_object_iter_key(j), json_object_iter_value(j));
+            }
+            json_object_set_new(r, k, m);
+        }
+        return r ? r : json_incref((json_t *)v);
     }
     if (json_is_array(v)) {
-        json_t *r = json_array();
+        json_t *r = share ? NULL : json_array();
         size_t i;
         json_t *c;
-        json_array_foreach(v, i, c)
-            json_array_append_new(r, bg_json_map_strings(c, fn, opaque));
-        return r;
+        json_array_foreach(v, i, c) {
+            json_t *m = map(c, fn, opaque, share, null_key);
+            if (!r) {
+                if (m == c) {
+                    json_decref(m);
+                    continue;
+                }
+                r = json_array();
+                for (size_t j = 0; j < i; j++)
+                    json_array_append(r, json_array_get(v, j));
+            }
+            json_array_append_new(r, m);
+        }
+        return r ? r : json_incref((json_t *)v);
     }
     return json_incref((json_t *)v);   /* numbers, true, false, null: shared likewise */
+}
+
+json_t *bg_json_map_strings(const json_t *v, BgJsonStrFn fn, void *opaque)
+{
+    return map(v, fn, opaque, false, NULL);
+}
+
+json_t *bg_json_map_shared(const json_t *v, BgJsonStrFn fn, void *opaque, const char *null_key)
+{
+    return map(v, fn, opaque, true, null_key);
 }
 
 bool bg_json_has_substring(const json_t *v, const char *needle)

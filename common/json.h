@@ -24,6 +24,12 @@ int bg_json_depth(const json_t *v);
  * costs no allocation per leaf (the runner maps every step's values). */
 typedef char *(*BgJsonStrFn)(const char *s, void *opaque);   /* owned string, or NULL: unchanged */
 json_t *bg_json_map_strings(const json_t *v, BgJsonStrFn fn, void *opaque);
+/* The same value, but a sub-tree in which no string changes is V's own (a
+ * reference more), and with NULL_KEY (may be NULL) the value of every object
+ * member of that name is null (its strings still go through fn).  Nothing
+ * is copied for a value that stays as it is (the runner normalises every
+ * result); the caller changes neither V nor the result in place. */
+json_t *bg_json_map_shared(const json_t *v, BgJsonStrFn fn, void *opaque, const char *null_key);
 /* Does a string value anywhere in V (not a key) contain NEEDLE? */
 bool bg_json_has_substring(const json_t *v, const char *needle);
 

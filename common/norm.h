@@ -26,13 +26,19 @@ char *bg_norm_dir(const char *s, const char *scratch);
 char *bg_norm_timing(const char *s);
 /* Rules 1, 3, 4 on one string: the comparison form.  Owned result. */
 char *bg_norm_string(const char *s, const char *scratch);
-/* Comparison form of a whole value (rules 1-4; 5 is json_equal's).  New reference. */
+/* Comparison form of a whole value (rules 1-4; 5 is json_equal's).  New reference;
+ * it may share sub-trees with V (bg_json_map_shared()), and so may
+ * bg_norm_display()'s: neither is changed in place. */
 json_t *bg_norm_json(const json_t *v, const char *scratch);
 /* Equal after normalisation. */
 bool bg_norm_equal(const json_t *a, const json_t *b, const char *scratch);
 bool bg_norm_str_equal(const char *a, const char *b, const char *scratch);
-/* Rule 2 in place: every "actual-size" value becomes null (the key stays). */
-void bg_norm_mask_actual_size(json_t *v);
+/* Texts A and B (scratch directories DA and DB) as JSON strings in comparison
+ * form: equal?  A text that is not UTF-8 (no JSON string) may compare
+ * unequal here while the strings' absence would not differ. */
+bool bg_norm_text_equal(const char *a, const char *da, const char *b, const char *db);
+/* Rule 2: the key whose every value is null in comparison and transcript forms. */
+#define BG_NORM_MASKED_KEY "actual-size"
 /* Display form: rules 1 and 4 (values kept).  New reference. */
 json_t *bg_norm_display(const json_t *v, const char *scratch);
 

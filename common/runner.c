@@ -15,12 +15,22 @@
  *     (dir.h: getdents64() into a stack buffer), not with opendir() and
  *     nftw(), which allocate 32 KiB per directory;
  *   - canonical names (canon_names_fn) keep a string that holds no
- *     automatic name, scratch path or timing line as it is;
+ *     automatic name, scratch path or timing line as it is, and canon()
+ *     and the comparison forms (norm.h) share every sub-tree in which
+ *     nothing changes instead of copying it (bg_json_map_shared());
+ *   - what is only written is only built when written: the transcript
+ *     line (run_one()), the summary, a step's empty list of assertions;
+ *     steps without events share one empty list per session, and a
+ *     session's maps are made at their first entry (made());
+ *   - two results are compared from their parts (views_equal()); the
+ *     comparison views, which show where they differ, are built only when
+ *     the parts are not equal;
  *   - guest data is compared with memcmp, chunk by chunk, as both chunks
  *     are in memory anyway (a checksum of each side cost far more and could
  *     collide); with skip_known_zero a chunk both backends know from their
  *     metadata to be zeroes is not read at all (most of a fuzz input's
- *     images: a few KiB written into up to 64 MiB).
+ *     images: a few KiB written into up to 64 MiB); its two chunk buffers
+ *     are made once per run, not once per step.
  */
 #include "runner.h"
 
@@ -47,11 +57,14 @@ typedef struct Session {
     const BgBackendOps *ops;
     BgBackend *be;
     char *scratch;         /* real path of the scratch directory */
+    /* made at their first entry (made()); NULL is empty: most runs bind,
+     * save, name and wait for nothing */
     json_t *vars;          /* VAR -> string */
     json_t *saved;         /* label -> return value */
     json_t *names;         /* auto node name -> canonical "#blockN" (transcript) */
     json_t *jobs;          /* job id -> [events] (transcript order) */
     json_t *job_last;      /* job id -> last kept status */
+    json_t *no_events;     /* the events of a step that raised none (shared, never changed) */
     FILE *transcript;
     int assertions, failed, unsupported;
     bool scanned;          /* a scan of the scratch directory passed ... */
@@ -73,6 +86,14 @@ const char *bg_runner_default_scratch_base(void)
         return e;
     /* Not /tmp: it may be tmpfs, which has no O_DIRECT (the seed's cache.direct). */
     return "/var/tmp";
+}
+
+/* One of a session's objects, made if it is still NULL (empty). */
+static json_t *made(json_t **obj)
+{
+    if (!*obj)
+        *obj = json_object();
+    return *obj;
 }
 
 /* ---- scratch directories ------------------------------------------------ */
@@ -250,7 +271,7 @@ static char *canon_names_fn(const char *s, void *opaque)
             if (!c) {
                 char *canon = bg_asprintf("#block%zu", json_object_size(ss->names) + 1);
                 c = json_string(canon);
-                json_object_set_new(ss->names, name, c);
+                json_object_set_new(made(&ss->names), name, c);
                 free(canon);
             }
             bg_buf_puts(&b, json_string_value(c));
@@ -267,9 +288,7 @@ static json_t *canon(Session *ss, const json_t *v)
 {
     if (!v)
         return json_null();
-    json_t *r = bg_json_map_strings(v, canon_names_fn, ss);
-    bg_norm_mask_actual_size(r);
-    return r;
+    return bg_json_map_shared(v, canon_names_fn, ss, BG_NORM_MASKED_KEY);
 }
 
 static json_t *canon_str(Session *ss, const char *s)
@@ -313,6 +332,11 @@ static const char *job_id_of(const json_t *data)
  * others are returned (new array, transcript form). */
 static json_t *sort_events(Session *ss, const json_t *events)
 {
+    if (json_array_size(events) == 0) {
+        if (!ss->no_events)
+            ss->no_events = json_array();
+        return json_incref(ss->no_events);
+    }
     json_t *rest = json_array();
     size_t i;
     json_t *ev;
@@ -331,12 +355,12 @@ static json_t *sort_events(Session *ss, const json_t *events)
                 continue;
             if (last && strcmp(last, st) == 0)
                 continue;
-            json_object_set_new(ss->job_last, id, json_string(st));
+            json_object_set_new(made(&ss->job_last), id, json_string(st));
         }
         json_t *list = json_object_get(ss->jobs, id);
         if (!list) {
             list = json_array();
-            json_object_set_new(ss->jobs, id, list);
+            json_object_set_new(made(&ss->jobs), id, list);
         }
         json_array_append_new(list, canon(ss, ev));
     }
@@ -369,7 +393,7 @@ static bool do_bind(Session *ss, const BgStep *step, const BgResult *res, BgErro
         json_t *v = found ? bg_json_path_get(found, path) : NULL;
         if (!json_is_string(v))
             return bg_error_setf(err, "bind %s selects nothing", var);
-        json_object_set_new(ss->vars, var, json_string(json_string_value(v)));
+        json_object_set_new(made(&ss->vars), var, json_string(json_string_value(v)));
     }
     return true;
 }
@@ -439,11 +463,54 @@ static json_t *compare_view(const BgResult *res, const char *scratch)
     return n;
 }
 
+/* Are the comparison forms of A and B (scratch directories DA and DB) equal? */
+static bool norm_equal(const json_t *a, const char *da, const json_t *b, const char *db)
+{
+    json_t *na = bg_norm_json(a, da), *nb = bg_norm_json(b, db);
+    bool eq = json_equal(na, nb);
+    json_decref(na);
+    json_decref(nb);
+    return eq;
+}
+
+/*
+ * Would compare_view() of RA and RB show no difference?  True only when
+ * sure, without building the views (most steps): then compare_step() need
+ * not build them.  False: the views decide.
+ */
+static bool views_equal(const BgResult *ra, const char *da, const BgResult *rb, const char *db)
+{
+    if (ra->kind != rb->kind || !ra->io_out != !rb->io_out)
+        return false;
+    switch (ra->kind) {
+    case BG_RES_RETURN:
+        if (!norm_equal(ra->ret ? ra->ret : json_null(), da, rb->ret ? rb->ret : json_null(), db))
+            return false;
+        break;
+    case BG_RES_ERROR:
+        if (!bg_norm_text_equal(ra->err_class ? ra->err_class : "", da,
+                                rb->err_class ? rb->err_class : "", db) ||
+            !bg_norm_text_equal(ra->err_desc ? ra->err_desc : "", da,
+                                rb->err_desc ? rb->err_desc : "", db))
+            return false;
+        break;
+    case BG_RES_OFFLINE:
+        if (ra->rc != rb->rc ||
+            !bg_norm_text_equal(ra->out ? ra->out : "", da, rb->out ? rb->out : "", db))
+            return false;
+        break;
+    default:
+        return true;   /* no view: not compared */
+    }
+    return !ra->io_out || bg_norm_text_equal(ra->io_out, da, rb->io_out, db);
+}
+
 static bool compare_step(Session *ss, const BgResult *ra, const BgResult *rb,
                          json_t *eva, json_t *evb, char **path_out, char **channel_out)
 {
-    json_t *va = compare_view(ra, ss[0].scratch);
-    json_t *vb = compare_view(rb, ss[1].scratch);
+    bool views = !views_equal(ra, ss[0].scratch, rb, ss[1].scratch);
+    json_t *va = views ? compare_view(ra, ss[0].scratch) : NULL;
+    json_t *vb = views ? compare_view(rb, ss[1].scratch) : NULL;
     bool same = true;
     if (va && vb) {
         char *d = first_diff(va, vb, "");
@@ -524,15 +591,15 @@ static uint64_t claims_zero(Session *s, const char *name, json_int_t off, uint64
  * with OPT->skip_known_zero, as qemu-img compare skips what block status
  * says is zero on both sides; otherwise every claim is checked.  A node one
  * backend cannot read (unsupported, or an I/O error) is skipped: reads that
- * fail are compared through qemu-io steps instead.
+ * fail are compared through qemu-io steps instead.  BUF: the run's two
+ * chunk buffers, made at the first chunk read (NULL before).
  */
-static bool compare_data(Session *ss, const BgRunOptions *opt, char **path_out)
+static bool compare_data(Session *ss, const BgRunOptions *opt, uint8_t *buf[2], char **path_out)
 {
     if (!ss[0].ops->list_nodes || !ss[1].ops->list_nodes || !ss[0].ops->read_node ||
         !ss[1].ops->read_node)
         return true;
     json_t *la = ss[0].ops->list_nodes(ss[0].be), *lb = ss[1].ops->list_nodes(ss[1].be);
-    uint8_t *buf[2] = { bg_malloc(DATA_CHUNK), bg_malloc(DATA_CHUNK) };
     bool same = true;
     size_t i;
     json_t *na;
@@ -565,6 +632,9 @@ static bool compare_data(Session *ss, const BgRunOptions *opt, char **path_out)
                 continue;
             }
             bool read = true;
+            for (int b = 0; b < 2; b++)
+                if (!buf[b])
+                    buf[b] = bg_malloc(DATA_CHUNK);
             for (int b = 0; b < 2 && read; b++) {
                 BgError err = {0};
                 /* a read that succeeds writes all N bytes (backend.h) */
@@ -590,8 +660,6 @@ static bool compare_data(Session *ss, const BgRunOptions *opt, char **path_out)
         if (!same)
             break;
     }
-    free(buf[0]);
-    free(buf[1]);
     json_decref(la);
     json_decref(lb);
     return same;
@@ -664,6 +732,7 @@ static void session_close(Session *ss, const BgRunOptions *opt)
     json_decref(ss->names);
     json_decref(ss->jobs);
     json_decref(ss->job_last);
+    json_decref(ss->no_events);
 }
 
 /* Does any text of the step's command or result hold an automatic node name? */
@@ -741,7 +810,9 @@ static bool run_one(Session *ss, const BgStream *s, const BgStep *step, const Bg
     BgExpectCtx ctx = { .scratch = ss->scratch, .saved = ss->saved, .subst = subst_fn,
                         .subst_opaque = ss };
     int failed = 0;
-    json_t *asserts = bg_expect_judge(step, res, &ctx, &failed);
+    /* a step without expectations has no assertions: the empty list is made
+     * only for the transcript line */
+    json_t *asserts = step->expect || line ? bg_expect_judge(step, res, &ctx, &failed) : NULL;
     ss->assertions += (int)json_array_size(asserts);
     ss->failed += failed;
     if (failed) {
@@ -780,7 +851,7 @@ static bool run_one(Session *ss, const BgStream *s, const BgStep *step, const Bg
     transcript_write(ss, line);
 
     if (step->save && res->kind == BG_RES_RETURN)
-        json_object_set(ss->saved, step->save, res->ret);
+        json_object_set(made(&ss->saved), step->save, res->ret);
     if (step->bind && !do_bind(ss, step, res, &err)) {
         report_set(rep, BG_RUN_ERROR, step->line,
                    bg_asprintf("%s:%d: %s", s->path, step->line, err.text));
@@ -801,11 +872,6 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
     for (int b = 0; b < n_backends && ok; b++) {
         BgError err = {0};
         ss[b].ops = backends[b];
-        ss[b].vars = json_object();
-        ss[b].saved = json_object();
-        ss[b].names = json_object();
-        ss[b].jobs = json_object();
-        ss[b].job_last = json_object();
         ss[b].transcript = opt->transcript[b];
         ss[b].scratch = scratch_new(base, stem, backends[b]->name, opt->reuse_scratch, &err);
         if (ss[b].scratch) {
@@ -823,6 +889,7 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
     free(stem);
 
     bool diverged = false;     /* an unsupported step changed one backend only */
+    uint8_t *chunk[2] = { NULL, NULL };   /* compare_data()'s buffers */
     for (size_t i = 0; ok && i < s->n_steps; i++) {
         const BgStep *step = &s->steps[i];
         BgResult res[2] = {{0}};
@@ -875,7 +942,7 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
         }
         if (ok && n_backends == 2 && !diverged && opt->compare_data && changes_data(step)) {
             char *path = NULL;
-            if (!compare_data(ss, opt, &path)) {
+            if (!compare_data(ss, opt, chunk, &path)) {
                 report_set(rep, BG_RUN_FAILED, step->line,
                            bg_asprintf("%s:%d: backends differ on guest data after %s (at %s)",
                                        s->path, step->line, bg_step_name(step), path));
@@ -892,9 +959,12 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
         }
     }
 
+    free(chunk[0]);
+    free(chunk[1]);
+
     /* Job events, per job, in order: compared between backends, then summarised. */
-    if (ok && n_backends == 2 && !diverged) {
-        char *d = first_diff(ss[0].jobs, ss[1].jobs, "/jobs");
+    if (ok && n_backends == 2 && !diverged && (ss[0].jobs || ss[1].jobs)) {
+        char *d = first_diff(made(&ss[0].jobs), made(&ss[1].jobs), "/jobs");
         if (d) {
             char *ta = short_json(ss[0].jobs), *tb = short_json(ss[1].jobs);
             report_set(rep, BG_RUN_FAILED, 0,
@@ -912,14 +982,14 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
         rep->assertions += ss[b].assertions;
         rep->failed += ss[b].failed;
         rep->unsupported += ss[b].unsupported;
-        if (ss[b].ops) {
+        if (ss[b].ops && ss[b].transcript) {   /* the summary is only written */
             const char *result = rep->status == BG_RUN_PASSED ? "passed"
                                  : rep->status == BG_RUN_FAILED ? "failed" : "error";
             json_t *sum = json_pack("{s:{s:s,s:i,s:i,s:i,s:i,s:i,s:O,s:s}}", "summary",
                                     "backend", ss[b].ops->name, "steps", (int)s->n_steps,
                                     "assertions", ss[b].assertions, "passed",
                                     ss[b].assertions - ss[b].failed, "failed", ss[b].failed,
-                                    "unsupported", ss[b].unsupported, "jobs", ss[b].jobs,
+                                    "unsupported", ss[b].unsupported, "jobs", made(&ss[b].jobs),
                                     "result", result);
             transcript_write(&ss[b], sum);
         }

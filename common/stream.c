@@ -263,10 +263,15 @@ bool bg_step_from_json(json_t *obj, int line, BgStep *out, BgError *err)
     if (bind && !check_bind(bind, err))
         return false;
 
-    json_t *cmd = json_object();
-    json_object_set(cmd, step_key, json_object_get(obj, step_key));
-    if (args)
-        json_object_set(cmd, "arguments", args);
+    json_t *cmd;
+    if (json_object_size(obj) == (args ? 2u : 1u)) {
+        cmd = json_incref(obj);   /* no metadata (the fuzzer's lines): the line is the command */
+    } else {
+        cmd = json_object();
+        json_object_set(cmd, step_key, json_object_get(obj, step_key));
+        if (args)
+            json_object_set(cmd, "arguments", args);
+    }
     if (!bg_policy_check_step(kind, cmd, err)) {
         json_decref(cmd);
         return false;
