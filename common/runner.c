@@ -7,13 +7,13 @@
  * two backends are compared step by step and the first difference stops
  * the run.
  *
+ * Comparing the two sessions' answers is compare.c; making and emptying
+ * scratch directories is scratch.c.
+ *
  * Speed (the fuzzer runs hundreds of streams a second; bench/bench_fuzz.c):
  *   - with runner.h's reuse_scratch, a scratch directory is emptied and
  *     taken again by the next run instead of removed and created: on a disk
  *     file system mkdir and rmdir cost more than a short stream;
- *   - the scratch directory is checked and emptied with bg_dir_foreach()
- *     (dir.h: getdents64() into a stack buffer), not with opendir() and
- *     nftw(), which allocate 32 KiB per directory;
  *   - canonical names (canon_names_fn) keep a string that holds no
  *     automatic name, scratch path or timing line as it is, and canon()
  *     and the comparison forms (norm.h) share every sub-tree in which
@@ -22,36 +22,23 @@
  *     line (run_one()), the summary, a step's empty list of assertions;
  *     steps without events share one empty list per session, and a
  *     session's maps are made at their first entry (made());
- *   - two results are compared from their parts (views_equal()); the
- *     comparison views, which show where they differ, are built only when
- *     the parts are not equal;
- *   - guest data is compared with memcmp, chunk by chunk, as both chunks
- *     are in memory anyway (a checksum of each side cost far more and could
- *     collide); with skip_known_zero a chunk both backends know from their
- *     metadata to be zeroes is not read at all (most of a fuzz input's
- *     images: a few KiB written into up to 64 MiB); its two chunk buffers
- *     are made once per run, not once per step.
+ *   - compare_data's two chunk buffers are made once per run, not once
+ *     per step.
  */
 #include "runner.h"
 
-#define _XOPEN_SOURCE_EXTENDED 1
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
-#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "bg.h"
+#include "compare.h"
 #include "confine.h"
-#include "dir.h"
 #include "expect.h"
 #include "finding.h"
 #include "json.h"
 #include "norm.h"
+#include "scratch.h"
 
 typedef struct Session {
     const BgBackendOps *ops;
@@ -79,134 +66,12 @@ void bg_run_report_cleanup(BgRunReport *r)
     *r = (BgRunReport){0};
 }
 
-const char *bg_runner_default_scratch_base(void)
-{
-    const char *e = getenv("BG_SCRATCH");
-    if (e && *e)
-        return e;
-    /* Not /tmp: it may be tmpfs, which has no O_DIRECT (the seed's cache.direct). */
-    return "/var/tmp";
-}
-
 /* One of a session's objects, made if it is still NULL (empty). */
 static json_t *made(json_t **obj)
 {
     if (!*obj)
         *obj = json_object();
     return *obj;
-}
-
-/* ---- scratch directories ------------------------------------------------ */
-
-static char *stream_stem(const char *path)
-{
-    char *copy = bg_strdup(path);
-    char *base = bg_strdup(basename(copy));
-    free(copy);
-    char *dot = strrchr(base, '.');
-    if (dot && dot != base)
-        *dot = '\0';
-    for (char *p = base; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '-' || *p == '_'))
-            *p = '_';
-    return base;
-}
-
-static bool stop_at_first(int dfd, const char *name, unsigned char type, void *found)
-{
-    *(bool *)found = true;
-    return false;
-}
-
-static bool dir_is_empty(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    bool found = false;
-    int r = bg_dir_foreach(fd, stop_at_first, &found);
-    close(fd);
-    return r == 0 && !found;
-}
-
-/* Deterministic name: BASE/bgraph-STEM-BACKEND[-N]; mkdir is the lock (with
- * REUSE, an empty directory left by the previous run is taken again). */
-static char *scratch_new(const char *base, const char *stem, const char *backend, bool reuse,
-                         BgError *err)
-{
-    if (mkdir(base, 0755) != 0 && errno != EEXIST) {
-        bg_error_setf(err, "cannot create scratch base %s: %s", base, strerror(errno));
-        return NULL;
-    }
-    for (int n = 0; n < 1000; n++) {
-        char *dir = n ? bg_asprintf("%s/bgraph-%s-%s-%d", base, stem, backend, n)
-                      : bg_asprintf("%s/bgraph-%s-%s", base, stem, backend);
-        if (mkdir(dir, 0700) == 0 || (reuse && errno == EEXIST && dir_is_empty(dir))) {
-            char *real = realpath(dir, NULL);
-            free(dir);
-            if (!real)
-                bg_error_setf(err, "cannot resolve scratch directory: %s", strerror(errno));
-            return real;
-        }
-        int e = errno;
-        free(dir);
-        if (e != EEXIST) {
-            bg_error_setf(err, "cannot create scratch directory under %s: %s", base, strerror(e));
-            return NULL;
-        }
-    }
-    bg_error_setf(err, "no free scratch directory name under %s", base);
-    return NULL;
-}
-
-/* Removing everything below a directory as nftw(FTW_DEPTH | FTW_PHYS |
- * FTW_MOUNT) would: symbolic links are removed, not followed; a directory
- * on another device, or one that cannot be read, is left; errors are
- * ignored. */
-static bool remove_entry(int dfd, const char *name, unsigned char type, void *dev);
-
-static void remove_below(int dfd, dev_t dev)
-{
-    bg_dir_foreach(dfd, remove_entry, &dev);
-}
-
-static bool remove_entry(int dfd, const char *name, unsigned char type, void *dev)
-{
-    struct stat st;
-    if (type != DT_DIR && type != DT_UNKNOWN)
-        unlinkat(dfd, name, 0);
-    else if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-        ;
-    else if (!S_ISDIR(st.st_mode))
-        unlinkat(dfd, name, 0);
-    else if (st.st_dev == *(dev_t *)dev) {
-        int sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (sub >= 0) {
-            remove_below(sub, st.st_dev);
-            close(sub);
-            unlinkat(dfd, name, AT_REMOVEDIR);
-        }
-    }
-    return true;
-}
-
-/* Empties DIR (not followed if it is a symbolic link). */
-static void scratch_empty(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0)
-        return;
-    if (fstat(fd, &st) == 0)
-        remove_below(fd, st.st_dev);
-    close(fd);
-}
-
-void bg_runner_scratch_remove(const char *dir)
-{
-    scratch_empty(dir);
-    rmdir(dir);
 }
 
 /* ---- substitution ----------------------------------------------------------- */
@@ -398,148 +263,6 @@ static bool do_bind(Session *ss, const BgStep *step, const BgResult *res, BgErro
     return true;
 }
 
-/* ---- comparing two backends ---------------------------------------------------- */
-
-/* First JSON path at which A and B differ (after normalisation), or NULL. */
-static char *first_diff(const json_t *a, const json_t *b, const char *prefix)
-{
-    if (json_equal((json_t *)a, (json_t *)b))
-        return NULL;
-    if (json_is_object(a) && json_is_object(b)) {
-        const char *k;
-        json_t *va;
-        json_object_foreach((json_t *)a, k, va) {
-            json_t *vb = json_object_get(b, k);
-            char *sub = bg_asprintf("%s/%s", prefix, k);
-            if (!vb)
-                return sub;
-            char *d = first_diff(va, vb, sub);
-            free(sub);
-            if (d)
-                return d;
-        }
-        json_t *vb;
-        json_object_foreach((json_t *)b, k, vb)
-            if (!json_object_get(a, k))
-                return bg_asprintf("%s/%s", prefix, k);
-    }
-    if (json_is_array(a) && json_is_array(b)) {
-        size_t n = json_array_size(a) < json_array_size(b) ? json_array_size(a)
-                                                           : json_array_size(b);
-        for (size_t i = 0; i < n; i++) {
-            char *sub = bg_asprintf("%s/%zu", prefix, i);
-            char *d = first_diff(json_array_get(a, i), json_array_get(b, i), sub);
-            free(sub);
-            if (d)
-                return d;
-        }
-        return bg_asprintf("%s/%zu", prefix, n);
-    }
-    return bg_strdup(*prefix ? prefix : "/");
-}
-
-/* Comparable view of a result (comparison form), or NULL if not comparable. */
-static json_t *compare_view(const BgResult *res, const char *scratch)
-{
-    json_t *v;
-    switch (res->kind) {
-    case BG_RES_RETURN:
-        v = json_pack("{s:O}", "return", res->ret ? res->ret : json_null());
-        break;
-    case BG_RES_ERROR:
-        v = json_pack("{s:{s:s,s:s}}", "error", "class", res->err_class ? res->err_class : "",
-                      "desc", res->err_desc ? res->err_desc : "");
-        break;
-    case BG_RES_OFFLINE:
-        v = json_pack("{s:i,s:s}", "rc", res->rc, "stdout", res->out ? res->out : "");
-        break;
-    default:
-        return NULL;
-    }
-    if (res->io_out)
-        json_object_set_new(v, "qemu-io", json_string(res->io_out));
-    json_t *n = bg_norm_json(v, scratch);
-    json_decref(v);
-    return n;
-}
-
-/* Are the comparison forms of A and B (scratch directories DA and DB) equal? */
-static bool norm_equal(const json_t *a, const char *da, const json_t *b, const char *db)
-{
-    json_t *na = bg_norm_json(a, da), *nb = bg_norm_json(b, db);
-    bool eq = json_equal(na, nb);
-    json_decref(na);
-    json_decref(nb);
-    return eq;
-}
-
-/*
- * Would compare_view() of RA and RB show no difference?  True only when
- * sure, without building the views (most steps): then compare_step() need
- * not build them.  False: the views decide.
- */
-static bool views_equal(const BgResult *ra, const char *da, const BgResult *rb, const char *db)
-{
-    if (ra->kind != rb->kind || !ra->io_out != !rb->io_out)
-        return false;
-    switch (ra->kind) {
-    case BG_RES_RETURN:
-        if (!norm_equal(ra->ret ? ra->ret : json_null(), da, rb->ret ? rb->ret : json_null(), db))
-            return false;
-        break;
-    case BG_RES_ERROR:
-        if (!bg_norm_text_equal(ra->err_class ? ra->err_class : "", da,
-                                rb->err_class ? rb->err_class : "", db) ||
-            !bg_norm_text_equal(ra->err_desc ? ra->err_desc : "", da,
-                                rb->err_desc ? rb->err_desc : "", db))
-            return false;
-        break;
-    case BG_RES_OFFLINE:
-        if (ra->rc != rb->rc ||
-            !bg_norm_text_equal(ra->out ? ra->out : "", da, rb->out ? rb->out : "", db))
-            return false;
-        break;
-    default:
-        return true;   /* no view: not compared */
-    }
-    return !ra->io_out || bg_norm_text_equal(ra->io_out, da, rb->io_out, db);
-}
-
-static bool compare_step(Session *ss, const BgResult *ra, const BgResult *rb,
-                         json_t *eva, json_t *evb, char **path_out, char **channel_out)
-{
-    bool views = !views_equal(ra, ss[0].scratch, rb, ss[1].scratch);
-    json_t *va = views ? compare_view(ra, ss[0].scratch) : NULL;
-    json_t *vb = views ? compare_view(rb, ss[1].scratch) : NULL;
-    bool same = true;
-    if (va && vb) {
-        char *d = first_diff(va, vb, "");
-        if (d) {
-            same = false;
-            *path_out = d;
-            *channel_out = bg_strdup(strncmp(d, "/qemu-io", 8) == 0 ? "qemu-io" : "result");
-        }
-    }
-    json_decref(va);
-    json_decref(vb);
-    if (same) {
-        json_t *na = bg_norm_json(eva, NULL), *nb = bg_norm_json(evb, NULL);
-        char *d = first_diff(na, nb, "/events");
-        if (d) {
-            same = false;
-            *path_out = d;
-            *channel_out = bg_strdup("events");
-        }
-        json_decref(na);
-        json_decref(nb);
-    }
-    return same;
-}
-
-/* ---- comparing guest-visible data ------------------------------------------------------ */
-
-#define DATA_CHUNK (64 * 1024)
-
 /* Steps after which node contents may differ from before. */
 static bool changes_data(const BgStep *step)
 {
@@ -568,101 +291,6 @@ static bool diverges(const BgStep *step, const BgResult *ra, const BgResult *rb)
     if (ra->kind != BG_RES_UNSUPPORTED && rb->kind != BG_RES_UNSUPPORTED)
         return false;
     return changes_data(step) || step->kind == BG_STEP_IMG_CREATE;
-}
-
-/* Is every byte of B[0..N) zero? */
-static bool all_zero(const uint8_t *b, size_t n)
-{
-    return n == 0 || (b[0] == 0 && memcmp(b, b + 1, n - 1) == 0);
-}
-
-/* How many bytes of NAME from OFF (at most N) does backend S say read as zeroes (backend.h)? */
-static uint64_t claims_zero(Session *s, const char *name, json_int_t off, uint64_t n)
-{
-    uint64_t z = s->ops->known_zero ? s->ops->known_zero(s->be, name, (uint64_t)off, n) : 0;
-    return z < n ? z : n;
-}
-
-/*
- * Compare the bytes of every node both backends list, chunk by chunk.
- * Returns false at the first difference, with its path "NODE/OFFSET" (and
- * "/zero-claim/BACKEND" when a backend's known_zero claim is belied by the
- * bytes it reads).  A chunk both backends know to be zeroes is skipped
- * with OPT->skip_known_zero, as qemu-img compare skips what block status
- * says is zero on both sides; otherwise every claim is checked.  A node one
- * backend cannot read (unsupported, or an I/O error) is skipped: reads that
- * fail are compared through qemu-io steps instead.  BUF: the run's two
- * chunk buffers, made at the first chunk read (NULL before).
- */
-static bool compare_data(Session *ss, const BgRunOptions *opt, uint8_t *buf[2], char **path_out)
-{
-    if (!ss[0].ops->list_nodes || !ss[1].ops->list_nodes || !ss[0].ops->read_node ||
-        !ss[1].ops->read_node)
-        return true;
-    json_t *la = ss[0].ops->list_nodes(ss[0].be), *lb = ss[1].ops->list_nodes(ss[1].be);
-    bool same = true;
-    size_t i;
-    json_t *na;
-    json_array_foreach(la, i, na) {
-        const char *name = json_string_value(json_object_get(na, "node-name"));
-        json_int_t size = json_integer_value(json_object_get(na, "size"));
-        json_t *nb = NULL;
-        size_t j;
-        json_t *e;
-        json_array_foreach(lb, j, e)
-            if (name && json_equal(json_object_get(e, "node-name"), json_object_get(na, "node-name")))
-                nb = e;
-        if (!name || !nb || name[0] == '#')   /* automatic names differ by design */
-            continue;
-        if (json_integer_value(json_object_get(nb, "size")) != size) {
-            *path_out = bg_asprintf("/%s/size", name);
-            same = false;
-            break;
-        }
-        json_int_t zend[2] = { 0, 0 };   /* each backend's claim: zeroes up to here */
-        for (json_int_t off = 0; off < size && same;) {
-            uint64_t rest = (uint64_t)(size - off);
-            uint64_t n = rest < DATA_CHUNK ? rest : DATA_CHUNK;
-            for (int b = 0; b < 2; b++)
-                if (off >= zend[b])
-                    zend[b] = off + (json_int_t)claims_zero(&ss[b], name, off, rest);
-            json_int_t both = zend[0] < zend[1] ? zend[0] : zend[1];
-            if (opt->skip_known_zero && both > off) {
-                off = both;
-                continue;
-            }
-            bool read = true;
-            for (int b = 0; b < 2; b++)
-                if (!buf[b])
-                    buf[b] = bg_malloc(DATA_CHUNK);
-            for (int b = 0; b < 2 && read; b++) {
-                BgError err = {0};
-                /* a read that succeeds writes all N bytes (backend.h) */
-                read = ss[b].ops->read_node(ss[b].be, name, (uint64_t)off, n, buf[b], &err);
-            }
-            if (!read)
-                break;
-            for (int b = 0; b < 2 && same; b++)
-                if (zend[b] > off && !all_zero(buf[b], (uint64_t)(zend[b] - off) < n
-                                                           ? (uint64_t)(zend[b] - off) : n)) {
-                    *path_out = bg_asprintf("/%s/%lld/zero-claim/%s", name, (long long)off,
-                                            ss[b].ops->name);
-                    same = false;
-                }
-            /* memcmp, not checksums: both chunks are in memory, and a byte-wise
-             * hash of each cost 20 times the rest of a fuzz input */
-            if (same && memcmp(buf[0], buf[1], n) != 0) {
-                *path_out = bg_asprintf("/%s/%lld", name, (long long)off);
-                same = false;
-            }
-            off += (json_int_t)n;
-        }
-        if (!same)
-            break;
-    }
-    json_decref(la);
-    json_decref(lb);
-    return same;
 }
 
 /* ---- the run ---------------------------------------------------------------------- */
@@ -723,7 +351,7 @@ static void session_close(Session *ss, const BgRunOptions *opt)
         ss->be = NULL;
     }
     if (ss->scratch && !opt->keep && opt->reuse_scratch)
-        scratch_empty(ss->scratch);
+        bg_scratch_empty(ss->scratch);
     else if (ss->scratch && !opt->keep)
         bg_runner_scratch_remove(ss->scratch);
     free(ss->scratch);
@@ -866,14 +494,14 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
     Session ss[2] = {0};
     *rep = (BgRunReport){0};
     const char *base = opt->scratch_base ? opt->scratch_base : bg_runner_default_scratch_base();
-    char *stem = stream_stem(s->path);
+    char *stem = bg_scratch_stem(s->path);
     bool ok = true;
 
     for (int b = 0; b < n_backends && ok; b++) {
         BgError err = {0};
         ss[b].ops = backends[b];
         ss[b].transcript = opt->transcript[b];
-        ss[b].scratch = scratch_new(base, stem, backends[b]->name, opt->reuse_scratch, &err);
+        ss[b].scratch = bg_scratch_new(base, stem, backends[b]->name, opt->reuse_scratch, &err);
         if (ss[b].scratch) {
             BgBackendConfig cfg = { .scratch = ss[b].scratch, .stream_path = s->path,
                                     .verbose = opt->verbose,
@@ -889,7 +517,7 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
     free(stem);
 
     bool diverged = false;     /* an unsupported step changed one backend only */
-    uint8_t *chunk[2] = { NULL, NULL };   /* compare_data()'s buffers */
+    uint8_t *chunk[2] = { NULL, NULL };   /* bg_compare_data()'s buffers */
     for (size_t i = 0; ok && i < s->n_steps; i++) {
         const BgStep *step = &s->steps[i];
         BgResult res[2] = {{0}};
@@ -909,7 +537,8 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
         }
         if (ok && n_backends == 2 && !diverged) {
             char *path = NULL, *channel = NULL;
-            if (!compare_step(ss, &res[0], &res[1], events[0], events[1], &path, &channel)) {
+            if (!bg_compare_step(&res[0], ss[0].scratch, &res[1], ss[1].scratch, events[0],
+                                 events[1], &path, &channel)) {
                 json_t *va = bg_expect_result_json(&res[0], ss[0].scratch);
                 json_t *vb = bg_expect_result_json(&res[1], ss[1].scratch);
                 if (res[0].io_out)
@@ -942,7 +571,9 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
         }
         if (ok && n_backends == 2 && !diverged && opt->compare_data && changes_data(step)) {
             char *path = NULL;
-            if (!compare_data(ss, opt, chunk, &path)) {
+            const BgBackendOps *ops[2] = { ss[0].ops, ss[1].ops };
+            BgBackend *be[2] = { ss[0].be, ss[1].be };
+            if (!bg_compare_data(ops, be, opt->skip_known_zero, chunk, &path)) {
                 report_set(rep, BG_RUN_FAILED, step->line,
                            bg_asprintf("%s:%d: backends differ on guest data after %s (at %s)",
                                        s->path, step->line, bg_step_name(step), path));
@@ -964,7 +595,7 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
 
     /* Job events, per job, in order: compared between backends, then summarised. */
     if (ok && n_backends == 2 && !diverged && (ss[0].jobs || ss[1].jobs)) {
-        char *d = first_diff(made(&ss[0].jobs), made(&ss[1].jobs), "/jobs");
+        char *d = bg_compare_first_diff(made(&ss[0].jobs), made(&ss[1].jobs), "/jobs");
         if (d) {
             char *ta = short_json(ss[0].jobs), *tb = short_json(ss[1].jobs);
             report_set(rep, BG_RUN_FAILED, 0,
