@@ -32,12 +32,15 @@
 #include <time.h>
 
 #include "bg.h"
+#include "runner.h"
 #include "../fuzz/gen.h"
 #include "../fuzz/mut_rand.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 unsigned long bg_fuzz_diff_findings(void);
+void bg_fuzz_diff_time_parts(BgRunTimes *times);
+const char *bg_fuzz_diff_backend_name(int i);
 
 typedef struct Input {
     char *data;
@@ -85,6 +88,36 @@ static void cpu_split(double *user, double *sys)
     *sys = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
+/*
+ * Where the time of an input goes: one more round of IN, with the runner
+ * adding up the CPU time of each part (runner.h BgRunTimes).  A separate
+ * round, as the clock reads (a system call each, several per step) would
+ * slow the measured ones; the shares, not the sum, are the figure.
+ */
+static void print_parts(const Input *in, size_t n)
+{
+    BgRunTimes t = {0};
+    bg_fuzz_diff_time_parts(&t);
+    double c0 = seconds(CLOCK_PROCESS_CPUTIME_ID);
+    for (size_t i = 0; i < n; i++)
+        LLVMFuzzerTestOneInput((const uint8_t *)in[i].data, in[i].size);
+    double total = seconds(CLOCK_PROCESS_CPUTIME_ID) - c0, parts = 0;
+    bg_fuzz_diff_time_parts(NULL);
+    char exec0[48], exec1[48];
+    snprintf(exec0, sizeof(exec0), "%s execute", bg_fuzz_diff_backend_name(0));
+    snprintf(exec1, sizeof(exec1), "%s execute", bg_fuzz_diff_backend_name(1));
+    const char *names[BG_PART__COUNT] = {
+        [BG_PART_SESSIONS] = "sessions", [BG_PART_SCAN] = "scan", [BG_PART_EXECUTE0] = exec0,
+        [BG_PART_EXECUTE1] = exec1, [BG_PART_COMPARE] = "compare", [BG_PART_DATA] = "data",
+    };
+    printf("    where it goes (one more round, timed by part):");
+    for (int p = 0; p < BG_PART__COUNT; p++) {
+        parts += t.cpu[p];
+        printf(" %s %.0f%%,", names[p], t.cpu[p] / total * 100);
+    }
+    printf(" the rest %.0f%%\n", (total - parts) / total * 100);
+}
+
 static void run_set(size_t max_steps, size_t n, int rounds)
 {
     Input *in = make_inputs(n, max_steps);
@@ -112,6 +145,7 @@ static void run_set(size_t max_steps, size_t n, int rounds)
      * fresh memory: what no change to user code alone can go below. */
     printf("    CPU per input: %.3f ms user + %.3f ms kernel\n",
            (u1 - u0) / execs * 1e3, (s1 - s0) / execs * 1e3);
+    print_parts(in, n);
     for (size_t i = 0; i < n; i++)
         free(in[i].data);
     free(in);

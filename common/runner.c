@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bg.h"
 #include "compare.h"
@@ -64,6 +65,25 @@ void bg_run_report_cleanup(BgRunReport *r)
     json_decref(r->signature);
     json_decref(r->diverged);
     *r = (BgRunReport){0};
+}
+
+/* ---- where the time goes (BgRunOptions.times) ------------------------------------- */
+
+static double cpu_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Add the CPU time since *T to PART of OPT's times and restart *T there. */
+static void part_done(const BgRunOptions *opt, BgRunPart part, double *t)
+{
+    if (!opt->times)
+        return;
+    double now = cpu_seconds();
+    opt->times->cpu[part] += now - *t;
+    *t = now;
 }
 
 /* One of a session's objects, made if it is still NULL (empty). */
@@ -376,10 +396,11 @@ static bool mentions_auto_name(const json_t *cmd, const BgResult *res)
 
 /* Run one step on one session; returns false when the stream must stop (error). */
 static bool run_one(Session *ss, const BgStream *s, const BgStep *step, const BgRunOptions *opt,
-                    BgResult *res, json_t **events_out, BgRunReport *rep)
+                    BgRunPart part, BgResult *res, json_t **events_out, BgRunReport *rep)
 {
     BgError err = {0};
     json_t *cmd = bg_json_map_strings(step->cmd, subst_fn, ss);
+    double t = opt->times ? cpu_seconds() : 0;
     /* The scratch directory holds what it held at the last scan that passed
      * unless the backend changed a file since (backend.h, file_changes). */
     uint64_t changes = ss->ops->file_changes ? ss->ops->file_changes(ss->be) : 0;
@@ -392,7 +413,9 @@ static bool run_one(Session *ss, const BgStream *s, const BgStep *step, const Bg
     }
     ss->scanned = true;
     ss->scanned_at = changes;
+    part_done(opt, BG_PART_SCAN, &t);
     bool ok = ss->ops->execute(ss->be, step, cmd, res, &err);
+    part_done(opt, part, &t);
     /* The transcript line is built only to be written (or shown).  Its one
      * side effect is the numbering of automatic names (canon_names_fn), in
      * which only texts holding "#block" take part: a step with none is run
@@ -496,6 +519,7 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
     const char *base = opt->scratch_base ? opt->scratch_base : bg_runner_default_scratch_base();
     char *stem = bg_scratch_stem(s->path);
     bool ok = true;
+    double t = opt->times ? cpu_seconds() : 0;
 
     for (int b = 0; b < n_backends && ok; b++) {
         BgError err = {0};
@@ -515,6 +539,7 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
         }
     }
     free(stem);
+    part_done(opt, BG_PART_SESSIONS, &t);
 
     bool diverged = false;     /* an unsupported step changed one backend only */
     uint8_t *chunk[2] = { NULL, NULL };   /* bg_compare_data()'s buffers */
@@ -523,7 +548,8 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
         BgResult res[2] = {{0}};
         json_t *events[2] = {NULL, NULL};
         for (int b = 0; b < n_backends && ok; b++)
-            ok = run_one(&ss[b], s, step, opt, &res[b], &events[b], rep);
+            ok = run_one(&ss[b], s, step, opt, b ? BG_PART_EXECUTE1 : BG_PART_EXECUTE0, &res[b],
+                         &events[b], rep);
         if (ok && opt->on_step)
             opt->on_step(opt->hook_opaque, step, &res[0], ss[0].scratch);
         if (ok && n_backends == 2 && !diverged && diverges(step, &res[0], &res[1])) {
@@ -537,8 +563,11 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
         }
         if (ok && n_backends == 2 && !diverged) {
             char *path = NULL, *channel = NULL;
-            if (!bg_compare_step(&res[0], ss[0].scratch, &res[1], ss[1].scratch, events[0],
-                                 events[1], &path, &channel)) {
+            double tc = opt->times ? cpu_seconds() : 0;
+            bool same = bg_compare_step(&res[0], ss[0].scratch, &res[1], ss[1].scratch,
+                                        events[0], events[1], &path, &channel);
+            part_done(opt, BG_PART_COMPARE, &tc);
+            if (!same) {
                 json_t *va = bg_expect_result_json(&res[0], ss[0].scratch);
                 json_t *vb = bg_expect_result_json(&res[1], ss[1].scratch);
                 if (res[0].io_out)
@@ -573,7 +602,10 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
             char *path = NULL;
             const BgBackendOps *ops[2] = { ss[0].ops, ss[1].ops };
             BgBackend *be[2] = { ss[0].be, ss[1].be };
-            if (!bg_compare_data(ops, be, opt->skip_known_zero, chunk, &path)) {
+            double td = opt->times ? cpu_seconds() : 0;
+            bool same = bg_compare_data(ops, be, opt->skip_known_zero, chunk, &path);
+            part_done(opt, BG_PART_DATA, &td);
+            if (!same) {
                 report_set(rep, BG_RUN_FAILED, step->line,
                            bg_asprintf("%s:%d: backends differ on guest data after %s (at %s)",
                                        s->path, step->line, bg_step_name(step), path));
@@ -609,6 +641,7 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
             free(d);
         }
     }
+    t = opt->times ? cpu_seconds() : 0;
     for (int b = 0; b < n_backends; b++) {
         rep->assertions += ss[b].assertions;
         rep->failed += ss[b].failed;
@@ -626,4 +659,5 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
         }
         session_close(&ss[b], opt);
     }
+    part_done(opt, BG_PART_SESSIONS, &t);
 }

@@ -36,6 +36,23 @@
 typedef void (*BgStepHook)(void *opaque, const BgStep *step, const BgResult *res,
                            const char *scratch);
 
+/* The parts of a run whose CPU time BgRunOptions.times adds up (what is
+ * left of an input's time is the rest: parsing, substitution, judging,
+ * transcript lines, the fuzzer's own work). */
+typedef enum BgRunPart {
+    BG_PART_SESSIONS,          /* opening and closing backends and scratch directories */
+    BG_PART_SCAN,              /* the confinement scan before each step (confine.h) */
+    BG_PART_EXECUTE0,          /* the first backend running steps */
+    BG_PART_EXECUTE1,          /* the second backend running steps */
+    BG_PART_COMPARE,           /* results, qemu-io output and events compared (compare.h) */
+    BG_PART_DATA,              /* guest-visible bytes compared (compare_data) */
+    BG_PART__COUNT
+} BgRunPart;
+
+typedef struct BgRunTimes {
+    double cpu[BG_PART__COUNT];   /* CPU seconds of this process, summed over runs */
+} BgRunTimes;
+
 typedef struct BgRunOptions {
     const char *scratch_base;  /* parent of the scratch directories (NULL: default) */
     bool keep;                 /* leave the scratch directory (and vm.log) behind */
@@ -56,6 +73,8 @@ typedef struct BgRunOptions {
                                 * zeroes (backend.h known_zero) is not read (the
                                 * fuzzer); otherwise each claim is checked against
                                 * the bytes read (replay) */
+    BgRunTimes *times;         /* or NULL: add each part's CPU time here (a clock
+                                * read per part and step: bench/bench_fuzz.c) */
 } BgRunOptions;
 
 typedef enum BgRunStatus {

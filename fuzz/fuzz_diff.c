@@ -265,6 +265,20 @@ unsigned long bg_fuzz_diff_findings(void)
     return findings;
 }
 
+/* Add the CPU time of each part of later inputs to TIMES (runner.h; NULL:
+ * stop), and the name of backend I (for bench/bench_fuzz.c). */
+void bg_fuzz_diff_time_parts(BgRunTimes *times);
+void bg_fuzz_diff_time_parts(BgRunTimes *times)
+{
+    run_opt.times = times;
+}
+
+const char *bg_fuzz_diff_backend_name(int i);
+const char *bg_fuzz_diff_backend_name(int i)
+{
+    return i >= 0 && i < 2 && backends[i] ? backends[i]->name : "?";
+}
+
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
 {
     return bg_mutate(data, size, max_size, seed);

@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bg.h"
@@ -363,6 +364,39 @@ static void test_runner_compares_guest_data(void)
     bg_run_report_cleanup(&rep);
 }
 
+/* BgRunOptions.times: every part of a two-backend run with guest data is
+ * timed, and the parts add up to no more than the whole run took. */
+static void test_runner_times_parts(void)
+{
+    BgError err = {0};
+    BgStream *s = bg_stream_parse("t.jsonl", STREAM, strlen(STREAM), &err);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    char tdir[] = "/tmp/bg-test-runner-XXXXXX";
+    CHECK(mkdtemp(tdir) != NULL);
+    BgRunTimes times = {0};
+    BgRunOptions opt = { .scratch_base = tdir, .compare_data = true, .times = &times };
+    const BgBackendOps *backends[2] = { &fake0d, &fake0d };
+    BgRunReport rep;
+    struct timespec a, b;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+    bg_run_stream(s, backends, 2, &opt, &rep);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+    CHECK_INT_EQ(rep.status, BG_RUN_PASSED);
+    double whole = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9, sum = 0;
+    for (int p = 0; p < BG_PART__COUNT; p++) {
+        if (times.cpu[p] <= 0)
+            fprintf(stderr, "  part %d: %g s\n", p, times.cpu[p]);
+        CHECK(times.cpu[p] > 0);   /* blockdev-del changes data: the data part ran too */
+        sum += times.cpu[p];
+    }
+    CHECK(sum <= whole);
+    bg_run_report_cleanup(&rep);
+    bg_stream_free(s);
+    CHECK(rmdir(tdir) == 0);
+}
+
 BG_SUITE(runner) = {
     {"compares_guest_data", test_runner_compares_guest_data},
     {"one_backend_transcript", test_runner_one_backend_transcript},
@@ -373,5 +407,6 @@ BG_SUITE(runner) = {
     {"failed_assertion_reported", test_runner_failed_assertion_reported},
     {"bind_selecting_nothing", test_runner_bind_selecting_nothing},
     {"auto_names_without_transcript", test_runner_auto_names_without_transcript},
+    {"times_parts", test_runner_times_parts},
     {NULL, NULL},
 };
