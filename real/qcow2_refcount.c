@@ -82,7 +82,7 @@ int qcow2_refcount_init(RealBlockState *bs)
 {
     Qcow2State *s = bs->opaque;
     size_t size2 = (size_t)s->refcount_table_size * REFTABLE_ENTRY_SIZE;
-    s->refcount_table = real_malloc(size2);
+    s->refcount_table = real_buf_alloc(size2);
     if (!s->refcount_table)
         return -ENOMEM;
     if (s->refcount_table_size > 0) {
@@ -106,7 +106,7 @@ int qcow2_refcount_init(RealBlockState *bs)
 void qcow2_refcount_close(RealBlockState *bs)
 {
     Qcow2State *s = bs->opaque;
-    real_free(s->refcount_table);
+    real_buf_free(s->refcount_table);
     s->refcount_table = NULL;
     while (s->discards) {
         Qcow2DiscardRegion *d = s->discards;
@@ -308,7 +308,7 @@ static int64_t refcount_area(RealBlockState *bs, uint64_t start_offset,
 
     uint64_t old_table_offset = s->refcount_table_offset;
     uint64_t old_table_size = s->refcount_table_size;
-    real_free(s->refcount_table);
+    real_buf_free(s->refcount_table);
     s->refcount_table = new_table;
     s->refcount_table_size = (uint32_t)table_size;
     s->refcount_table_offset = table_offset;
