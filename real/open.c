@@ -352,19 +352,14 @@ out:
 /* Drop the keys the driver consumes (its QemuOpts lists); what is left is unknown. */
 static void drop_driver_options(const RealNodeDriver *drv, json_t *options)
 {
-    size_t n;
+    size_t n, nd = 0;
     const char **keys = qdict_order(options, &n);
-    char **del = bg_calloc(n + 1, sizeof(*del));
-    size_t nd = 0;
     for (size_t i = 0; i < n; i++)
         if (real_nodedrv_has_opt(drv, keys[i]))
-            del[nd++] = bg_strdup(keys[i]);
+            keys[nd++] = keys[i];
+    for (size_t i = 0; i < nd; i++)
+        json_object_del(options, keys[i]);   /* its own key: qdict.h, qdict_order() */
     free(keys);
-    for (size_t i = 0; i < nd; i++) {
-        json_object_del(options, del[i]);
-        free(del[i]);
-    }
-    free(del);
 }
 
 /* ---- bdrv_open_inherit ---------------------------------------------------------------- */
