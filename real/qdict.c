@@ -146,34 +146,32 @@ static void flatten_list(json_t *list, json_t *target, const char *prefix);
 static void flatten_object(json_t *obj, json_t *target, const char *prefix)
 {
     size_t n;
+    /* Work on a snapshot of the values: deleting from obj (root level) and
+     * setting flattened keys in it must not disturb it.  Keys stay valid
+     * until their own entry is deleted (qdict_order()): no copies. */
     const char **keys = qdict_order(obj, &n);
-    /* Work on a snapshot: deleting from obj (root level) must not disturb it. */
-    char **ks = bg_calloc(n + 1, sizeof(*ks));
     json_t **vs = bg_calloc(n + 1, sizeof(*vs));
-    for (size_t i = 0; i < n; i++) {
-        ks[i] = bg_strdup(keys[i]);
+    for (size_t i = 0; i < n; i++)
         vs[i] = json_incref(json_object_get(obj, keys[i]));
-    }
-    free(keys);
     for (size_t i = 0; i < n; i++) {
-        char *key = prefix ? bg_asprintf("%s.%s", prefix, ks[i]) : bg_strdup(ks[i]);
+        char *joined = prefix ? bg_asprintf("%s.%s", prefix, keys[i]) : NULL;
+        const char *key = joined ? joined : keys[i];
         json_t *v = vs[i];
         if (json_is_object(v) && json_object_size(v)) {
             flatten_object(v, target, key);
             if (target == obj)
-                json_object_del(obj, ks[i]);
+                json_object_del(obj, keys[i]);
         } else if (json_is_array(v) && json_array_size(v)) {
             flatten_list(v, target, key);
             if (target == obj)
-                json_object_del(obj, ks[i]);
+                json_object_del(obj, keys[i]);
         } else if (target != obj) {
             json_object_set(target, key, v);
         }
-        free(key);
+        free(joined);
         json_decref(v);
-        free(ks[i]);
     }
-    free(ks);
+    free(keys);
     free(vs);
 }
 
