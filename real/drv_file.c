@@ -405,7 +405,8 @@ static int rw_bounce(RealBlockState *bs, FileState *s, bool write, int64_t offse
     int64_t start = offset / align * align;
     int64_t end = (offset + bytes + align - 1) / align * align;
     size_t balign = s->buf_align > align ? s->buf_align : (size_t)align;
-    char *bounce = real_memalign(balign, (size_t)(end - start));
+    char *bounce = balign <= REAL_BUF_ALIGN ? real_buf_alloc((size_t)(end - start))
+                                            : real_memalign(balign, (size_t)(end - start));
     int ret;
     if (!bounce)
         return -ENOMEM;
@@ -430,7 +431,7 @@ static int rw_bounce(RealBlockState *bs, FileState *s, bool write, int64_t offse
             ret = rw_linear(bs, s->fd, true, start, end - start, bounce);
         }
     }
-    real_free(bounce);
+    real_buf_free(bounce);
     return ret;
 }
 

@@ -113,9 +113,15 @@ int real_open_parse_discard(const char *mode, int *flags)
 }
 
 /* The generic options bdrv_runtime_opts absorbs. */
-static const char *const runtime_opts[] = {
-    "node-name", "driver", "cache.direct", "cache.no-flush", "read-only", "auto-read-only",
-    "detect-zeroes", "discard", "force-share", NULL
+enum {
+    RT_NODE_NAME, RT_DRIVER, RT_CACHE_DIRECT, RT_CACHE_NO_FLUSH, RT_READ_ONLY,
+    RT_AUTO_READ_ONLY, RT_DETECT_ZEROES, RT_DISCARD, RT_FORCE_SHARE, RT_COUNT
+};
+static const char *const runtime_opts[RT_COUNT] = {
+    [RT_NODE_NAME] = "node-name", [RT_DRIVER] = "driver", [RT_CACHE_DIRECT] = "cache.direct",
+    [RT_CACHE_NO_FLUSH] = "cache.no-flush", [RT_READ_ONLY] = "read-only",
+    [RT_AUTO_READ_ONLY] = "auto-read-only", [RT_DETECT_ZEROES] = "detect-zeroes",
+    [RT_DISCARD] = "discard", [RT_FORCE_SHARE] = "force-share",
 };
 
 /* ---- children ------------------------------------------------------------------- */
@@ -266,18 +272,19 @@ static const char *probe_format(RealNode *file)
 
 static int open_common(RealNode *n, RealNode *file, json_t *options, BgError *err)
 {
-    json_t *opts = json_object();   /* the absorbed bdrv_runtime_opts */
-    for (const char *const *k = runtime_opts; *k; k++) {
-        json_t *v = json_object_get(options, *k);
-        if (v) {
-            json_object_set(opts, *k, v);
-            json_object_del(options, *k);
-        }
+    /* The absorbed bdrv_runtime_opts, taken out of OPTIONS with a reference
+     * each (Speed: not copied into a dict of their own; the flags read the
+     * same keys before they go). */
+    json_t *opts[RT_COUNT];
+    real_open_flags_from_options(&n->open_flags, options);
+    for (int i = 0; i < RT_COUNT; i++) {
+        opts[i] = json_incref(json_object_get(options, runtime_opts[i]));
+        if (opts[i])
+            json_object_del(options, runtime_opts[i]);
     }
     int ret = -EINVAL;
-    real_open_flags_from_options(&n->open_flags, opts);
-    const RealNodeDriver *drv = real_nodedrv_find(qdict_get_str(opts, "driver"));
-    n->force_share = real_opt_bool(json_object_get(opts, "force-share"), false);
+    const RealNodeDriver *drv = real_nodedrv_find(json_string_value(opts[RT_DRIVER]));
+    n->force_share = real_opt_bool(opts[RT_FORCE_SHARE], false);
     if (n->force_share && (n->open_flags & REAL_O_RDWR)) {
         bg_error_setf(err, BG_MSG_FORCE_SHARE_RW);
         goto out;
@@ -289,12 +296,12 @@ static int open_common(RealNode *n, RealNode *file, json_t *options, BgError *er
     } else {
         filename = qdict_get_str(options, "filename");
     }
-    const char *discard = qdict_get_str(opts, "discard");
+    const char *discard = json_string_value(opts[RT_DISCARD]);
     if (discard && real_open_parse_discard(discard, &n->open_flags) != 0) {
         bg_error_setf(err, BG_MSG_INVALID_DISCARD);
         goto out;
     }
-    const char *dz = qdict_get_str(opts, "detect-zeroes");
+    const char *dz = json_string_value(opts[RT_DETECT_ZEROES]);
     RealDetectZeroes detect = REAL_DETECT_ZEROES_OFF;
     if (dz && !strcmp(dz, "on"))
         detect = REAL_DETECT_ZEROES_ON;
@@ -311,7 +318,7 @@ static int open_common(RealNode *n, RealNode *file, json_t *options, BgError *er
     n->exact_filename = bg_strdup(n->filename);
 
     /* bdrv_open_driver() */
-    if (!real_node_assign_name(n, qdict_get_str(opts, "node-name"), err))
+    if (!real_node_assign_name(n, json_string_value(opts[RT_NODE_NAME]), err))
         goto out;
     n->drv = drv;
     int open_flags = n->open_flags & ~REAL_O_NO_BACKING;
@@ -345,26 +352,22 @@ static int open_common(RealNode *n, RealNode *file, json_t *options, BgError *er
     }
     ret = 0;
 out:
-    json_decref(opts);
+    for (int i = 0; i < RT_COUNT; i++)
+        json_decref(opts[i]);
     return ret;
 }
 
 /* Drop the keys the driver consumes (its QemuOpts lists); what is left is unknown. */
 static void drop_driver_options(const RealNodeDriver *drv, json_t *options)
 {
-    size_t n;
+    size_t n, nd = 0;
     const char **keys = qdict_order(options, &n);
-    char **del = bg_calloc(n + 1, sizeof(*del));
-    size_t nd = 0;
     for (size_t i = 0; i < n; i++)
         if (real_nodedrv_has_opt(drv, keys[i]))
-            del[nd++] = bg_strdup(keys[i]);
+            keys[nd++] = keys[i];
+    for (size_t i = 0; i < nd; i++)
+        json_object_del(options, keys[i]);   /* its own key: qdict.h, qdict_order() */
     free(keys);
-    for (size_t i = 0; i < nd; i++) {
-        json_object_del(options, del[i]);
-        free(del[i]);
-    }
-    free(del);
 }
 
 /* ---- bdrv_open_inherit ---------------------------------------------------------------- */

@@ -22,6 +22,7 @@
 
 #include "bg.h"
 #include "messages.h"
+#include "nodedrv.h"
 #include "options.def"   /* no X-macro defined: the BG_ENUM_* strings */
 #include "optab.h"
 #include "qdict.h"
@@ -587,23 +588,24 @@ static json_t *visit_options(Visitor *v, const char *path, const char *name, jso
     json_t *out = json_object(), *visited = json_object();
     bool ok = false;
 
-    /* The base: driver first (an enum over BlockdevDriver), then the others. */
+    /* The base: driver first (an enum over BlockdevDriver), then the others.
+     * visit_enum() with the values looked up one by one (Speed: not joined
+     * into one string at every visit: each blockdev-add and reopen visits). */
     json_t *drv = json_object_get(val, "driver");
-    BgBuf enums = { 0 };
-    for (const char *const *e = optab_driver_enum; *e; e++) {
-        if (enums.len)
-            bg_buf_puts(&enums, "|");
-        bg_buf_puts(&enums, *e);
-    }
     if (!drv) {
         char *f = full(spath, "driver");
         bg_error_setf(v->err, BG_MSG_QAPI_MISSING, f);
         free(f);
         goto out;
     }
-    if (!visit_enum(v, spath, "driver", drv, enums.data ? enums.data : ""))
+    if (!json_is_string(drv)) {
+        type_error(v, spath, "driver", "string");
         goto out;
-    json_decref(drv);   /* visit_enum returned a new reference */
+    }
+    if (!real_nodedrv_in_enum(json_string_value(drv))) {
+        bg_error_setf(v->err, BG_MSG_QAPI_ENUM_VALUE, "driver", json_string_value(drv));
+        goto out;
+    }
     json_object_set(out, "driver", drv);
     json_object_set_new(visited, "driver", json_true());
     if (!visit_rows(v, spath, val, "", out, visited))
@@ -621,7 +623,6 @@ static json_t *visit_options(Visitor *v, const char *path, const char *name, jso
     }
     ok = visit_rows(v, spath, val, schema, out, visited) && check_struct(v, spath, val, visited);
 out:
-    bg_buf_cleanup(&enums);
     free(spath);
     json_decref(visited);
     if (!ok) {

@@ -76,7 +76,7 @@ Qcow2Cache *qcow2_cache_create(int num_tables, int table_size)
         return NULL;
     }
     for (int i = 0; i < num_tables && i < CACHE_EAGER_TABLES; i++) {
-        c->entries[i].table = real_memalign(4096, (size_t)table_size);
+        c->entries[i].table = real_buf_alloc((size_t)table_size);
         if (!c->entries[i].table) {
             qcow2_cache_destroy(c);
             return NULL;
@@ -90,7 +90,7 @@ void qcow2_cache_destroy(Qcow2Cache *c)
     if (!c)
         return;
     for (int i = 0; i < c->size; i++)
-        real_free(c->entries[i].table);
+        real_buf_free(c->entries[i].table);
     real_free(c->entries);
     real_free(c);
 }
@@ -233,7 +233,7 @@ static int do_get(RealBlockState *bs, Qcow2Cache *c, uint64_t offset, void **tab
 
     i = min_lru_index;
     if (!c->entries[i].table) {
-        c->entries[i].table = real_memalign(4096, (size_t)c->table_size);
+        c->entries[i].table = real_buf_alloc((size_t)c->table_size);
         if (!c->entries[i].table) {
             if (min_alloc_index == -1)
                 return -ENOMEM;   /* every allocated table is held */

@@ -593,7 +593,7 @@ static int perform_cow(RealBlockState *bs, Qcow2L2Meta *m)
     if ((m->cow_start_bytes == 0 && m->cow_end_bytes == 0) || m->skip_cow)
         return 0;
     uint64_t total = (uint64_t)m->cow_start_bytes + data_bytes + m->cow_end_bytes;
-    uint8_t *buf = real_memalign(4096, total);
+    uint8_t *buf = real_buf_alloc(total);
     int ret = 0;
     if (!buf)
         return -ENOMEM;
@@ -628,7 +628,7 @@ static int perform_cow(RealBlockState *bs, Qcow2L2Meta *m)
                                   m->cow_end_bytes, buf + m->cow_start_bytes + data_bytes, 0);
         }
     }
-    real_free(buf);
+    real_buf_free(buf);
     if (ret == 0) {
         Qcow2State *s = bs->opaque;
         qcow2_cache_depends_on_flush(s->l2_table_cache);

@@ -107,8 +107,8 @@ static int compressed_task(RealBlockState *bs, uint64_t offset, uint64_t bytes,
 {
     Qcow2State *s = bs->opaque;
     size_t cs = (size_t)s->cluster_size;
-    uint8_t *buf = real_malloc(cs);
-    uint8_t *out_buf = real_malloc(cs);
+    uint8_t *buf = real_buf_alloc(cs);
+    uint8_t *out_buf = real_buf_alloc(cs);
     int ret;
     if (!buf || !out_buf) {
         ret = -ENOMEM;
@@ -129,8 +129,8 @@ static int compressed_task(RealBlockState *bs, uint64_t offset, uint64_t bytes,
     }
     ret = write_compressed(bs, offset, out_buf, (int)out_len);
 out:
-    real_free(buf);
-    real_free(out_buf);
+    real_buf_free(buf);
+    real_buf_free(out_buf);
     return ret;
 }
 

@@ -331,7 +331,7 @@ int qcow2_header_update(RealBlockState *bs)
 {
     Qcow2State *s = bs->opaque;
     size_t buflen = (size_t)s->cluster_size;
-    uint8_t *header = real_memalign(4096, buflen);
+    uint8_t *header = real_buf_alloc(buflen);
     int ret;
     if (!header)
         return -ENOMEM;
@@ -403,7 +403,7 @@ int qcow2_header_update(RealBlockState *bs)
     }
     ret = bdrv_pwrite(bs->file->bs, 0, s->cluster_size, header, 0);
 fail:
-    real_free(header);
+    real_buf_free(header);
     return ret;
 }
 

@@ -40,7 +40,11 @@ static int order_cmp(const void *pa, const void *pb)
 const char **qdict_order(json_t *d, size_t *n)
 {
     size_t count = json_object_size(d), i = 0;
-    OrderEntry *e = bg_calloc(count ? count : 1, sizeof(*e));
+    /* Speed: one block, the array returned and behind it the entries sorted
+     * (every open orders a dict several times; each allocation counts under
+     * ASan) */
+    const char **keys = bg_malloc((count + 1) * sizeof(*keys) + count * sizeof(OrderEntry));
+    OrderEntry *e = (OrderEntry *)(keys + count + 1);
     const char *key;
     json_t *v;
     json_object_foreach(d, key, v) {
@@ -50,10 +54,9 @@ const char **qdict_order(json_t *d, size_t *n)
         i++;
     }
     qsort(e, count, sizeof(*e), order_cmp);
-    const char **keys = bg_calloc(count + 1, sizeof(*keys));
     for (i = 0; i < count; i++)
         keys[i] = e[i].key;
-    free(e);
+    keys[count] = NULL;
     if (n)
         *n = count;
     return keys;
@@ -100,22 +103,17 @@ void qdict_copy_default(json_t *dst, json_t *src, const char *key)
 
 void qdict_join(json_t *dest, json_t *src, bool overwrite)
 {
-    size_t n;
+    size_t n, nd = 0;
     const char **keys = qdict_order(src, &n);
-    char **ks = bg_calloc(n + 1, sizeof(*ks));
     for (size_t i = 0; i < n; i++) {
         if (overwrite || !json_object_get(dest, keys[i])) {
-            ks[i] = bg_strdup(keys[i]);
-            json_object_set(dest, ks[i], json_object_get(src, ks[i]));
+            json_object_set(dest, keys[i], json_object_get(src, keys[i]));
+            keys[nd++] = keys[i];
         }
     }
+    for (size_t i = 0; i < nd; i++)
+        json_object_del(src, keys[i]);   /* src's own key: see qdict_extract_subqdict() */
     free(keys);
-    for (size_t i = 0; i < n; i++) {
-        if (ks[i])
-            json_object_del(src, ks[i]);
-        free(ks[i]);
-    }
-    free(ks);
 }
 
 void qdict_extract_subqdict(json_t *src, json_t **dst, const char *prefix)
@@ -123,21 +121,20 @@ void qdict_extract_subqdict(json_t *src, json_t **dst, const char *prefix)
     size_t plen = strlen(prefix), n;
     json_t *out = dst ? json_object() : NULL;
     const char **keys = qdict_order(src, &n);
-    char **del = bg_calloc(n + 1, sizeof(*del));
     size_t nd = 0;
     for (size_t i = 0; i < n; i++) {
         if (strncmp(keys[i], prefix, plen) != 0)
             continue;
         if (out)
             json_object_set(out, keys[i] + plen, json_object_get(src, keys[i]));
-        del[nd++] = bg_strdup(keys[i]);
+        keys[nd++] = keys[i];
     }
+    /* Each key is its entry's own (jansson allocates them together): it
+     * stays valid until that entry goes, as json_object_foreach_safe()
+     * deletes (Speed: no copies). */
+    for (size_t i = 0; i < nd; i++)
+        json_object_del(src, keys[i]);
     free(keys);
-    for (size_t i = 0; i < nd; i++) {
-        json_object_del(src, del[i]);
-        free(del[i]);
-    }
-    free(del);
     if (dst)
         *dst = out;
 }
@@ -149,34 +146,32 @@ static void flatten_list(json_t *list, json_t *target, const char *prefix);
 static void flatten_object(json_t *obj, json_t *target, const char *prefix)
 {
     size_t n;
+    /* Work on a snapshot of the values: deleting from obj (root level) and
+     * setting flattened keys in it must not disturb it.  Keys stay valid
+     * until their own entry is deleted (qdict_order()): no copies. */
     const char **keys = qdict_order(obj, &n);
-    /* Work on a snapshot: deleting from obj (root level) must not disturb it. */
-    char **ks = bg_calloc(n + 1, sizeof(*ks));
     json_t **vs = bg_calloc(n + 1, sizeof(*vs));
-    for (size_t i = 0; i < n; i++) {
-        ks[i] = bg_strdup(keys[i]);
+    for (size_t i = 0; i < n; i++)
         vs[i] = json_incref(json_object_get(obj, keys[i]));
-    }
-    free(keys);
     for (size_t i = 0; i < n; i++) {
-        char *key = prefix ? bg_asprintf("%s.%s", prefix, ks[i]) : bg_strdup(ks[i]);
+        char *joined = prefix ? bg_asprintf("%s.%s", prefix, keys[i]) : NULL;
+        const char *key = joined ? joined : keys[i];
         json_t *v = vs[i];
         if (json_is_object(v) && json_object_size(v)) {
             flatten_object(v, target, key);
             if (target == obj)
-                json_object_del(obj, ks[i]);
+                json_object_del(obj, keys[i]);
         } else if (json_is_array(v) && json_array_size(v)) {
             flatten_list(v, target, key);
             if (target == obj)
-                json_object_del(obj, ks[i]);
+                json_object_del(obj, keys[i]);
         } else if (target != obj) {
             json_object_set(target, key, v);
         }
-        free(key);
+        free(joined);
         json_decref(v);
-        free(ks[i]);
     }
-    free(ks);
+    free(keys);
     free(vs);
 }
 

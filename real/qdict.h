@@ -29,7 +29,8 @@ unsigned qdict_bucket(const char *key);
 
 /*
  * The keys of D in QDict iteration order: a NULL-terminated array of
- * borrowed key pointers (valid while D is unchanged); free it with free().
+ * borrowed key pointers (valid while D is unchanged; a key stays valid
+ * until its own entry is deleted); free it with free().
  * *n (optional) receives the count.
  */
 const char **qdict_order(json_t *d, size_t *n);
