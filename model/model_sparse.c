@@ -65,8 +65,9 @@ void model_sparse_write(ModelSparse *s, uint64_t off, uint64_t len, const uint8_
             if (s->chunk[i])
                 memset(s->chunk[i] + o, 0, n);
         } else {
-            if (!s->chunk[i])
-                s->chunk[i] = bg_calloc(MODEL_SPARSE_CHUNK, 1);
+            if (!s->chunk[i])   /* zeroed only if this write leaves some of it unwritten */
+                s->chunk[i] = n == MODEL_SPARSE_CHUNK ? bg_malloc(MODEL_SPARSE_CHUNK)
+                                                      : bg_calloc(MODEL_SPARSE_CHUNK, 1);
             memcpy(s->chunk[i] + o, buf, n);
             buf += n;
         }
