@@ -81,6 +81,7 @@ typedef struct ModelQDictEntry {
     char *key;
     json_t *val;            /* a scalar, null, or (unflattened dicts only) object/array */
     uint64_t seq;           /* insertion stamp: newest first within a bucket */
+    unsigned bucket;        /* model_qdict_bucket(key), kept: sorts compare it often */
 } ModelQDictEntry;
 
 typedef struct ModelQDict {

@@ -109,9 +109,9 @@ static ModelQDict *qdict_dup(const ModelQDict *d)
     c->cap = d->n + 1;
     c->e = bg_calloc(c->cap, sizeof(*c->e));
     for (size_t i = 0; i < d->n; i++) {
+        c->e[i] = d->e[i];
         c->e[i].key = bg_strdup(d->e[i].key);
         c->e[i].val = json_incref(d->e[i].val);
-        c->e[i].seq = d->e[i].seq;
     }
     c->n = d->n;
     return c;

@@ -81,7 +81,8 @@ void model_qdict_put(ModelQDict *d, const char *key, json_t *take_val)
         d->cap = d->cap ? d->cap * 2 : 16;
         d->e = bg_realloc(d->e, d->cap * sizeof(*d->e));
     }
-    d->e[d->n++] = (ModelQDictEntry){ bg_strdup(key), take_val, ++d->next_seq };
+    d->e[d->n++] = (ModelQDictEntry){ bg_strdup(key), take_val, ++d->next_seq,
+                                      model_qdict_bucket(key) };
 }
 
 void model_qdict_put_str(ModelQDict *d, const char *key, const char *s)
@@ -121,9 +122,8 @@ static int cmp_order(const void *a, const void *b)
 {
     const ModelQDictEntry *x = &sort_dict->e[*(const size_t *)a];
     const ModelQDictEntry *y = &sort_dict->e[*(const size_t *)b];
-    unsigned bx = model_qdict_bucket(x->key), by = model_qdict_bucket(y->key);
-    if (bx != by)
-        return bx < by ? -1 : 1;
+    if (x->bucket != y->bucket)
+        return x->bucket < y->bucket ? -1 : 1;
     return x->seq > y->seq ? -1 : x->seq < y->seq ? 1 : 0;
 }
 
@@ -167,26 +167,27 @@ ModelQDict *model_qdict_clone(const ModelQDict *d)
 void model_qdict_extract_sub(ModelQDict *d, ModelQDict **out, const char *prefix)
 {
     size_t plen = strlen(prefix);
-    if (out)
+    if (out) {
         *out = model_qdict_new();
-    size_t *idx = order_idx(d);
-    size_t n = d->n;
-    char **del = bg_calloc(n + 1, sizeof(*del));
-    size_t nd = 0;
-    for (size_t i = 0; i < n; i++) {
-        ModelQDictEntry *e = &d->e[idx[i]];
-        if (strncmp(e->key, prefix, plen) == 0) {
-            if (out)
+        size_t *idx = order_idx(d);
+        for (size_t i = 0; i < d->n; i++) {
+            const ModelQDictEntry *e = &d->e[idx[i]];
+            if (strncmp(e->key, prefix, plen) == 0)
                 model_qdict_put(*out, e->key + plen, json_incref(e->val));
-            del[nd++] = bg_strdup(e->key);
+        }
+        free(idx);
+    }
+    /* model_qdict_del() of each, in one pass: the rest keep their order */
+    size_t kept = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        if (strncmp(d->e[i].key, prefix, plen) == 0) {
+            free(d->e[i].key);
+            json_decref(d->e[i].val);
+        } else {
+            d->e[kept++] = d->e[i];
         }
     }
-    for (size_t i = 0; i < nd; i++) {
-        model_qdict_del(d, del[i]);
-        free(del[i]);
-    }
-    free(del);
-    free(idx);
+    d->n = kept;
 }
 
 void model_qdict_join(ModelQDict *dest, const ModelQDict *src)
