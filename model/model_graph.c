@@ -97,33 +97,13 @@ void model_graph_free(ModelWorld *w)
     free(w);
 }
 
-/*
- * A deep copy.  Note that model_qdict_clone() keeps the iteration order of
- * each dict only up to in-bucket order; a copy is therefore made entry by
- * entry, not by clone, to be exactly the same dict.
- */
-static ModelQDict *qdict_dup(const ModelQDict *d)
-{
-    ModelQDict *c = model_qdict_new();
-    c->next_seq = d->next_seq;
-    c->cap = d->n + 1;
-    c->e = bg_calloc(c->cap, sizeof(*c->e));
-    for (size_t i = 0; i < d->n; i++) {
-        c->e[i] = d->e[i];
-        c->e[i].key = bg_strdup(d->e[i].key);
-        c->e[i].val = json_incref(d->e[i].val);
-    }
-    c->n = d->n;
-    return c;
-}
-
 static ModelNode *node_copy(const ModelNode *s)
 {
     ModelNode *n = bg_malloc(sizeof(*n));
     *n = *s;
     n->name = dup0(s->name);
-    n->options = qdict_dup(s->options);
-    n->explicit_options = qdict_dup(s->explicit_options);
+    n->options = model_qdict_copy(s->options);
+    n->explicit_options = model_qdict_copy(s->explicit_options);
     n->iothread = dup0(s->iothread);
     n->children = bg_calloc(s->n_children + 1, sizeof(ModelChild));
     for (size_t i = 0; i < s->n_children; i++) {
