@@ -173,15 +173,20 @@ bool model_qdict_del(ModelQDict *d, const char *key)
     return true;
 }
 
+/* Iteration order: by bucket, newest first within one. */
+static int cmp_entry(const void *a, const void *b)
+{
+    const ModelQDictEntry *x = a, *y = b;
+    if (x->bucket != y->bucket)
+        return x->bucket < y->bucket ? -1 : 1;
+    return x->seq > y->seq ? -1 : x->seq < y->seq ? 1 : 0;
+}
+
 static const ModelQDict *sort_dict;
 
 static int cmp_order(const void *a, const void *b)
 {
-    const ModelQDictEntry *x = &sort_dict->e[*(const size_t *)a];
-    const ModelQDictEntry *y = &sort_dict->e[*(const size_t *)b];
-    if (x->bucket != y->bucket)
-        return x->bucket < y->bucket ? -1 : 1;
-    return x->seq > y->seq ? -1 : x->seq < y->seq ? 1 : 0;
+    return cmp_entry(&sort_dict->e[*(const size_t *)a], &sort_dict->e[*(const size_t *)b]);
 }
 
 /* Entry indexes in iteration order (owned array). */
@@ -211,13 +216,15 @@ const char **model_qdict_order(const ModelQDict *d, size_t *n)
  * the order of entries that share a bucket. */
 ModelQDict *model_qdict_clone(const ModelQDict *d)
 {
-    ModelQDict *c = model_qdict_new();
-    if (!d)
-        return c;
-    size_t *idx = order_idx(d);
-    for (size_t i = 0; i < d->n; i++)
-        put(c, d->e[idx[i]].key, d->e[idx[i]].key, json_incref(d->e[idx[i]].val));
-    free(idx);
+    if (!d || !d->n)
+        return model_qdict_new();
+    /* the puts into an empty dict made at once (no sorted index, no key
+     * lookups): the entries sorted into iteration order, numbered 1, 2, ... */
+    ModelQDict *c = model_qdict_copy(d);
+    qsort(c->e, c->n, sizeof(*c->e), cmp_entry);
+    for (size_t i = 0; i < c->n; i++)
+        c->e[i].seq = i + 1;
+    c->next_seq = c->n;
     return c;
 }
 
