@@ -78,9 +78,10 @@ bool model_opt_enum_has(const ModelOpt *o, const char *value);
  * ====================================================================== */
 
 typedef struct ModelQDictEntry {
-    char *key;
+    char *key;              /* shared with clones and copies: not to be changed or freed */
     json_t *val;            /* a scalar, null, or (unflattened dicts only) object/array */
     uint64_t seq;           /* insertion stamp: newest first within a bucket */
+    unsigned bucket;        /* model_qdict_bucket(key), kept: sorts compare it often */
 } ModelQDictEntry;
 
 typedef struct ModelQDict {
@@ -93,6 +94,9 @@ unsigned model_qdict_bucket(const char *key);
 ModelQDict *model_qdict_new(void);
 void model_qdict_free(ModelQDict *d);
 ModelQDict *model_qdict_clone(const ModelQDict *d);            /* qdict_clone_shallow() */
+/* A copy that is exactly the same dict: model_qdict_clone() keeps the
+ * iteration order only up to in-bucket order, so this copies entry by entry. */
+ModelQDict *model_qdict_copy(const ModelQDict *d);
 json_t *model_qdict_get(const ModelQDict *d, const char *key);  /* borrowed */
 const char *model_qdict_get_str(const ModelQDict *d, const char *key);
 bool model_qdict_has(const ModelQDict *d, const char *key);

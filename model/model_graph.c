@@ -102,8 +102,8 @@ static ModelNode *node_copy(const ModelNode *s)
     ModelNode *n = bg_malloc(sizeof(*n));
     *n = *s;
     n->name = dup0(s->name);
-    n->options = model_qdict_clone(s->options);
-    n->explicit_options = model_qdict_clone(s->explicit_options);
+    n->options = model_qdict_copy(s->options);
+    n->explicit_options = model_qdict_copy(s->explicit_options);
     n->iothread = dup0(s->iothread);
     n->children = bg_calloc(s->n_children + 1, sizeof(ModelChild));
     for (size_t i = 0; i < s->n_children; i++) {
@@ -133,38 +133,13 @@ static char **strv_copy(char *const *v, size_t n)
     return c;
 }
 
-/*
- * A deep copy.  Note that model_qdict_clone() keeps the iteration order of
- * each dict only up to in-bucket order; a copy is therefore made entry by
- * entry, not by clone, to be exactly the same dict.
- */
-static ModelQDict *qdict_dup(const ModelQDict *d)
-{
-    ModelQDict *c = model_qdict_new();
-    c->next_seq = d->next_seq;
-    c->cap = d->n + 1;
-    c->e = bg_calloc(c->cap, sizeof(*c->e));
-    for (size_t i = 0; i < d->n; i++) {
-        c->e[i].key = bg_strdup(d->e[i].key);
-        c->e[i].val = json_incref(d->e[i].val);
-        c->e[i].seq = d->e[i].seq;
-    }
-    c->n = d->n;
-    return c;
-}
-
 ModelWorld *model_graph_copy(const ModelWorld *s)
 {
     ModelWorld *w = bg_malloc(sizeof(*w));
     *w = *s;
     w->nodes = bg_calloc(s->n_nodes + 1, sizeof(*w->nodes));
-    for (size_t i = 0; i < s->n_nodes; i++) {
+    for (size_t i = 0; i < s->n_nodes; i++)
         w->nodes[i] = node_copy(s->nodes[i]);
-        model_qdict_free(w->nodes[i]->options);
-        model_qdict_free(w->nodes[i]->explicit_options);
-        w->nodes[i]->options = qdict_dup(s->nodes[i]->options);
-        w->nodes[i]->explicit_options = qdict_dup(s->nodes[i]->explicit_options);
-    }
     w->blks = bg_calloc(s->n_blks + 1, sizeof(*w->blks));
     for (size_t i = 0; i < s->n_blks; i++) {
         w->blks[i] = s->blks[i];

@@ -190,17 +190,28 @@ static Parent *parents_of(const ModelWorld *w, const ModelNode *n, size_t *count
     return p;
 }
 
+/* bdrv_get_cumulative_perm(): a union and an intersection over N's parents,
+ * so their order does not matter and no list of them is made (it is called
+ * for every node, often several times, in each refresh) */
 static void cumulative(const ModelWorld *w, const ModelNode *n, unsigned *perm, unsigned *shared)
 {
-    size_t k;
-    Parent *p = parents_of(w, n, &k);
     *perm = 0;
     *shared = MODEL_PERM_ALL;
-    for (size_t i = 0; i < k; i++) {
-        *perm |= p[i].perm;
-        *shared &= p[i].shared;
+    for (size_t i = 0; i < w->n_nodes; i++) {
+        for (size_t c = 0; c < w->nodes[i]->n_children; c++) {
+            const ModelChild *ch = &w->nodes[i]->children[c];
+            if (ch->node == n->id) {
+                *perm |= ch->perm;
+                *shared &= ch->shared;
+            }
+        }
     }
-    free(p);
+    for (size_t i = 0; i < w->n_blks; i++) {
+        if (w->blks[i].node == n->id) {
+            *perm |= w->blks[i].perm;
+            *shared &= w->blks[i].shared;
+        }
+    }
 }
 
 /* bdrv_child_user_desc(): "node 'X'", a BlockBackend's description

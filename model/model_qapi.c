@@ -621,6 +621,13 @@ bool model_qapi_blockdev_reopen(const json_t *args, BgError *err)
 
 static json_t *output_value(const ModelOpt *o, const json_t *v, const char *driver);
 
+/* A member's value as it is: no JSON scalar is ever changed in place, so a
+ * scalar is shared, not copied (a blockdev-add has a dozen of them). */
+static json_t *output_copy(const json_t *v)
+{
+    return json_is_object(v) || json_is_array(v) ? json_deep_copy(v) : json_incref((json_t *)v);
+}
+
 /* A BG_OT_ANY member's structs with their members in schema order. */
 static json_t *output_complex(const char *owner, const json_t *v)
 {
@@ -633,12 +640,12 @@ static json_t *output_complex(const char *owner, const json_t *v)
         return a;
     }
     if (!json_is_object(v))
-        return json_deep_copy(v);
+        return output_copy(v);
     json_t *out = json_object();
     for (size_t i = 0; i < sizeof(sub_members) / sizeof(sub_members[0]); i++) {
         json_t *m = json_object_get(v, sub_members[i].name);
         if (strcmp(sub_members[i].owner, owner) == 0 && m)
-            json_object_set_new(out, sub_members[i].name, json_deep_copy(m));
+            json_object_set_new(out, sub_members[i].name, output_copy(m));
     }
     return out;
 }
@@ -665,19 +672,19 @@ static json_t *output_value(const ModelOpt *o, const json_t *v, const char *driv
         return output_struct(v, driver, o->name);
     case BG_OT_REF:
     case BG_OT_REF_NULL:
-        return json_is_object(v) ? model_qapi_output(v) : json_deep_copy(v);
+        return json_is_object(v) ? model_qapi_output(v) : output_copy(v);
     case BG_OT_REF_LIST: {
         json_t *a = json_array();
         size_t i;
         json_t *e;
         json_array_foreach(v, i, e)
-            json_array_append_new(a, json_is_object(e) ? model_qapi_output(e) : json_deep_copy(e));
+            json_array_append_new(a, json_is_object(e) ? model_qapi_output(e) : output_copy(e));
         return a;
     }
     case BG_OT_ANY:
         return output_complex(o->name, v);
     default:
-        return json_deep_copy(v);
+        return output_copy(v);
     }
 }
 

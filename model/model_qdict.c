@@ -12,6 +12,7 @@
  * What it is not: a hash table; lookups are linear scans.
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,40 @@ unsigned model_qdict_bucket(const char *name)
     return (1103515243u * value + 12345u) % QDICT_BUCKET_MAX;
 }
 
+/* An entry's key is shared by the entries that clones and copies of it make
+ * (the world is copied for every command, and each node's dicts with it): a
+ * counted string, ModelQDictEntry.key pointing at its text. */
+typedef struct Key {
+    size_t ref;
+    char text[];
+} Key;
+
+static Key *key_of(char *text)
+{
+    return (Key *)(text - offsetof(Key, text));
+}
+
+static char *key_new(const char *s)
+{
+    size_t len = strlen(s) + 1;
+    Key *k = bg_malloc(sizeof(*k) + len);
+    k->ref = 1;
+    memcpy(k->text, s, len);
+    return k->text;
+}
+
+static char *key_ref(char *text)
+{
+    key_of(text)->ref++;
+    return text;
+}
+
+static void key_unref(char *text)
+{
+    if (--key_of(text)->ref == 0)
+        free(key_of(text));
+}
+
 ModelQDict *model_qdict_new(void)
 {
     return bg_calloc(1, sizeof(ModelQDict));
@@ -38,11 +73,26 @@ void model_qdict_free(ModelQDict *d)
     if (!d)
         return;
     for (size_t i = 0; i < d->n; i++) {
-        free(d->e[i].key);
+        key_unref(d->e[i].key);
         json_decref(d->e[i].val);
     }
     free(d->e);
     free(d);
+}
+
+ModelQDict *model_qdict_copy(const ModelQDict *d)
+{
+    ModelQDict *c = model_qdict_new();
+    c->next_seq = d->next_seq;
+    c->cap = d->n + 1;
+    c->e = bg_calloc(c->cap, sizeof(*c->e));
+    for (size_t i = 0; i < d->n; i++) {
+        c->e[i] = d->e[i];
+        key_ref(c->e[i].key);
+        json_incref(c->e[i].val);
+    }
+    c->n = d->n;
+    return c;
 }
 
 static ModelQDictEntry *find(const ModelQDict *d, const char *key)
@@ -69,7 +119,9 @@ bool model_qdict_has(const ModelQDict *d, const char *key)
     return find(d, key) != NULL;
 }
 
-void model_qdict_put(ModelQDict *d, const char *key, json_t *take_val)
+/* model_qdict_put(); a new entry shares SHARED_KEY (KEY's text, another
+ * entry's key) if given, else gets a key of its own. */
+static void put(ModelQDict *d, const char *key, char *shared_key, json_t *take_val)
 {
     ModelQDictEntry *e = find(d, key);
     if (e) {                       /* qdict_put_obj(): replace in place */
@@ -81,7 +133,13 @@ void model_qdict_put(ModelQDict *d, const char *key, json_t *take_val)
         d->cap = d->cap ? d->cap * 2 : 16;
         d->e = bg_realloc(d->e, d->cap * sizeof(*d->e));
     }
-    d->e[d->n++] = (ModelQDictEntry){ bg_strdup(key), take_val, ++d->next_seq };
+    d->e[d->n++] = (ModelQDictEntry){ shared_key ? key_ref(shared_key) : key_new(key), take_val,
+                                      ++d->next_seq, model_qdict_bucket(key) };
+}
+
+void model_qdict_put(ModelQDict *d, const char *key, json_t *take_val)
+{
+    put(d, key, NULL, take_val);
 }
 
 void model_qdict_put_str(ModelQDict *d, const char *key, const char *s)
@@ -108,23 +166,27 @@ bool model_qdict_del(ModelQDict *d, const char *key)
     if (!e)
         return false;
     size_t i = (size_t)(e - d->e);
-    free(e->key);
+    key_unref(e->key);
     json_decref(e->val);
     memmove(&d->e[i], &d->e[i + 1], (d->n - i - 1) * sizeof(*d->e));
     d->n--;
     return true;
 }
 
+/* Iteration order: by bucket, newest first within one. */
+static int cmp_entry(const void *a, const void *b)
+{
+    const ModelQDictEntry *x = a, *y = b;
+    if (x->bucket != y->bucket)
+        return x->bucket < y->bucket ? -1 : 1;
+    return x->seq > y->seq ? -1 : x->seq < y->seq ? 1 : 0;
+}
+
 static const ModelQDict *sort_dict;
 
 static int cmp_order(const void *a, const void *b)
 {
-    const ModelQDictEntry *x = &sort_dict->e[*(const size_t *)a];
-    const ModelQDictEntry *y = &sort_dict->e[*(const size_t *)b];
-    unsigned bx = model_qdict_bucket(x->key), by = model_qdict_bucket(y->key);
-    if (bx != by)
-        return bx < by ? -1 : 1;
-    return x->seq > y->seq ? -1 : x->seq < y->seq ? 1 : 0;
+    return cmp_entry(&sort_dict->e[*(const size_t *)a], &sort_dict->e[*(const size_t *)b]);
 }
 
 /* Entry indexes in iteration order (owned array). */
@@ -154,39 +216,42 @@ const char **model_qdict_order(const ModelQDict *d, size_t *n)
  * the order of entries that share a bucket. */
 ModelQDict *model_qdict_clone(const ModelQDict *d)
 {
-    ModelQDict *c = model_qdict_new();
-    if (!d)
-        return c;
-    size_t *idx = order_idx(d);
-    for (size_t i = 0; i < d->n; i++)
-        model_qdict_put(c, d->e[idx[i]].key, json_incref(d->e[idx[i]].val));
-    free(idx);
+    if (!d || !d->n)
+        return model_qdict_new();
+    /* the puts into an empty dict made at once (no sorted index, no key
+     * lookups): the entries sorted into iteration order, numbered 1, 2, ... */
+    ModelQDict *c = model_qdict_copy(d);
+    qsort(c->e, c->n, sizeof(*c->e), cmp_entry);
+    for (size_t i = 0; i < c->n; i++)
+        c->e[i].seq = i + 1;
+    c->next_seq = c->n;
     return c;
 }
 
 void model_qdict_extract_sub(ModelQDict *d, ModelQDict **out, const char *prefix)
 {
     size_t plen = strlen(prefix);
-    if (out)
+    if (out) {
         *out = model_qdict_new();
-    size_t *idx = order_idx(d);
-    size_t n = d->n;
-    char **del = bg_calloc(n + 1, sizeof(*del));
-    size_t nd = 0;
-    for (size_t i = 0; i < n; i++) {
-        ModelQDictEntry *e = &d->e[idx[i]];
-        if (strncmp(e->key, prefix, plen) == 0) {
-            if (out)
+        size_t *idx = order_idx(d);
+        for (size_t i = 0; i < d->n; i++) {
+            const ModelQDictEntry *e = &d->e[idx[i]];
+            if (strncmp(e->key, prefix, plen) == 0)
                 model_qdict_put(*out, e->key + plen, json_incref(e->val));
-            del[nd++] = bg_strdup(e->key);
+        }
+        free(idx);
+    }
+    /* model_qdict_del() of each, in one pass: the rest keep their order */
+    size_t kept = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        if (strncmp(d->e[i].key, prefix, plen) == 0) {
+            key_unref(d->e[i].key);
+            json_decref(d->e[i].val);
+        } else {
+            d->e[kept++] = d->e[i];
         }
     }
-    for (size_t i = 0; i < nd; i++) {
-        model_qdict_del(d, del[i]);
-        free(del[i]);
-    }
-    free(del);
-    free(idx);
+    d->n = kept;
 }
 
 void model_qdict_join(ModelQDict *dest, const ModelQDict *src)
@@ -195,7 +260,7 @@ void model_qdict_join(ModelQDict *dest, const ModelQDict *src)
     for (size_t i = 0; i < src->n; i++) {
         const ModelQDictEntry *e = &src->e[idx[i]];
         if (!model_qdict_has(dest, e->key))
-            model_qdict_put(dest, e->key, json_incref(e->val));
+            put(dest, e->key, e->key, json_incref(e->val));
     }
     free(idx);
 }

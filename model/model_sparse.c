@@ -14,16 +14,50 @@
  * allocated, zero or compressed is ModelFile's cl/host tables; whether a
  * chunk is stored here means nothing to the guest.
  */
+#include <sanitizer/asan_interface.h>   /* no-ops without ASan */
 #include <stdlib.h>
 #include <string.h>
 
 #include "bg.h"
 #include "model.h"
 
+/*
+ * Chunks given back, kept for the next ones (as common/bigbuf.c keeps
+ * request buffers): under ASan a freed chunk sits in the quarantine and a
+ * new one is fresh memory, 16 page faults on its first write (most of the
+ * model's page-fault time in the ASan harness, by perf).  Poisoned
+ * while kept, so a use after model_sparse_cleanup() is still reported.
+ * Contents are undefined when taken, as malloc's are.
+ */
+#define POOL_MAX 64
+static _Thread_local uint8_t *pool[POOL_MAX];
+static _Thread_local size_t n_pool;
+
+static uint8_t *chunk_get(bool zeroed)
+{
+    if (!n_pool)
+        return zeroed ? bg_calloc(MODEL_SPARSE_CHUNK, 1) : bg_malloc(MODEL_SPARSE_CHUNK);
+    uint8_t *c = pool[--n_pool];
+    ASAN_UNPOISON_MEMORY_REGION(c, MODEL_SPARSE_CHUNK);
+    if (zeroed)
+        memset(c, 0, MODEL_SPARSE_CHUNK);
+    return c;
+}
+
+static void chunk_put(uint8_t *c)
+{
+    if (!c || n_pool == POOL_MAX) {
+        free(c);
+        return;
+    }
+    ASAN_POISON_MEMORY_REGION(c, MODEL_SPARSE_CHUNK);
+    pool[n_pool++] = c;
+}
+
 void model_sparse_cleanup(ModelSparse *s)
 {
     for (uint64_t i = 0; i < s->n; i++)
-        free(s->chunk[i]);
+        chunk_put(s->chunk[i]);
     free(s->chunk);
     *s = (ModelSparse){0};
 }
@@ -59,14 +93,14 @@ void model_sparse_write(ModelSparse *s, uint64_t off, uint64_t len, const uint8_
         if (!buf && i >= s->n)
             break;                                  /* zeroes past the stored end */
         if (!buf && n == MODEL_SPARSE_CHUNK) {
-            free(s->chunk[i]);                      /* a whole chunk of zeroes */
+            chunk_put(s->chunk[i]);                 /* a whole chunk of zeroes */
             s->chunk[i] = NULL;
         } else if (!buf) {
             if (s->chunk[i])
                 memset(s->chunk[i] + o, 0, n);
         } else {
-            if (!s->chunk[i])
-                s->chunk[i] = bg_calloc(MODEL_SPARSE_CHUNK, 1);
+            if (!s->chunk[i])   /* zeroed only if this write leaves some of it unwritten */
+                s->chunk[i] = chunk_get(n < MODEL_SPARSE_CHUNK);
             memcpy(s->chunk[i] + o, buf, n);
             buf += n;
         }
