@@ -11,6 +11,12 @@
  * replay --minimize keeps it (a candidate that breaks it would let QEMU's
  * timing decide what the next steps see, and its verdict on QEMU could
  * differ from run to run).
+ *
+ * A second rule, kept by the mutator: a job start does not take the id of
+ * an earlier job of the stream.  Events of the earlier job its driver left
+ * in the queue would answer a run-job of the new one at once, while QEMU
+ * runs the new job on: again QEMU's timing would decide
+ * (corpus/regress/167 shows the case the model follows).
  */
 #ifndef BG_JOB_TIMING_H
 #define BG_JOB_TIMING_H

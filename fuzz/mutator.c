@@ -502,11 +502,87 @@ static void drive_jobs(MutLines *ls)
     }
 }
 
-/* mut_lines_finish() after the job-timing rule (the step bound still holds:
+/* Does any line of LS start, set moving or drive a job named ID? */
+static bool job_id_used(const MutLines *ls, const char *id)
+{
+    for (size_t i = 0; i < ls->n; i++) {
+        const json_t *o = ls->v[i].obj;
+        const char *m = o ? bg_job_timing_moving(o, NULL) : NULL;
+        if (o && ((m && strcmp(m, id) == 0) || bg_job_timing_drives(o, id)))
+            return true;
+    }
+    return false;
+}
+
+/* In DRIVER (a line that drives job OLD: job_timing.h), name job NEW instead. */
+static void rename_driver(json_t *driver, const char *old, const char *fresh)
+{
+    json_t *run = json_object_get(driver, "run-job");
+    json_t *wait = json_object_get(driver, "wait-job");
+    json_t *m = json_object_get(json_object_get(json_object_get(driver, "wait-event"), "match"),
+                                "data");
+    if (json_is_string(wait) && strcmp(json_string_value(wait), old) == 0)
+        json_object_set_new(driver, "wait-job", json_string(fresh));
+    static const char *const keys[] = { "id", "device" };
+    for (size_t k = 0; k < N(keys); k++) {
+        json_t *in[] = { run, m };
+        for (size_t j = 0; j < N(in); j++) {
+            const char *v = json_string_value(json_object_get(in[j], keys[k]));
+            if (v && strcmp(v, old) == 0)
+                json_object_set_new(in[j], keys[k], json_string(fresh));
+        }
+    }
+}
+
+/*
+ * job_timing.h's second rule: a job start that takes the id of an earlier
+ * job of the stream is given a fresh one.  The earlier job's events that
+ * its driver did not take (wait-job takes BLOCK_JOB_COMPLETED and the last
+ * status changes, not "pending") are still queued, and run-job answers
+ * them for the new job at once while QEMU runs the new job on in the
+ * background: which wins is QEMU's timing (corpus/regress/167).  An edit
+ * that repeats a start (a duplicate, a crossover) keeps its meaning
+ * otherwise: the line right after that drove the start drives the renamed
+ * job, later lines still name the first job.
+ */
+static void fresh_job_ids(MutLines *ls)
+{
+    for (size_t i = 0; i < ls->n; i++) {
+        bool start = false;
+        const char *id = ls->v[i].obj ? bg_job_timing_moving(ls->v[i].obj, &start) : NULL;
+        bool again = false;
+        for (size_t k = 0; id && start && k < i && !again; k++) {
+            bool kstart = false;
+            const char *kid = ls->v[k].obj ? bg_job_timing_moving(ls->v[k].obj, &kstart) : NULL;
+            again = kid && kstart && strcmp(kid, id) == 0;
+        }
+        if (!again)
+            continue;
+        char *fresh = NULL;
+        for (unsigned n = 2; !fresh; n++) {
+            fresh = bg_asprintf("%s-%u", id, n);
+            if (job_id_used(ls, fresh)) {
+                free(fresh);
+                fresh = NULL;
+            }
+        }
+        char *old = bg_strdup(id);
+        json_t *args = json_object_get(mut_lines_edit(ls, i), "arguments");
+        json_object_set_new(args, "job-id", json_string(fresh));
+        if (i + 1 < ls->n && ls->v[i + 1].obj && bg_job_timing_drives(ls->v[i + 1].obj, old))
+            rename_driver(mut_lines_edit(ls, i + 1), old, fresh);   /* the pair stays a pair */
+        free(old);
+        free(fresh);
+        mut_lines_strip_expect(ls, i);       /* "in use" no longer; what follows may differ */
+    }
+}
+
+/* mut_lines_finish() after the job-timing rules (the step bound still holds:
  * a drive added at the end may be cut again, a job started last then has
  * nothing after it to see it). */
 bool mut_finish(MutLines *ls, MutLines *in, size_t max_size, BgBuf *out)
 {
+    fresh_job_ids(ls);
     drive_jobs(ls);
     while (mut_lines_steps(ls) > BG_MUT_MAX_STEPS)
         mut_lines_remove(ls, ls->n - 1);

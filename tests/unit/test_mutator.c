@@ -641,6 +641,68 @@ static void test_mutator_repairs_or_replaces_garbage(void)
     corpus_free(&c);
 }
 
+/* ---- the job-id rule (job_timing.h) ------------------------------------------------- */
+
+static const char reused_job_id[] =
+    "{\"img-create\": {\"fmt\": \"qcow2\", \"file\": \"hd0.img\", \"size\": \"3M\"}}\n"
+    "{\"img-create\": {\"fmt\": \"qcow2\", \"file\": \"hd1.img\", \"backing\": \"$DIR/hd0.img\", "
+    "\"backing-fmt\": \"qcow2\"}}\n"
+    "{\"launch\": {\"machine\": \"none\"}}\n"
+    "{\"execute\": \"blockdev-add\", \"arguments\": {\"driver\": \"qcow2\", \"node-name\": "
+    "\"hd1\", \"file\": {\"driver\": \"file\", \"filename\": \"$DIR/hd1.img\"}}}\n"
+    "{\"execute\": \"block-stream\", \"arguments\": {\"job-id\": \"s0\", \"device\": \"hd1\"}}\n"
+    "{\"wait-job\": \"s0\"}\n"
+    "{\"execute\": \"block-stream\", \"arguments\": {\"job-id\": \"s0\", \"device\": \"hd1\"}, "
+    "\"expect\": {\"return\": {}}}\n"
+    "{\"run-job\": {\"id\": \"s0\", \"auto-finalize\": true, \"auto-dismiss\": true}}\n"
+    "{\"execute\": \"query-named-block-nodes\"}\n";
+
+/* How many job starts (block-stream, block-commit) of the stream TEXT take
+ * an id an earlier start took. */
+static size_t reused_starts(const char *text, size_t n)
+{
+    json_t *ids = json_object();
+    size_t reused = 0;
+    const char *p = text, *end = text + n;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        json_t *o = json_loadb(p, len, 0, NULL);
+        const char *cmd = json_string_value(json_object_get(o, "execute"));
+        json_t *a = json_object_get(o, "arguments");
+        const char *id = json_string_value(json_object_get(a, "job-id"));
+        if (!id)
+            id = json_string_value(json_object_get(a, "device"));
+        if (cmd && id && (!strcmp(cmd, "block-stream") || !strcmp(cmd, "block-commit"))) {
+            reused += json_object_get(ids, id) != NULL;
+            json_object_set_new(ids, id, json_true());
+        }
+        json_decref(o);
+        p += len + 1;
+    }
+    json_decref(ids);
+    return reused;
+}
+
+/* A start that repeats an earlier job's id would let QEMU's timing decide
+ * what run-job sees (regress/167): every output gives it a fresh id. */
+static void test_mutator_job_starts_take_fresh_ids(void)
+{
+    uint8_t *buf = bg_malloc(MAX);
+    CHECK_INT_EQ(reused_starts(reused_job_id, sizeof(reused_job_id) - 1), 1);
+    size_t renamed = 0;
+    for (unsigned seed = 1; seed <= 60; seed++) {
+        size_t n = mutate_copy(reused_job_id, sizeof(reused_job_id) - 1, buf, MAX, seed, NULL);
+        CHECK_INT_EQ(reused_starts((const char *)buf, n), 0);
+        static const char start[] = "\"job-id\": \"s0-2\"";
+        static const char drive[] = "\"run-job\": {\"id\": \"s0-2\"";
+        renamed += n && memmem(buf, n, start, sizeof(start) - 1) &&
+                   memmem(buf, n, drive, sizeof(drive) - 1);
+    }
+    CHECK(renamed > 0);      /* most edits keep both starts: the second and its run-job renamed */
+    free(buf);
+}
+
 BG_SUITE(mutator) = {
     {"same_seed_same_output", test_mutator_same_seed_same_output},
     {"outputs_are_valid_and_every_kind_happens",
@@ -652,5 +714,6 @@ BG_SUITE(mutator) = {
     {"streams_stay_bounded", test_mutator_streams_stay_bounded},
     {"expect_only_on_unchanged_prefix", test_mutator_expect_only_on_unchanged_prefix},
     {"repairs_or_replaces_garbage", test_mutator_repairs_or_replaces_garbage},
+    {"job_starts_take_fresh_ids", test_mutator_job_starts_take_fresh_ids},
     {NULL, NULL},
 };
