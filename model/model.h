@@ -610,7 +610,7 @@ json_t *model_query_block_jobs(ModelState *st);
 json_t *model_query_jobs(ModelState *st);
 
 /* ======================================================================
- * Data path (model_io.c) and qemu-io (model_qemuio.c)
+ * Data path (model_io*.c) and qemu-io (model_qemuio.c)
  * ====================================================================== */
 
 /* What a request left undone: a reason the model cannot answer
@@ -633,12 +633,6 @@ int model_io_pread_in(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t off,
 int model_io_pwrite(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, const uint8_t *buf,
                     unsigned flags, ModelIoStatus *s);
 int model_io_pdiscard(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, ModelIoStatus *s);
-/* bdrv_is_allocated() of CLUSTER in N (a node of W) itself (a qcow2 image's
- * map; filters and raw ask their child; file holds everything). */
-bool model_io_allocated(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t cluster);
-/* The node whose block status answers for *CLUSTER of N (through filters
- * and raw), *CLUSTER moved to its own; NULL: not modelled (st->unsupported). */
-ModelNode *model_io_status_node(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t *cluster);
 /* bdrv_refresh_limits() of N (of W), for the one limit the data path asks
  * (max_transfer, copy-on-read's run length): called where QEMU 7.2 calls
  * it (a node's open, bdrv_set_file_or_backing_noperm() for the parent,
@@ -661,6 +655,13 @@ bool model_io_qcow2_unflushed(ModelState *st, const ModelWorld *w, const ModelNo
  * unknown); false with a reason otherwise. */
 bool model_io_read(ModelState *st, const ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf,
                    const char **unsupported);
+/* Block status (model_io_status.c): bdrv_is_allocated() of CLUSTER in N (a
+ * node of W) itself (a qcow2 image's map; filters and raw ask their child;
+ * file holds everything). */
+bool model_io_allocated(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t cluster);
+/* The node whose block status answers for *CLUSTER of N (through filters
+ * and raw), *CLUSTER moved to its own; NULL: not modelled (st->unsupported). */
+ModelNode *model_io_status_node(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t *cluster);
 /* qcow2.c is_zero(): does [OFF, OFF + LEN) of N read as zeroes by block
  * status down the whole chain?  1 yes, 0 no, -1 the model cannot tell. */
 int model_io_reads_as_zero(ModelState *st, ModelNode *n, uint64_t off, uint64_t len);
