@@ -466,7 +466,7 @@ typedef struct ModelState {
 void model_event(ModelState *st, const char *name, json_t *take_data);
 
 /* ======================================================================
- * Opening nodes (model_open.c): blockdev-add, bdrv_open_inherit()
+ * Opening nodes (model_open*.c): blockdev-add, bdrv_open_inherit()
  * ====================================================================== */
 
 /* blockdev-add of validated ARGS on world W (which the caller discards on error). */
@@ -483,7 +483,19 @@ void model_open_inherit(unsigned role, bool parent_is_format, ModelQDict *child_
 void model_open_flags_from_options(ModelNode *n, const ModelQDict *opts);
 /* The value of a bool-ish generic option ("on"/"off" strings or JSON bools). */
 bool model_open_opt_bool(const ModelQDict *opts, const char *key, bool dflt, bool *is_valid);
-/* raw offset/size (raw_apply_options()). */
+/* bdrv_open_child_bs() + bdrv_attach_child(): open or look up the child KEY
+ * of PARENT from OPTS (which loses "KEY" and "KEY.*"); NULL on failure (ERR
+ * or st->unsupported set) or for no such child and ALLOW_NONE.  FILENAME:
+ * the name bdrv_open_backing_file() hands down a backing node's `file`
+ * chain, or NULL.  ATTACH: attach it here (and refresh the permissions
+ * below). */
+ModelNode *model_open_child_bs(ModelState *st, ModelWorld *w, ModelQDict *opts,
+                               const char *filename, const char *key, ModelNode *parent,
+                               unsigned role, bool allow_none, bool attach, BgError *err);
+/* The driver's own open of N on what bdrv_open_common() left of OPTS,
+ * taking the options it reads out of OPTS (model_open_driver.c). */
+bool model_open_driver(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict *opts, BgError *err);
+/* raw offset/size (raw_apply_options(), model_open_driver.c). */
 bool model_open_raw_apply(ModelState *st, const ModelWorld *w, ModelNode *n, const ModelQDict *opts,
                           BgError *err);
 /* The image file under a qcow2 node (its `file` through filters), or NULL. */
