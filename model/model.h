@@ -466,7 +466,7 @@ typedef struct ModelState {
 void model_event(ModelState *st, const char *name, json_t *take_data);
 
 /* ======================================================================
- * Opening nodes (model_open.c): blockdev-add, bdrv_open_inherit()
+ * Opening nodes (model_open*.c): blockdev-add, bdrv_open_inherit()
  * ====================================================================== */
 
 /* blockdev-add of validated ARGS on world W (which the caller discards on error). */
@@ -483,7 +483,19 @@ void model_open_inherit(unsigned role, bool parent_is_format, ModelQDict *child_
 void model_open_flags_from_options(ModelNode *n, const ModelQDict *opts);
 /* The value of a bool-ish generic option ("on"/"off" strings or JSON bools). */
 bool model_open_opt_bool(const ModelQDict *opts, const char *key, bool dflt, bool *is_valid);
-/* raw offset/size (raw_apply_options()). */
+/* bdrv_open_child_bs() + bdrv_attach_child(): open or look up the child KEY
+ * of PARENT from OPTS (which loses "KEY" and "KEY.*"); NULL on failure (ERR
+ * or st->unsupported set) or for no such child and ALLOW_NONE.  FILENAME:
+ * the name bdrv_open_backing_file() hands down a backing node's `file`
+ * chain, or NULL.  ATTACH: attach it here (and refresh the permissions
+ * below). */
+ModelNode *model_open_child_bs(ModelState *st, ModelWorld *w, ModelQDict *opts,
+                               const char *filename, const char *key, ModelNode *parent,
+                               unsigned role, bool allow_none, bool attach, BgError *err);
+/* The driver's own open of N on what bdrv_open_common() left of OPTS,
+ * taking the options it reads out of OPTS (model_open_driver.c). */
+bool model_open_driver(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict *opts, BgError *err);
+/* raw offset/size (raw_apply_options(), model_open_driver.c). */
 bool model_open_raw_apply(ModelState *st, const ModelWorld *w, ModelNode *n, const ModelQDict *opts,
                           BgError *err);
 /* The image file under a qcow2 node (its `file` through filters), or NULL. */
@@ -610,7 +622,7 @@ json_t *model_query_block_jobs(ModelState *st);
 json_t *model_query_jobs(ModelState *st);
 
 /* ======================================================================
- * Data path (model_io.c) and qemu-io (model_qemuio.c)
+ * Data path (model_io*.c) and qemu-io (model_qemuio.c)
  * ====================================================================== */
 
 /* What a request left undone: a reason the model cannot answer
@@ -633,12 +645,6 @@ int model_io_pread_in(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t off,
 int model_io_pwrite(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, const uint8_t *buf,
                     unsigned flags, ModelIoStatus *s);
 int model_io_pdiscard(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, ModelIoStatus *s);
-/* bdrv_is_allocated() of CLUSTER in N (a node of W) itself (a qcow2 image's
- * map; filters and raw ask their child; file holds everything). */
-bool model_io_allocated(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t cluster);
-/* The node whose block status answers for *CLUSTER of N (through filters
- * and raw), *CLUSTER moved to its own; NULL: not modelled (st->unsupported). */
-ModelNode *model_io_status_node(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t *cluster);
 /* bdrv_refresh_limits() of N (of W), for the one limit the data path asks
  * (max_transfer, copy-on-read's run length): called where QEMU 7.2 calls
  * it (a node's open, bdrv_set_file_or_backing_noperm() for the parent,
@@ -661,6 +667,13 @@ bool model_io_qcow2_unflushed(ModelState *st, const ModelWorld *w, const ModelNo
  * unknown); false with a reason otherwise. */
 bool model_io_read(ModelState *st, const ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf,
                    const char **unsupported);
+/* Block status (model_io_status.c): bdrv_is_allocated() of CLUSTER in N (a
+ * node of W) itself (a qcow2 image's map; filters and raw ask their child;
+ * file holds everything). */
+bool model_io_allocated(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t cluster);
+/* The node whose block status answers for *CLUSTER of N (through filters
+ * and raw), *CLUSTER moved to its own; NULL: not modelled (st->unsupported). */
+ModelNode *model_io_status_node(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t *cluster);
 /* qcow2.c is_zero(): does [OFF, OFF + LEN) of N read as zeroes by block
  * status down the whole chain?  1 yes, 0 no, -1 the model cannot tell. */
 int model_io_reads_as_zero(ModelState *st, ModelNode *n, uint64_t off, uint64_t len);

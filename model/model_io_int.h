@@ -1,7 +1,8 @@
 /*
- * model_io_int.h: what model_io.c (requests through the graph) and
- * model_io_qcow2.c (qcow2's part of them) share; nothing outside these two
- * files includes it.  The API of both is model.h's model_io_*().
+ * model_io_int.h: what model_io.c (requests through the graph),
+ * model_io_qcow2.c (qcow2's part of them) and model_io_status.c (block
+ * status) share; nothing outside these three files includes it.  The API
+ * of all three is model.h's model_io_*().
  */
 #ifndef MODEL_IO_INT_H
 #define MODEL_IO_INT_H
@@ -25,15 +26,23 @@ typedef struct IoCtx {
 
 /* ---- model_io.c ---------------------------------------------------------- */
 
+/* The image file behind `file` node N (its filename), or NULL. */
+ModelFile *model_io_file_of(IoCtx *c, const ModelNode *n);
 /* A read of LEN bytes at OFF through node N into BUF: 0 or -errno. */
 int model_io_node_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf);
 /* blkdebug's rules on the nodes between qcow2 node N and its image file, for
  * a request of LEN bytes at HOST_OFF (-1: a write not placed yet). */
 int model_io_file_chain(IoCtx *c, const ModelNode *n, int64_t host_off, uint64_t len, int iotype);
+bool model_io_all_zero(const uint8_t *b, uint64_t n);
+
+/* ---- model_io_status.c --------------------------------------------------- */
+
+/* Whether CLUSTER of N is allocated in N itself (bdrv_is_allocated());
+ * model.h's model_io_allocated() for a request's context. */
+bool model_io_allocated_in(IoCtx *c, ModelNode *n, uint64_t cluster);
 /* Whether LEN bytes at OFF of node N read as zeroes (QEMU's block status):
  * 1, 0, or -1 when the model cannot tell. */
 int model_io_zero_run(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len);
-bool model_io_all_zero(const uint8_t *b, uint64_t n);
 
 /* ---- model_io_qcow2.c ---------------------------------------------------- */
 
