@@ -35,7 +35,7 @@ REAL   = $(sort $(wildcard real/*.c))
 LIBSRC = $(COMMON) $(QEMU) $(MODEL) $(REAL) replay/backends.c replay/record.c replay/minimize.c
 UNIT   = $(sort $(wildcard tests/unit/*.c)) tests/test_main.c
 FUZZLIB = fuzz/mutator.c fuzz/mut_crossover.c fuzz/gen.c fuzz/gen_node.c fuzz/gen_pick.c fuzz/mut_lines.c \
-          fuzz/mut_state.c fuzz/mut_values.c
+          fuzz/mut_state.c fuzz/mut_state_query.c fuzz/mut_values.c
 
 # Quiet by default; V=1 shows the commands.
 ifeq ($(V),1)

@@ -1,5 +1,6 @@
 /*
- * mut_state.c: what is alive at a point of a stream (mut_state.h).
+ * mut_state.c: reading what is alive at a point of a stream from its lines
+ * (mut_state.h): the state's lifetime and mut_state_apply().
  *
  * The QEMU facts used (shared/spec/qemu-semantics.md): nested children are
  * created with their parent and go away with it (§1.3); a duplicate node
@@ -7,6 +8,9 @@
  * nodes between the top and the base, block-commit those from the top down
  * to the base, and an active commit waits in "ready" until it is completed
  * (§1.7); job-id defaults to the device name; a shutdown ends everything.
+ *
+ * Not here: the questions asked of a state or a line (lookups, step kinds,
+ * the node names a step refers to): mut_state_query.c.
  */
 #include "mut_state.h"
 
@@ -14,23 +18,16 @@
 #include <string.h>
 
 #include "bg.h"
+#include "mut_state_int.h"
 #include "policy.h"
 
 /* Child links of BlockdevOptions that hold a BlockdevRef (options.def). */
-static const char *const child_keys[] = { "file", "backing", "image", "test", "raw",
-                                          "data-file", NULL };
-
-static bool in_list(const char *const *list, const char *s)
-{
-    for (; *list; list++)
-        if (strcmp(*list, s) == 0)
-            return true;
-    return false;
-}
+const char *const mut_state_child_keys[] = { "file", "backing", "image", "test", "raw",
+                                             "data-file", NULL };
 
 /* ---- string vectors ----------------------------------------------------------------------- */
 
-static bool strv_has(char *const *v, size_t n, const char *s)
+bool mut_state_strv_has(char *const *v, size_t n, const char *s)
 {
     for (size_t i = 0; i < n; i++)
         if (strcmp(v[i], s) == 0)
@@ -40,7 +37,7 @@ static bool strv_has(char *const *v, size_t n, const char *s)
 
 static void strv_add(char ***v, size_t *n, const char *s)
 {
-    if (strv_has(*v, *n, s))
+    if (mut_state_strv_has(*v, *n, s))
         return;
     *v = bg_realloc(*v, (*n + 1) * sizeof(**v));
     (*v)[(*n)++] = bg_strdup(s);
@@ -114,104 +111,6 @@ void mut_state_cleanup(MutState *st)
     strv_free(st->iothreads, st->n_iothreads);
     strv_free(st->scsi, st->n_scsi);
     *st = (MutState){0};
-}
-
-/* ---- lookups ------------------------------------------------------------------------------ */
-
-const char *mut_state_image_name(const char *filename)
-{
-    if (!filename)
-        return NULL;
-    if (strncmp(filename, "$DIR/", 5) == 0)
-        filename += 5;
-    while (filename[0] == '.' && filename[1] == '/')
-        filename += 2;
-    return filename;
-}
-
-MutNode *mut_state_node(const MutState *st, const char *name)
-{
-    if (!name)
-        return NULL;
-    for (size_t i = 0; i < st->n_nodes; i++)
-        if (strcmp(st->nodes[i].name, name) == 0)
-            return &st->nodes[i];
-    return NULL;
-}
-
-const MutImage *mut_state_image(const MutState *st, const char *file)
-{
-    file = mut_state_image_name(file);
-    if (!file)
-        return NULL;
-    for (size_t i = 0; i < st->n_images; i++)
-        if (strcmp(st->images[i].file, file) == 0)
-            return &st->images[i];
-    return NULL;
-}
-
-MutJob *mut_state_job(const MutState *st, const char *id)
-{
-    if (!id)
-        return NULL;
-    for (size_t i = 0; i < st->n_jobs; i++)
-        if (strcmp(st->jobs[i].id, id) == 0)
-            return &st->jobs[i];
-    return NULL;
-}
-
-bool mut_state_has_group(const MutState *st, const char *id)
-{
-    return id && strv_has(st->groups, st->n_groups, id);
-}
-
-bool mut_state_group_used(const MutState *st, const char *id)
-{
-    for (size_t i = 0; i < st->n_nodes; i++) {
-        const char *g = json_string_value(json_object_get(st->nodes[i].def, "throttle-group"));
-        if (g && strcmp(g, id) == 0)
-            return true;
-    }
-    return false;
-}
-
-MutNode *mut_state_parent(const MutState *st, const char *child, const char **role)
-{
-    for (size_t i = 0; i < st->n_nodes; i++) {
-        MutNode *n = &st->nodes[i];
-        if (n->file && strcmp(n->file, child) == 0) {
-            if (role)
-                *role = "file";
-            return n;
-        }
-        if (n->backing && strcmp(n->backing, child) == 0) {
-            if (role)
-                *role = "backing";
-            return n;
-        }
-    }
-    return NULL;
-}
-
-const char *mut_state_step_name(const json_t *line)
-{
-    static const char *const keys[] = { "img-create", "io", "qemu-img", "launch", "wait-event",
-                                        "wait-job", "run-job", "shutdown", NULL };
-    if (!json_is_object(line))
-        return NULL;
-    const char *ex = json_string_value(json_object_get(line, "execute"));
-    if (ex)
-        return ex;
-    for (const char *const *k = keys; *k; k++)
-        if (json_object_get(line, *k))
-            return *k;
-    return NULL;
-}
-
-bool mut_state_is_vm_step(const json_t *line)
-{
-    const char *n = mut_state_step_name(line);
-    return n && strcmp(n, "img-create") != 0 && strcmp(n, "io") != 0 && strcmp(n, "qemu-img") != 0;
 }
 
 /* ---- sizes -------------------------------------------------------------------------------- */
@@ -309,11 +208,11 @@ static bool tree_addable(const MutState *st, const json_t *obj, char ***seen, si
         return false;
     const char *name = json_string_value(json_object_get(obj, "node-name"));
     if (name) {
-        if (mut_state_node(st, name) || strv_has(*seen, *n_seen, name))
+        if (mut_state_node(st, name) || mut_state_strv_has(*seen, *n_seen, name))
             return false;
         strv_add(seen, n_seen, name);
     }
-    for (const char *const *k = child_keys; *k; k++) {
+    for (const char *const *k = mut_state_child_keys; *k; k++) {
         const json_t *c = json_object_get(obj, *k);
         if (json_is_string(c) && !mut_state_node(st, json_string_value(c)))
             return false;
@@ -331,12 +230,6 @@ static bool tree_addable(const MutState *st, const json_t *obj, char ***seen, si
     return true;
 }
 
-bool mut_state_own_option(const char *key)
-{
-    return strcmp(key, "node-name") != 0 && strcmp(key, "driver") != 0 &&
-           strcmp(key, "children") != 0 && !in_list(child_keys, key);
-}
-
 /* The name of the child a link names (string reference or named nested definition). */
 static const char *link_name(const json_t *v)
 {
@@ -351,7 +244,7 @@ static void add_tree(MutState *st, const json_t *obj, const char *owner);
 
 static void add_children(MutState *st, const json_t *obj, const char *owner)
 {
-    for (const char *const *k = child_keys; *k; k++) {
+    for (const char *const *k = mut_state_child_keys; *k; k++) {
         const json_t *c = json_object_get(obj, *k);
         if (json_is_object(c))
             add_tree(st, c, owner);
@@ -613,8 +506,8 @@ static void apply_execute(MutState *st, const char *cmd, const json_t *args)
     } else if (strcmp(cmd, "object-add") == 0) {
         const char *type = json_string_value(json_object_get(args, "qom-type"));
         const char *id = json_string_value(json_object_get(args, "id"));
-        if (type && id && !strv_has(st->groups, st->n_groups, id) &&
-            !strv_has(st->iothreads, st->n_iothreads, id)) {
+        if (type && id && !mut_state_strv_has(st->groups, st->n_groups, id) &&
+            !mut_state_strv_has(st->iothreads, st->n_iothreads, id)) {
             if (strcmp(type, "throttle-group") == 0)
                 strv_add(&st->groups, &st->n_groups, id);
             else if (strcmp(type, "iothread") == 0)
@@ -704,100 +597,4 @@ void mut_state_apply(MutState *st, const json_t *line)
         const json_t *args = json_object_get(line, "arguments");
         apply_execute(st, name, json_is_object(args) ? args : NULL);
     }
-}
-
-/* ---- references --------------------------------------------------------------------------- */
-
-static void refs_tree(const json_t *obj, bool reopen, MutRefFn fn, void *opaque, int depth)
-{
-    if (!json_is_object(obj) || depth > 32)
-        return;
-    const char *name = json_string_value(json_object_get(obj, "node-name"));
-    if (reopen && name)
-        fn(name, opaque);   /* a reopen restates existing nodes */
-    for (const char *const *k = child_keys; *k; k++) {
-        const json_t *c = json_object_get(obj, *k);
-        if (json_is_string(c))
-            fn(json_string_value(c), opaque);
-        else
-            refs_tree(c, reopen, fn, opaque, depth + 1);
-    }
-    size_t i;
-    const json_t *c;
-    json_array_foreach(json_object_get(obj, "children"), i, c) {
-        if (json_is_string(c))
-            fn(json_string_value(c), opaque);
-        else
-            refs_tree(c, reopen, fn, opaque, depth + 1);
-    }
-    const char *bottom = json_string_value(json_object_get(obj, "bottom"));
-    if (bottom)
-        fn(bottom, opaque);
-}
-
-static void ref_member(const json_t *args, const char *key, MutRefFn fn, void *opaque)
-{
-    const char *s = json_string_value(json_object_get(args, key));
-    if (s)
-        fn(s, opaque);
-}
-
-void mut_state_refs(const json_t *line, MutRefFn fn, void *opaque)
-{
-    const char *cmd = json_string_value(json_object_get(line, "execute"));
-    const json_t *args = json_object_get(line, "arguments");
-    if (!cmd || !json_is_object(args))
-        return;
-    if (strcmp(cmd, "blockdev-add") == 0) {
-        refs_tree(args, false, fn, opaque, 0);
-    } else if (strcmp(cmd, "x-blockdev-reopen") == 0) {
-        refs_tree(args, true, fn, opaque, 0);
-    } else if (strcmp(cmd, "blockdev-reopen") == 0) {
-        size_t i;
-        const json_t *e;
-        json_array_foreach(json_object_get(args, "options"), i, e)
-            refs_tree(e, true, fn, opaque, 0);
-    } else if (strcmp(cmd, "blockdev-del") == 0) {
-        ref_member(args, "node-name", fn, opaque);
-    } else if (strcmp(cmd, "block-stream") == 0) {
-        ref_member(args, "device", fn, opaque);
-        ref_member(args, "base-node", fn, opaque);
-        ref_member(args, "bottom", fn, opaque);
-    } else if (strcmp(cmd, "block-commit") == 0) {
-        ref_member(args, "device", fn, opaque);
-        ref_member(args, "top-node", fn, opaque);
-        ref_member(args, "base-node", fn, opaque);
-    } else if (strcmp(cmd, "device_add") == 0) {
-        ref_member(args, "drive", fn, opaque);
-    } else if (strcmp(cmd, "human-monitor-command") == 0) {
-        const char *cl = json_string_value(json_object_get(args, "command-line"));
-        char node[256];
-        if (cl && sscanf(cl, "qemu-io %255s", node) == 1)
-            fn(node, opaque);
-    }
-}
-
-typedef struct DanglingCtx {
-    const MutState *st;
-    BgBuf out;
-} DanglingCtx;
-
-static void note_dangling(const char *name, void *opaque)
-{
-    DanglingCtx *c = opaque;
-    if (name[0] == '#' || strstr(name, "${") || mut_state_node(c->st, name))
-        return;
-    if (!c->out.len)
-        bg_buf_puts(&c->out, "\n");
-    bg_buf_puts(&c->out, name);
-    bg_buf_puts(&c->out, "\n");
-}
-
-char *mut_state_dangling(const MutState *st, const json_t *line)
-{
-    DanglingCtx c = { .st = st };
-    mut_state_refs(line, note_dangling, &c);
-    if (!c.out.len)
-        return NULL;
-    return bg_buf_take(&c.out);
 }

@@ -21,6 +21,9 @@
  * job (its start, when it may finish on its own).  Automatic names
  * ("#block123") and ${VAR} names are never tracked.  Knowledge is a guide
  * for generation; errors the guess misses are what the backends compare.
+ *
+ * Defined in mut_state.c (the state's lifetime and reading lines into it)
+ * and mut_state_query.c (lookups, step kinds, references).
  */
 #ifndef BG_MUT_STATE_H
 #define BG_MUT_STATE_H

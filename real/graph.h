@@ -10,6 +10,9 @@
  * RealBlockState (driver.h), which every RealNode owns.
  * What it is not: permissions (perm.h), opening (open.h), reopen
  * (reopen.h), query output (query.h).
+ * Defined in graph.c (the graph, nodes, names, references, op blockers),
+ * edge.c (edges, inherits_from, max_transfer, chain helpers) and
+ * real_check.c (the invariants).
  *
  * Ownership: the graph owns its nodes; a node owns its RealBlockState, its
  * options and its child edges; parent pointers are borrowed.  A node lives
@@ -215,13 +218,15 @@ void real_node_unref(RealNode *n);
  * invariant (4) accounts for it.  NULL is ignored. */
 void real_node_hold(RealNode *n);
 void real_node_release(RealNode *n);
+/* bdrv_get_device_or_node_name() */
+const char *real_node_device_or_node_name(RealNode *n);
 
 /* Resolve a file name against the scratch directory (owned). */
 char *real_graph_path(RealGraph *g, const char *name);
 /* A new generation for RealNode.mark-based traversals. */
 unsigned real_graph_new_mark(RealGraph *g);
 
-/* ---- edges ------------------------------------------------------------------ */
+/* ---- edges (edge.c) --------------------------------------------------------- */
 
 /*
  * bdrv_attach_child_common(): a new edge from a parent to CHILD with the
@@ -259,8 +264,6 @@ void real_node_refresh_limits(RealNode *n, Tran *tran);
 
 /* "node 'X'", "block device 'N'", "an unnamed block device", "stream job 'ID'" (owned). */
 char *real_edge_parent_desc(const RealEdge *e);
-/* bdrv_get_device_or_node_name() */
-const char *real_node_device_or_node_name(RealNode *n);
 
 /* bdrv_recurse_has_child(): can CHILD be reached from N (N itself included)? */
 bool real_node_has_child_recursive(RealNode *n, RealNode *child);
