@@ -498,6 +498,9 @@ bool model_open_driver(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict *
 /* raw offset/size (raw_apply_options(), model_open_driver.c). */
 bool model_open_raw_apply(ModelState *st, const ModelWorld *w, ModelNode *n, const ModelQDict *opts,
                           BgError *err);
+/* throttle's group (throttle_parse_options(), at open and at reopen): the
+ * group OPTS names, which must exist, or NULL and ERR (model_open_driver.c). */
+const char *model_open_throttle_group(const ModelWorld *w, const ModelQDict *opts, BgError *err);
 /* The image file under a qcow2 node (its `file` through filters), or NULL. */
 ModelFile *model_open_qcow2_file(ModelState *st, const ModelWorld *w, const ModelNode *n);
 /* Host-file or node length. */

@@ -180,16 +180,25 @@ static bool open_raw(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict *op
     return true;
 }
 
+const char *model_open_throttle_group(const ModelWorld *w, const ModelQDict *opts, BgError *err)
+{
+    const char *g = model_qdict_get_str(opts, "throttle-group");
+    if (!g) {
+        bg_error_setf(err, BG_MSG_THROTTLE_GROUP_NEEDED);
+        return NULL;
+    }
+    if (!model_graph_group_exists(w, g)) {
+        bg_error_setf(err, BG_MSG_THROTTLE_NO_GROUP, g);
+        return NULL;
+    }
+    return g;
+}
+
 static bool open_filter(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict *opts, BgError *err)
 {
     const char *d = n->drv->name;
-    if (strcmp(d, "throttle") == 0) {
-        const char *g = model_qdict_get_str(opts, "throttle-group");
-        if (!g)
-            return bg_error_setf(err, BG_MSG_THROTTLE_GROUP_NEEDED);
-        if (!model_graph_group_exists(w, g))
-            return bg_error_setf(err, BG_MSG_THROTTLE_NO_GROUP, g);
-    }
+    if (strcmp(d, "throttle") == 0 && !model_open_throttle_group(w, opts, err))
+        return false;
     ModelNode *c = open_child(st, w, opts, "file", n, file_role(n), false, true, err);
     if (!c)
         return false;

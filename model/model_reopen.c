@@ -342,11 +342,9 @@ static bool driver_prepare(ModelState *st, ModelWorld *w, Entry *e, ModelNode *b
         return true;
     }
     if (strcmp(d, "throttle") == 0) {
-        const char *g = model_qdict_get_str(opts, "throttle-group");
+        const char *g = model_open_throttle_group(w, opts, err);
         if (!g)
-            return bg_error_setf(err, BG_MSG_THROTTLE_GROUP_NEEDED);
-        if (!model_graph_group_exists(w, g))
-            return bg_error_setf(err, BG_MSG_THROTTLE_NO_GROUP, g);
+            return false;
         e->throttle_group = bg_strdup(g);
         model_qdict_del(opts, "throttle-group");
         return true;
