@@ -1,13 +1,18 @@
 /*
- * bigbuf.c: request-sized I/O buffers, kept for reuse (bigbuf.h).
+ * bigbuf.c: table- and request-sized buffers, kept for reuse (bigbuf.h).
  *
- * A few slots per thread, each holding one buffer and whether it is lent:
- * nested requests (a model write and its copy-on-write buffer) take
- * different slots; when all are lent, a request is a plain allocation.
+ * Up to BIGBUF_SLOTS buffers given back are kept per thread, at most
+ * BIGBUF_KEEP bytes in all.  A request takes the smallest kept buffer that
+ * holds it and is at most twice its size (a 4 KiB request does not take a
+ * 4 MiB buffer); lent buffers are not tracked, so nested requests (a model
+ * write and its copy-on-write buffer) and long-lived ones (the engine's
+ * cache tables) are alike.  A buffer's size is malloc_usable_size(): what
+ * the allocator lent for it.
  */
 #include "bigbuf.h"
 
-#include <stdbool.h>
+#include <malloc.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -28,15 +33,16 @@
 #define UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
-#define BIGBUF_SLOTS 4
+#define BIGBUF_SLOTS 64
+#define BIGBUF_KEEP  (16u << 20)
 
 typedef struct BigBufSlot {
-    unsigned char *p;
-    size_t cap;
-    bool lent;
+    unsigned char *p;         /* a buffer given back, or NULL */
+    size_t cap;               /* its malloc_usable_size() */
 } BigBufSlot;
 
 static _Thread_local BigBufSlot slots[BIGBUF_SLOTS];
+static _Thread_local size_t kept_bytes;
 
 static void *plain(size_t n)
 {
@@ -48,32 +54,19 @@ void *bg_bigbuf_try_get(size_t n)
 {
     if (n < BG_BIGBUF_MIN || n > BG_BIGBUF_MAX)
         return plain(n);
-    BigBufSlot *s = NULL;
-    for (int i = 0; i < BIGBUF_SLOTS; i++) {
-        if (slots[i].lent)
-            continue;
-        if (slots[i].cap >= n) {
-            s = &slots[i];
-            break;
-        }
-        if (!s)
-            s = &slots[i];   /* a free slot to grow, if none is large enough */
-    }
-    if (!s)
+    BigBufSlot *best = NULL;
+    for (int i = 0; i < BIGBUF_SLOTS; i++)
+        if (slots[i].p && slots[i].cap >= n && slots[i].cap / 2 <= n &&
+            (!best || slots[i].cap < best->cap))
+            best = &slots[i];
+    if (!best)
         return plain(n);
-    if (s->cap < n) {
-        unsigned char *p = plain(n);
-        if (!p)
-            return NULL;
-        UNPOISON(s->p, s->cap);   /* back to malloc as it lent it */
-        free(s->p);
-        s->p = p;
-        s->cap = n;
-    }
-    s->lent = true;
-    UNPOISON(s->p, n);
-    POISON(s->p + n, s->cap - n);
-    return s->p;
+    unsigned char *p = best->p;
+    UNPOISON(p, n);
+    POISON(p + n, best->cap - n);
+    kept_bytes -= best->cap;
+    best->p = NULL;
+    return p;
 }
 
 void *bg_bigbuf_get(size_t n)
@@ -90,12 +83,32 @@ void bg_bigbuf_put(void *p)
 {
     if (!p)
         return;
+    size_t cap = malloc_usable_size(p);
+    BigBufSlot *slot = NULL;
+    if ((uintptr_t)p % BG_BIGBUF_ALIGN == 0 && cap >= BG_BIGBUF_MIN && cap <= BG_BIGBUF_MAX &&
+        kept_bytes + cap <= BIGBUF_KEEP)
+        for (int i = 0; i < BIGBUF_SLOTS && !slot; i++)
+            if (!slots[i].p)
+                slot = &slots[i];
+    if (!slot) {
+        UNPOISON(p, cap);   /* back to malloc whole, as it lent it */
+        free(p);
+        return;
+    }
+    POISON(p, cap);
+    slot->p = p;
+    slot->cap = cap;
+    kept_bytes += cap;
+}
+
+void bg_bigbuf_drop(void)
+{
     for (int i = 0; i < BIGBUF_SLOTS; i++) {
-        if (slots[i].lent && slots[i].p == p) {
-            slots[i].lent = false;
-            POISON(slots[i].p, slots[i].cap);
-            return;
+        if (slots[i].p) {
+            UNPOISON(slots[i].p, slots[i].cap);
+            free(slots[i].p);
+            slots[i].p = NULL;
         }
     }
-    free(p);
+    kept_bytes = 0;
 }

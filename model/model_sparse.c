@@ -27,7 +27,10 @@
  * new one is fresh memory, 16 page faults on its first write (most of the
  * model's page-fault time in the ASan harness, by perf).  Poisoned
  * while kept, so a use after model_sparse_cleanup() is still reported.
- * Contents are undefined when taken, as malloc's are.
+ * Contents are undefined when taken, as malloc's are.  Not common/bigbuf.h's
+ * cache: its buffers are 4 KiB-aligned (the engine's O_DIRECT), and chunks
+ * so aligned made the model's reads into the runner's chunk buffers 4 KiB
+ * aliased copies (release user time per fuzz input 0.53 -> 0.80 ms).
  */
 #define POOL_MAX 64
 static _Thread_local uint8_t *pool[POOL_MAX];

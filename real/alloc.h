@@ -15,6 +15,8 @@
 
 #include <stddef.h>
 
+#include "bigbuf.h"
+
 void *real_malloc(size_t n);
 void *real_calloc(size_t n, size_t size);
 void *real_realloc(void *p, size_t n);
@@ -24,21 +26,16 @@ void *real_memalign(size_t align, size_t n);
 /* Frees anything the functions above returned; NULL is a no-op. */
 void real_free(void *p);
 /*
- * A table-sized buffer (qcow2 tables and cache entries, header clusters,
- * COW and bounce buffers), REAL_BUF_ALIGN-aligned, contents undefined as
- * malloc's.  real_buf_free() keeps a few of those given back for the next
- * real_buf_alloc() of a size they hold (see alloc.c); it takes what
- * real_buf_alloc(), real_malloc() & co. returned (not real_io_buf_alloc()'s)
- * and NULL; real_free() takes a real_buf_alloc() buffer too.
+ * A table- or request-sized buffer (qcow2 tables and cache entries, header
+ * clusters, COW, bounce and qemu-io request buffers), REAL_BUF_ALIGN-aligned,
+ * contents undefined as malloc's: common/bigbuf.h's cache, behind the same
+ * fault-injection countdown.  real_buf_free() gives it back to the cache;
+ * it takes what real_buf_alloc(), real_malloc() & co. returned and NULL;
+ * real_free() takes a real_buf_alloc() buffer too.
  */
-#define REAL_BUF_ALIGN 4096
+#define REAL_BUF_ALIGN BG_BIGBUF_ALIGN
 void *real_buf_alloc(size_t n);
 void real_buf_free(void *p);
-/* A qemu-io request buffer (REAL_BUF_ALIGN-aligned): requests from
- * common/bigbuf.h's size on are taken from and given back to its cache,
- * smaller ones are real_buf_alloc()'s; fault-injected like the others. */
-void *real_io_buf_alloc(size_t n);
-void real_io_buf_free(void *p);
 
 /*
  * Fault injection: after real_alloc_fail_after(n), n more allocations

@@ -206,7 +206,7 @@ static int mirror_run(RealJob *job)
     int64_t max_io = MIRROR_MAX_IO_BYTES;
     RealDriverInfo bdi;
     int64_t tcluster = bdrv_get_info(target->bs, &bdi) >= 0 ? bdi.cluster_size : 0;
-    uint8_t *buf = real_io_buf_alloc((size_t)max_io);
+    uint8_t *buf = real_buf_alloc((size_t)max_io);
     int ret = buf ? 0 : -ENOMEM;
     for (int64_t g = 0; g < ngran && ret == 0;) {
         if (!dirty[g]) {
@@ -257,7 +257,7 @@ static int mirror_run(RealJob *job)
             off += io;
         }
     }
-    real_io_buf_free(buf);
+    real_buf_free(buf);
     real_free(dirty);
     return ret;
 }

@@ -24,7 +24,7 @@
 
 static void *io_alloc(size_t len, int pattern)
 {
-    void *buf = real_io_buf_alloc(len);
+    void *buf = real_buf_alloc(len);
     if (buf)
         memset(buf, pattern, len);
     return buf;
@@ -124,7 +124,7 @@ int qemuio_rw_read_f(QemuIoContext *ctx, int argc, char **argv)
         qemuio_dump_buffer(ctx, buf, offset, count);
     qemuio_print_report(ctx, "read", offset, count, count, 1, Cflag);
 out:
-    real_io_buf_free(buf);
+    real_buf_free(buf);
     return ret;
 }
 
@@ -232,7 +232,7 @@ int qemuio_rw_write_f(QemuIoContext *ctx, int argc, char **argv)
     if (!qflag)
         qemuio_print_report(ctx, "wrote", offset, count, count, 1, Cflag);
 out:
-    real_io_buf_free(buf);
+    real_buf_free(buf);
     return ret;
 }
 
@@ -319,7 +319,7 @@ static int rwv_f(QemuIoContext *ctx, int argc, char **argv, bool write)
         qemuio_dump_buffer(ctx, buf, offset, count);
     qemuio_print_report(ctx, write ? "wrote" : "read", offset, count, count, 1, Cflag);
 out:
-    real_io_buf_free(buf);
+    real_buf_free(buf);
     return ret;
 }
 

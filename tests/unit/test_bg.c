@@ -1,7 +1,9 @@
 /* test_bg.c: the buffer, the error object and the seed wording. */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "bg.h"
+#include "bigbuf.h"
 #include "error.h"
 #include "harness.h"
 #include "messages.h"
@@ -71,7 +73,37 @@ static void test_bg_seed_wording(void)
     }
 }
 
+/* bigbuf.h's cache: a buffer given back is lent again for a request it
+ * holds (not for one it is more than twice the size of), every buffer is
+ * aligned, and what is too small to keep is freed, not lent again. */
+static void test_bg_bigbuf_reuses_what_fits(void)
+{
+    bg_bigbuf_drop();                            /* what earlier tests gave back */
+    uint8_t *a = bg_bigbuf_get(64 << 10);
+    CHECK((uintptr_t)a % BG_BIGBUF_ALIGN == 0);
+    bg_bigbuf_put(a);
+    uint8_t *b = bg_bigbuf_get(40 << 10);        /* 64 KiB holds it, not twice its size */
+    CHECK(b == a);
+    uint8_t *c = bg_bigbuf_get(16 << 10);        /* a is lent: a new one */
+    CHECK(c != a && (uintptr_t)c % BG_BIGBUF_ALIGN == 0);
+    bg_bigbuf_put(b);
+    uint8_t *d = bg_bigbuf_get(8 << 10);         /* 64 KiB is more than twice 8 KiB */
+    CHECK(d != a);
+    uint8_t *small = bg_bigbuf_get(100);         /* below the range: plain, not kept */
+    bg_bigbuf_put(small);
+    uint8_t *e = bg_bigbuf_get(100);
+    CHECK((uintptr_t)e % BG_BIGBUF_ALIGN == 0);
+    bg_bigbuf_put(e);
+    uint8_t *f = bg_bigbuf_get(64 << 10);        /* a is still kept */
+    CHECK(f == a);
+    bg_bigbuf_put(c);
+    bg_bigbuf_put(d);
+    bg_bigbuf_put(f);
+    bg_bigbuf_drop();
+}
+
 BG_SUITE(bg) = {
+    {"bigbuf_reuses_what_fits", test_bg_bigbuf_reuses_what_fits},
     {"buf_grows_and_takes", test_bg_buf_grows_and_takes},
     {"error_first_wins", test_bg_error_first_wins},
     {"error_truncates_without_overflow", test_bg_error_truncates_without_overflow},
