@@ -20,8 +20,13 @@
  * With -kinds it also prints the CPU cost of one step of each common kind
  * (run_kinds()), so that a speed goal can be weighed step by step.
  *
- *   build/bench_fuzz [-n STREAMS] [-rounds R] [-steps N]... [-kinds]
+ * With -stream FILE it measures that one stream instead (run_file()): the
+ * CPU cost of one input and where it goes, to weigh a change against the
+ * stream it is meant to speed up.
+ *
+ *   build/bench_fuzz [-n STREAMS] [-rounds R] [-steps N]... [-kinds] [-stream FILE]
  */
+#include <errno.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -187,6 +192,41 @@ static void run_kinds(int rounds)
     bg_buf_cleanup(&b);
 }
 
+/* One stream from FILE, run ROUNDS * 40 times (after one warm-up run). */
+static int run_file(const char *path, int rounds)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "bench_fuzz: %s: cannot open: %s\n", path, strerror(errno));
+        return 2;
+    }
+    BgBuf b = {0};
+    char chunk[4096];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len < (1u << 20))
+        bg_buf_append(&b, chunk, got);
+    fclose(f);
+    size_t size = b.len;
+    char *data = b.data ? bg_buf_take(&b) : bg_strdup("");
+    Input in = { data, size, 0 };
+    for (size_t i = 0; i < size; i++)
+        in.steps += data[i] == '\n';
+    unsigned long found0 = bg_fuzz_diff_findings();
+    LLVMFuzzerTestOneInput((const uint8_t *)data, size);   /* warm-up */
+    int n = 40 * rounds;
+    double u0, s0, u1, s1;
+    cpu_split(&u0, &s0);
+    for (int i = 0; i < n; i++)
+        LLVMFuzzerTestOneInput((const uint8_t *)data, size);
+    cpu_split(&u1, &s1);
+    printf("  %s (%zu lines): %.0f us user + %.0f us kernel per input (%d runs, %lu mismatching)\n",
+           path, in.steps, (u1 - u0) / n * 1e6, (s1 - s0) / n * 1e6, n,
+           bg_fuzz_diff_findings() - found0);
+    print_parts(&in, 1);
+    free(data);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     size_t n = 200;
@@ -194,6 +234,7 @@ int main(int argc, char **argv)
     size_t sets[8];
     size_t n_sets = 0;
     bool kinds = false;
+    const char *file = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-n") && i + 1 < argc)
             n = strtoul(argv[++i], NULL, 10);
@@ -203,8 +244,11 @@ int main(int argc, char **argv)
             sets[n_sets++] = strtoul(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "-kinds"))
             kinds = true;
+        else if (!strcmp(argv[i], "-stream") && i + 1 < argc)
+            file = argv[++i];
         else {
-            fprintf(stderr, "usage: %s [-n STREAMS] [-rounds R] [-steps N]... [-kinds]\n",
+            fprintf(stderr, "usage: %s [-n STREAMS] [-rounds R] [-steps N]... [-kinds] "
+                    "[-stream FILE]\n",
                     argv[0]);
             return 2;
         }
@@ -220,6 +264,8 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);   /* each figure is out before a sanitizer exit */
     setenv("BG_FUZZ_NO_ABORT", "1", 1);
     LLVMFuzzerInitialize(&argc, &argv);
+    if (file)
+        return run_file(file, rounds);
     for (size_t s = 0; s < n_sets; s++)
         run_set(sets[s], n, rounds);
     if (kinds)

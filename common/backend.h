@@ -73,6 +73,9 @@ typedef struct BgBackendOps {
      * Execute one step.  Returns false only when the backend itself failed
      * (VM crashed or timed out, tool missing): err then says what happened,
      * and the runner stops the stream.  A QMP error is a result, not a failure.
+     * CMD shares the stream's values: the backend reads it and may keep
+     * references, but changes nothing in it, then or later (the runner
+     * checks this under BG_CHECK_FROZEN_STEPS=1, as make check runs).
      */
     bool (*execute)(BgBackend *be, const BgStep *step, json_t *cmd, BgResult *res, BgError *err);
     /*

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "bg.h"
@@ -141,6 +142,90 @@ json_t *bg_json_map_strings(const json_t *v, BgJsonStrFn fn, void *opaque)
 json_t *bg_json_map_shared(const json_t *v, BgJsonStrFn fn, void *opaque, const char *null_key)
 {
     return map(v, fn, opaque, true, null_key);
+}
+
+/* Is S (LEN bytes) UTF-8 as json_string() accepts it (RFC 3629: no
+ * overlong forms, no surrogates, nothing above U+10FFFF, no NUL)? */
+static bool utf8_valid(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = s[i];
+        size_t n = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2
+                 : (c & 0xf8) == 0xf0 ? 3 : 4;
+        if (c == 0 || n == 4 || c == 0xc0 || c == 0xc1 || (n && i + n >= len))
+            return false;
+        uint32_t u = n == 0 ? c : n == 1 ? c & 0x1f : n == 2 ? c & 0x0f : c & 0x07;
+        for (size_t k = 1; k <= n; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return false;
+            u = (u << 6) | (s[i + k] & 0x3f);
+        }
+        if ((n == 2 && u < 0x800) || (n == 3 && u < 0x10000) || u > 0x10ffff ||
+            (u >= 0xd800 && u <= 0xdfff))
+            return false;
+        i += n + 1;
+    }
+    return true;
+}
+
+/* The text map_string() would give the string V: *OWNED when FN rewrote it. */
+static const char *mapped_text(const json_t *v, BgJsonStrFn fn, void *opaque, char **owned,
+                               size_t *len)
+{
+    *owned = fn(json_string_value(v), opaque);
+    if (*owned && utf8_valid((const unsigned char *)*owned, strlen(*owned))) {
+        *len = strlen(*owned);
+        return *owned;
+    }
+    free(*owned);               /* kept, or not valid UTF-8 after mapping: the original */
+    *owned = NULL;
+    *len = json_string_length(v);
+    return json_string_value(v);
+}
+
+bool bg_json_map_equal(const json_t *a, BgJsonStrFn fa, void *oa, const json_t *b,
+                       BgJsonStrFn fb, void *ob, const char *null_key)
+{
+    if (json_typeof(a) != json_typeof(b))
+        return false;
+    if (json_is_string(a)) {
+        char *ma, *mb;
+        size_t la, lb;
+        const char *ta = mapped_text(a, fa, oa, &ma, &la);
+        const char *tb = mapped_text(b, fb, ob, &mb, &lb);
+        bool eq = la == lb && memcmp(ta, tb, la) == 0;
+        free(ma);
+        free(mb);
+        return eq;
+    }
+    if (json_is_object(a)) {
+        if (json_object_size(a) != json_object_size(b))
+            return false;
+        const char *k;
+        json_t *ca;
+        json_object_foreach((json_t *)a, k, ca) {
+            json_t *cb = json_object_get(b, k);
+            if (!cb)
+                return false;
+            if (null_key && strcmp(k, null_key) == 0)
+                continue;                    /* null on both sides */
+            if (!bg_json_map_equal(ca, fa, oa, cb, fb, ob, null_key))
+                return false;
+        }
+        return true;
+    }
+    if (json_is_array(a)) {
+        size_t n = json_array_size(a);
+        if (n != json_array_size(b))
+            return false;
+        for (size_t i = 0; i < n; i++)
+            if (!bg_json_map_equal(json_array_get(a, i), fa, oa, json_array_get(b, i), fb, ob,
+                                   null_key))
+                return false;
+        return true;
+    }
+    return json_equal((json_t *)a, (json_t *)b);   /* numbers, true, false, null */
 }
 
 bool bg_json_has_substring(const json_t *v, const char *needle)

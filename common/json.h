@@ -30,6 +30,15 @@ json_t *bg_json_map_strings(const json_t *v, BgJsonStrFn fn, void *opaque);
  * is copied for a value that stays as it is (the runner normalises every
  * result); the caller changes neither V nor the result in place. */
 json_t *bg_json_map_shared(const json_t *v, BgJsonStrFn fn, void *opaque, const char *null_key);
+/* Would bg_json_map_shared(A, FA, OA, NULL_KEY) and bg_json_map_shared(B,
+ * FB, OB, NULL_KEY) be json_equal()?  Answered in one walk of both, without
+ * building either: only a string FA or FB rewrites is made, and freed (the
+ * runner compares every result; a query's whole tree holds the scratch
+ * path, so the mapped copies were most of a query's allocations).  FA and
+ * FB must have no side effect: unlike the mapping, this walk does not pass
+ * NULL_KEY's values through them. */
+bool bg_json_map_equal(const json_t *a, BgJsonStrFn fa, void *oa, const json_t *b,
+                       BgJsonStrFn fb, void *ob, const char *null_key);
 /* Does a string value anywhere in V (not a key) contain NEEDLE? */
 bool bg_json_has_substring(const json_t *v, const char *needle);
 

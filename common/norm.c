@@ -132,14 +132,13 @@ json_t *bg_norm_json(const json_t *v, const char *scratch)
 
 bool bg_norm_equal(const json_t *a, const json_t *b, const char *scratch)
 {
-    if (!a || !b)
-        return a == b;
-    json_t *na = bg_norm_json(a, scratch);
-    json_t *nb = bg_norm_json(b, scratch);
-    bool eq = json_equal(na, nb);
-    json_decref(na);
-    json_decref(nb);
-    return eq;
+    return a && b ? bg_norm_json_equal(a, scratch, b, scratch) : a == b;
+}
+
+bool bg_norm_json_equal(const json_t *a, const char *da, const json_t *b, const char *db)
+{
+    return bg_json_map_equal(a, norm_string_fn, (void *)da, b, norm_string_fn, (void *)db,
+                             BG_NORM_MASKED_KEY);
 }
 
 bool bg_norm_text_equal(const char *a, const char *da, const char *b, const char *db)

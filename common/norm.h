@@ -32,6 +32,9 @@ char *bg_norm_string(const char *s, const char *scratch);
 json_t *bg_norm_json(const json_t *v, const char *scratch);
 /* Equal after normalisation. */
 bool bg_norm_equal(const json_t *a, const json_t *b, const char *scratch);
+/* json_equal(bg_norm_json(A, DA), bg_norm_json(B, DB)), without building
+ * either (bg_json_map_equal()). */
+bool bg_norm_json_equal(const json_t *a, const char *da, const json_t *b, const char *db);
 bool bg_norm_str_equal(const char *a, const char *b, const char *scratch);
 /* Texts A and B (scratch directories DA and DB) as JSON strings in comparison
  * form: equal?  A text that is not UTF-8 (no JSON string) may compare

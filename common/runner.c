@@ -17,13 +17,17 @@
  *   - canonical names (canon_names_fn) keep a string that holds no
  *     automatic name, scratch path or timing line as it is, and canon()
  *     and the comparison forms (norm.h) share every sub-tree in which
- *     nothing changes instead of copying it (bg_json_map_shared());
+ *     nothing changes instead of copying it (bg_json_map_shared()); so
+ *     does the command a backend is handed (run_one(): only what holds a
+ *     $DIR or ${VAR} is copied), which no backend may change
+ *     (frozen_steps());
  *   - what is only written is only built when written: the transcript
  *     line (run_one()), the summary, a step's empty list of assertions;
  *     steps without events share one empty list per session, and a
  *     session's maps are made at their first entry (made());
- *   - compare_data's two chunk buffers are made once per run, not once
- *     per step.
+ *   - compare_data's two chunk buffers are made once per thread, not once
+ *     per run or step (data_chunks: fresh 64 KiB buffers cost the fuzzer
+ *     their page faults on every input under ASan).
  */
 #include "runner.h"
 
@@ -100,7 +104,7 @@ static char *subst_fn(const char *s, void *opaque)
 {
     Session *ss = opaque;
     if (!strchr(s, '$'))
-        return NULL;   /* neither $DIR nor ${VAR}: bg_json_map_strings keeps S */
+        return NULL;   /* neither $DIR nor ${VAR}: the mapping keeps S */
     BgBuf b = {0};
     while (*s) {
         if (strncmp(s, "$DIR", 4) == 0) {
@@ -399,7 +403,7 @@ static bool run_one(Session *ss, const BgStream *s, const BgStep *step, const Bg
                     BgRunPart part, BgResult *res, json_t **events_out, BgRunReport *rep)
 {
     BgError err = {0};
-    json_t *cmd = bg_json_map_strings(step->cmd, subst_fn, ss);
+    json_t *cmd = bg_json_map_shared(step->cmd, subst_fn, ss, NULL);
     double t = opt->times ? cpu_seconds() : 0;
     /* The scratch directory holds what it held at the last scan that passed
      * unless the backend changed a file since (backend.h, file_changes). */
@@ -511,6 +515,56 @@ static bool run_one(Session *ss, const BgStream *s, const BgStep *step, const Bg
     return true;
 }
 
+/*
+ * The backends are handed each step's command with the stream's own values
+ * in it (run_one(): bg_json_map_shared(), a copy only where a string was
+ * substituted), so none may change it, at the step or later through a
+ * reference it kept.  With BG_CHECK_FROZEN_STEPS=1 in the environment (make
+ * check's ASan runs) the runner checks that: each step's command as text
+ * before the run (frozen_steps()) and after it (frozen_check(), an abort()
+ * naming the step).  Otherwise both cost a getenv() per run.
+ */
+/* The command as text, keys in their order (which QEMU's option order follows). */
+static char *frozen_text(const json_t *cmd)
+{
+    char *t = json_dumps(cmd, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (!t)
+        abort();
+    return t;
+}
+
+static char **frozen_steps(const BgStream *s)
+{
+    const char *on = getenv("BG_CHECK_FROZEN_STEPS");
+    if (!on || strcmp(on, "1") != 0)
+        return NULL;
+    char **text = bg_calloc(s->n_steps + 1, sizeof(*text));
+    for (size_t i = 0; i < s->n_steps; i++)
+        text[i] = frozen_text(s->steps[i].cmd);
+    return text;
+}
+
+static void frozen_check(const BgStream *s, char **text)
+{
+    if (!text)
+        return;
+    for (size_t i = 0; i < s->n_steps; i++) {
+        char *now = frozen_text(s->steps[i].cmd);
+        if (strcmp(now, text[i]) != 0) {
+            fprintf(stderr, "%s:%d: a backend changed the step's command during the run:\n"
+                    "before: %s\nafter:  %s\n", s->path, s->steps[i].line, text[i], now);
+            abort();
+        }
+        free(now);
+        free(text[i]);
+    }
+    free(text);
+}
+
+/* bg_compare_data()'s two chunk buffers, made at the first data comparison
+ * of the thread and kept for its later runs (reachable, so no leak). */
+static __thread uint8_t *data_chunks[2];
+
 void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n_backends,
                    const BgRunOptions *opt, BgRunReport *rep)
 {
@@ -521,6 +575,7 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
     bool ok = true;
     double t = opt->times ? cpu_seconds() : 0;
 
+    char **frozen = frozen_steps(s);
     for (int b = 0; b < n_backends && ok; b++) {
         BgError err = {0};
         ss[b].ops = backends[b];
@@ -542,7 +597,7 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
     part_done(opt, BG_PART_SESSIONS, &t);
 
     bool diverged = false;     /* an unsupported step changed one backend only */
-    uint8_t *chunk[2] = { NULL, NULL };   /* bg_compare_data()'s buffers */
+    uint8_t **chunk = data_chunks;        /* bg_compare_data()'s buffers */
     for (size_t i = 0; ok && i < s->n_steps; i++) {
         const BgStep *step = &s->steps[i];
         BgResult res[2] = {{0}};
@@ -622,9 +677,6 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
         }
     }
 
-    free(chunk[0]);
-    free(chunk[1]);
-
     /* Job events, per job, in order: compared between backends, then summarised. */
     if (ok && n_backends == 2 && !diverged && (ss[0].jobs || ss[1].jobs)) {
         char *d = bg_compare_first_diff(made(&ss[0].jobs), made(&ss[1].jobs), "/jobs");
@@ -659,5 +711,6 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
         }
         session_close(&ss[b], opt);
     }
+    frozen_check(s, frozen);
     part_done(opt, BG_PART_SESSIONS, &t);
 }

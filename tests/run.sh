@@ -46,6 +46,9 @@ bad()  { failed=$((failed + 1)); failures+=("$1"); echo "FAIL: $1"; }
 
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+# Every run checks that no backend changed a step's command, which shares the
+# stream's values (common/runner.c, frozen_steps()).
+export BG_CHECK_FROZEN_STEPS=1
 scratch_root=$(mktemp -d /var/tmp/bgraph-check.XXXXXX)
 trap 'rm -rf "$scratch_root"' EXIT
 

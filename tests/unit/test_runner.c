@@ -4,8 +4,11 @@
  * comparison of two backends (with the finding key of a difference), the
  * unsupported step that ends a comparison, and backend failures.
  */
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,7 +21,8 @@
 struct BgBackend {
     char *scratch;
     int variant;     /* 1: answers query-jobs differently; 2: dies on query-jobs;
-                      * 4: query-named-block-nodes and human-monitor-command unsupported */
+                      * 4: query-named-block-nodes and human-monitor-command unsupported;
+                      * 5: adds a member to the command of query-jobs */
 };
 
 static BgBackend *fake_open_v(const BgBackendConfig *cfg, int variant)
@@ -52,6 +56,8 @@ static bool fake_execute(BgBackend *be, const BgStep *step, json_t *cmd, BgResul
         bg_result_set_error(res, "GenericError", msg);
         free(msg);
     } else if (strcmp(name, "query-jobs") == 0) {
+        if (be->variant == 5)
+            json_object_set_new(cmd, "x-changed", json_true());
         if (be->variant == 2)
             return bg_error_setf(err, "QEMU exited unexpectedly (signal 6)");
         bg_result_set_return(res, json_pack("[{s:s,s:i}]", "id", "j", "n", be->variant));
@@ -110,6 +116,9 @@ static const BgBackendOps fake3d = { .name = "fake3d", .open = fake_open3, .exec
                                      .close = fake_close };
 
 static BgBackend *fake_open4(const BgBackendConfig *c, BgError *e) { return fake_open_v(c, 4); }
+static BgBackend *fake_open5(const BgBackendConfig *c, BgError *e) { return fake_open_v(c, 5); }
+static const BgBackendOps fake5 = { .name = "fake5", .open = fake_open5,
+                                    .execute = fake_execute, .close = fake_close };
 static const BgBackendOps fake4 = { .name = "fake4", .open = fake_open4,
                                     .execute = fake_execute, .close = fake_close };
 
@@ -397,6 +406,45 @@ static void test_runner_times_parts(void)
     CHECK(rmdir(tdir) == 0);
 }
 
+/* Run STREAM on OPS in a child with BG_CHECK_FROZEN_STEPS=1: how it ended. */
+static int run_frozen_check(const BgBackendOps *ops)
+{
+    BgError err = {0};
+    BgStream *s = bg_stream_parse("t.jsonl", STREAM, strlen(STREAM), &err);
+    CHECK(s != NULL);
+    char tdir[] = "/tmp/bg-test-runner-XXXXXX";
+    CHECK(mkdtemp(tdir) != NULL);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        setenv("BG_CHECK_FROZEN_STEPS", "1", 1);
+        BgRunOptions opt = { .scratch_base = tdir };
+        const BgBackendOps *backends[1] = { ops };
+        BgRunReport rep;
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 2);                /* the abort's message is expected */
+        bg_run_stream(s, backends, 1, &opt, &rep);
+        _exit(0);
+    }
+    int status = 0;
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    bg_stream_free(s);
+    bg_runner_scratch_remove(tdir);
+    CHECK(access(tdir, F_OK) != 0);
+    return status;
+}
+
+/* A backend that changes the command it was handed (which shares the
+ * stream's values) is caught with BG_CHECK_FROZEN_STEPS=1; one that does
+ * not runs through. */
+static void test_runner_frozen_steps_check(void)
+{
+    int st = run_frozen_check(&fake5);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+    st = run_frozen_check(&fake0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 BG_SUITE(runner) = {
     {"compares_guest_data", test_runner_compares_guest_data},
     {"one_backend_transcript", test_runner_one_backend_transcript},
@@ -408,5 +456,6 @@ BG_SUITE(runner) = {
     {"bind_selecting_nothing", test_runner_bind_selecting_nothing},
     {"auto_names_without_transcript", test_runner_auto_names_without_transcript},
     {"times_parts", test_runner_times_parts},
+    {"frozen_steps_check", test_runner_frozen_steps_check},
     {NULL, NULL},
 };
