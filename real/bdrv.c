@@ -287,6 +287,14 @@ static int do_pwrite_zeroes(RealBlockState *bs, int64_t offset, int64_t bytes, i
             if (ret != -ENOTSUP && (flags & REAL_REQ_FUA) &&
                 !(bs->supported_zero_flags & REAL_REQ_FUA))
                 need_flush = true;
+        } else if (bs->supported_zero_flags) {
+            /* QEMU 7.2 asserts !bs->supported_zero_flags here (blkverify's
+             * are BDRV_REQ_WRITE_UNCHANGED): the process aborts */
+            if (bs->aborts)
+                bs->aborts(bs, "a zero write on a blkverify node (QEMU 7.2 aborts in "
+                               "bdrv_co_do_pwrite_zeroes())");
+            ret = -EIO;
+            break;
         }
         if (ret == -ENOTSUP && !(flags & REAL_REQ_NO_FALLBACK)) {
             int write_flags = flags & ~REAL_REQ_ZERO_WRITE;

@@ -52,6 +52,9 @@ enum {
     REAL_REQ_MAY_UNMAP        = 0x0004,
     REAL_REQ_FUA              = 0x0010,
     REAL_REQ_WRITE_COMPRESSED = 0x0020,
+    REAL_REQ_WRITE_UNCHANGED  = 0x0040,   /* never on a request here (a copy-on-read's
+                                           * write is a plain one); drivers declare it
+                                           * as QEMU's do (see do_pwrite_zeroes()) */
     REAL_REQ_NO_FALLBACK      = 0x0100,
 };
 
@@ -152,6 +155,9 @@ struct RealBlockState {
      * is none), or NULL (offline tools). */
     void (*corrupted)(RealBlockState *bs, const char *msg, int64_t offset, int64_t size,
                       bool fatal);
+    /* The graph layer's note that QEMU 7.2 would abort here (WHY, static),
+     * which makes the step unsupported, or NULL (offline tools). */
+    void (*aborts)(RealBlockState *bs, const char *why);
 };
 
 /* Driver information for query output (QEMU BlockDriverInfo subset). */

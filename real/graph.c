@@ -173,6 +173,13 @@ static void node_corrupted(RealBlockState *bs, const char *msg, int64_t offset, 
     real_graph_event(n->g, "BLOCK_IMAGE_CORRUPTED", data);
 }
 
+static void node_aborts(RealBlockState *bs, const char *why)
+{
+    RealNode *n = bs->graph;
+    if (!n->g->vm_exit)
+        n->g->vm_exit = why;
+}
+
 RealNode *real_node_new(RealGraph *g)
 {
     RealNode *n = bg_calloc(1, sizeof(*n));
@@ -184,6 +191,7 @@ RealNode *real_node_new(RealGraph *g)
     }
     n->bs->graph = n;
     n->bs->corrupted = node_corrupted;
+    n->bs->aborts = node_aborts;
     n->refcnt = 1;
     n->node_name = bg_strdup("");
     n->filename = bg_strdup("");

@@ -455,6 +455,59 @@ static void test_real_nodes_commit_filter_held(void)
     tr_rmdir(dir);
 }
 
+/*
+ * A zero write that reaches a blkverify node: QEMU 7.2 aborts
+ * (bdrv_co_do_pwrite_zeroes() asserts !bs->supported_zero_flags, and
+ * blkverify_open() sets BDRV_REQ_WRITE_UNCHANGED there without a
+ * bdrv_co_pwrite_zeroes), so the step is unsupported, also through a raw
+ * node above.  A write of zeroes with detect-zeroes on the node is not
+ * turned into a zero write there (no bdrv_co_pwrite_zeroes) and runs.
+ * Found by make fuzz (fuzz_diff key "/ * /size" after "write -z" on bv0).
+ */
+static void test_real_nodes_blkverify_zero_write_aborts(void)
+{
+    const BgBackendOps *ops = &bg_real_backend_ops;
+    for (int through_raw = 0; through_raw < 3; through_raw++) {
+        char *dir = tr_mkdtemp();
+        BgBackendConfig cfg = { .scratch = dir, .stream_path = "test" };
+        BgError err = { 0 };
+        BgBackend *be = ops->open(&cfg, &err);
+        const char *steps[] = {
+            "{'img-create': {'fmt': 'qcow2', 'file': 'hd1.img', 'size': '3M'}}",
+            "{'img-create': {'fmt': 'qcow2', 'file': 'hd2.img', 'size': '3M'}}",
+            ("{'execute': 'blockdev-add', 'arguments': {'driver': 'qcow2', 'node-name': 'hd2', "
+             "'file': {'driver': 'file', 'filename': '$DIR/hd2.img'}}}"),
+            ("{'execute': 'blockdev-add', 'arguments': {'driver': 'qcow2', 'node-name': 'hd1', "
+             "'file': {'driver': 'file', 'filename': '$DIR/hd1.img'}}}"),
+            ("{'execute': 'blockdev-add', 'arguments': {'driver': 'blkverify', 'node-name': "
+             "'bv0', 'test': 'hd2', 'raw': 'hd1', 'detect-zeroes': 'on'}}"),
+            ("{'execute': 'blockdev-add', 'arguments': {'driver': 'raw', 'node-name': 'r0', "
+             "'file': 'bv0'}}"),
+        };
+        run_ok(ops, be, dir, steps, sizeof(steps) / sizeof(steps[0]));
+        const char *io[] = {
+            "{'execute': 'human-monitor-command', 'arguments': "
+            "{'command-line': 'qemu-io bv0 \\'write -z 0 64k\\''}}",
+            "{'execute': 'human-monitor-command', 'arguments': "
+            "{'command-line': 'qemu-io r0 \\'write -z 0 64k\\''}}",
+            "{'execute': 'human-monitor-command', 'arguments': "
+            "{'command-line': 'qemu-io bv0 \\'write -P 0 0 64k\\''}}",
+        };
+        BgResult r = ts_run(ops, be, dir, io[through_raw]);
+        if (through_raw < 2) {
+            CHECK_INT_EQ(r.kind, BG_RES_UNSUPPORTED);
+            CHECK_STR_EQ(r.unsupported, "a zero write on a blkverify node (QEMU 7.2 aborts in "
+                                        "bdrv_co_do_pwrite_zeroes())");
+        } else {
+            CHECK_INT_EQ(r.kind, BG_RES_RETURN);
+            CHECK(r.io_out && strstr(r.io_out, "wrote 65536/65536 bytes at offset 0"));
+        }
+        bg_result_cleanup(&r);
+        ops->close(be);
+        tr_rmdir(dir);
+    }
+}
+
 BG_SUITE(real_nodes) = {
     { "chain", test_real_nodes_chain },
     { "filters", test_real_nodes_filters },
@@ -464,5 +517,6 @@ BG_SUITE(real_nodes) = {
     { "zero_claim_checked", test_real_nodes_zero_claim_checked },
     { "commit_filter_held", test_real_nodes_commit_filter_held },
     { "corruption_no_trace", test_real_nodes_corruption_no_trace },
+    { "blkverify_zero_write_aborts", test_real_nodes_blkverify_zero_write_aborts },
     { NULL, NULL },
 };
