@@ -355,7 +355,10 @@ static bool driver_prepare(ModelState *st, ModelWorld *w, Entry *e, ModelNode *b
 static bool prepare(ModelState *st, ModelWorld *w, Entry *e, BgError *err)
 {
     ModelNode *bs = model_graph_node(w, e->node);
-    ModelQDict *opts = model_qdict_clone(e->options);
+    /* QEMU works on reopen_state->options itself (its order) and, once
+     * prepared, puts back the clone it took at the start (orig_reopen_opts):
+     * the working copy keeps e->options' order, which becomes its clone */
+    ModelQDict *opts = model_qdict_copy(e->options);
     bool ok = false;
 
     /* a-d: bdrv_runtime_opts absorbed */
@@ -438,6 +441,9 @@ static bool prepare(ModelState *st, ModelWorld *w, Entry *e, BgError *err)
     }
     free(keys);
     ok = true;
+    ModelQDict *orig = model_qdict_clone(e->options);
+    model_qdict_free(e->options);
+    e->options = orig;
 out:
     free(nn_s);
     free(drv_s);

@@ -80,7 +80,16 @@ const char *qdict_first_key(json_t *d)
 
 json_t *qdict_clone(json_t *d)
 {
-    return json_copy(d);
+    /* qdict_clone_shallow() walks the buckets, each from its newest entry,
+     * and inserts each at the head of its bucket: the copy holds keys that
+     * share a bucket in the opposite order (a json: file name shows it) */
+    size_t n;
+    const char **keys = qdict_order(d, &n);
+    json_t *out = json_object();
+    for (size_t i = 0; i < n; i++)
+        json_object_set(out, keys[i], json_object_get(d, keys[i]));
+    free(keys);
+    return out;
 }
 
 const char *qdict_get_str(json_t *d, const char *key)

@@ -37,7 +37,8 @@ const char **qdict_order(json_t *d, size_t *n);
 /* The first key in iteration order (borrowed), or NULL when D is empty. */
 const char *qdict_first_key(json_t *d);
 
-/* qdict_clone_shallow(): a new object with the same keys, order and values. */
+/* qdict_clone_shallow(): a new object with the same keys and values; keys
+ * that share a bucket come out in the opposite order, as in QEMU. */
 json_t *qdict_clone(json_t *d);
 /* qdict_get_try_str(): the value of KEY when it is a string, else NULL. */
 const char *qdict_get_str(json_t *d, const char *key);

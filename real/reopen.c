@@ -245,7 +245,11 @@ static int prepare(ReopenEntry *e, ReopenQueue *q, Tran *tran, BgError *err)
 {
     RealNode *bs = e->bs;
     const RealNodeDriver *drv = bs->drv;
-    json_t *opts = qdict_clone(e->options);   /* the working copy; e->options stays */
+    /* The working copy, in e->options' own order (QEMU works on
+     * reopen_state->options itself); e->options stays, and on success
+     * becomes its qdict_clone_shallow(), as QEMU restores the orig_reopen_opts
+     * it took at the start */
+    json_t *opts = json_copy(e->options);
     json_t *absorbed = json_object();
     bool drv_prepared = false;
     int ret = -EINVAL;
@@ -381,6 +385,11 @@ static int prepare(ReopenEntry *e, ReopenQueue *q, Tran *tran, BgError *err)
         free(keys);
     }
     ret = 0;
+    {
+        json_t *orig = qdict_clone(e->options);
+        json_decref(e->options);
+        e->options = orig;
+    }
 error:
     if (ret < 0 && drv_prepared && drv->ops->reopen_abort)
         drv->ops->reopen_abort(&e->rs);
