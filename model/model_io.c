@@ -497,14 +497,25 @@ static unsigned child_flags(const ModelNode *child, unsigned flags)
 static int node_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const uint8_t *buf,
                       unsigned flags)
 {
-    /* bdrv_aligned_pwritev(): detect-zeroes turns zero buffers into zero writes */
+    const char *d = n->drv->name;
+    /* blkverify has no bdrv_co_pwrite_zeroes but sets supported_zero_flags
+     * (BDRV_REQ_WRITE_UNCHANGED): bdrv_co_do_pwrite_zeroes() fails its
+     * assertion on a zero write that reaches it */
+    bool no_zero_writes = strcmp(d, "blkverify") == 0;
+    if ((flags & MODEL_WR_ZERO) && no_zero_writes) {
+        if (!c->unsupported)
+            c->unsupported = "a zero write on a blkverify node (QEMU 7.2 aborts in "
+                             "bdrv_co_do_pwrite_zeroes())";
+        return -ENOTSUP;
+    }
+    /* bdrv_aligned_pwritev(): detect-zeroes turns zero buffers into zero
+     * writes, on a driver that has bdrv_co_pwrite_zeroes */
     if (!(flags & (MODEL_WR_ZERO | MODEL_WR_COMPRESSED)) && n->detect_zeroes != MODEL_DZ_OFF &&
-        model_io_all_zero(buf, len)) {
+        !no_zero_writes && model_io_all_zero(buf, len)) {
         flags |= MODEL_WR_ZERO;
         if (n->detect_zeroes == MODEL_DZ_UNMAP)
             flags |= MODEL_WR_MAY_UNMAP;
     }
-    const char *d = n->drv->name;
     /* bdrv_co_write_req_prepare(): a write past a node's length needs RESIZE
      * on the edge it comes down; the model's requests reach a node other than
      * a file node past its end only when a filter above kept a length from

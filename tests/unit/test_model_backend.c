@@ -9,6 +9,7 @@
 
 #include "harness.h"
 #include "json.h"
+#include "test_model_util.h"
 #include "test_step_util.h"
 #include "../../model/model.h"
 
@@ -608,6 +609,40 @@ static void test_model_backend_query_with_childless_job_filter(void)
     bg_model_backend_ops.close(be);
 }
 
+/*
+ * A zero write that reaches a blkverify node aborts QEMU 7.2
+ * (bdrv_co_do_pwrite_zeroes(): no bdrv_co_pwrite_zeroes, supported_zero_flags
+ * not 0), directly or through a raw node above: "unsupported".  Seen on
+ * QEMU (SIGABRT); make fuzz finding b6aa9231bd99d95a.  A plain write of
+ * zeroes with detect-zeroes on stays a plain write there (regress/183).
+ */
+static void test_model_backend_blkverify_zero_write_aborts(void)
+{
+    for (int through_raw = 0; through_raw < 2; through_raw++) {
+        BgBackend *be = tm_open();
+        tm_ok(be, "{'img-create': {'fmt': 'qcow2', 'file': 'hd1.img', 'size': '3M'}}");
+        tm_ok(be, "{'img-create': {'fmt': 'qcow2', 'file': 'hd2.img', 'size': '3M'}}");
+        tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'qcow2', 'node-name': "
+                  "'hd2', 'file': {'driver': 'file', 'filename': '$DIR/hd2.img'}}}");
+        tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'qcow2', 'node-name': "
+                  "'hd1', 'file': {'driver': 'file', 'filename': '$DIR/hd1.img'}}}");
+        tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'blkverify', "
+                  "'node-name': 'bv0', 'test': 'hd2', 'raw': 'hd1'}}");
+        tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'raw', 'node-name': "
+                  "'r0', 'file': 'bv0'}}");
+        BgResult r = tm_run(be, through_raw
+                                ? "{'execute': 'human-monitor-command', 'arguments': "
+                                  "{'command-line': 'qemu-io r0 \\'write -z 0 64k\\''}}"
+                                : "{'execute': 'human-monitor-command', 'arguments': "
+                                  "{'command-line': 'qemu-io bv0 \\'write -z 0 64k\\''}}");
+        CHECK_INT_EQ(r.kind, BG_RES_UNSUPPORTED);
+        CHECK_STR_EQ(r.unsupported, "a zero write on a blkverify node (QEMU 7.2 aborts in "
+                                    "bdrv_co_do_pwrite_zeroes())");
+        bg_result_cleanup(&r);
+        bg_model_backend_ops.close(be);
+    }
+}
+
 BG_SUITE(model_backend) = {
     { "backing_size_whole_sectors", test_model_backend_backing_size_whole_sectors },
     { "query_order_and_files", test_model_backend_query_order_and_files },
@@ -623,5 +658,6 @@ BG_SUITE(model_backend) = {
     { "compressed_request_order", test_model_backend_compressed_request_order },
     { "stream_filter_bottom_is_top", test_model_backend_stream_filter_bottom_is_top },
     { "query_with_childless_job_filter", test_model_backend_query_with_childless_job_filter },
+    { "blkverify_zero_write_aborts", test_model_backend_blkverify_zero_write_aborts },
     { NULL, NULL },
 };
