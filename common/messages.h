@@ -165,7 +165,18 @@
 /* throttle_is_valid() */
 #define BG_MSG_THROTTLE_MAX_NO_AVG "bps_max/iops_max require corresponding bps/iops values"
 /* throttle_is_valid() */
-#define BG_MSG_THROTTLE_MAX_BELOW_AVG "bps_max/iops_max cannot be lower than bps/iops values"
+#define BG_MSG_THROTTLE_MAX_BELOW_AVG "bps_max/iops_max cannot be lower than bps/iops"
+/* throttle_is_valid() */
+#define BG_MSG_THROTTLE_IOPS_SIZE "iops size requires an iops value to be set"
+/* throttle_is_valid() */
+#define BG_MSG_THROTTLE_BURST_TOO_HIGH "burst length too high for this burst rate"
+/* throttle_limits_to_config(): NAME is the ThrottleLimits member ("bps-total-max-length") */
+#define BG_MSG_THROTTLE_LENGTH_RANGE "%s value must be in the range [0, %u]"
+/* throttle_group_set() (block/throttle-groups.c), the x-*-max-length properties: QEMU's
+ * two literals join without a space */
+#define BG_MSG_THROTTLE_X_LENGTH_RANGE "%s value must be in therange [0, %u]"
+/* throttle_group_set() */
+#define BG_MSG_THROTTLE_NEGATIVE "Property values cannot be negative"
 
 /* drivers */
 /* read_cache_sizes() */

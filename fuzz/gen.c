@@ -444,9 +444,7 @@ static size_t gen_group(const MutState *st, MutRand *r, json_t *out)
     char *id = st->n_groups && mut_rand_chance(r, 10)
                    ? bg_strdup(st->groups[mut_rand_below(r, st->n_groups)])   /* a duplicate */
                    : gen_pick_fresh_numbered(st, "group");
-    size_t n = push(out, gen_execute("object-add", json_pack("{s:s, s:s, s:{s:i}}", "qom-type",
-                                                         "throttle-group", "id", id, "limits",
-                                                         "iops-total", 1000)));
+    size_t n = push(out, gen_execute("object-add", gen_node_group_args(r, id)));
     free(id);
     return n;
 }

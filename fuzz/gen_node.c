@@ -161,6 +161,34 @@ static size_t add_null(const MutState *st, MutRand *r, json_t *out)
     return add_step(out, a);
 }
 
+json_t *gen_node_group_args(MutRand *r, const char *id)
+{
+    json_t *limits = json_object();
+    static const char *const keys[] = { "iops-total", "bps-total", "iops-read", "bps-write" };
+    static const json_int_t vals[] = { 1000, 1048576, 100000, 0 };
+    if (mut_rand_chance(r, 85))
+        json_object_set_new(limits, keys[mut_rand_below(r, N(keys))],
+                            json_integer(vals[mut_rand_below(r, N(vals))]));
+    json_t *args = json_pack("{s:s, s:s, s:o}", "qom-type", "throttle-group", "id", id,
+                             "limits", limits);
+    /* One group in five gets more members, valid together or not: maxima,
+     * burst lengths, iops-size and the unstable x-* properties, with values
+     * at the edges throttle_is_valid() checks (object-add's order of checks) */
+    static const char *const more[] = {
+        "iops-total-max", "iops-total-max-length", "bps-read", "bps-read-max",
+        "bps-read-max-length", "iops-write", "iops-size", "bps-total-max",
+    };
+    static const json_int_t edge[] = { 0, 1, 2, 512, 2000, 1048576, 4294967296LL,
+                                       1000000000000001LL, -1 };
+    for (int k = mut_rand_chance(r, 20) ? 1 + (int)mut_rand_below(r, 3) : 0; k > 0; k--) {
+        bool x = mut_rand_chance(r, 25);
+        char *name = bg_asprintf("%s%s", x ? "x-" : "", more[mut_rand_below(r, N(more))]);
+        json_object_set_new(x ? args : limits, name, json_integer(edge[mut_rand_below(r, N(edge))]));
+        free(name);
+    }
+    return args;
+}
+
 /* A throttle group that exists, or steps creating one (its id in *ID, owned). */
 size_t gen_node_group(const MutState *st, MutRand *r, json_t *out, char **id)
 {
@@ -169,15 +197,7 @@ size_t gen_node_group(const MutState *st, MutRand *r, json_t *out, char **id)
         return 0;
     }
     *id = gen_pick_fresh_numbered(st, "group");
-    json_t *limits = json_object();
-    static const char *const keys[] = { "iops-total", "bps-total", "iops-read", "bps-write" };
-    static const json_int_t vals[] = { 1000, 1048576, 100000, 0 };
-    if (mut_rand_chance(r, 85))
-        json_object_set_new(limits, keys[mut_rand_below(r, N(keys))],
-                            json_integer(vals[mut_rand_below(r, N(vals))]));
-    return push(out, gen_execute("object-add", json_pack("{s:s, s:s, s:o}", "qom-type",
-                                                     "throttle-group", "id", *id, "limits",
-                                                     limits)));
+    return push(out, gen_execute("object-add", gen_node_group_args(r, *id)));
 }
 
 /* A filter node of driver DRV over CHILD (steps appended; its name in *NAME, owned). */

@@ -28,6 +28,9 @@
 /* Append a blockdev-add of a new node or subtree (and what it needs) to OUT; 0 when none fits. */
 size_t gen_node_add(const MutState *st, MutRand *r, json_t *out);
 
+/* object-add's arguments for a throttle group ID: mostly one limit, one in
+ * five with more members, valid together or not (owned). */
+json_t *gen_node_group_args(MutRand *r, const char *id);
 /* A throttle group that exists, or the steps creating one appended to OUT (id in *ID, owned). */
 size_t gen_node_group(const MutState *st, MutRand *r, json_t *out, char **id);
 /* A filter node of driver DRV over CHILD: steps appended to OUT, its name in *NAME (owned). */

@@ -553,6 +553,11 @@ bool model_qcow2_opts_sizes(const ModelQDict *opts, const char *const *keys, BgE
  * QAPI input validation (model_qapi.c)
  * ====================================================================== */
 
+/* object-add of a throttle-group named ID (model_throttle.c): the QAPI
+ * visit of its properties, the properties set in QEMU's order, the id's
+ * namespace and the configuration's check, each error as QEMU gives it. */
+bool model_throttle_group_add(ModelWorld *w, const json_t *args, const char *id, BgError *err);
+
 /* Validate BlockdevOptions OBJ; PATH is the visitor's path prefix ("" or "options[0]"). */
 bool model_qapi_blockdev_options(const json_t *obj, const char *path, BgError *err);
 /* qobject_input_check_struct(): the member of OBJ QEMU names as unexpected,

@@ -148,9 +148,14 @@ static bool object_add(ModelState *st, const json_t *args, BgError *err)
         st->unsupported = "QOM types other than throttle-group and iothread are not modelled";
         return false;
     }
-    /* user_creatable_add_type(): objects live in /objects, one namespace */
-    if (model_graph_group_exists(w, id) || model_graph_iothread_exists(w, id))
+    /* user_creatable_add_type(): objects live in /objects, one namespace
+     * (a throttle group's properties are set and checked before) */
+    if (group) {
+        if (!model_throttle_group_add(w, args, id, err))
+            return false;
+    } else if (model_graph_group_exists(w, id) || model_graph_iothread_exists(w, id)) {
         return bg_error_setf(err, BG_MSG_DUPLICATE_PROPERTY, id, "container");
+    }
     char ***v = group ? &w->groups : &w->iothreads;
     size_t *n = group ? &w->n_groups : &w->n_iothreads;
     *v = bg_realloc(*v, (*n + 1) * sizeof(**v));

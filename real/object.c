@@ -40,12 +40,6 @@ static const QapiMember iothread_members[] = {
     { NULL, 0, false, NULL },
 };
 
-static const QapiMember tg_members[] = {
-    { "qom-type", QAPI_STR, true, NULL }, { "id", QAPI_STR, true, NULL },
-    { "limits", QAPI_ANY, false, NULL },
-    { NULL, 0, false, NULL },
-};
-
 bool real_object_add(RealGraph *g, json_t *args, bool *unsupported, BgError *err)
 {
     *unsupported = false;
@@ -55,30 +49,37 @@ bool real_object_add(RealGraph *g, json_t *args, bool *unsupported, BgError *err
         return false;
     }
     bool iothread = !strcmp(type, "iothread");
-    if (!real_qapi_check_struct(args, iothread ? iothread_members : tg_members, err))
-        return false;
-    json_t *limits = json_object_get(args, "limits");
-    if (!iothread) {
-        /* unstable x-* members are accepted but not used by the engine */
-        if (limits && !json_is_object(limits))
-            return bg_error_setf(err, BG_MSG_QAPI_INVALID_TYPE, "limits", "object");
-    }
     const char *id = json_string_value(json_object_get(args, "id"));
-    if (find(g, id))
-        return bg_error_setf(err, BG_MSG_DUPLICATE_PROPERTY, id, "container");
-    RealObject *o = bg_calloc(1, sizeof(*o));
-    o->id = bg_strdup(id);
+    RealObject *o;
     if (iothread) {
+        if (!real_qapi_check_struct(args, iothread_members, err))
+            return false;
+        if (find(g, id))
+            return bg_error_setf(err, BG_MSG_DUPLICATE_PROPERTY, id, "container");
+        o = bg_calloc(1, sizeof(*o));
+        o->id = bg_strdup(id);
         o->type = REAL_OBJ_IOTHREAD;
         o->ctx.iothread = o->id;
     } else {
-        o->type = REAL_OBJ_THROTTLE_GROUP;
-        o->tg = real_throttle_group_new(id, limits, err);
-        if (!o->tg) {
-            free(o->id);
-            free(o);
+        /* user_creatable_add_type(): the properties set, then the id taken
+         * in /objects, then the object completed */
+        json_t *props = real_qapi_throttle_group(args, err);
+        RealThrottleGroup *tg = props ? real_throttle_group_new(id, props, err) : NULL;
+        json_decref(props);
+        if (!tg)
+            return false;
+        if (find(g, id)) {
+            real_throttle_group_free(tg);
+            return bg_error_setf(err, BG_MSG_DUPLICATE_PROPERTY, id, "container");
+        }
+        if (!real_throttle_group_complete(tg, err)) {
+            real_throttle_group_free(tg);
             return false;
         }
+        o = bg_calloc(1, sizeof(*o));
+        o->id = bg_strdup(id);
+        o->type = REAL_OBJ_THROTTLE_GROUP;
+        o->tg = tg;
     }
     RealObject **pp = &objs(g)->head;
     while (*pp)

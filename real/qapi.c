@@ -95,6 +95,33 @@ static const QMem set_state_members[] = {
 };
 static const QType t_set_state = { K_STRUCT, NULL, set_state_members, NULL };
 static const QType t_set_state_list = { K_LIST, NULL, NULL, &t_set_state };
+/* ThrottleLimits (qapi/block-core.json) and ThrottleGroupProperties
+ * (qapi/qom.json, the throttle-group branch of ObjectOptions), in schema
+ * order: the group's unstable members are the limits with "x-" before. */
+#define THROTTLE_LIMIT_MEMBERS(P)                                                  \
+    { P "iops-total", &t_int, false }, { P "iops-total-max", &t_int, false },      \
+    { P "iops-total-max-length", &t_int, false }, { P "iops-read", &t_int, false }, \
+    { P "iops-read-max", &t_int, false }, { P "iops-read-max-length", &t_int, false }, \
+    { P "iops-write", &t_int, false }, { P "iops-write-max", &t_int, false },      \
+    { P "iops-write-max-length", &t_int, false }, { P "bps-total", &t_int, false }, \
+    { P "bps-total-max", &t_int, false }, { P "bps-total-max-length", &t_int, false }, \
+    { P "bps-read", &t_int, false }, { P "bps-read-max", &t_int, false },          \
+    { P "bps-read-max-length", &t_int, false }, { P "bps-write", &t_int, false },  \
+    { P "bps-write-max", &t_int, false }, { P "bps-write-max-length", &t_int, false }, \
+    { P "iops-size", &t_int, false }
+static const QMem throttle_limits_members[] = {
+    THROTTLE_LIMIT_MEMBERS(""),
+    { NULL, NULL, false },
+};
+static const QType t_throttle_limits = { K_STRUCT, NULL, throttle_limits_members, NULL };
+static const QMem throttle_group_members[] = {
+    { "qom-type", &t_str, true }, { "id", &t_str, true },
+    { "limits", &t_throttle_limits, false },
+    THROTTLE_LIMIT_MEMBERS("x-"),
+    { NULL, NULL, false },
+};
+#undef THROTTLE_LIMIT_MEMBERS
+
 static const QType t_perm = { K_ENUM, BG_ENUM_BLOCK_PERMISSION, NULL, NULL };
 static const QType t_perm_list = { K_LIST, NULL, NULL, &t_perm };
 
@@ -645,6 +672,12 @@ json_t *real_qapi_blockdev_options(json_t *args, const char *path, int index,
         return r;
     }
     return visit_options(&v, NULL, NULL, args);
+}
+
+json_t *real_qapi_throttle_group(json_t *args, BgError *err)
+{
+    Visitor v = { .err = err };
+    return visit_struct(&v, NULL, NULL, args, throttle_group_members);
 }
 
 bool real_qapi_check_struct(json_t *args, const QapiMember *members, BgError *err)

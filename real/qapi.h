@@ -50,6 +50,10 @@ typedef struct QapiMember {
     const char *enums;     /* QAPI_ENUM: '|'-separated */
 } QapiMember;
 
+/* object-add's arguments for a throttle-group (ObjectOptions' base and
+ * ThrottleGroupProperties, ThrottleLimits nested): the output form (owned,
+ * members in schema order), or NULL with err. */
+json_t *real_qapi_throttle_group(json_t *args, BgError *err);
 /* Visit ARGS (NULL = {}) as a struct with MEMBERS (NULL-name terminated). */
 bool real_qapi_check_struct(json_t *args, const QapiMember *members, BgError *err);
 /* qobject_input_check_struct(): the key of D QEMU names as unexpected when the

@@ -2,9 +2,10 @@
  * throttle.c: token buckets (see throttle.h).
  *
  * Mirrors QEMU 7.2 util/throttle.c throttle_leak_bucket(),
- * throttle_compute_wait(), throttle_account(), throttle_is_valid() (the
- * limit texts) and block/throttle-groups.c throttle_group_set_limits()
- * for the ThrottleLimits members object-add accepts.
+ * throttle_compute_wait(), throttle_account(), throttle_is_valid(),
+ * throttle_limits_to_config(), and block/throttle-groups.c
+ * throttle_group_set_limits(), throttle_group_set() (the unstable x-*
+ * properties) and throttle_group_obj_complete(): object-add's checks.
  */
 #include "throttle.h"
 
@@ -14,6 +15,7 @@
 
 #include "bg.h"
 #include "messages.h"
+#include "qdict.h"
 
 static double dmax(double a, double b)
 {
@@ -23,74 +25,161 @@ static double dmax(double a, double b)
 #define NANOSECONDS_PER_SECOND 1000000000.0
 #define THROTTLE_VALUE_MAX 1000000000000000LL
 
+/* ThrottleBucketType order: the member and property stems of each bucket */
 static const char *const limit_names[THROTTLE_BUCKETS] = {
     "bps-total", "bps-read", "bps-write", "iops-total", "iops-read", "iops-write",
 };
 
-RealThrottleGroup *real_throttle_group_new(const char *name, json_t *limits, BgError *err)
+/* ThrottleConfig as QEMU keeps it (uint64_t fields, which the QAPI int64
+ * values go into as C converts them); throttle_config_init(): lengths 1. */
+typedef struct Config {
+    uint64_t avg[THROTTLE_BUCKETS], max[THROTTLE_BUCKETS], len[THROTTLE_BUCKETS];
+    uint64_t op_size;
+} Config;
+
+/* throttle_is_valid() */
+static bool config_valid(const Config *c, BgError *err)
 {
+    bool bps = c->avg[THROTTLE_BPS_TOTAL] &&
+               (c->avg[THROTTLE_BPS_READ] || c->avg[THROTTLE_BPS_WRITE]);
+    bool ops = c->avg[THROTTLE_OPS_TOTAL] &&
+               (c->avg[THROTTLE_OPS_READ] || c->avg[THROTTLE_OPS_WRITE]);
+    bool bps_max = c->max[THROTTLE_BPS_TOTAL] &&
+                   (c->max[THROTTLE_BPS_READ] || c->max[THROTTLE_BPS_WRITE]);
+    bool ops_max = c->max[THROTTLE_OPS_TOTAL] &&
+                   (c->max[THROTTLE_OPS_READ] || c->max[THROTTLE_OPS_WRITE]);
+    if (bps || ops || bps_max || ops_max)
+        return bg_error_setf(err, BG_MSG_THROTTLE_TOTAL_AND_RW);
+    if (c->op_size && !c->avg[THROTTLE_OPS_TOTAL] && !c->avg[THROTTLE_OPS_READ] &&
+        !c->avg[THROTTLE_OPS_WRITE])
+        return bg_error_setf(err, BG_MSG_THROTTLE_IOPS_SIZE);
+    for (int i = 0; i < THROTTLE_BUCKETS; i++) {
+        if (c->avg[i] > (uint64_t)THROTTLE_VALUE_MAX || c->max[i] > (uint64_t)THROTTLE_VALUE_MAX)
+            return bg_error_setf(err, BG_MSG_THROTTLE_RANGE, THROTTLE_VALUE_MAX);
+        if (!c->len[i])
+            return bg_error_setf(err, BG_MSG_THROTTLE_BURST_ZERO);
+        if (c->len[i] > 1 && !c->max[i])
+            return bg_error_setf(err, BG_MSG_THROTTLE_BURST_NO_RATE);
+        if (c->max[i] && c->len[i] > (uint64_t)THROTTLE_VALUE_MAX / c->max[i])
+            return bg_error_setf(err, BG_MSG_THROTTLE_BURST_TOO_HIGH);
+        if (c->max[i] && !c->avg[i])
+            return bg_error_setf(err, BG_MSG_THROTTLE_MAX_NO_AVG);
+        if (c->max[i] && c->max[i] < c->avg[i])
+            return bg_error_setf(err, BG_MSG_THROTTLE_MAX_BELOW_AVG);
+    }
+    return true;
+}
+
+/* throttle_limits_to_config(): what LIMITS (ThrottleLimits, checked) has
+ * goes into C (averages, then maxima, then burst lengths, each in bucket
+ * order, then iops-size), and the result must be valid. */
+static bool limits_to_config(json_t *limits, Config *c, BgError *err)
+{
+    char key[64];
+    for (int i = 0; i < THROTTLE_BUCKETS; i++) {
+        json_t *v = json_object_get(limits, limit_names[i]);
+        if (v)
+            c->avg[i] = (uint64_t)json_integer_value(v);
+    }
+    for (int i = 0; i < THROTTLE_BUCKETS; i++) {
+        snprintf(key, sizeof(key), "%s-max", limit_names[i]);
+        json_t *v = json_object_get(limits, key);
+        if (v)
+            c->max[i] = (uint64_t)json_integer_value(v);
+    }
+    for (int i = 0; i < THROTTLE_BUCKETS; i++) {
+        snprintf(key, sizeof(key), "%s-max-length", limit_names[i]);
+        json_t *v = json_object_get(limits, key);
+        if (!v)
+            continue;
+        if (json_integer_value(v) > (json_int_t)UINT32_MAX)
+            return bg_error_setf(err, BG_MSG_THROTTLE_LENGTH_RANGE, key, UINT32_MAX);
+        c->len[i] = (uint64_t)json_integer_value(v);
+    }
+    json_t *sz = json_object_get(limits, "iops-size");
+    if (sz)
+        c->op_size = (uint64_t)json_integer_value(sz);
+    return config_valid(c, err);
+}
+
+/* throttle_group_set(): one unstable x-* property, VALUE of NAME. */
+static bool set_x_property(const char *name, json_int_t value, Config *c, BgError *err)
+{
+    if (value < 0)
+        return bg_error_setf(err, BG_MSG_THROTTLE_NEGATIVE);
+    if (!strcmp(name, "x-iops-size")) {
+        c->op_size = (uint64_t)value;
+        return true;
+    }
+    for (int i = 0; i < THROTTLE_BUCKETS; i++) {
+        size_t n = strlen(limit_names[i]);
+        if (strncmp(name + 2, limit_names[i], n) != 0)
+            continue;
+        const char *rest = name + 2 + n;
+        if (!*rest) {
+            c->avg[i] = (uint64_t)value;
+        } else if (!strcmp(rest, "-max")) {
+            c->max[i] = (uint64_t)value;
+        } else if (!strcmp(rest, "-max-length")) {
+            if (value > (json_int_t)UINT32_MAX)
+                return bg_error_setf(err, BG_MSG_THROTTLE_X_LENGTH_RANGE, name, UINT32_MAX);
+            c->len[i] = (uint64_t)value;
+        } else {
+            continue;
+        }
+        return true;
+    }
+    return true;   /* real_qapi_throttle_group() took no other member */
+}
+
+RealThrottleGroup *real_throttle_group_new(const char *name, json_t *props, BgError *err)
+{
+    Config c = { .op_size = 0 };
+    for (int i = 0; i < THROTTLE_BUCKETS; i++)
+        c.len[i] = 1;
+    /* user_creatable_add_type(): the properties in the order QEMU's QDict
+     * of them iterates (the output visitor put them in schema order; the
+     * base's qom-type and id are not properties) */
+    json_t *set = json_object();
+    const char *key;
+    json_t *v;
+    json_object_foreach(props, key, v)
+        if (strcmp(key, "qom-type") && strcmp(key, "id"))
+            json_object_set(set, key, v);
+    size_t n;
+    const char **order = qdict_order(set, &n);
+    bool ok = true;
+    for (size_t i = 0; ok && i < n; i++) {
+        json_t *val = json_object_get(set, order[i]);
+        if (!strcmp(order[i], "limits")) {
+            Config next = c;   /* throttle_group_set_limits(): applied only when valid */
+            ok = limits_to_config(val, &next, err);
+            if (ok)
+                c = next;
+        } else {
+            ok = set_x_property(order[i], json_integer_value(val), &c, err);
+        }
+    }
+    free(order);
+    json_decref(set);
+    if (!ok)
+        return NULL;
     RealThrottleGroup *tg = bg_calloc(1, sizeof(*tg));
     tg->name = bg_strdup(name);
     for (int i = 0; i < THROTTLE_BUCKETS; i++) {
-        char key[64];
-        tg->buckets[i].burst_length = 1;
-        json_t *v = json_object_get(limits, limit_names[i]);
-        if (json_is_integer(v))
-            tg->buckets[i].avg = (double)json_integer_value(v);
-        snprintf(key, sizeof(key), "%s-max", limit_names[i]);
-        v = json_object_get(limits, key);
-        if (json_is_integer(v))
-            tg->buckets[i].max = (double)json_integer_value(v);
-        snprintf(key, sizeof(key), "%s-max-length", limit_names[i]);
-        v = json_object_get(limits, key);
-        if (json_is_integer(v))
-            tg->buckets[i].burst_length = (uint64_t)json_integer_value(v);
+        tg->buckets[i].avg = (double)c.avg[i];
+        tg->buckets[i].max = (double)c.max[i];
+        tg->buckets[i].burst_length = c.len[i];
     }
-    json_t *sz = json_object_get(limits, "iops-size");
-    if (json_is_integer(sz))
-        tg->op_size = (uint64_t)json_integer_value(sz);
-
-    /* throttle_is_valid() */
-    bool bps_flag = tg->buckets[THROTTLE_BPS_TOTAL].avg &&
-                    (tg->buckets[THROTTLE_BPS_READ].avg || tg->buckets[THROTTLE_BPS_WRITE].avg);
-    bool ops_flag = tg->buckets[THROTTLE_OPS_TOTAL].avg &&
-                    (tg->buckets[THROTTLE_OPS_READ].avg || tg->buckets[THROTTLE_OPS_WRITE].avg);
-    if (bps_flag || ops_flag) {
-        bg_error_setf(err, BG_MSG_THROTTLE_TOTAL_AND_RW);
-        real_throttle_group_free(tg);
-        return NULL;
-    }
-    for (int i = 0; i < THROTTLE_BUCKETS; i++) {
-        RealThrottleBucket *b = &tg->buckets[i];
-        if (b->avg < 0 || b->max < 0 || b->avg > THROTTLE_VALUE_MAX ||
-            b->max > THROTTLE_VALUE_MAX) {
-            bg_error_setf(err, BG_MSG_THROTTLE_RANGE,
-                          THROTTLE_VALUE_MAX);
-            real_throttle_group_free(tg);
-            return NULL;
-        }
-        if (!b->burst_length) {
-            bg_error_setf(err, BG_MSG_THROTTLE_BURST_ZERO);
-            real_throttle_group_free(tg);
-            return NULL;
-        }
-        if (b->burst_length > 1 && !b->max) {
-            bg_error_setf(err, BG_MSG_THROTTLE_BURST_NO_RATE);
-            real_throttle_group_free(tg);
-            return NULL;
-        }
-        if (b->max && !b->avg) {
-            bg_error_setf(err, BG_MSG_THROTTLE_MAX_NO_AVG);
-            real_throttle_group_free(tg);
-            return NULL;
-        }
-        if (b->max && b->max < b->avg) {
-            bg_error_setf(err, BG_MSG_THROTTLE_MAX_BELOW_AVG);
-            real_throttle_group_free(tg);
-            return NULL;
-        }
-    }
+    tg->op_size = c.op_size;
+    tg->config = bg_malloc(sizeof(Config));
+    memcpy(tg->config, &c, sizeof(Config));
     return tg;
+}
+
+bool real_throttle_group_complete(RealThrottleGroup *tg, BgError *err)
+{
+    return config_valid(tg->config, err);   /* throttle_group_obj_complete() */
 }
 
 void real_throttle_group_free(RealThrottleGroup *tg)
@@ -98,6 +187,7 @@ void real_throttle_group_free(RealThrottleGroup *tg)
     if (!tg)
         return;
     free(tg->name);
+    free(tg->config);
     free(tg);
 }
 

@@ -44,10 +44,14 @@ struct RealThrottleGroup {
     RealThrottleBucket buckets[THROTTLE_BUCKETS];
     uint64_t op_size;             /* iops-size */
     int64_t previous_leak_ns;
+    void *config;                 /* the configuration as set, for the completion check */
 };
 
-/* A group from object-add's "limits" (ThrottleLimits); NULL with err. */
-RealThrottleGroup *real_throttle_group_new(const char *name, json_t *limits, BgError *err);
+/* A group with object-add's properties PROPS (real_qapi_throttle_group()'s
+ * output) set in QEMU's order; NULL with err (a property refused). */
+RealThrottleGroup *real_throttle_group_new(const char *name, json_t *props, BgError *err);
+/* throttle_group_obj_complete(): the configuration as a whole is valid. */
+bool real_throttle_group_complete(RealThrottleGroup *tg, BgError *err);
 void real_throttle_group_free(RealThrottleGroup *tg);
 /* Account one request of BYTES; advances *clock_ns by the wait it needs. */
 void real_throttle_account(RealThrottleGroup *tg, int64_t *clock_ns, bool is_write,
