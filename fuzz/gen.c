@@ -268,18 +268,34 @@ static size_t gen_hmp_io(const MutState *st, MutRand *r, json_t *out)
     else if (how < 45)
         cmd = bg_asprintf("read -P 0x%02x %s %s", mut_rand_chance(r, 50) ? 0u : pattern_byte(r),
                           o, l);
-    else if (how < 50)
+    else if (how < 48)
         cmd = bg_asprintf("read %s %s", o, l);
-    else if (how < 80)
+    else if (how < 50 && len >= 2)
+        cmd = bg_asprintf("readv -P 0x%02x %s %" PRIu64 " %" PRIu64, mut_rand_chance(r, 50) ? 0u
+                          : pattern_byte(r), o, len / 2, len - len / 2);
+    else if (how < 73)
         cmd = bg_asprintf("write -P 0x%02x %s %s", pattern_byte(r), o, l);
-    else if (how < 87)
+    else if (how < 75 && len >= 2)
+        cmd = bg_asprintf("writev -P 0x%02x %s %" PRIu64 " %" PRIu64, pattern_byte(r), o,
+                          len / 2, len - len / 2);
+    else if (how < 81)
         cmd = bg_asprintf("write -z %s %s", o, l);
-    else if (how < 95)
+    else if (how < 87)
         cmd = bg_asprintf("write -z -u %s %s", o, l);
-    else if (how < 98)
+    else if (how < 92) {
+        /* compressed: mostly whole clusters (qcow2 takes nothing else), and
+         * with -z now and then (the zero write wins: bdrv_aligned_pwritev()) */
+        if (mut_rand_chance(r, 80)) {
+            io_num(o, sizeof(o), off / 65536 * 65536, r);
+            io_num(l, sizeof(l), 65536, r);
+        }
+        cmd = bg_asprintf("write -c %s%s %s", mut_rand_chance(r, 20) ? "-z " : "", o, l);
+    } else if (how < 94)
+        cmd = bg_asprintf("write -f -P 0x%02x %s %s", pattern_byte(r), o, l);
+    else if (how < 97)
         cmd = bg_asprintf("discard %s %s", o, l);
     else
-        cmd = bg_strdup("flush");
+        cmd = bg_strdup(mut_rand_chance(r, 50) ? "flush" : "aio_flush");
     char *cl = bg_asprintf("qemu-io %s \"%s\"", n->name, cmd);
     free(cmd);
     json_t *step = gen_execute("human-monitor-command", json_pack("{s:s}", "command-line", cl));

@@ -498,6 +498,12 @@ static int node_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const 
                       unsigned flags)
 {
     const char *d = n->drv->name;
+    /* bdrv_aligned_pwritev(): a zero write goes to bdrv_co_do_pwrite_zeroes()
+     * before a compressed one would, and the driver sees only the flags in
+     * its supported_zero_flags: WRITE_COMPRESSED ("write -z -c") goes no
+     * further than the zero flag */
+    if (flags & MODEL_WR_ZERO)
+        flags &= ~(unsigned)MODEL_WR_COMPRESSED;
     /* blkverify has no bdrv_co_pwrite_zeroes but sets supported_zero_flags
      * (BDRV_REQ_WRITE_UNCHANGED): bdrv_co_do_pwrite_zeroes() fails its
      * assertion on a zero write that reaches it */
