@@ -247,24 +247,26 @@ static int info_f(QemuIoContext *ctx, int argc, char **argv)
     if (spec) {
         json_t *d = json_object_get(spec, "data");
         bg_buf_puts(ctx->out, BG_MSG_QEMUIO_INFO_SPECIFIC "\n");
-        /* bdrv_image_info_specific_dump() for qcow2, in QEMU's key order */
+        /* bdrv_image_info_specific_dump() for qcow2, in QEMU's key order,
+         * with qemu_printf() (ctx->qemu_print) */
+        BgBuf *pr = ctx->qemu_print;
         static const char *const keys[][2] = {
             { "compat", "compat" }, { "compression-type", "compression type" },
             { "lazy-refcounts", "lazy refcounts" }, { "refcount-bits", "refcount bits" },
             { "corrupt", "corrupt" }, { "extended-l2", "extended l2" },
         };
-        for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        for (size_t i = 0; pr && i < sizeof(keys) / sizeof(keys[0]); i++) {
             json_t *v = json_object_get(d, keys[i][0]);
             if (json_is_string(v))
-                bg_buf_printf(ctx->out, "    %s: %s\n", keys[i][1], json_string_value(v));
+                bg_buf_printf(pr, "    %s: %s\n", keys[i][1], json_string_value(v));
             else if (json_is_boolean(v))
-                bg_buf_printf(ctx->out, "    %s: %s\n", keys[i][1],
+                bg_buf_printf(pr, "    %s: %s\n", keys[i][1],
                               json_is_true(v) ? "true" : "false");
             else if (json_is_integer(v))
-                bg_buf_printf(ctx->out, "    %s: %" JSON_INTEGER_FORMAT "\n", keys[i][1],
+                bg_buf_printf(pr, "    %s: %" JSON_INTEGER_FORMAT "\n", keys[i][1],
                               json_integer_value(v));
             else if (!strcmp(keys[i][0], "compression-type"))
-                bg_buf_printf(ctx->out, "    %s: zlib\n", keys[i][1]);
+                bg_buf_printf(pr, "    %s: zlib\n", keys[i][1]);
         }
         json_decref(spec);
     }
@@ -476,7 +478,7 @@ int qemuio_offline(const char *dir, const char *fmt, const char *filename,
         return 1;
     }
     QemuIoContext ctx = { .bs = img_bs(img), .out = out, .err = err, .report = err,
-                          .report_prefix = "qemu-io: " };
+                          .report_prefix = "qemu-io: ", .qemu_print = out };
     int last_error = 0;
     for (int i = 0; i < ncmds && !ctx.quit; i++) {
         int ret = qemuio_command(&ctx, cmds[i]);

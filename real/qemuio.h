@@ -33,6 +33,11 @@ typedef struct QemuIoContext {
     BgBuf *err;               /* what it prints with fprintf(stderr) */
     BgBuf *report;            /* error_report() lines; offline: stderr with "qemu-io: " */
     const char *report_prefix;/* "qemu-io: " offline, "" under HMP */
+    BgBuf *qemu_print;        /* where qemu_printf() goes: offline stdout (out); under
+                               * HMP the monitor, like error_report() (report), not
+                               * the VM's stdout where qemu-io's printf() goes (seen
+                               * on QEMU 7.2: "info"'s format specific lines are in
+                               * human-monitor-command's return); NULL: dropped */
     /*
      * Called before a command that needs write permission (qemu-io
      * command(): blk_set_perm() adding BLK_PERM_WRITE).  NULL: refuse on a

@@ -183,7 +183,8 @@ static void hmp_qemu_io(RealMachine *m, const char *args, BgResult *res)
         bg_buf_printf(&report, "%s\n", err.text);
     } else {
         QemuIoContext ctx = { .bs = n->bs, .out = &out, .err = &errb, .report = &report,
-                              .report_prefix = "", .take_write_perm = hmp_take_write,
+                              .report_prefix = "", .qemu_print = &report,
+                              .take_write_perm = hmp_take_write,
                               .opaque = &h };
         int ret = qemuio_command(&ctx, command);
         if (ret == QEMUIO_UNSUPPORTED) {
