@@ -413,6 +413,13 @@ bool model_job_command(ModelState *st, const char *cmd, const json_t *args, BgEr
         return bg_error_setf(err, BG_MSG_QAPI_MISSING, key);
     if (!json_is_string(idv))
         return bg_error_setf(err, BG_MSG_QAPI_INVALID_TYPE, key, "string");
+    if (strcmp(cmd, "block-job-set-speed") == 0) {   /* its second member, an int */
+        json_t *speed = json_object_get(args, "speed");
+        if (!speed)
+            return bg_error_setf(err, BG_MSG_QAPI_MISSING, "speed");
+        if (!json_is_integer(speed))
+            return bg_error_setf(err, BG_MSG_QAPI_INVALID_TYPE, "speed", "integer");
+    }
     json_t *forcev = json_object_get(args, "force");
     if (forcev && (strcmp(cmd, "block-job-cancel") != 0 || !json_is_boolean(forcev)))
         return strcmp(cmd, "block-job-cancel") == 0

@@ -247,6 +247,9 @@ static const QapiMember bj_cancel_args[] = { { "device", QAPI_STR, true, NULL },
                                              { NULL, 0, false, NULL } };
 static const QapiMember bj_id_args[] = { { "id", QAPI_STR, true, NULL },
                                          { NULL, 0, false, NULL } };
+static const QapiMember bj_speed_args[] = { { "device", QAPI_STR, true, NULL },
+                                            { "speed", QAPI_INT, true, NULL },
+                                            { NULL, 0, false, NULL } };
 
 static void job_cmd(RealMachine *m, const char *name, json_t *args, BgResult *res)
 {
@@ -255,11 +258,15 @@ static void job_cmd(RealMachine *m, const char *name, json_t *args, BgResult *re
     const char *verb = name + (block_job ? 10 : 4);
     const QapiMember *members = id_args;
     const char *key = "id";
-    if (block_job && (!strcmp(verb, "complete") || !strcmp(verb, "cancel"))) {
+    if (block_job && !strcmp(verb, "set-speed")) {
+        members = bj_speed_args;
+        key = "device";
+    } else if (block_job && (!strcmp(verb, "complete") || !strcmp(verb, "cancel") ||
+                             !strcmp(verb, "pause") || !strcmp(verb, "resume"))) {
         members = !strcmp(verb, "cancel") ? bj_cancel_args : device_args;
         key = "device";
     } else if (block_job) {
-        members = bj_id_args;
+        members = bj_id_args;            /* block-job-finalize, block-job-dismiss */
     } else if (!strcmp(verb, "cancel")) {
         members = cancel_args;
     }
@@ -279,8 +286,16 @@ static void job_cmd(RealMachine *m, const char *name, json_t *args, BgResult *re
                                  block_job ? json_is_true(json_object_get(args, "force")) : true,
                                  block_job, &err);
     else {
-        bg_result_set_unsupported(res, "job verb not implemented");
-        return;
+        /* pause, resume, set-speed: the job is looked up first (qmp_job_pause()
+         * and friends, find_block_job_locked()); what they do is not
+         * implemented */
+        if (real_job_find(m->g, id)) {
+            bg_result_set_unsupported(res, "job pause, resume and speed changes are not "
+                                           "implemented");
+            return;
+        }
+        ok = block_job ? bg_error_setf(&err, BG_MSG_BLOCK_JOB_NOT_FOUND, id)
+                       : bg_error_setf(&err, BG_MSG_JOB_NOT_FOUND);
     }
     if (ok) {
         bg_result_set_return(res, json_object());
