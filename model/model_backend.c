@@ -35,6 +35,15 @@ struct BgBackend {
     ModelState st;
 };
 
+/* Is there a throttle filter node in W (whose group may delay requests)? */
+static bool throttle_node_exists(const ModelWorld *w)
+{
+    for (size_t i = 0; i < w->n_nodes; i++)
+        if (w->nodes[i] && strcmp(w->nodes[i]->drv->name, "throttle") == 0)
+            return true;
+    return false;
+}
+
 void model_event(ModelState *st, const char *name, json_t *take_data)
 {
     /* monitor_qapi_event_queue(): the quorum events are rate-limited to one
@@ -46,6 +55,17 @@ void model_event(ModelState *st, const char *name, json_t *take_data)
         bool held = json_object_get(st->throttled, key) != NULL;
         json_object_set_new(st->throttled, key, json_true());
         free(key);
+        if (held && throttle_node_exists(st->w)) {
+            /* a throttle node's limits make QEMU's requests wait (real
+             * time: a second of it lets the event through), and the model
+             * keeps no clock */
+            if (!st->unsupported)
+                st->unsupported = "whether a rate-limited quorum event comes out depends on how "
+                                  "long throttle limits made the step take (the model keeps no "
+                                  "clock)";
+            json_decref(take_data);
+            return;
+        }
         if (held) {
             json_decref(take_data);
             return;
@@ -462,6 +482,9 @@ static void execute(ModelState *st, const char *name, json_t *args, BgResult *re
             model_io_hmp(st, line, res);
         else
             bg_result_set_unsupported(res, "human-monitor-command without a command line");
+        /* what the I/O raised may be beyond the model too (model_event()) */
+        if (st->unsupported && res->kind != BG_RES_UNSUPPORTED)
+            bg_result_set_unsupported(res, st->unsupported);
         if (res->kind == BG_RES_UNSUPPORTED)
             st->log_incomplete = true;
         return;

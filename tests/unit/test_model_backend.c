@@ -643,6 +643,60 @@ static void test_model_backend_blkverify_zero_write_aborts(void)
     }
 }
 
+/*
+ * QUORUM_REPORT_BAD is rate-limited to one a second per node: the model,
+ * which keeps no clock, holds back a second one within a VM's life.  Once
+ * a throttle node exists its limits may make a step last long enough for
+ * the event to come out (QEMU waits real time; the engine's clock moves by
+ * the wait): then the held-back event is "unsupported".  QEMU cannot judge
+ * it here (a read of 1 MiB at 1,000 bytes/s outlasts any timeout); make
+ * fuzz (seed 31) found it: finding 29966e99ca7a.
+ */
+static void test_model_backend_held_quorum_event_with_throttle(void)
+{
+    for (int throttled = 0; throttled < 2; throttled++) {
+        BgBackend *be = tm_open();
+        tm_ok(be, "{'img-create': {'fmt': 'qcow2', 'file': 'hd0.img', 'size': '3M'}}");
+        tm_ok(be, "{'io': {'fmt': 'qcow2', 'file': 'hd0.img', 'cmd': 'write -P 0xa0 0 1M'}}");
+        tm_ok(be, "{'img-create': {'fmt': 'qcow2', 'file': 'hd1.img', 'size': '3M'}}");
+        tm_ok(be, "{'img-create': {'fmt': 'qcow2', 'file': 'hd2.img', 'size': '3M'}}");
+        tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'qcow2', 'node-name': "
+                  "'hd0', 'file': {'driver': 'file', 'node-name': 'hd0-file', "
+                  "'filename': '$DIR/hd0.img'}}}");
+        if (throttled) {
+            tm_ok(be, "{'execute': 'object-add', 'arguments': {'qom-type': 'throttle-group', "
+                      "'id': 'group0', 'limits': {'bps-total': 1000}}}");
+            tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'throttle', "
+                      "'node-name': 'throttle0', 'throttle-group': 'group0', 'file': "
+                      "'hd0-file'}}");
+            tm_ok(be, "{'execute': 'blockdev-reopen', 'arguments': {'options': [{'driver': "
+                      "'qcow2', 'node-name': 'hd0', 'file': 'throttle0'}]}}");
+        }
+        tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'qcow2', 'node-name': "
+                  "'hd1', 'file': {'driver': 'file', 'filename': '$DIR/hd1.img'}}}");
+        tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'qcow2', 'node-name': "
+                  "'hd2', 'file': {'driver': 'file', 'filename': '$DIR/hd2.img'}}}");
+        tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'quorum', 'node-name': "
+                  "'q0', 'children': ['hd0', 'hd1', 'hd2'], 'vote-threshold': 2}}");
+        const char *read = "{'execute': 'human-monitor-command', 'arguments': "
+                           "{'command-line': 'qemu-io q0 \\'read 0 64k\\''}}";
+        BgResult r = tm_run(be, read);
+        CHECK_INT_EQ(r.kind, BG_RES_RETURN);
+        CHECK_INT_EQ(json_array_size(r.events), 1);     /* QUORUM_REPORT_BAD for hd0 */
+        bg_result_cleanup(&r);
+        r = tm_run(be, read);
+        if (throttled) {
+            CHECK_INT_EQ(r.kind, BG_RES_UNSUPPORTED);
+            CHECK(r.unsupported && strstr(r.unsupported, "rate-limited quorum event"));
+        } else {
+            CHECK_INT_EQ(r.kind, BG_RES_RETURN);
+            CHECK_INT_EQ(json_array_size(r.events), 0);   /* held back */
+        }
+        bg_result_cleanup(&r);
+        bg_model_backend_ops.close(be);
+    }
+}
+
 BG_SUITE(model_backend) = {
     { "backing_size_whole_sectors", test_model_backend_backing_size_whole_sectors },
     { "query_order_and_files", test_model_backend_query_order_and_files },
@@ -659,5 +713,6 @@ BG_SUITE(model_backend) = {
     { "stream_filter_bottom_is_top", test_model_backend_stream_filter_bottom_is_top },
     { "query_with_childless_job_filter", test_model_backend_query_with_childless_job_filter },
     { "blkverify_zero_write_aborts", test_model_backend_blkverify_zero_write_aborts },
+    { "held_quorum_event_with_throttle", test_model_backend_held_quorum_event_with_throttle },
     { NULL, NULL },
 };
