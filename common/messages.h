@@ -389,6 +389,8 @@
 #define BG_MSG_IMG_DETECTED_HINT "Detected format of %s."
 /* bdrv_img_create() */
 #define BG_MSG_IMG_NEEDS_SIZE "Image creation needs a size parameter"
+/* qcow2_co_create_opts(), before the file is created */
+#define BG_MSG_IMG_FMT_WITHOUT_BACKING "Backing format cannot be used without backing file"
 /* bdrv_img_create(): the line's start; qemu_opts_print() adds the options */
 #define BG_MSG_IMG_FORMATTING "Formatting '%s', fmt=%s "
 

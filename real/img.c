@@ -474,6 +474,13 @@ int img_create(const char *dir, const char *fmt, const char *filename, const cha
         bg_buf_printf(out, "size=%" PRId64 "\n", img_size);
     }
 
+    if (qcow2 && backing_fmt && !backing) {
+        /* qcow2_co_create_opts(), after the "Formatting" line and before
+         * the file is made (QEMU 7.2 leaves no file) */
+        bg_error_setf(&err, BG_MSG_IMG_FMT_WITHOUT_BACKING);
+        print_error(errb, filename, &err, NULL);
+        return 1;
+    }
     int64_t rounded = (img_size + BDRV_SECTOR_SIZE - 1) / BDRV_SECTOR_SIZE * BDRV_SECTOR_SIZE;
     char *path = resolve(dir, filename);
     if (!path) {
