@@ -504,6 +504,8 @@ void model_io_offline(ModelState *st, const json_t *spec, BgResult *res)
     }
     ModelQDict *o = model_qdict_new();
     model_qdict_put_str(o, "driver", fmt);
+    /* qemu-io.c main(): flags start as BDRV_O_UNMAP, a discard reaches the image */
+    model_qdict_put_str(o, "discard", "unmap");
     model_qdict_put_str(o, "file.driver", "file");
     model_qdict_put_str(o, "file.filename", path);
     BgError err = {0};
