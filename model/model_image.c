@@ -11,8 +11,22 @@
  * as its virtual size.  And the img-create step with qemu-img's exact
  * output line.
  *
- * What it is not: the qcow2 on-disk layout.  No header, L1/L2 or refcount
- * bytes exist; a raw read of a qcow2 file's metadata is "unsupported".
+ * Plus what a raw view of a qcow2 file needs to tell its bytes
+ * (model_image_meta.c renders them): which host clusters were ever
+ * allocated (a never-allocated one is a hole), whether the L1 table's
+ * cluster was fresh, which compressed clusters one request of several
+ * placed, and meta_gen, moved on by every change of what the L2 tables and
+ * refcount blocks hold (compared before and after each change).
+ *
+ * What it is not: the qcow2 on-disk layout itself.  No header, L1/L2 or
+ * refcount bytes are stored; model_image_meta.c renders them from this
+ * accounting when asked: the header (with its extensions and backing
+ * name), the refcount table and block, the L1 and L2 tables, compressed
+ * bytes.  Unknown stay what the accounting cannot tell (a freed cluster's
+ * old bytes, a zero cluster's host cluster, compressed clusters whose
+ * place depended on task order, a backing name naming the scratch
+ * directory) and the L2 tables and refcount blocks while a qcow2 node holds
+ * a change of them in its caches (model_io_qcow2_meta_on_disk()).
  *
  * Mirrors QEMU 7.2.0 qemu-img.c img_create() / block/qcow2.c
  * qcow2_co_create() (a fresh image: header, refcount table, refcount block,
@@ -54,6 +68,8 @@ static void file_free(ModelFile *f)
     free(f->cgroup);
     free(f->grp_total);
     free(f->grp_left);
+    free(f->cshuffled);
+    free(f->ever);
     free(f);
 }
 
@@ -153,6 +169,8 @@ static void host_ensure(ModelFile *f, uint64_t n)
     memset(f->used + f->n_host, 0, cap - f->n_host);
     f->cref = bg_realloc(f->cref, cap * sizeof(uint32_t));
     memset(f->cref + f->n_host, 0, (cap - f->n_host) * sizeof(uint32_t));
+    f->ever = bg_realloc(f->ever, cap);
+    memset(f->ever + f->n_host, 0, cap - f->n_host);
     f->n_host = cap;
 }
 
@@ -187,13 +205,20 @@ retry:
     return f->free_index - n;
 }
 
-/* qcow2_alloc_clusters(): alloc_clusters_noref() + update_refcount(+1). */
-static uint64_t host_alloc(ModelFile *f, uint64_t n)
+/* qcow2_alloc_clusters(): alloc_clusters_noref() + update_refcount(+1).
+ * *FRESH (if not NULL): none of the clusters was ever allocated before. */
+static uint64_t host_alloc(ModelFile *f, uint64_t n, bool *fresh)
 {
     uint64_t first = host_find(f, n);
     host_ensure(f, f->free_index);
-    for (uint64_t i = 0; i < n; i++)
+    if (fresh)
+        *fresh = true;
+    for (uint64_t i = 0; i < n; i++) {
+        if (fresh && f->ever[first + i])
+            *fresh = false;
         f->used[first + i] = 1;
+        f->ever[first + i] = 1;
+    }
     return first;
 }
 
@@ -236,6 +261,7 @@ static void qcow2_init(ModelFile *f, uint64_t vsize)
     f->coff = bg_calloc(nc + 1, sizeof(uint64_t));
     f->clen = bg_calloc(nc + 1, sizeof(uint64_t));
     f->cgroup = bg_calloc(nc + 1, sizeof(uint32_t));
+    f->cshuffled = bg_calloc(nc + 1, 1);
     f->n_l1 = (nc + L2_ENTRIES - 1) / L2_ENTRIES;
     f->l2 = bg_calloc(f->n_l1 + 1, sizeof(uint64_t));
     /* header, refcount table, refcount block; qcow2_co_create() then
@@ -243,7 +269,8 @@ static void qcow2_init(ModelFile *f, uint64_t vsize)
      * the next cluster, if it has entries: a 0-byte image has none */
     host_ensure(f, 4);
     for (int i = 0; i < 3 + (f->n_l1 > 0); i++)
-        f->used[i] = 1;
+        f->used[i] = f->ever[i] = 1;
+    f->l1_fresh = true;
     f->host_len = 3 * MODEL_CLUSTER + 8 * f->n_l1;
     f->l1_host = f->n_l1 ? 3 : 0;
     f->free_index = 0;
@@ -256,7 +283,7 @@ static void qcow2_init(ModelFile *f, uint64_t vsize)
  * old one freed), then the new size in the header.  The new clusters are
  * unallocated.  A multiple of 512 and not a shrink: the caller checked.
  */
-void model_image_qcow2_grow(ModelFile *f, uint64_t vsize)
+static void qcow2_grow(ModelFile *f, uint64_t vsize)
 {
     uint64_t old_nc = guest_clusters(f);
     f->vsize = vsize;
@@ -273,6 +300,8 @@ void model_image_qcow2_grow(ModelFile *f, uint64_t vsize)
         memset(f->clen + old_nc, 0, (nc + 1 - old_nc) * sizeof(uint64_t));
         f->cgroup = bg_realloc(f->cgroup, (nc + 1) * sizeof(uint32_t));
         memset(f->cgroup + old_nc, 0, (nc + 1 - old_nc) * sizeof(uint32_t));
+        f->cshuffled = bg_realloc(f->cshuffled, nc + 1);
+        memset(f->cshuffled + old_nc, 0, nc + 1 - old_nc);
     }
     uint64_t n_l1 = (nc + L2_ENTRIES - 1) / L2_ENTRIES;
     if (n_l1 <= f->n_l1)
@@ -280,7 +309,7 @@ void model_image_qcow2_grow(ModelFile *f, uint64_t vsize)
     f->l2 = bg_realloc(f->l2, (n_l1 + 1) * sizeof(uint64_t));
     memset(f->l2 + f->n_l1, 0, (n_l1 + 1 - f->n_l1) * sizeof(uint64_t));
     uint64_t per = MODEL_CLUSTER / 8;              /* L1 entries in one cluster */
-    uint64_t h = host_alloc(f, (n_l1 + per - 1) / per);
+    uint64_t h = host_alloc(f, (n_l1 + per - 1) / per, &f->l1_fresh);
     host_grow_len(f, h * MODEL_CLUSTER + 8 * n_l1);
     for (uint64_t c = 0; c < (f->n_l1 + per - 1) / per; c++)
         host_free(f, f->l1_host + c);
@@ -308,7 +337,7 @@ static void ensure_l2(ModelFile *f, uint64_t cluster)
     uint64_t l1 = cluster / L2_ENTRIES;
     if (f->l2[l1])
         return;
-    f->l2[l1] = host_alloc(f, 1);
+    f->l2[l1] = host_alloc(f, 1, NULL);
     host_grow_len(f, (f->l2[l1] + 1) * MODEL_CLUSTER);
 }
 
@@ -331,23 +360,32 @@ static void release(ModelFile *f, uint64_t cluster)
     else if (f->cl[cluster] == MODEL_CL_COMPRESSED)
         unref_compressed(f, cluster);
     f->host[cluster] = 0;
+    f->cshuffled[cluster] = 0;
 }
 
-/* Size of CLUSTER's contents compressed as qcow2 does (raw deflate, window
- * 4 KiB); 0 when it does not fit in cluster_size - 1 bytes. */
-static uint64_t compressed_size(const uint8_t *buf)
+/* qcow2_compress(): raw deflate, window 4 KiB, into at most
+ * cluster_size - 1 bytes. */
+uint64_t model_image_qcow2_deflate(const uint8_t *cluster, uint8_t *out)
 {
     z_stream strm = {0};
     if (deflateInit2(&strm, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 9, Z_DEFAULT_STRATEGY) != Z_OK)
         return 0;
-    uint8_t *out = bg_malloc(MODEL_CLUSTER);
     strm.avail_in = MODEL_CLUSTER;
-    strm.next_in = (uint8_t *)buf;
+    strm.next_in = (uint8_t *)cluster;
     strm.avail_out = MODEL_CLUSTER - 1;
     strm.next_out = out;
     int ret = deflate(&strm, Z_FINISH);
     uint64_t n = ret == Z_STREAM_END ? MODEL_CLUSTER - 1 - strm.avail_out : 0;
     deflateEnd(&strm);
+    return n;
+}
+
+/* Size of CLUSTER's contents compressed as qcow2 does; 0 when they do not
+ * fit in cluster_size - 1 bytes. */
+static uint64_t compressed_size(const uint8_t *buf)
+{
+    uint8_t *out = bg_malloc(MODEL_CLUSTER);
+    uint64_t n = model_image_qcow2_deflate(buf, out);
     free(out);
     return n;
 }
@@ -374,8 +412,10 @@ static uint64_t alloc_bytes(ModelFile *f, uint64_t size)
     }
     uint64_t last = (offset + size - 1) / MODEL_CLUSTER;
     host_ensure(f, last + 1);
-    for (uint64_t c = offset / MODEL_CLUSTER; c <= last; c++)
+    for (uint64_t c = offset / MODEL_CLUSTER; c <= last; c++) {
         f->cref[c]++;
+        f->ever[c] = 1;
+    }
     f->free_byte = offset + size;
     if (f->free_byte % MODEL_CLUSTER == 0)
         f->free_byte = 0;
@@ -425,6 +465,8 @@ uint64_t model_image_qcow2_l2_count(const ModelFile *f)
 const char *model_image_qcow2_compressed_request(ModelFile *f, const uint64_t *cl, uint64_t n,
                                                  uint64_t n_plain, bool l2_allocated)
 {
+    for (uint64_t i = 0; n > 1 && i < n; i++)
+        f->cshuffled[cl[i]] = 1;
     if (n_plain && n + n_plain > 1)
         return "a compressed write of several clusters one of which does not compress "
                "(QEMU allocates its data cluster when its compression task finishes)";
@@ -467,8 +509,8 @@ const char *model_image_qcow2_compressed_request(ModelFile *f, const uint64_t *c
  * (qcow2_alloc_cluster_link_l2(): a new host cluster, or a zero cluster
  * with a host cluster that becomes data); zero and compressed writes do not.
  */
-bool model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uint8_t *buf,
-                             bool zero, bool may_unmap, bool compressed, BgError *err)
+static bool qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uint8_t *buf, bool zero,
+                        bool may_unmap, bool compressed, BgError *err)
 {
     uint64_t first = off / MODEL_CLUSTER, last = (off + len - 1) / MODEL_CLUSTER;
     if (compressed) {
@@ -532,7 +574,7 @@ bool model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uin
                !(f->cl[c + run] == MODEL_CL_DATA || (f->cl[c + run] == MODEL_CL_ZERO && f->host[c + run])))
             run++;
         ensure_l2(f, c);
-        uint64_t h = host_alloc(f, run);
+        uint64_t h = host_alloc(f, run, NULL);
         for (uint64_t i = 0; i < run; i++) {
             if (f->cl[c + i] == MODEL_CL_COMPRESSED) {
                 f->cl[c + i] = MODEL_CL_FREEING;
@@ -557,7 +599,7 @@ bool model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uin
     return linked;
 }
 
-void model_image_qcow2_discard(ModelFile *f, uint64_t cluster, bool has_backing)
+static void qcow2_discard(ModelFile *f, uint64_t cluster, bool has_backing)
 {
     /* get_cluster_table() allocates the L2 table even when nothing changes */
     ensure_l2(f, cluster);
@@ -570,6 +612,70 @@ void model_image_qcow2_discard(ModelFile *f, uint64_t cluster, bool has_backing)
     release(f, cluster);
     model_sparse_write(&f->data, cluster * MODEL_CLUSTER, MODEL_CLUSTER, NULL);
     f->cl[cluster] = MODEL_CL_ZERO;
+}
+
+/* ---- the metadata generation ------------------------------------------------------- */
+
+/* What the L2 tables and refcount blocks are rendered from
+ * (model_image_meta.c), as bytes to compare. */
+static uint8_t *acct_bytes(const ModelFile *f, size_t *len)
+{
+    uint64_t nc = guest_clusters(f);
+    size_t n = 3 * sizeof(uint64_t) + nc * (2 + 3 * sizeof(uint64_t)) + f->n_l1 * sizeof(uint64_t) +
+               f->n_host * (1 + sizeof(uint32_t));
+    uint8_t *b = bg_malloc(n), *p = b;
+    uint64_t scalars[3] = { f->vsize, f->n_l1, f->l1_host };
+#define PUT(src, size) (memcpy(p, (src), (size)), p += (size))
+    PUT(scalars, sizeof(scalars));
+    PUT(f->cl, nc);
+    PUT(f->cshuffled, nc);
+    PUT(f->host, nc * sizeof(uint64_t));
+    PUT(f->coff, nc * sizeof(uint64_t));
+    PUT(f->clen, nc * sizeof(uint64_t));
+    PUT(f->l2, f->n_l1 * sizeof(uint64_t));
+    PUT(f->used, f->n_host);
+    PUT(f->cref, f->n_host * sizeof(uint32_t));
+#undef PUT
+    *len = n;
+    return b;
+}
+
+/* A change that touched them moves meta_gen on: a qcow2 node holds it in
+ * its metadata caches until it writes them back (model_io_qcow2_meta_on_disk()). */
+static void meta_changed(ModelFile *f, uint8_t *take_before, size_t n_before)
+{
+    size_t n;
+    uint8_t *after = acct_bytes(f, &n);
+    if (n != n_before || memcmp(after, take_before, n) != 0)
+        f->meta_gen++;
+    free(after);
+    free(take_before);
+}
+
+void model_image_qcow2_grow(ModelFile *f, uint64_t vsize)
+{
+    size_t n;
+    uint8_t *before = acct_bytes(f, &n);
+    qcow2_grow(f, vsize);
+    meta_changed(f, before, n);
+}
+
+bool model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uint8_t *buf,
+                             bool zero, bool may_unmap, bool compressed, BgError *err)
+{
+    size_t n;
+    uint8_t *before = acct_bytes(f, &n);
+    bool linked = qcow2_write(f, off, len, buf, zero, may_unmap, compressed, err);
+    meta_changed(f, before, n);
+    return linked;
+}
+
+void model_image_qcow2_discard(ModelFile *f, uint64_t cluster, bool has_backing)
+{
+    size_t n;
+    uint8_t *before = acct_bytes(f, &n);
+    qcow2_discard(f, cluster, has_backing);
+    meta_changed(f, before, n);
 }
 
 /* ---- img-create ---------------------------------------------------------------------- */

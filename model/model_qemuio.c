@@ -182,8 +182,13 @@ static int run_command(ModelState *st, ModelNode *n, const char *cmd, BgBuf *out
         ret = -EPERM;
         goto done;
     }
-    if (kind == CMD_FLUSH)
+    if (kind == CMD_FLUSH) {
+        /* blk_flush(): bdrv_co_flush() of a writable node runs
+         * qcow2_co_flush_to_os(), which writes both metadata caches */
+        if (!n->read_only)
+            model_io_qcow2_written_back(st, st->w, n);
         goto done;
+    }
     bool is_write = kind == CMD_WRITE || kind == CMD_WRITEV;
     bool P = false, z = false, u = false, cflag = false, q = false;
     int pattern = is_write ? 0xcd : 0;
