@@ -654,6 +654,10 @@ json_t *model_query_jobs(ModelState *st);
 typedef struct ModelIoStatus {
     const char *unsupported;
     bool unknown;
+    uint8_t *known;         /* in (may be NULL): one flag a byte of a read's buffer, all set;
+                             * a raw read of qcow2 metadata clears those it does not know */
+    bool known_lost;        /* out: some unknown bytes are not in KNOWN (they came through a
+                             * buffer of the model's own, or decided something below) */
 } ModelIoStatus;
 enum { MODEL_WR_ZERO = 1, MODEL_WR_MAY_UNMAP = 2, MODEL_WR_COMPRESSED = 4 };
 

@@ -223,8 +223,17 @@ void model_io_qcow2_raw_read(IoCtx *c, const ModelFile *f, uint64_t off, uint64_
                 model_image_meta_cluster(f, h, cached, cluster, known);
             rendered = h;
             memcpy(buf, cluster + o, n);
-            if (memchr(known + o, 0, n))
+            if (memchr(known + o, 0, n)) {
                 c->unknown = true;
+                /* which bytes: in the request's buffer, or lost */
+                if (c->known && buf >= c->known_buf && buf + n <= c->known_buf + c->known_len) {
+                    uint8_t *k = c->known + (buf - c->known_buf);
+                    for (uint64_t i = 0; i < n; i++)
+                        k[i] &= known[o + i];
+                } else {
+                    c->known_lost = true;
+                }
+            }
         }
         off += n;
         buf += n;

@@ -131,6 +131,20 @@ static void test_model_image_meta_fresh_image(void)
     out = tm_qemu_io(be, "x", "read -P 0 0x1f8 0xfe08");
     CHECK(strncmp(out, "read 65032/65032 bytes at offset 504\n", 37) == 0);
     free(out);
+    /* a backing name naming the scratch directory is unknown, and so is a
+     * pattern check of it alone; one that meets the magic fails anyway */
+    tm_ok(be, "{'img-create': {'fmt': 'qcow2', 'file': 'w.qcow2', 'backing': '$DIR/x.qcow2', "
+              "'backing-fmt': 'qcow2'}}");
+    tm_ok(be, "{'execute': 'blockdev-add', 'arguments': {'driver': 'file', 'node-name': 'w', "
+              "'filename': '$DIR/w.qcow2'}}");
+    CHECK(!known(be, "w", 0, 512, b));
+    BgResult r = tm_run(be, "{'execute': 'human-monitor-command', 'arguments': {'command-line': "
+                            "'qemu-io w \\\"read -P 0 0x210 16\\\"'}}");
+    CHECK(r.kind == BG_RES_UNSUPPORTED);
+    bg_result_cleanup(&r);
+    out = tm_qemu_io(be, "w", "read -P 0 0 64k");
+    CHECK(strncmp(out, "Pattern verification failed at offset 0, 65536 bytes\n", 53) == 0);
+    free(out);
     bg_model_backend_ops.close(be);
 }
 
