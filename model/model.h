@@ -183,6 +183,7 @@ typedef struct ModelFile {
     /* what model_image_meta.c needs to render the on-disk metadata */
     uint8_t *ever;          /* per host cluster: allocated at some time (else never written) */
     bool l1_fresh;          /* the L1 table's clusters were never used before it */
+    uint64_t serial;        /* which img-create made it: unique in its table */
     uint64_t meta_gen;      /* bumped by every change of the L2 tables or refcounts */
     bool meta_lost;         /* the metadata on disk may differ from the accounting for a
                              * reason the model does not follow (model_io_qcow2_change()) */
@@ -191,6 +192,7 @@ typedef struct ModelFile {
 typedef struct ModelFiles {
     ModelFile **f;
     size_t n;
+    uint64_t serial;        /* the last ModelFile.serial given */
 } ModelFiles;
 
 void model_image_cleanup(ModelFiles *t);
@@ -321,6 +323,7 @@ typedef struct ModelNode {
     char *qcow2_image;      /* qcow2: path of the image whose header and L1 table it read at open */
     uint64_t qcow2_gen;     /* qcow2: its image's meta_gen when it last wrote back its L2
                              * and refcount caches (open, reopen, flush) */
+    uint64_t qcow2_serial;  /* qcow2: the ModelFile.serial of the image it opened */
     unsigned quorum_next;   /* quorum: next child index */
     bool rewrite_corrupted; /* quorum (vote mode only) */
     bool quorum_fifo;       /* quorum: read-pattern fifo (the first child that reads) */

@@ -704,17 +704,17 @@ static char *abs_path(const char *scratch, const char *name)
 
 static ModelFile *file_replace(ModelFiles *t, const char *path)
 {
+    ModelFile *f = bg_calloc(1, sizeof(ModelFile));
+    f->path = bg_strdup(path);
+    f->serial = ++t->serial;
     for (size_t i = 0; i < t->n; i++) {
         if (strcmp(t->f[i]->path, path) == 0) {
             file_free(t->f[i]);
-            t->f[i] = bg_calloc(1, sizeof(ModelFile));
-            t->f[i]->path = bg_strdup(path);
-            return t->f[i];
+            t->f[i] = f;
+            return f;
         }
     }
     t->f = bg_realloc(t->f, (t->n + 1) * sizeof(*t->f));
-    ModelFile *f = bg_calloc(1, sizeof(ModelFile));
-    f->path = bg_strdup(path);
     t->f[t->n++] = f;
     return f;
 }

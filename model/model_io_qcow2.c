@@ -266,8 +266,9 @@ bool model_io_qcow2_meta_on_disk(ModelState *st, const ModelWorld *w, const Mode
             bool own = o->qcow2_image && strcmp(o->qcow2_image, f->path) == 0;
             bool on = model_open_qcow2_file(st, worlds[k], o) == f;
             /* a reopen gave O another image's file, or F's image another
-             * file: where its caches go is not followed */
-            if (own != on || (own && o->qcow2_gen != f->meta_gen))
+             * file, or img-create made F anew under O: where its caches go
+             * is not followed */
+            if (own != on || (own && (o->qcow2_serial != f->serial || o->qcow2_gen != f->meta_gen)))
                 return false;
         }
     }
@@ -277,7 +278,7 @@ bool model_io_qcow2_meta_on_disk(ModelState *st, const ModelWorld *w, const Mode
 void model_io_qcow2_written_back(ModelState *st, const ModelWorld *w, ModelNode *n)
 {
     const ModelFile *f = strcmp(n->drv->name, "qcow2") == 0 ? model_open_qcow2_file(st, w, n) : NULL;
-    if (f && n->qcow2_image && strcmp(n->qcow2_image, f->path) == 0)
+    if (f && n->qcow2_image && strcmp(n->qcow2_image, f->path) == 0 && n->qcow2_serial == f->serial)
         n->qcow2_gen = f->meta_gen;
 }
 
