@@ -203,6 +203,11 @@ uint64_t model_image_host_len(const ModelFile *f);
 struct ModelWorld;
 void model_image_create(ModelFiles *t, const struct ModelWorld *vm, const char *scratch,
                         const json_t *spec, BgResult *res);
+/* A new empty ModelFile for PATH (numbered: ModelFile.serial), in place of
+ * the one there was. */
+ModelFile *model_image_replace(ModelFiles *t, const char *path);
+/* qcow2_co_create(): a fresh qcow2 image of VSIZE bytes (whole sectors). */
+void model_image_qcow2_init(ModelFile *f, uint64_t vsize);
 /* qcow2 logical I/O on the image (no bounds checks: the caller did them). */
 void model_image_qcow2_open(ModelFile *f);
 /* qcow2_co_truncate(): grow to VSIZE (a multiple of 512, not smaller). */

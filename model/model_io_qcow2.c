@@ -4,7 +4,9 @@
  * What this is: reads of qcow2 clusters (data runs contiguous on the host,
  * compressed clusters, zero and unallocated ones through to the backing
  * node, L2 entries and data past the end of the file chain as zeroes),
- * raw reads of a qcow2 file's data clusters, and writes (copy-on-write of
+ * raw reads of a qcow2 file (its data clusters, and its metadata as
+ * model_image_meta.c renders it while the model knows it is on disk:
+ * model_io_qcow2_meta_on_disk()), and writes (copy-on-write of
  * partial clusters, zero writes piece by piece, compressed writes as pool
  * tasks), with the cases where the model's image state cannot follow
  * QEMU's (two qcow2 nodes on one image, a layout that may differ) answered
@@ -17,7 +19,8 @@
  * qcow2_co_preadv_compressed() / qcow2_co_pwritev_part() /
  * qcow2_co_pwrite_zeroes() / qcow2_co_pwritev_compressed_part() and
  * _task(), block/qcow2-cluster.c perform_cow(), qcow2_get_host_offset(),
- * block/io.c bdrv_co_do_pwrite_zeroes().
+ * block/io.c bdrv_co_do_pwrite_zeroes(), block/qcow2-cache.c (when the
+ * caches are written back).
  */
 #include <errno.h>
 #include <stdlib.h>
