@@ -25,7 +25,7 @@
  * cluster (its old data), the bytes of a host cluster holding compressed
  * data outside the compressed clusters the model keeps, the compressed
  * clusters of one request of several (where each went depends on the order
- * QEMU's compression tasks finished) and the L2 tables that point at them,
+ * QEMU's compression tasks finished) and their L2 entries,
  * the tail of an L1 table in a cluster used before, and everything of an
  * image whose layout the model may not follow (ModelFile.unsupported) or
  * whose metadata on disk it lost track of (ModelFile.meta_lost).
@@ -259,11 +259,11 @@ void model_image_meta_cluster(const ModelFile *f, uint64_t h, bool cached, uint8
         else
             memset(known, 1, 8 * f->n_l1);
     } else if (used && find_l2(f, h, &i)) {
-        all = cached;
         for (uint64_t j = 0; j < L2_ENTRIES; j++) {
             uint64_t e;
-            all &= l2_entry(f, i * L2_ENTRIES + j, &e);
+            bool k = l2_entry(f, i * L2_ENTRIES + j, &e);
             be64(buf + 8 * j, e);
+            memset(known + 8 * j, cached && k, 8);
         }
     } else if (cref) {
         compressed_bytes(f, h, buf, known);
