@@ -176,12 +176,23 @@ typedef struct ModelFile {
     uint32_t *grp_total;    /* per such write (index cgroup - 1): its clusters */
     uint32_t *grp_left;     /* per such write: its clusters still compressed */
     uint32_t n_grp;
+    uint8_t *cshuffled;     /* per guest cluster: compressed by a request of several
+                             * clusters, so that which of their offsets it got depends on
+                             * the order QEMU's compression tasks finished */
     const char *unsupported; /* why the host layout may differ from QEMU's from here on */
+    /* what model_image_meta.c needs to render the on-disk metadata */
+    uint8_t *ever;          /* per host cluster: allocated at some time (else never written) */
+    bool l1_fresh;          /* the L1 table's clusters were never used before it */
+    uint64_t serial;        /* which img-create made it: unique in its table */
+    uint64_t meta_gen;      /* bumped by every change of the L2 tables or refcounts */
+    bool meta_lost;         /* the metadata on disk may differ from the accounting for a
+                             * reason the model does not follow (model_io_qcow2_change()) */
 } ModelFile;
 
 typedef struct ModelFiles {
     ModelFile **f;
     size_t n;
+    uint64_t serial;        /* the last ModelFile.serial given */
 } ModelFiles;
 
 void model_image_cleanup(ModelFiles *t);
@@ -192,6 +203,11 @@ uint64_t model_image_host_len(const ModelFile *f);
 struct ModelWorld;
 void model_image_create(ModelFiles *t, const struct ModelWorld *vm, const char *scratch,
                         const json_t *spec, BgResult *res);
+/* A new empty ModelFile for PATH (numbered: ModelFile.serial), in place of
+ * the one there was. */
+ModelFile *model_image_replace(ModelFiles *t, const char *path);
+/* qcow2_co_create(): a fresh qcow2 image of VSIZE bytes (whole sectors). */
+void model_image_qcow2_init(ModelFile *f, uint64_t vsize);
 /* qcow2 logical I/O on the image (no bounds checks: the caller did them). */
 void model_image_qcow2_open(ModelFile *f);
 /* qcow2_co_truncate(): grow to VSIZE (a multiple of 512, not smaller). */
@@ -212,6 +228,16 @@ const char *model_image_qcow2_compressed_request(ModelFile *f, const uint64_t *c
                                                  uint64_t n_plain, bool l2_allocated);
 /* L2 tables allocated. */
 uint64_t model_image_qcow2_l2_count(const ModelFile *f);
+/* qcow2_compress(): CLUSTER's bytes compressed as QEMU does into OUT (at
+ * least MODEL_CLUSTER bytes); their length, 0 when they do not fit. */
+uint64_t model_image_qcow2_deflate(const uint8_t *cluster, uint8_t *out);
+
+/* model_image_meta.c: the on-disk bytes of a qcow2 file's metadata.
+ * Render host cluster H of F into BUF (MODEL_CLUSTER bytes) and KNOWN (one
+ * flag a byte: the model knows it); CACHED: the L2 tables and refcount
+ * blocks on disk are the accounting's (model_io_qcow2_meta_on_disk()). */
+void model_image_meta_cluster(const ModelFile *f, uint64_t h, bool cached, uint8_t *buf,
+                              uint8_t *known);
 /* Parse a size as qemu-img/qemu-io do ("3M", "10k", "512"). */
 bool model_image_parse_size(const char *s, uint64_t *out);
 /* Join a relative name to the directory of BASE (path_combine()); an absolute
@@ -300,6 +326,9 @@ typedef struct ModelNode {
     bool qcow2_dirty;       /* qcow2: the header's dirty bit (s->incompatible_features) */
     bool qcow2_changed;     /* qcow2: changed its image since open (model_io_qcow2_change()) */
     char *qcow2_image;      /* qcow2: path of the image whose header and L1 table it read at open */
+    uint64_t qcow2_gen;     /* qcow2: its image's meta_gen when it last wrote back its L2
+                             * and refcount caches (open, reopen, flush) */
+    uint64_t qcow2_serial;  /* qcow2: the ModelFile.serial of the image it opened */
     unsigned quorum_next;   /* quorum: next child index */
     bool rewrite_corrupted; /* quorum (vote mode only) */
     bool quorum_fifo;       /* quorum: read-pattern fifo (the first child that reads) */
@@ -638,6 +667,10 @@ json_t *model_query_jobs(ModelState *st);
 typedef struct ModelIoStatus {
     const char *unsupported;
     bool unknown;
+    uint8_t *known;         /* in (may be NULL): one flag a byte of a read's buffer, all set;
+                             * a raw read of qcow2 metadata clears those it does not know */
+    bool known_lost;        /* out: some unknown bytes are not in KNOWN (they came through a
+                             * buffer of the model's own, or decided something below) */
 } ModelIoStatus;
 enum { MODEL_WR_ZERO = 1, MODEL_WR_MAY_UNMAP = 2, MODEL_WR_COMPRESSED = 4 };
 
@@ -670,6 +703,13 @@ bool model_io_qcow2_change(ModelState *st, const ModelWorld *w, ModelNode *n,
 /* At the open of qcow2 node N: another qcow2 node open on its image file has
  * changed it, maybe only in its own metadata caches. */
 bool model_io_qcow2_unflushed(ModelState *st, const ModelWorld *w, const ModelNode *n);
+/* Whether F's L2 tables and refcount blocks on disk are the model's: no
+ * qcow2 node open read-write on F (in the VM's world or W) changed them
+ * since it last wrote back its caches. */
+bool model_io_qcow2_meta_on_disk(ModelState *st, const ModelWorld *w, const ModelFile *f);
+/* qcow2 node N wrote back its L2 and refcount caches (its open, a reopen, a
+ * flush): ModelNode.qcow2_gen. */
+void model_io_qcow2_written_back(ModelState *st, const ModelWorld *w, ModelNode *n);
 /* A read whose every byte the model knows, into a buffer of the block
  * layer's own (a job's: a null node without read-zeroes leaves it
  * unknown); false with a reason otherwise. */

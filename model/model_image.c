@@ -8,14 +8,27 @@
  * first-fit allocation of L2 tables and data clusters, freeing on
  * write-zeroes with unmap, compressed bytes and their host refcounts)
  * because that decides the host file's length, which a `file` node reports
- * as its virtual size.  And the img-create step with qemu-img's exact
- * output line.
+ * as its virtual size.  (The img-create step that makes them is
+ * model_image_create.c's.)
  *
- * What it is not: the qcow2 on-disk layout.  No header, L1/L2 or refcount
- * bytes exist; a raw read of a qcow2 file's metadata is "unsupported".
+ * Plus what a raw view of a qcow2 file needs to tell its bytes
+ * (model_image_meta.c renders them): which host clusters were ever
+ * allocated (a never-allocated one is a hole), whether the L1 table's
+ * cluster was fresh, which compressed clusters one request of several
+ * placed, and meta_gen, moved on by every change of what the L2 tables and
+ * refcount blocks hold (compared before and after each change).
  *
- * Mirrors QEMU 7.2.0 qemu-img.c img_create() / block/qcow2.c
- * qcow2_co_create() (a fresh image: header, refcount table, refcount block,
+ * What it is not: the qcow2 on-disk layout itself.  No header, L1/L2 or
+ * refcount bytes are stored; model_image_meta.c renders them from this
+ * accounting when asked: the header (with its extensions and backing
+ * name), the refcount table and block, the L1 and L2 tables, compressed
+ * bytes.  Unknown stay what the accounting cannot tell (a freed cluster's
+ * old bytes, a zero cluster's host cluster, compressed clusters whose
+ * place depended on task order, a backing name naming the scratch
+ * directory) and the L2 tables and refcount blocks while a qcow2 node holds
+ * a change of them in its caches (model_io_qcow2_meta_on_disk()).
+ *
+ * Mirrors QEMU 7.2.0 block/qcow2.c qcow2_co_create() (a fresh image: header, refcount table, refcount block,
  * L1 table in clusters 0-3, file length 0x30000 + 8 * l1_size),
  * block/qcow2-refcount.c alloc_clusters_noref() / update_refcount() /
  * qcow2_alloc_bytes() / qcow2_free_any_cluster(), block/qcow2-cluster.c
@@ -24,12 +37,10 @@
  * qcow2_co_pwritev_compressed_part(), util/cutils.c qemu_strtosz().
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
-#include "messages.h"
 #include "model.h"
 
 #define L2_ENTRIES (MODEL_CLUSTER / 8)           /* guest clusters one L2 table maps */
@@ -54,6 +65,8 @@ static void file_free(ModelFile *f)
     free(f->cgroup);
     free(f->grp_total);
     free(f->grp_left);
+    free(f->cshuffled);
+    free(f->ever);
     free(f);
 }
 
@@ -71,6 +84,24 @@ ModelFile *model_image_find(ModelFiles *t, const char *abspath)
         if (strcmp(t->f[i]->path, abspath) == 0)
             return t->f[i];
     return NULL;
+}
+
+/* A new ModelFile for PATH, in place of the one there was. */
+ModelFile *model_image_replace(ModelFiles *t, const char *path)
+{
+    ModelFile *f = bg_calloc(1, sizeof(ModelFile));
+    f->path = bg_strdup(path);
+    f->serial = ++t->serial;
+    for (size_t i = 0; i < t->n; i++) {
+        if (strcmp(t->f[i]->path, path) == 0) {
+            file_free(t->f[i]);
+            t->f[i] = f;
+            return f;
+        }
+    }
+    t->f = bg_realloc(t->f, (t->n + 1) * sizeof(*t->f));
+    t->f[t->n++] = f;
+    return f;
 }
 
 uint64_t model_image_host_len(const ModelFile *f)
@@ -153,6 +184,8 @@ static void host_ensure(ModelFile *f, uint64_t n)
     memset(f->used + f->n_host, 0, cap - f->n_host);
     f->cref = bg_realloc(f->cref, cap * sizeof(uint32_t));
     memset(f->cref + f->n_host, 0, (cap - f->n_host) * sizeof(uint32_t));
+    f->ever = bg_realloc(f->ever, cap);
+    memset(f->ever + f->n_host, 0, cap - f->n_host);
     f->n_host = cap;
 }
 
@@ -187,13 +220,20 @@ retry:
     return f->free_index - n;
 }
 
-/* qcow2_alloc_clusters(): alloc_clusters_noref() + update_refcount(+1). */
-static uint64_t host_alloc(ModelFile *f, uint64_t n)
+/* qcow2_alloc_clusters(): alloc_clusters_noref() + update_refcount(+1).
+ * *FRESH (if not NULL): none of the clusters was ever allocated before. */
+static uint64_t host_alloc(ModelFile *f, uint64_t n, bool *fresh)
 {
     uint64_t first = host_find(f, n);
     host_ensure(f, f->free_index);
-    for (uint64_t i = 0; i < n; i++)
+    if (fresh)
+        *fresh = true;
+    for (uint64_t i = 0; i < n; i++) {
+        if (fresh && f->ever[first + i])
+            *fresh = false;
         f->used[first + i] = 1;
+        f->ever[first + i] = 1;
+    }
     return first;
 }
 
@@ -226,7 +266,7 @@ static uint64_t guest_clusters(const ModelFile *f)
     return (f->vsize + MODEL_CLUSTER - 1) / MODEL_CLUSTER;
 }
 
-static void qcow2_init(ModelFile *f, uint64_t vsize)
+void model_image_qcow2_init(ModelFile *f, uint64_t vsize)
 {
     f->qcow2 = true;
     f->vsize = vsize;
@@ -236,6 +276,7 @@ static void qcow2_init(ModelFile *f, uint64_t vsize)
     f->coff = bg_calloc(nc + 1, sizeof(uint64_t));
     f->clen = bg_calloc(nc + 1, sizeof(uint64_t));
     f->cgroup = bg_calloc(nc + 1, sizeof(uint32_t));
+    f->cshuffled = bg_calloc(nc + 1, 1);
     f->n_l1 = (nc + L2_ENTRIES - 1) / L2_ENTRIES;
     f->l2 = bg_calloc(f->n_l1 + 1, sizeof(uint64_t));
     /* header, refcount table, refcount block; qcow2_co_create() then
@@ -243,7 +284,8 @@ static void qcow2_init(ModelFile *f, uint64_t vsize)
      * the next cluster, if it has entries: a 0-byte image has none */
     host_ensure(f, 4);
     for (int i = 0; i < 3 + (f->n_l1 > 0); i++)
-        f->used[i] = 1;
+        f->used[i] = f->ever[i] = 1;
+    f->l1_fresh = true;
     f->host_len = 3 * MODEL_CLUSTER + 8 * f->n_l1;
     f->l1_host = f->n_l1 ? 3 : 0;
     f->free_index = 0;
@@ -256,7 +298,7 @@ static void qcow2_init(ModelFile *f, uint64_t vsize)
  * old one freed), then the new size in the header.  The new clusters are
  * unallocated.  A multiple of 512 and not a shrink: the caller checked.
  */
-void model_image_qcow2_grow(ModelFile *f, uint64_t vsize)
+static void qcow2_grow(ModelFile *f, uint64_t vsize)
 {
     uint64_t old_nc = guest_clusters(f);
     f->vsize = vsize;
@@ -273,6 +315,8 @@ void model_image_qcow2_grow(ModelFile *f, uint64_t vsize)
         memset(f->clen + old_nc, 0, (nc + 1 - old_nc) * sizeof(uint64_t));
         f->cgroup = bg_realloc(f->cgroup, (nc + 1) * sizeof(uint32_t));
         memset(f->cgroup + old_nc, 0, (nc + 1 - old_nc) * sizeof(uint32_t));
+        f->cshuffled = bg_realloc(f->cshuffled, nc + 1);
+        memset(f->cshuffled + old_nc, 0, nc + 1 - old_nc);
     }
     uint64_t n_l1 = (nc + L2_ENTRIES - 1) / L2_ENTRIES;
     if (n_l1 <= f->n_l1)
@@ -280,7 +324,7 @@ void model_image_qcow2_grow(ModelFile *f, uint64_t vsize)
     f->l2 = bg_realloc(f->l2, (n_l1 + 1) * sizeof(uint64_t));
     memset(f->l2 + f->n_l1, 0, (n_l1 + 1 - f->n_l1) * sizeof(uint64_t));
     uint64_t per = MODEL_CLUSTER / 8;              /* L1 entries in one cluster */
-    uint64_t h = host_alloc(f, (n_l1 + per - 1) / per);
+    uint64_t h = host_alloc(f, (n_l1 + per - 1) / per, &f->l1_fresh);
     host_grow_len(f, h * MODEL_CLUSTER + 8 * n_l1);
     for (uint64_t c = 0; c < (f->n_l1 + per - 1) / per; c++)
         host_free(f, f->l1_host + c);
@@ -308,7 +352,7 @@ static void ensure_l2(ModelFile *f, uint64_t cluster)
     uint64_t l1 = cluster / L2_ENTRIES;
     if (f->l2[l1])
         return;
-    f->l2[l1] = host_alloc(f, 1);
+    f->l2[l1] = host_alloc(f, 1, NULL);
     host_grow_len(f, (f->l2[l1] + 1) * MODEL_CLUSTER);
 }
 
@@ -331,23 +375,32 @@ static void release(ModelFile *f, uint64_t cluster)
     else if (f->cl[cluster] == MODEL_CL_COMPRESSED)
         unref_compressed(f, cluster);
     f->host[cluster] = 0;
+    f->cshuffled[cluster] = 0;
 }
 
-/* Size of CLUSTER's contents compressed as qcow2 does (raw deflate, window
- * 4 KiB); 0 when it does not fit in cluster_size - 1 bytes. */
-static uint64_t compressed_size(const uint8_t *buf)
+/* qcow2_compress(): raw deflate, window 4 KiB, into at most
+ * cluster_size - 1 bytes. */
+uint64_t model_image_qcow2_deflate(const uint8_t *cluster, uint8_t *out)
 {
     z_stream strm = {0};
     if (deflateInit2(&strm, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 9, Z_DEFAULT_STRATEGY) != Z_OK)
         return 0;
-    uint8_t *out = bg_malloc(MODEL_CLUSTER);
     strm.avail_in = MODEL_CLUSTER;
-    strm.next_in = (uint8_t *)buf;
+    strm.next_in = (uint8_t *)cluster;
     strm.avail_out = MODEL_CLUSTER - 1;
     strm.next_out = out;
     int ret = deflate(&strm, Z_FINISH);
     uint64_t n = ret == Z_STREAM_END ? MODEL_CLUSTER - 1 - strm.avail_out : 0;
     deflateEnd(&strm);
+    return n;
+}
+
+/* Size of CLUSTER's contents compressed as qcow2 does; 0 when they do not
+ * fit in cluster_size - 1 bytes. */
+static uint64_t compressed_size(const uint8_t *buf)
+{
+    uint8_t *out = bg_malloc(MODEL_CLUSTER);
+    uint64_t n = model_image_qcow2_deflate(buf, out);
     free(out);
     return n;
 }
@@ -374,8 +427,10 @@ static uint64_t alloc_bytes(ModelFile *f, uint64_t size)
     }
     uint64_t last = (offset + size - 1) / MODEL_CLUSTER;
     host_ensure(f, last + 1);
-    for (uint64_t c = offset / MODEL_CLUSTER; c <= last; c++)
+    for (uint64_t c = offset / MODEL_CLUSTER; c <= last; c++) {
         f->cref[c]++;
+        f->ever[c] = 1;
+    }
     f->free_byte = offset + size;
     if (f->free_byte % MODEL_CLUSTER == 0)
         f->free_byte = 0;
@@ -425,6 +480,8 @@ uint64_t model_image_qcow2_l2_count(const ModelFile *f)
 const char *model_image_qcow2_compressed_request(ModelFile *f, const uint64_t *cl, uint64_t n,
                                                  uint64_t n_plain, bool l2_allocated)
 {
+    for (uint64_t i = 0; n > 1 && i < n; i++)
+        f->cshuffled[cl[i]] = 1;
     if (n_plain && n + n_plain > 1)
         return "a compressed write of several clusters one of which does not compress "
                "(QEMU allocates its data cluster when its compression task finishes)";
@@ -467,8 +524,8 @@ const char *model_image_qcow2_compressed_request(ModelFile *f, const uint64_t *c
  * (qcow2_alloc_cluster_link_l2(): a new host cluster, or a zero cluster
  * with a host cluster that becomes data); zero and compressed writes do not.
  */
-bool model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uint8_t *buf,
-                             bool zero, bool may_unmap, bool compressed, BgError *err)
+static bool qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uint8_t *buf, bool zero,
+                        bool may_unmap, bool compressed, BgError *err)
 {
     uint64_t first = off / MODEL_CLUSTER, last = (off + len - 1) / MODEL_CLUSTER;
     if (compressed) {
@@ -532,7 +589,7 @@ bool model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uin
                !(f->cl[c + run] == MODEL_CL_DATA || (f->cl[c + run] == MODEL_CL_ZERO && f->host[c + run])))
             run++;
         ensure_l2(f, c);
-        uint64_t h = host_alloc(f, run);
+        uint64_t h = host_alloc(f, run, NULL);
         for (uint64_t i = 0; i < run; i++) {
             if (f->cl[c + i] == MODEL_CL_COMPRESSED) {
                 f->cl[c + i] = MODEL_CL_FREEING;
@@ -557,7 +614,7 @@ bool model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uin
     return linked;
 }
 
-void model_image_qcow2_discard(ModelFile *f, uint64_t cluster, bool has_backing)
+static void qcow2_discard(ModelFile *f, uint64_t cluster, bool has_backing)
 {
     /* get_cluster_table() allocates the L2 table even when nothing changes */
     ensure_l2(f, cluster);
@@ -572,228 +629,67 @@ void model_image_qcow2_discard(ModelFile *f, uint64_t cluster, bool has_backing)
     f->cl[cluster] = MODEL_CL_ZERO;
 }
 
-/* ---- img-create ---------------------------------------------------------------------- */
+/* ---- the metadata generation ------------------------------------------------------- */
 
-static char *word(const json_t *v)
+/* What the L2 tables and refcount blocks are rendered from
+ * (model_image_meta.c), as bytes to compare. */
+static uint8_t *acct_bytes(const ModelFile *f, size_t *len)
 {
-    if (json_is_string(v))
-        return bg_strdup(json_string_value(v));
-    if (json_is_integer(v))
-        return bg_asprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
-    return NULL;
+    uint64_t nc = guest_clusters(f);
+    size_t n = 3 * sizeof(uint64_t) + nc * (2 + 3 * sizeof(uint64_t)) + f->n_l1 * sizeof(uint64_t) +
+               f->n_host * (1 + sizeof(uint32_t));
+    uint8_t *b = bg_malloc(n), *p = b;
+    uint64_t scalars[3] = { f->vsize, f->n_l1, f->l1_host };
+#define PUT(src, size) (memcpy(p, (src), (size)), p += (size))
+    PUT(scalars, sizeof(scalars));
+    PUT(f->cl, nc);
+    PUT(f->cshuffled, nc);
+    PUT(f->host, nc * sizeof(uint64_t));
+    PUT(f->coff, nc * sizeof(uint64_t));
+    PUT(f->clen, nc * sizeof(uint64_t));
+    PUT(f->l2, f->n_l1 * sizeof(uint64_t));
+    PUT(f->used, f->n_host);
+    PUT(f->cref, f->n_host * sizeof(uint32_t));
+#undef PUT
+    *len = n;
+    return b;
 }
 
-static void offline_result(BgResult *res, int rc, char *take_out, char *take_err)
+/* A change that touched them moves meta_gen on: a qcow2 node holds it in
+ * its metadata caches until it writes them back (model_io_qcow2_meta_on_disk()). */
+static void meta_changed(ModelFile *f, uint8_t *take_before, size_t n_before)
 {
-    res->kind = BG_RES_OFFLINE;
-    res->rc = rc;
-    res->out = take_out ? take_out : bg_strdup("");
-    res->err_text = take_err ? take_err : bg_strdup("");
+    size_t n;
+    uint8_t *after = acct_bytes(f, &n);
+    if (n != n_before || memcmp(after, take_before, n) != 0)
+        f->meta_gen++;
+    free(after);
+    free(take_before);
 }
 
-static char *abs_path(const char *scratch, const char *name)
+void model_image_qcow2_grow(ModelFile *f, uint64_t vsize)
 {
-    return name[0] == '/' ? bg_strdup(name) : bg_asprintf("%s/%s", scratch, name);
+    size_t n;
+    uint8_t *before = acct_bytes(f, &n);
+    qcow2_grow(f, vsize);
+    meta_changed(f, before, n);
 }
 
-static ModelFile *file_replace(ModelFiles *t, const char *path)
+bool model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uint8_t *buf,
+                             bool zero, bool may_unmap, bool compressed, BgError *err)
 {
-    for (size_t i = 0; i < t->n; i++) {
-        if (strcmp(t->f[i]->path, path) == 0) {
-            file_free(t->f[i]);
-            t->f[i] = bg_calloc(1, sizeof(ModelFile));
-            t->f[i]->path = bg_strdup(path);
-            return t->f[i];
-        }
-    }
-    t->f = bg_realloc(t->f, (t->n + 1) * sizeof(*t->f));
-    ModelFile *f = bg_calloc(1, sizeof(ModelFile));
-    f->path = bg_strdup(path);
-    t->f[t->n++] = f;
-    return f;
+    size_t n;
+    uint8_t *before = acct_bytes(f, &n);
+    bool linked = qcow2_write(f, off, len, buf, zero, may_unmap, compressed, err);
+    meta_changed(f, before, n);
+    return linked;
 }
 
-/*
- * bdrv_img_create() opens the backing file, with a size given or not, as
- * bdrv_open() does: with its whole backing chain (back_flags clears
- * BDRV_O_NO_BACKING), read-only, BDRV_O_NO_IO, and force-share=on, which
- * every child inherits (bdrv_inherited_options()).  No BlockBackend sits
- * above it, so no node takes a permission (no CONSISTENT_READ under
- * BDRV_O_NO_IO) and every child shares all (bdrv_child_perm()): no lock of
- * a VM that holds files of the chain is in the way, only opening them can
- * fail.  PATH and SHOWN are the backing's name joined to the new image's,
- * absolute and as given; FMT its format.  Returns the backing file, or NULL
- * with *WHY (the text after "qemu-img: FILE: ", owned) or *UNSUPPORTED set.
- */
-static ModelFile *open_backing_chain(ModelFiles *t, const char *path, const char *shown,
-                                     const char *fmt, char **why, const char **unsupported)
+void model_image_qcow2_discard(ModelFile *f, uint64_t cluster, bool has_backing)
 {
-    ModelFile *top = NULL;
-    char *p = bg_strdup(path);
-    char *sh = bg_strdup(shown);
-    for (size_t depth = 0;; depth++) {
-        ModelFile *b = model_image_find(t, p);
-        if (!b || (strcmp(fmt, "qcow2") == 0 && !b->qcow2)) {
-            /* bdrv_open_backing_file(): each level adds its prefix */
-            char *text = b ? bg_strdup(BG_MSG_QCOW2_NOT_QCOW2)
-                           : bg_asprintf(BG_MSG_FILE_OPEN, sh, "No such file or directory");
-            for (size_t i = 0; i < depth; i++) {
-                char *longer = bg_asprintf("%s%s", BG_MSG_BACKING_OPEN_PREFIX, text);
-                free(text);
-                text = longer;
-            }
-            *why = text;
-            top = NULL;
-            break;
-        }
-        if (!top)
-            top = b;
-        if (strcmp(fmt, "raw") == 0 || !b->backing || !b->backing[0])
-            break;
-        const char *name = b->backing;
-        if (depth >= t->n) {
-            /* more levels than files: the chain comes back to a file, and
-             * QEMU opens it until it runs out of file descriptors */
-            *unsupported = "img-create: a backing chain that loops (QEMU opens it without end)";
-        } else if (name[strcspn(name, ":/")] == ':') {
-            *unsupported = "img-create: a backing chain with a protocol or json: name";
-        } else if (!b->backing_fmt) {
-            *unsupported = "backing file without a format: probing is not modelled";
-        } else if (strcmp(b->backing_fmt, "raw") != 0 && strcmp(b->backing_fmt, "qcow2") != 0) {
-            *unsupported = "img-create: backing format the model does not hold";
-        }
-        if (*unsupported) {
-            top = NULL;
-            break;
-        }
-        char *np = model_image_path_combine(p, name);
-        char *ns = model_image_path_combine(sh, name);
-        free(p);
-        free(sh);
-        p = np;
-        sh = ns;
-        fmt = b->backing_fmt;
-    }
-    free(p);
-    free(sh);
-    return top;
+    size_t n;
+    uint8_t *before = acct_bytes(f, &n);
+    qcow2_discard(f, cluster, has_backing);
+    meta_changed(f, before, n);
 }
 
-/* qemu-img create -f FMT [-b BACKING -F BFMT] FILE [SIZE] */
-void model_image_create(ModelFiles *t, const ModelWorld *vm, const char *scratch, const json_t *spec,
-                        BgResult *res)
-{
-    char *fmt = word(json_object_get(spec, "fmt"));
-    char *file = word(json_object_get(spec, "file"));
-    char *backing = word(json_object_get(spec, "backing"));
-    char *bfmt = word(json_object_get(spec, "backing-fmt"));
-    char *size_s = word(json_object_get(spec, "size"));
-    char *path = file ? abs_path(scratch, file) : NULL;
-    uint64_t size = 0;
-
-    if (!fmt || !file || (strcmp(fmt, "qcow2") != 0 && strcmp(fmt, "raw") != 0)) {
-        bg_result_set_unsupported(res, "img-create: the model creates qcow2 and raw images only");
-        goto out;
-    }
-    if (size_s && !model_image_parse_size(size_s, &size)) {
-        offline_result(res, 1, NULL, bg_asprintf("qemu-img: " BG_MSG_IMG_INVALID_SIZE "\n"
-                                                 "qemu-img: " BG_MSG_IMG_INVALID_SIZE2 "\n",
-                                                 "image size"));
-        goto out;
-    }
-    if (backing && strcmp(fmt, "qcow2") == 0) {
-        if (!bfmt) {
-            offline_result(res, 1, NULL, bg_asprintf("qemu-img: %s: " BG_MSG_IMG_BACKING_NO_FMT
-                                                     "\n", file));
-            goto out;
-        }
-        if (strcmp(bfmt, "raw") != 0 && strcmp(bfmt, "qcow2") != 0) {
-            bg_result_set_unsupported(res, "img-create: backing format the model does not hold");
-            goto out;
-        }
-        /* bdrv_img_create() opens the backing file by its name joined to
-         * the image's (as given: relative names stay relative in the text) */
-        char *bpath = model_image_path_combine(path, backing);
-        char *shown = model_image_path_combine(file, backing);
-        char *why = NULL;
-        const char *unsupported = NULL;
-        ModelFile *b = open_backing_chain(t, bpath, shown, bfmt, &why, &unsupported);
-        free(bpath);
-        free(shown);
-        if (unsupported) {
-            bg_result_set_unsupported(res, unsupported);
-            goto out;
-        }
-        if (!b) {
-            offline_result(res, 1, NULL, bg_asprintf("qemu-img: %s: %s\n" BG_MSG_IMG_OPEN_BACKING_HINT
-                                                     "\n", file, why));
-            free(why);
-            goto out;
-        }
-        if (!size_s) {
-            /* bdrv_getlength() of the backing node: whole sectors */
-            size = strcmp(bfmt, "raw") == 0 ? model_image_host_len(b) : b->vsize;
-            size = (size + 511) / 512 * 512;
-        }
-    } else if (backing) {
-        /* bdrv_img_create(): raw has no backing_file creation option */
-        offline_result(res, 1, NULL, bg_asprintf("qemu-img: %s: " BG_MSG_IMG_NO_BACKING "\n",
-                                                 file, fmt));
-        goto out;
-    } else if (!size_s) {
-        offline_result(res, 1, NULL, bg_asprintf("qemu-img: %s: " BG_MSG_IMG_NEEDS_SIZE "\n",
-                                                 file));
-        goto out;
-    }
-    if (size > BG_MAX_IMAGE_BYTES) {
-        bg_result_set_unsupported(res, "img-create: image larger than the model's limit");
-        goto out;
-    }
-
-    char *out;
-    if (strcmp(fmt, "qcow2") == 0) {
-        if (backing) {
-            out = bg_asprintf(BG_MSG_IMG_FORMATTING "cluster_size=65536 extended_l2=off "
-                              "compression_type=zlib size=%" PRIu64 " backing_file=%s "
-                              "backing_fmt=%s lazy_refcounts=off refcount_bits=16\n",
-                              file, "qcow2", size, backing, bfmt);
-        } else {
-            out = bg_asprintf(BG_MSG_IMG_FORMATTING "cluster_size=65536 extended_l2=off "
-                              "compression_type=zlib size=%" PRIu64 " lazy_refcounts=off "
-                              "refcount_bits=16\n", file, "qcow2", size);
-        }
-    } else {
-        out = bg_asprintf(BG_MSG_IMG_FORMATTING "size=%" PRIu64 "\n", file, "raw", size);
-    }
-    /* bdrv_img_create() printed the line; raw_co_create() (qcow2's file
-     * first) takes its locks before it truncates anything: a file the VM
-     * holds open is left as it is */
-    BgError lock = {0};
-    if (!model_perm_create_locks(vm, path, &lock)) {
-        offline_result(res, 1, out, bg_asprintf("qemu-img: %s: %s\n" BG_MSG_FILE_LOCK_HINT "\n",
-                                                file, lock.text, file));
-        goto out;
-    }
-    ModelFile *f = file_replace(t, path);
-    /* qemu-img prints the size asked for; the drivers' create functions
-     * round it up to whole sectors (qcow2_co_create_opts(),
-     * raw_co_create_opts(): ROUND_UP(size, BDRV_SECTOR_SIZE)) */
-    uint64_t sectors = (size + 511) / 512 * 512;
-    if (strcmp(fmt, "qcow2") == 0) {
-        qcow2_init(f, sectors);
-        if (backing) {
-            f->backing = bg_strdup(backing);
-            f->backing_fmt = bg_strdup(bfmt);
-        }
-    } else {
-        f->len = sectors;
-    }
-    offline_result(res, 0, out, NULL);
-out:
-    free(fmt);
-    free(file);
-    free(backing);
-    free(bfmt);
-    free(size_s);
-    free(path);
-}

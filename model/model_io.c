@@ -425,7 +425,7 @@ int model_io_node_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8
         if (n->read_zeroes)
             memset(buf, 0, len);     /* else the buffer is left as it is */
         else if (c->bounce)
-            c->unknown = true;
+            c->unknown = c->known_lost = true;
         return 0;
     }
     if (strcmp(d, "quorum") == 0)
@@ -454,6 +454,8 @@ int model_io_node_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8
             int raw_r = model_io_node_read(c, f, off, len, raw);
             bool same = r == raw_r && (r != 0 || memcmp(buf, raw, len) == 0);
             free(raw);
+            if (c->unknown)
+                c->known_lost = true;         /* compared bytes the model does not know */
             if (!same && !c->unsupported)
                 c->unsupported = "a blkverify mismatch (QEMU 7.2 exits)";
             return same ? r : -EIO;
@@ -670,17 +672,19 @@ int model_io_pread(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, uin
 int model_io_pread_in(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t off, uint64_t len,
                       uint8_t *buf, bool qemu_buffer, ModelIoStatus *s)
 {
-    IoCtx c = { st, w, NULL, false, qemu_buffer };
+    IoCtx c = { .st = st, .w = w, .bounce = qemu_buffer, .known = s->known, .known_buf = buf,
+                .known_len = len };
     int r = model_io_node_read(&c, n, off, len, buf);
     s->unsupported = c.unsupported;
     s->unknown = c.unknown;
+    s->known_lost = c.known_lost;
     return r;
 }
 
 int model_io_pwrite(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, const uint8_t *buf,
                     unsigned flags, ModelIoStatus *s)
 {
-    IoCtx c = { st, st->w, NULL, false, false };
+    IoCtx c = { .st = st, .w = st->w };
     int r = node_write(&c, n, off, len, buf, flags);
     s->unsupported = c.unknown && !c.unsupported ? "a copy of bytes the model does not know"
                                                  : c.unsupported;
@@ -690,7 +694,7 @@ int model_io_pwrite(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, co
 
 int model_io_pdiscard(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, ModelIoStatus *s)
 {
-    IoCtx c = { st, st->w, NULL, false, false };
+    IoCtx c = { .st = st, .w = st->w };
     int r = node_discard(&c, n, off, len);
     s->unsupported = c.unsupported;
     s->unknown = false;
@@ -700,7 +704,7 @@ int model_io_pdiscard(ModelState *st, ModelNode *n, uint64_t off, uint64_t len, 
 bool model_io_read(ModelState *st, const ModelNode *n, uint64_t off, uint64_t len, uint8_t *buf,
                    const char **unsupported)
 {
-    IoCtx c = { st, st->w, NULL, false, true };
+    IoCtx c = { .st = st, .w = st->w, .bounce = true };
     int r = model_io_node_read(&c, model_graph_node(st->w, n->id), off, len, buf);
     *unsupported = c.unsupported ? c.unsupported
                    : c.unknown   ? "a read of bytes the model does not know (a raw read of qcow2 "

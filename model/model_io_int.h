@@ -22,6 +22,11 @@ typedef struct IoCtx {
     bool bounce;               /* reading into a buffer of the block layer's own (a copy-on-read
                                 * or job bounce buffer, qemu_try_blockalign()), which a null
                                 * node without read-zeroes leaves uninitialized: unknown bytes */
+    uint8_t *known;            /* ModelIoStatus.known for the request's buffer KNOWN_BUF of
+                                * KNOWN_LEN bytes, or NULL */
+    const uint8_t *known_buf;
+    uint64_t known_len;
+    bool known_lost;           /* ModelIoStatus.known_lost */
 } IoCtx;
 
 /* ---- model_io.c ---------------------------------------------------------- */

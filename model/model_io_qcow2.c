@@ -4,7 +4,9 @@
  * What this is: reads of qcow2 clusters (data runs contiguous on the host,
  * compressed clusters, zero and unallocated ones through to the backing
  * node, L2 entries and data past the end of the file chain as zeroes),
- * raw reads of a qcow2 file's data clusters, and writes (copy-on-write of
+ * raw reads of a qcow2 file (its data clusters, and its metadata as
+ * model_image_meta.c renders it while the model knows it is on disk:
+ * model_io_qcow2_meta_on_disk()), and writes (copy-on-write of
  * partial clusters, zero writes piece by piece, compressed writes as pool
  * tasks), with the cases where the model's image state cannot follow
  * QEMU's (two qcow2 nodes on one image, a layout that may differ) answered
@@ -17,7 +19,8 @@
  * qcow2_co_preadv_compressed() / qcow2_co_pwritev_part() /
  * qcow2_co_pwrite_zeroes() / qcow2_co_pwritev_compressed_part() and
  * _task(), block/qcow2-cluster.c perform_cow(), qcow2_get_host_offset(),
- * block/io.c bdrv_co_do_pwrite_zeroes().
+ * block/io.c bdrv_co_do_pwrite_zeroes(), block/qcow2-cache.c (when the
+ * caches are written back).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -203,34 +206,84 @@ int model_io_qcow2_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint
     return 0;
 }
 
-/* A `file` node holding a qcow2 image: the bytes of data clusters are the
- * guest data the model keeps; metadata and freed clusters are unknown. */
+/* A `file` node holding a qcow2 image: its bytes as model_image_meta.c
+ * renders them, the L2 tables and refcount blocks only while they are on
+ * disk (model_io_qcow2_meta_on_disk()); what the model does not know makes
+ * the read's bytes unknown. */
 void model_io_qcow2_raw_read(IoCtx *c, const ModelFile *f, uint64_t off, uint64_t len, uint8_t *buf)
 {
-    uint64_t nc = (f->vsize + MODEL_CLUSTER - 1) / MODEL_CLUSTER;
+    bool cached = model_io_qcow2_meta_on_disk(c->st, c->w, f);
+    uint8_t *cluster = bg_malloc(MODEL_CLUSTER), *known = bg_malloc(MODEL_CLUSTER);
+    uint64_t rendered = UINT64_MAX;
     while (len) {
-        /* one host cluster at a time: the guest cluster stored there, if any */
+        /* one host cluster at a time */
         uint64_t h = off / MODEL_CLUSTER, o = off % MODEL_CLUSTER;
         uint64_t n = MODEL_CLUSTER - o < len ? MODEL_CLUSTER - o : len;
-        memset(buf, 0, n);
-        if (off < f->host_len) {
-            uint64_t g = 0;
-            while (g < nc && !(f->cl[g] == MODEL_CL_DATA && f->host[g] == h))
-                g++;
-            if (g < nc) {
-                uint64_t known = f->host_len - off < n ? f->host_len - off : n;
-                model_sparse_read(&f->data, g * MODEL_CLUSTER + o, known, buf);
-            }
-            if (g == nc)
+        if (off >= f->host_len) {
+            memset(buf, 0, n);
+        } else {
+            if (rendered != h)
+                model_image_meta_cluster(f, h, cached, cluster, known);
+            rendered = h;
+            memcpy(buf, cluster + o, n);
+            if (memchr(known + o, 0, n)) {
                 c->unknown = true;
+                /* which bytes: in the request's buffer, or lost */
+                if (c->known && buf >= c->known_buf && buf + n <= c->known_buf + c->known_len) {
+                    uint8_t *k = c->known + (buf - c->known_buf);
+                    for (uint64_t i = 0; i < n; i++)
+                        k[i] &= known[o + i];
+                } else {
+                    c->known_lost = true;
+                }
+            }
         }
         off += n;
         buf += n;
         len -= n;
     }
+    free(cluster);
+    free(known);
 }
 
+/*
+ * Are the L2 tables and refcount blocks of F on disk as the model keeps
+ * them?  QEMU's qcow2 holds their changes in write-back caches
+ * (block/qcow2-cache.c) and writes them to the file when it flushes them:
+ * qcow2_co_flush_to_os() (bdrv_flush(): qemu-io's flush), a reopen
+ * (qcow2_update_options_prepare() flushes both caches before it makes new
+ * ones), and at close (qcow2_inactivate()).  So they are on disk unless a
+ * qcow2 node open read-write on F (in the VM's world or in W) has changed
+ * them since its open or its last such flush (ModelNode.qcow2_gen behind
+ * ModelFile.meta_gen).  A cache evicting an entry earlier only writes more
+ * of the change; the model does not follow that and says "unknown".
+ */
+bool model_io_qcow2_meta_on_disk(ModelState *st, const ModelWorld *w, const ModelFile *f)
+{
+    const ModelWorld *worlds[2] = { st->w, w };
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; worlds[k] && i < worlds[k]->n_nodes; i++) {
+            const ModelNode *o = worlds[k]->nodes[i];
+            if (strcmp(o->drv->name, "qcow2") != 0 || o->read_only)
+                continue;
+            bool own = o->qcow2_image && strcmp(o->qcow2_image, f->path) == 0;
+            bool on = model_open_qcow2_file(st, worlds[k], o) == f;
+            /* a reopen gave O another image's file, or F's image another
+             * file, or img-create made F anew under O: where its caches go
+             * is not followed */
+            if (own != on || (own && (o->qcow2_serial != f->serial || o->qcow2_gen != f->meta_gen)))
+                return false;
+        }
+    }
+    return true;
+}
 
+void model_io_qcow2_written_back(ModelState *st, const ModelWorld *w, ModelNode *n)
+{
+    const ModelFile *f = strcmp(n->drv->name, "qcow2") == 0 ? model_open_qcow2_file(st, w, n) : NULL;
+    if (f && n->qcow2_image && strcmp(n->qcow2_image, f->path) == 0 && n->qcow2_serial == f->serial)
+        n->qcow2_gen = f->meta_gen;
+}
 
 /* The model's host layout of F may differ from QEMU's from here on
  * (ModelFile.unsupported says why): the change that made it so is unsupported. */
@@ -455,7 +508,7 @@ static const ModelNode *other_qcow2(ModelState *st, const ModelWorld *w, const M
 bool model_io_qcow2_change(ModelState *st, const ModelWorld *w, ModelNode *n,
                            const char **unsupported)
 {
-    const ModelFile *f = model_open_qcow2_file(st, w, n);
+    ModelFile *f = model_open_qcow2_file(st, w, n);
     if (f && model_io_qcow2_foreign(n, f, unsupported))
         return false;
     if (f && f->unsupported) {
@@ -468,6 +521,17 @@ bool model_io_qcow2_change(ModelState *st, const ModelWorld *w, ModelNode *n,
         return false;
     }
     n->qcow2_changed = true;
+    /* the metadata on disk may stay behind the model's for good: with lazy
+     * refcounts the header's dirty bit is set and the refcount cache is
+     * not written at a flush (qcow2_co_flush_to_os() skips it while
+     * !qcow2_need_accurate_refcounts()); a blkdebug node between N and the
+     * file may fail the writes that flush its caches, at close too */
+    bool blkdebug = false;
+    for (ModelNode *x = model_graph_file(w, n); x;
+         x = x->drv->kind == BG_DRV_FILTER ? model_graph_filtered(w, x) : NULL)
+        blkdebug |= strcmp(x->drv->name, "blkdebug") == 0;
+    if (f && (blkdebug || model_qcow2_lazy_refcounts(n)))
+        f->meta_lost = true;
     return true;
 }
 

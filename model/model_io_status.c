@@ -83,7 +83,7 @@ bool model_io_allocated_in(IoCtx *c, ModelNode *n, uint64_t cluster)
 
 bool model_io_allocated(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t cluster)
 {
-    IoCtx c = { st, w, NULL, false, false };
+    IoCtx c = { .st = st, .w = w };
     bool r = model_io_allocated_in(&c, n, cluster);
     if (c.unsupported && !st->unsupported)
         st->unsupported = c.unsupported;
@@ -92,7 +92,7 @@ bool model_io_allocated(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t cl
 
 ModelNode *model_io_status_node(ModelState *st, ModelWorld *w, ModelNode *n, uint64_t *cluster)
 {
-    IoCtx c = { st, w, NULL, false, false };
+    IoCtx c = { .st = st, .w = w };
     ModelNode *r = status_node(&c, n, cluster);
     if (c.unsupported && !st->unsupported)
         st->unsupported = c.unsupported;
@@ -144,7 +144,7 @@ int model_io_zero_run(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len)
 
 int model_io_reads_as_zero(ModelState *st, ModelNode *n, uint64_t off, uint64_t len)
 {
-    IoCtx c = { st, st->w, NULL, false, false };
+    IoCtx c = { .st = st, .w = st->w };
     return model_io_zero_run(&c, n, off, len);
 }
 
@@ -221,6 +221,6 @@ static uint64_t known_zero(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, i
 
 uint64_t model_io_known_zero(ModelState *st, const ModelNode *n, uint64_t off, uint64_t len)
 {
-    IoCtx c = { st, st->w, NULL, false, false };
+    IoCtx c = { .st = st, .w = st->w };
     return known_zero(&c, model_graph_node(st->w, n->id), off, len, 0);
 }

@@ -133,6 +133,8 @@ static bool open_qcow2(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict *
     model_image_qcow2_open(f);
     free(n->qcow2_image);
     n->qcow2_image = bg_strdup(f->path);
+    n->qcow2_gen = f->meta_gen;         /* its caches start empty */
+    n->qcow2_serial = f->serial;
     n->backing_file = f->backing ? bg_strdup(f->backing) : NULL;
     n->backing_fmt = f->backing_fmt ? bg_strdup(f->backing_fmt) : NULL;
     /* qcow2_do_open(): the header's name as it is; bdrv_open_backing_file()

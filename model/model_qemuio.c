@@ -182,8 +182,13 @@ static int run_command(ModelState *st, ModelNode *n, const char *cmd, BgBuf *out
         ret = -EPERM;
         goto done;
     }
-    if (kind == CMD_FLUSH)
+    if (kind == CMD_FLUSH) {
+        /* blk_flush(): bdrv_co_flush() of a writable node runs
+         * qcow2_co_flush_to_os(), which writes both metadata caches */
+        if (!n->read_only)
+            model_io_qcow2_written_back(st, st->w, n);
         goto done;
+    }
     bool is_write = kind == CMD_WRITE || kind == CMD_WRITEV;
     bool P = false, z = false, u = false, cflag = false, q = false;
     int pattern = is_write ? 0xcd : 0;
@@ -331,8 +336,19 @@ static int run_command(ModelState *st, ModelNode *n, const char *cmd, BgBuf *out
                          (cflag ? MODEL_WR_COMPRESSED : 0);
         r = model_io_pwrite(st, n, (uint64_t)offset, (uint64_t)count, buf, flags, &s);
     } else {
+        /* a pattern check fails for sure when a byte the model knows
+         * differs: the bytes it does not know cannot change that */
+        if (P) {
+            s.known = bg_bigbuf_get((size_t)count);
+            memset(s.known, 1, (size_t)count);
+        }
         r = model_io_pread(st, n, (uint64_t)offset, (uint64_t)count, buf, &s);
-        if (!r && s.unknown && P)
+        bool fails = false;
+        for (int64_t k = 0; P && !r && s.unknown && !s.known_lost && !fails && k < count; k++)
+            fails = s.known[k] && buf[k] != pattern;
+        if (s.known)
+            bg_bigbuf_put(s.known);
+        if (!r && s.unknown && P && !fails)
             s.unsupported = "a pattern check of bytes the model does not know (qcow2 metadata)";
     }
     if (s.unsupported) {
@@ -504,6 +520,8 @@ void model_io_offline(ModelState *st, const json_t *spec, BgResult *res)
     }
     ModelQDict *o = model_qdict_new();
     model_qdict_put_str(o, "driver", fmt);
+    /* qemu-io.c main(): flags start as BDRV_O_UNMAP, a discard reaches the image */
+    model_qdict_put_str(o, "discard", "unmap");
     model_qdict_put_str(o, "file.driver", "file");
     model_qdict_put_str(o, "file.filename", path);
     BgError err = {0};

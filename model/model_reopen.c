@@ -320,6 +320,10 @@ static bool driver_prepare(ModelState *st, ModelWorld *w, Entry *e, ModelNode *b
          * marked clean too */
         if (ok && e->read_only)
             clean = true;
+        /* qcow2_update_options_prepare() flushed both metadata caches
+         * before the checks that may still fail */
+        if (ok)
+            model_io_qcow2_written_back(st, w, bs);
         if (clean) {
             e->qcow2_clean = true;
             bs->qcow2_dirty = false;

@@ -31,6 +31,7 @@ int bg_test_failures;
     X(model_check) \
     X(model_backend) \
     X(model_io) \
+    X(model_image_meta) \
     X(model_job) \
     X(model_qcow2) \
     X(model_sparse) \
