@@ -72,7 +72,8 @@ static json_t *compare_view(const BgResult *res, const char *scratch)
                       "desc", res->err_desc ? res->err_desc : "");
         break;
     case BG_RES_OFFLINE:
-        v = json_pack("{s:i,s:s}", "rc", res->rc, "stdout", res->out ? res->out : "");
+        v = json_pack("{s:i,s:s,s:s}", "rc", res->rc, "stdout", res->out ? res->out : "",
+                      "stderr", res->err_text ? res->err_text : "");
         break;
     default:
         return NULL;
@@ -106,9 +107,11 @@ static bool views_equal(const BgResult *ra, const char *da, const BgResult *rb, 
                                 rb->err_desc ? rb->err_desc : "", db))
             return false;
         break;
-    case BG_RES_OFFLINE:
+    case BG_RES_OFFLINE:   /* the tools' error texts count too (to the byte, as QEMU's) */
         if (ra->rc != rb->rc ||
-            !bg_norm_text_equal(ra->out ? ra->out : "", da, rb->out ? rb->out : "", db))
+            !bg_norm_text_equal(ra->out ? ra->out : "", da, rb->out ? rb->out : "", db) ||
+            !bg_norm_text_equal(ra->err_text ? ra->err_text : "", da,
+                                rb->err_text ? rb->err_text : "", db))
             return false;
         break;
     default:

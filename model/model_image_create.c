@@ -130,10 +130,42 @@ void model_image_create(ModelFiles *t, const ModelWorld *vm, const char *scratch
                                                  "image size"));
         goto out;
     }
+    /* bdrv_img_create()'s checks before any file opens, in its order: the
+     * options raw has not (backing_file, then backing_fmt), the backing's
+     * name as given against the image's, an empty name */
+    bool qcow2 = strcmp(fmt, "qcow2") == 0;
+    char *early = backing && !qcow2 ? bg_asprintf(BG_MSG_IMG_NO_BACKING, fmt)
+                  : bfmt && !qcow2 ? bg_asprintf(BG_MSG_IMG_NO_BACKING_FMT, fmt)
+                  : backing && strcmp(backing, file) == 0 ? bg_strdup(BG_MSG_IMG_SAME_BACKING)
+                  : backing && !backing[0] ? bg_strdup(BG_MSG_IMG_EMPTY_BACKING) : NULL;
+    if (early) {
+        offline_result(res, 1, NULL, bg_asprintf("qemu-img: %s: %s\n", file, early));
+        free(early);
+        goto out;
+    }
+    /* without -F the backing is opened by probing (the model knows its two
+     * formats), and refused after the open with the format it found */
+    const char *probed = NULL;
+    if (backing && !bfmt) {
+        char *bpath = model_image_path_combine(path, backing);
+        ModelFile *b = model_image_find(t, bpath);
+        free(bpath);
+        probed = b ? (b->qcow2 ? "qcow2" : "raw") : NULL;
+    }
     if (backing && strcmp(fmt, "qcow2") == 0) {
-        if (!bfmt) {
+        if (!bfmt && probed) {
             offline_result(res, 1, NULL, bg_asprintf("qemu-img: %s: " BG_MSG_IMG_BACKING_NO_FMT
-                                                     "\n", file));
+                                                     "\n" BG_MSG_IMG_DETECTED_HINT, file, probed));
+            goto out;
+        }
+        if (!bfmt) {
+            /* the probing open failed: the open's own error, as below */
+            char *shown = model_image_path_combine(file, backing);
+            char *why = bg_asprintf(BG_MSG_FILE_OPEN, shown, "No such file or directory");
+            offline_result(res, 1, NULL, bg_asprintf("qemu-img: %s: %s\n"
+                                                     BG_MSG_IMG_OPEN_BACKING_HINT "\n", file, why));
+            free(why);
+            free(shown);
             goto out;
         }
         if (strcmp(bfmt, "raw") != 0 && strcmp(bfmt, "qcow2") != 0) {
@@ -164,11 +196,6 @@ void model_image_create(ModelFiles *t, const ModelWorld *vm, const char *scratch
             size = strcmp(bfmt, "raw") == 0 ? model_image_host_len(b) : b->vsize;
             size = (size + 511) / 512 * 512;
         }
-    } else if (backing) {
-        /* bdrv_img_create(): raw has no backing_file creation option */
-        offline_result(res, 1, NULL, bg_asprintf("qemu-img: %s: " BG_MSG_IMG_NO_BACKING "\n",
-                                                 file, fmt));
-        goto out;
     } else if (!size_s) {
         offline_result(res, 1, NULL, bg_asprintf("qemu-img: %s: " BG_MSG_IMG_NEEDS_SIZE "\n",
                                                  file));
@@ -188,8 +215,15 @@ void model_image_create(ModelFiles *t, const ModelWorld *vm, const char *scratch
                               file, "qcow2", size, backing, bfmt);
         } else {
             out = bg_asprintf(BG_MSG_IMG_FORMATTING "cluster_size=65536 extended_l2=off "
-                              "compression_type=zlib size=%" PRIu64 " lazy_refcounts=off "
-                              "refcount_bits=16\n", file, "qcow2", size);
+                              "compression_type=zlib size=%" PRIu64 "%s%s lazy_refcounts=off "
+                              "refcount_bits=16\n", file, "qcow2", size,
+                              bfmt ? " backing_fmt=" : "", bfmt ? bfmt : "");
+            if (bfmt) {
+                /* qcow2_co_create_opts() refuses it before making the file */
+                offline_result(res, 1, out, bg_asprintf("qemu-img: %s: "
+                                                        BG_MSG_IMG_FMT_WITHOUT_BACKING "\n", file));
+                goto out;
+            }
         }
     } else {
         out = bg_asprintf(BG_MSG_IMG_FORMATTING "size=%" PRIu64 "\n", file, "raw", size);

@@ -477,6 +477,19 @@ out:
  * the second for qcow2 (its metadata permissions) and empty for raw, so the
  * second is checked.  TOP is the image opened in the offline world W.
  */
+/* TEXT with each PATH in it written as NAME (owned). */
+static char *name_as_given(const char *text, const char *path, const char *name)
+{
+    BgBuf b = {0};
+    size_t n = strlen(path);
+    for (const char *hit; n && (hit = strstr(text, path)); text = hit + n) {
+        bg_buf_append(&b, text, (size_t)(hit - text));
+        bg_buf_puts(&b, name);
+    }
+    bg_buf_puts(&b, text);
+    return bg_buf_take(&b);
+}
+
 static bool offline_locks(const ModelWorld *vm, ModelWorld *w, const ModelNode *top,
                           const char *path, BgError *err)
 {
@@ -536,7 +549,11 @@ void model_io_offline(ModelState *st, const json_t *spec, BgResult *res)
             st->unsupported = unsup_before;
             goto out;
         }
-        err_text = bg_asprintf("qemu-io: " BG_MSG_QEMUIO_CANT_OPEN "\n", file, err.text);
+        /* qemu-io runs in the scratch directory and opens FILE as given:
+         * its texts name it so, where the model's node has the full path */
+        char *named = name_as_given(err.text, path, file);
+        err_text = bg_asprintf("qemu-io: " BG_MSG_QEMUIO_CANT_OPEN "\n", file, named);
+        free(named);
         rc = 1;
     } else if (held) {
         st->w = vm_world;

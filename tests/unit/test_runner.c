@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "bg.h"
+#include "compare.h"
 #include "finding.h"
 #include "harness.h"
 #include "json.h"
@@ -445,6 +446,28 @@ static void test_runner_frozen_steps_check(void)
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* Two offline results that differ only in what the tool printed on stderr
+ * differ at /stderr (its error texts are QEMU's, compared to the byte);
+ * the scratch directory in them is $DIR on both sides. */
+static void test_runner_offline_stderr_compared(void)
+{
+    BgResult a = { .kind = BG_RES_OFFLINE, .rc = 1, .out = "",
+                   .err_text = "qemu-io: can't open device /s1/x.img: No such file\n" };
+    BgResult b = a;
+    b.err_text = "qemu-io: can't open device /s2/x.img: No such file\n";
+    json_t *none = json_array();
+    char *path = NULL, *channel = NULL;
+    CHECK(bg_compare_step(&a, "/s1", &b, "/s2", none, none, &path, &channel));
+    CHECK(path == NULL);
+    b.err_text = "qemu-io: can't open device x.img: No such file\n";
+    CHECK(!bg_compare_step(&a, "/s1", &b, "/s2", none, none, &path, &channel));
+    CHECK_STR_EQ(path, "/stderr");
+    CHECK_STR_EQ(channel, "result");
+    free(path);
+    free(channel);
+    json_decref(none);
+}
+
 BG_SUITE(runner) = {
     {"compares_guest_data", test_runner_compares_guest_data},
     {"one_backend_transcript", test_runner_one_backend_transcript},
@@ -457,5 +480,6 @@ BG_SUITE(runner) = {
     {"auto_names_without_transcript", test_runner_auto_names_without_transcript},
     {"times_parts", test_runner_times_parts},
     {"frozen_steps_check", test_runner_frozen_steps_check},
+    {"offline_stderr_compared", test_runner_offline_stderr_compared},
     {NULL, NULL},
 };
