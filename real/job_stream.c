@@ -230,6 +230,15 @@ static bool stream_start(RealGraph *g, const RealJobArgs *a, RealNode *bs, RealN
 
 fail:
     if (job) {
+        /* QEMU 7.2 leaks s->blk here when it was inserted: job_early_fail()
+         * frees the job, only stream_clean() would unref s->blk, and
+         * bdrv_cor_filter_drop() then moves it to the top ("Node hd0 is in
+         * use" for blockdev-del, its permissions held).  The engine frees
+         * it and marks what follows as beyond it (g->vm_exit) */
+        if (s && s->blk && s->blk->root && !g->vm_exit)
+            g->vm_exit = "a block-stream that failed after making its BlockBackend leaves it on "
+                         "the top node in QEMU 7.2 (stream_start() does not unref s->blk on "
+                         "failure), which the engine does not keep";
         if (s) {
             real_blk_unref(s->blk);
             free(s);
