@@ -382,6 +382,31 @@ static void images_grew(ModelState *st, const uint64_t *before)
     }
 }
 
+/*
+ * The same for the I/O state of nodes that were there before: the failed
+ * open's reads may have raised blkdebug events (read_aio makes a rule
+ * active, a once rule that fails a request is gone) and moved a quorum's
+ * next child, as they did in QEMU (a qcow2 open over an existing qcow2
+ * node reads its data through the blkdebug node below it).  KEPT gets
+ * that state of each of its nodes back from FAILED, the step's graph.
+ */
+static void io_state_kept(ModelWorld *kept, const ModelWorld *failed)
+{
+    for (size_t i = 0; i < kept->n_nodes; i++) {
+        ModelNode *n = kept->nodes[i];
+        const ModelNode *m = n ? model_graph_node(failed, n->id) : NULL;
+        if (!m)
+            continue;
+        free(n->dbg_rules);
+        n->dbg_rules = m->n_dbg_rules ? bg_calloc(m->n_dbg_rules, sizeof(*m->dbg_rules)) : NULL;
+        if (m->n_dbg_rules)
+            memcpy(n->dbg_rules, m->dbg_rules, m->n_dbg_rules * sizeof(*m->dbg_rules));
+        n->n_dbg_rules = m->n_dbg_rules;
+        n->dbg_written = m->dbg_written;
+        n->quorum_next = m->quorum_next;
+    }
+}
+
 static void set_error(ModelState *st, BgResult *res, const BgError *err, bool seed_wording)
 {
     char *text = seed_wording ? bg_msg_seed_wording(err->text) : bg_strdup(err->text);
@@ -441,6 +466,7 @@ static void execute(ModelState *st, const char *name, json_t *args, BgResult *re
                 w = old;
             } else {
                 images_grew(st, before);
+                io_state_kept(st->w, w);
             }
             free(before);
             model_graph_free(w);
