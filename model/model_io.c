@@ -497,6 +497,68 @@ static unsigned child_flags(const ModelNode *child, unsigned flags)
 }
 
 static int node_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const uint8_t *buf,
+                      unsigned flags);
+
+/*
+ * quorum_co_pwritev(): every child is written (children.0 first); one that
+ * fails is reported (QUORUM_REPORT_BAD of type write, with its error), and
+ * with fewer successes than the threshold the write fails (QUORUM_FAILURE)
+ * with the error most children gave (quorum_vote_error(): a tie goes to
+ * the newest error in its vote list, the one of the latest child).
+ */
+static int quorum_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const uint8_t *buf,
+                        unsigned flags)
+{
+    unsigned threshold = 1, success = 0, nerr = 0;
+    json_t *t = model_qdict_get(n->options, "vote-threshold");
+    if (json_is_integer(t))
+        threshold = (unsigned)json_integer_value(t);
+    int64_t start = (int64_t)(off / 512), end = (int64_t)((off + len + 511) / 512);
+    int *errs = bg_calloc(n->n_children + 1, sizeof(*errs));
+    for (size_t i = n->n_children; i-- > 0;) {
+        ModelNode *kid = model_graph_node(c->w, n->children[i].node);
+        int r = node_write(c, kid, off, len, buf, flags);
+        if (c->unsupported) {
+            free(errs);
+            return -ENOTSUP;
+        }
+        if (!r) {
+            success++;
+            continue;
+        }
+        errs[nerr++] = r;
+        model_event(c->st, "QUORUM_REPORT_BAD",
+                    json_pack("{s:s,s:s,s:I,s:I,s:s}", "type", "write", "node-name", kid->name,
+                              "sector-num", (json_int_t)start, "sectors-count",
+                              (json_int_t)(end - start), "error", strerror(-r)));
+    }
+    int ret = 0;
+    if (success < threshold) {
+        model_event(c->st, "QUORUM_FAILURE", json_pack("{s:s,s:I,s:I}", "reference", n->name,
+                                                       "sector-num", (json_int_t)start,
+                                                       "sectors-count", (json_int_t)(end - start)));
+        /* quorum_count_vote() puts each new error at the head of the vote
+         * list; quorum_get_vote_winner() takes the first with most votes */
+        unsigned best = 0;
+        for (unsigned i = nerr; i-- > 0;) {
+            unsigned votes = 0, seen = 0;
+            for (unsigned j = 0; j < nerr; j++) {
+                votes += errs[j] == errs[i];
+                seen += j < i && errs[j] == errs[i];
+            }
+            if (seen)
+                continue;                        /* not where this error first came */
+            if (votes > best) {
+                best = votes;
+                ret = errs[i];
+            }
+        }
+    }
+    free(errs);
+    return ret;
+}
+
+static int node_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const uint8_t *buf,
                       unsigned flags)
 {
     const char *d = n->drv->name;
@@ -564,7 +626,9 @@ static int node_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const 
     }
     if (strcmp(d, "null-co") == 0 || strcmp(d, "null-aio") == 0)
         return 0;
-    if (strcmp(d, "quorum") == 0 || strcmp(d, "blkverify") == 0) {
+    if (strcmp(d, "quorum") == 0)
+        return quorum_write(c, n, off, len, buf, flags);
+    if (strcmp(d, "blkverify") == 0) {
         for (size_t i = n->n_children; i-- > 0;) {
             int r = node_write(c, model_graph_node(c->w, n->children[i].node), off, len, buf, flags);
             if (r)
