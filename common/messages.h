@@ -255,6 +255,12 @@
 #define BG_MSG_QCOW2_READ_HEADER "Could not read qcow2 header: %s"
 /* qcow2_do_open() */
 #define BG_MSG_QCOW2_NOT_QCOW2 "Image is not in qcow2 format"
+/* qcow2_update_header(): the names of the feature name table header
+ * extension, QEMU 7.2's entries in its order: X(type, bit, name) */
+#define BG_QCOW2_FEATURE_NAMES(X)                                                  \
+    X(0, 0, "dirty bit") X(0, 1, "corrupt bit") X(0, 2, "external data file")    \
+    X(0, 3, "compression type") X(0, 4, "extended L2 entries")                  \
+    X(1, 0, "lazy refcounts") X(2, 0, "bitmaps") X(2, 1, "raw external data")
 /* qcow2_do_open() */
 #define BG_MSG_QCOW2_VERSION "Unsupported qcow2 version %" PRIu32
 /* qcow2_do_open() */

@@ -346,49 +346,17 @@ static bool device_add(ModelState *st, const json_t *args, BgError *err)
 
 /* ---- execute --------------------------------------------------------------------------- */
 
-/* The host length of each image file, in st->files order, behind their
- * count (owned). */
-static uint64_t *host_lengths(const ModelState *st)
-{
-    uint64_t *len = bg_calloc(st->files.n + 1, sizeof(*len));
-    len[0] = st->files.n;
-    for (size_t i = 0; i < st->files.n; i++)
-        len[i + 1] = st->files.f[i]->host_len;
-    return len;
-}
-
 /*
  * A blockdev-add that failed left its own nodes behind, but not what its
- * reads did through nodes that were there before: a qcow2 header read
- * through an existing copy-on-read filter copies into the image below it
- * (QEMU 7.2: cor_co_preadv_part() reads with BDRV_REQ_COPY_ON_READ, and the
- * zero write allocates an L2 table, also when qcow2_do_open() then fails).
- * The images are the state's own (st->files, kept); the lengths of the file
- * nodes and filters those host writes passed are the graph's, and the
- * graph of the failed step is dropped: they grow here, as the writes grew
- * them there.  BEFORE: host_lengths() at the start of the step.
- */
-static void images_grew(ModelState *st, const uint64_t *before)
-{
-    for (size_t i = 0; i < st->files.n && i < before[0]; i++) {
-        const ModelFile *f = st->files.f[i];
-        if (!f->qcow2 || f->host_len <= before[i + 1])
-            continue;
-        for (size_t k = 0; k < st->w->n_nodes; k++) {
-            const ModelNode *n = st->w->nodes[k];
-            if (n && n->qcow2_image && strcmp(n->qcow2_image, f->path) == 0)
-                model_io_host_grew(st->w, n, f);
-        }
-    }
-}
-
-/*
- * The same for the I/O state of nodes that were there before: the failed
- * open's reads may have raised blkdebug events (read_aio makes a rule
- * active, a once rule that fails a request is gone) and moved a quorum's
- * next child, as they did in QEMU (a qcow2 open over an existing qcow2
- * node reads its data through the blkdebug node below it).  KEPT gets
- * that state of each of its nodes back from FAILED, the step's graph.
+ * reads did through nodes that were there before, as they did in QEMU 7.2:
+ * a qcow2 header read through an existing copy-on-read filter copies into
+ * the image below (cor_co_preadv_part() reads with BDRV_REQ_COPY_ON_READ,
+ * and the zero write allocates an L2 table, also when qcow2_do_open() then
+ * fails), which grows the file node and the filters the host write passed;
+ * a read raises blkdebug events (read_aio makes a rule active, a once rule
+ * that fails a request is gone) and moves a quorum's next child.  The
+ * images are the state's own (st->files, kept); KEPT, the graph before the
+ * step, gets that state of each of its nodes back from FAILED, the step's.
  */
 static void io_state_kept(ModelWorld *kept, const ModelWorld *failed)
 {
@@ -404,6 +372,7 @@ static void io_state_kept(ModelWorld *kept, const ModelWorld *failed)
         n->n_dbg_rules = m->n_dbg_rules;
         n->dbg_written = m->dbg_written;
         n->quorum_next = m->quorum_next;
+        n->total = m->total;                     /* only grows (model_io_host_grew()) */
     }
 }
 
@@ -455,7 +424,6 @@ static void execute(ModelState *st, const char *name, json_t *args, BgResult *re
             if (!args)
                 bg_error_setf(&err, BG_MSG_QAPI_MISSING, "driver");
         } else {
-            uint64_t *before = host_lengths(st);
             ModelWorld *w = model_graph_copy(st->w);
             ok = model_open_blockdev_add(st, w, args, &err);
             /* a node the model cannot open (unsupported) may have left
@@ -465,10 +433,8 @@ static void execute(ModelState *st, const char *name, json_t *args, BgResult *re
                 st->w = w;
                 w = old;
             } else {
-                images_grew(st, before);
                 io_state_kept(st->w, w);
             }
-            free(before);
             model_graph_free(w);
         }
     } else if (strcmp(name, "x-blockdev-reopen") == 0 || strcmp(name, "blockdev-reopen") == 0) {

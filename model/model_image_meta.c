@@ -39,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "messages.h"
 #include "model.h"
 
 #define L2_ENTRIES (MODEL_CLUSTER / 8)
@@ -68,20 +69,13 @@ static void be64(uint8_t *p, uint64_t v)
 }
 
 /* qcow2_update_header()'s feature name table (Qcow2Feature: type, bit,
- * 46 bytes of name), QEMU 7.2's entries in its order. */
+ * 46 bytes of name), from messages.h. */
+#define FEATURE(TYPE, BIT, NAME) { TYPE, BIT, NAME },
 static const struct {
     uint8_t type, bit;
     const char *name;
-} features[] = {
-    { 0, 0, "dirty bit" },
-    { 0, 1, "corrupt bit" },
-    { 0, 2, "external data file" },
-    { 0, 3, "compression type" },
-    { 0, 4, "extended L2 entries" },
-    { 1, 0, "lazy refcounts" },
-    { 2, 0, "bitmaps" },
-    { 2, 1, "raw external data" },
-};
+} features[] = { BG_QCOW2_FEATURE_NAMES(FEATURE) };
+#undef FEATURE
 
 /* header_ext_add(): magic, length, the data padded to 8 bytes.  Returns
  * the offset after it. */

@@ -315,17 +315,12 @@ static int ext_add(uint8_t *buf, uint32_t magic, const void *data, size_t len, s
     return (int)ext_len;
 }
 
-/* The feature name table qcow2_update_header() writes (7.2: eight entries). */
+/* The feature name table qcow2_update_header() writes (messages.h). */
+#define FEATURE(TYPE, BIT, NAME) { TYPE, BIT, NAME },
 static const struct { uint8_t type, bit; const char *name; } feature_names[] = {
-    { 0, 0, "dirty bit" },
-    { 0, 1, "corrupt bit" },
-    { 0, 2, "external data file" },
-    { 0, 3, "compression type" },
-    { 0, 4, "extended L2 entries" },
-    { 1, 0, "lazy refcounts" },
-    { 2, 0, "bitmaps" },
-    { 2, 1, "raw external data" },
+    BG_QCOW2_FEATURE_NAMES(FEATURE)
 };
+#undef FEATURE
 
 int qcow2_header_update(RealBlockState *bs)
 {
