@@ -32,12 +32,18 @@
  * counting DEST (bdrv_is_allocated_above())?  Beyond the end of the first layer
  * asked nothing is (MODEL_CHAIN_EOF: stream_run() stops there); the zeroes
  * beyond the end of a shorter layer below it count as allocated there
- * (bdrv_co_common_block_status_above()).  For MODEL_CHAIN_ALLOC, RUN (if not
- * NULL) says where from. */
+ * (bdrv_co_common_block_status_above()).  A cluster a lower layer ends
+ * inside has that layer's own status first: what the layer (or one below
+ * it) holds there is its run, which goes on from the clusters before it
+ * (the layer's run is clamped at its end, not cut at the cluster before:
+ * regress/194, 195); only if nothing holds it do the zeroes past the end
+ * make it allocated.  For MODEL_CHAIN_ALLOC, RUN (if not NULL) says where
+ * from. */
 int model_job_chain_status(ModelState *st, ModelWorld *w, ModelNode *top, ModelNode *base,
                            ModelNode *dest, uint64_t off, uint64_t len, ModelChainRun *run)
 {
     bool first = true;
+    const ModelNode *ends_inside = NULL;    /* the first lower layer that ends in the cluster */
     for (ModelNode *it = top; it && it != base; it = model_graph_filter_or_cow(w, it)) {
         if (it == dest || it->drv->kind == BG_DRV_FILTER)
             continue;
@@ -45,11 +51,13 @@ int model_job_chain_status(ModelState *st, ModelWorld *w, ModelNode *top, ModelN
         uint64_t it_len = model_open_length(st, w, it);
         if (first && off >= it_len)
             return MODEL_CHAIN_EOF;
-        if (!first && end > it_len) {
+        if (!first && off >= it_len) {
             if (run)
                 *run = (ModelChainRun){ it->id, MODEL_RUN_PAST_END, 0 };
             return MODEL_CHAIN_ALLOC;
         }
+        if (!first && end > it_len && !ends_inside)
+            ends_inside = it;
         first = false;
         uint64_t cl = off / MODEL_CLUSTER;
         if (model_io_allocated(st, w, it, cl)) {
@@ -64,6 +72,11 @@ int model_job_chain_status(ModelState *st, ModelWorld *w, ModelNode *top, ModelN
                            : (ModelChainRun){ it->id, MODEL_RUN_DATA, 0 };
             return MODEL_CHAIN_ALLOC;
         }
+    }
+    if (ends_inside) {
+        if (run)
+            *run = (ModelChainRun){ ends_inside->id, MODEL_RUN_PAST_END, 0 };
+        return MODEL_CHAIN_ALLOC;
     }
     return MODEL_CHAIN_FREE;
 }
