@@ -385,9 +385,16 @@ static size_t gen_job_start(const MutState *st, MutRand *r, json_t *out)
             json_object_set_new(a, "base-node",
                                 json_string(chain[top + (active ? 0 : 1) +
                                                   mut_rand_below(r, n - top - (active ? 0 : 1))]));
+        if (mut_rand_chance(r, 15)) {
+            char *f = gen_pick_fresh_numbered(st, "cf");
+            json_object_set_new(a, "filter-node-name", json_string(f));
+            free(f);
+        }
     } else {
         if (mut_rand_chance(r, 50))
             json_object_set_new(a, "base-node", json_string(chain[mut_rand_below(r, n)]));
+        else if (mut_rand_chance(r, 30))     /* the last node to copy from, no base */
+            json_object_set_new(a, "bottom", json_string(chain[mut_rand_below(r, n)]));
         if (mut_rand_chance(r, 15)) {
             char *f = gen_pick_fresh_numbered(st, "cor");
             json_object_set_new(a, "filter-node-name", json_string(f));
@@ -396,6 +403,11 @@ static size_t gen_job_start(const MutState *st, MutRand *r, json_t *out)
     }
     if (!af)
         json_object_set_new(a, "auto-finalize", json_false());
+    /* the name the new backing link gets in the top's header (an error
+     * without a base, and for an active commit) */
+    const MutImage *bf = mut_rand_chance(r, 15) ? gen_pick_image(st, r, NULL) : NULL;
+    if (bf)
+        json_object_set_new(a, "backing-file", json_string(bf->file));
     count += push(out, gen_execute(commit ? "block-commit" : "block-stream", a));
     if ((active || !af) && mut_rand_chance(r, 60))
         count += wait_parked(out, id, active);      /* parked: later steps see it there */

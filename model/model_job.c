@@ -309,6 +309,11 @@ bool model_job_step(ModelState *st, ModelJob *j)
     case MODEL_JOB_RUNNING: {
         /* the job's run(): stream copies into the top, commit into the base */
         ModelNode *top = model_graph_node(st->w, j->top), *base = model_graph_node(st->w, j->base);
+        /* stream_run() copies what is allocated down to s->base_overlay, the
+         * node it froze the chain to: with "bottom" there is no base, and
+         * the copy still stops below the bottom (regress/196) */
+        if (j->type == MODEL_JOB_STREAM)
+            base = model_graph_filter_or_cow(st->w, model_graph_node(st->w, j->frozen_to));
         if (j->type != MODEL_JOB_STREAM) {
             int ret = model_job_grow_base(st, top, base);
             if (ret < 0) {
