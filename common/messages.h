@@ -596,6 +596,15 @@
 /* set_drive_helper() (hw/core/qdev-properties-system.c): `drive` names no
  * BlockBackend and no node */
 #define BG_MSG_DEVICE_DRIVE_NOT_FOUND "Property '%s.drive' can't find value '%s'"
+/* scsi_qdev_realize() (hw/scsi/scsi-bus.c): a SCSI address out of the bus's
+ * range (virtio-scsi: channel 0, target 0-255, LUN 0-16383), taken, or none
+ * free */
+#define BG_MSG_SCSI_BAD_CHANNEL "bad scsi channel id: %d"
+#define BG_MSG_SCSI_BAD_TARGET "bad scsi device id: %d"
+#define BG_MSG_SCSI_BAD_LUN "bad scsi device lun: %d"
+#define BG_MSG_SCSI_LUN_USED "lun already used by '%s'"
+#define BG_MSG_SCSI_NO_FREE_TARGET "no free target"
+#define BG_MSG_SCSI_NO_FREE_LUN "no free lun"
 /* scsi_realize() (hw/scsi/scsi-disk.c) without a `drive` */
 #define BG_MSG_DEVICE_NO_DRIVE "drive property not set"
 /* QERR_DEVICE_NOT_FOUND, class DeviceNotFound: qmp_device_del() -> find_device_state(),

@@ -549,7 +549,8 @@ static size_t gen_device(const MutState *st, MutRand *r, json_t *out)
 {
     if (!st->pc)
         return 0;
-    if (!st->n_iothreads || (!st->n_scsi && mut_rand_chance(r, 20))) {
+    if ((!st->n_scsi && !st->n_iothreads && mut_rand_chance(r, 50)) ||
+        (st->n_scsi && mut_rand_chance(r, 10))) {
         char *id = gen_pick_fresh_numbered(st, "iothread");
         size_t n = push(out, gen_execute("object-add", json_pack("{s:s, s:s}", "qom-type",
                                                              "iothread", "id", id)));
@@ -559,7 +560,7 @@ static size_t gen_device(const MutState *st, MutRand *r, json_t *out)
     if (!st->n_scsi || mut_rand_chance(r, 20)) {
         char *id = gen_pick_fresh_numbered(st, "scsi");
         json_t *a = json_pack("{s:s, s:s}", "driver", "virtio-scsi", "id", id);
-        if (mut_rand_chance(r, 80))
+        if (st->n_iothreads && mut_rand_chance(r, 80))
             json_object_set_new(a, "iothread",
                                 json_string(st->iothreads[mut_rand_below(r, st->n_iothreads)]));
         free(id);
@@ -569,9 +570,19 @@ static size_t gen_device(const MutState *st, MutRand *r, json_t *out)
     if (!n)
         return 0;
     char *bus = bg_asprintf("%s.0", st->scsi[mut_rand_below(r, st->n_scsi)]);
-    json_t *a = json_pack("{s:s, s:s, s:b, s:s}", "driver", "scsi-hd", "drive", n->name,
-                          "share-rw", 1, "bus", bus);
+    json_t *a = json_pack("{s:s, s:s, s:b}", "driver", "scsi-hd", "drive", n->name,
+                          "share-rw", 1);
+    if (mut_rand_chance(r, 85))     /* without: the newest controller's bus */
+        json_object_set_new(a, "bus", json_string(bus));
     free(bus);
+    /* a SCSI address, mostly small so that two disks may meet, now and
+     * then out of the bus's range */
+    if (mut_rand_chance(r, 25))
+        json_object_set_new(a, "scsi-id", json_integer(mut_rand_chance(r, 5) ? 256
+                                                       : (json_int_t)mut_rand_below(r, 3)));
+    if (mut_rand_chance(r, 25))
+        json_object_set_new(a, "lun", json_integer(mut_rand_chance(r, 5) ? 16384
+                                                   : (json_int_t)mut_rand_below(r, 3)));
     return push(out, gen_execute("device_add", a));
 }
 
@@ -606,7 +617,7 @@ size_t gen_vm_action(const MutState *st, MutRand *r, json_t *out, GenKind *kind)
         [GEN_DEL] = 5, [GEN_HMP_IO] = 18, [GEN_JOB_START] = 6,
         [GEN_JOB_DRIVE] = st->n_jobs ? 10 : 0,
         [GEN_GROUP] = 4, [GEN_FILTER_INSERT] = 6, [GEN_FILTER_REMOVE] = 3, [GEN_QUERY] = 3,
-        [GEN_DEVICE] = st->pc ? 3 : 0,
+        [GEN_DEVICE] = st->pc ? 5 : 0,
     };
     for (int tries = 0; tries < 8; tries++) {
         GenKind k = (GenKind)mut_rand_weighted(r, w, GEN__COUNT);

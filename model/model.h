@@ -362,7 +362,9 @@ typedef struct ModelDevice {
     char *id;               /* may be NULL */
     char *driver;           /* "virtio-scsi", "scsi-hd" */
     char *iothread;         /* virtio-scsi */
-    char *bus;              /* scsi-hd */
+    char *bus;              /* scsi-hd: the bus as given, or NULL */
+    long ctrl;              /* scsi-hd: its controller's index in devices[] */
+    unsigned target, lun;   /* scsi-hd: its SCSI address on that bus (channel 0) */
 } ModelDevice;
 
 typedef enum ModelJobStatus {

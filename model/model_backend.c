@@ -216,13 +216,96 @@ static bool object_del(ModelState *st, const json_t *args, BgError *err)
     return bg_error_setf(err, BG_MSG_OBJECT_NOT_FOUND, id);
 }
 
-static void device_push(ModelWorld *w, const char *id, const char *driver, const char *iothread,
-                        const char *bus)
+static ModelDevice *device_push(ModelWorld *w, const char *id, const char *driver,
+                                const char *iothread, const char *bus)
 {
     w->devices = bg_realloc(w->devices, (w->n_devices + 1) * sizeof(*w->devices));
-    w->devices[w->n_devices++] = (ModelDevice){ id ? bg_strdup(id) : NULL, bg_strdup(driver),
-                                                iothread ? bg_strdup(iothread) : NULL,
-                                                bus ? bg_strdup(bus) : NULL };
+    w->devices[w->n_devices] = (ModelDevice){ id ? bg_strdup(id) : NULL, bg_strdup(driver),
+                                              iothread ? bg_strdup(iothread) : NULL,
+                                              bus ? bg_strdup(bus) : NULL, -1, 0, 0 };
+    return &w->devices[w->n_devices++];
+}
+
+/* The properties the model follows; a device_add with any other is not modelled. */
+static const char *unmodelled_property(const json_t *args, const char *const *known)
+{
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)args, key, v) {
+        size_t i = 0;
+        while (known[i] && strcmp(known[i], key) != 0)
+            i++;
+        if (!known[i])
+            return key;
+    }
+    return NULL;
+}
+
+/* A SCSI address property (qdev uint32): absent is -1, as its default; a
+ * value the model does not follow (not an integer in 0..65535: QEMU's
+ * errors for those come while the properties are set, in the QDict's
+ * order) is -2. */
+static long scsi_prop(const json_t *args, const char *name)
+{
+    const json_t *v = json_object_get(args, name);
+    if (!v)
+        return -1;
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 65535)
+        return -2;
+    return (long)json_integer_value(v);
+}
+
+/* Is there a scsi-hd on controller CTRL at TARGET, LUN (channel 0)? */
+static const ModelDevice *scsi_at(const ModelWorld *w, long ctrl, unsigned target, unsigned lun)
+{
+    for (size_t i = 0; i < w->n_devices; i++) {
+        const ModelDevice *d = &w->devices[i];
+        if (d->ctrl == ctrl && d->target == target && d->lun == lun)
+            return d;
+    }
+    return NULL;
+}
+
+/*
+ * scsi_qdev_realize() (hw/scsi/scsi-bus.c) on a virtio-scsi bus (max_channel
+ * 0, max_target 255, max_lun 16383: VIRTIO_SCSI_MAX_TARGET / _MAX_LUN): the
+ * range checks, then the address: without scsi-id the first target from 0
+ * whose LUN (0 when not given) is free, without lun the first free LUN of
+ * the target, with both a LUN no other device has.
+ */
+static bool scsi_address(const ModelWorld *w, long ctrl, long channel, long target, long lun,
+                         unsigned *target_out, unsigned *lun_out, BgError *err)
+{
+    if (channel > 0)
+        return bg_error_setf(err, BG_MSG_SCSI_BAD_CHANNEL, (int)channel);
+    if (target > 255)
+        return bg_error_setf(err, BG_MSG_SCSI_BAD_TARGET, (int)target);
+    if (lun > 16383)
+        return bg_error_setf(err, BG_MSG_SCSI_BAD_LUN, (int)lun);
+    if (target < 0) {
+        unsigned l = lun < 0 ? 0 : (unsigned)lun, t = 0;
+        while (scsi_at(w, ctrl, t, l) && t < 255)
+            t++;
+        if (scsi_at(w, ctrl, t, l))
+            return bg_error_setf(err, BG_MSG_SCSI_NO_FREE_TARGET);
+        *target_out = t;
+        *lun_out = l;
+    } else if (lun < 0) {
+        unsigned l = 0;
+        while (scsi_at(w, ctrl, (unsigned)target, l) && l < 16383)
+            l++;
+        if (scsi_at(w, ctrl, (unsigned)target, l))
+            return bg_error_setf(err, BG_MSG_SCSI_NO_FREE_LUN);
+        *target_out = (unsigned)target;
+        *lun_out = l;
+    } else {
+        const ModelDevice *d = scsi_at(w, ctrl, (unsigned)target, (unsigned)lun);
+        if (d)      /* an anonymous device's id is NULL, which glib prints so */
+            return bg_error_setf(err, BG_MSG_SCSI_LUN_USED, d->id ? d->id : "(null)");
+        *target_out = (unsigned)target;
+        *lun_out = (unsigned)lun;
+    }
+    return true;
 }
 
 static const ModelDevice *device_find(const ModelWorld *w, const char *id)
@@ -240,7 +323,14 @@ static bool device_add(ModelState *st, const json_t *args, BgError *err)
     if (!driver)
         return false;
     const char *id = json_string_value(json_object_get(args, "id"));
+    static const char *const ctrl_props[] = { "driver", "id", "iothread", NULL };
+    static const char *const disk_props[] = { "driver", "id", "bus", "drive", "share-rw",
+                                              "channel", "scsi-id", "lun", NULL };
     if (strcmp(driver, "virtio-scsi") == 0 || strcmp(driver, "virtio-scsi-pci") == 0) {
+        if (unmodelled_property(args, ctrl_props)) {
+            st->unsupported = "a virtio-scsi property the model does not follow";
+            return false;
+        }
         driver = "virtio-scsi";     /* an alias of virtio-scsi-pci */
         if (!st->pc)
             return bg_error_setf(err, BG_MSG_DEVICE_NO_BUS, "PCI", "virtio-scsi-pci");
@@ -262,19 +352,29 @@ static bool device_add(ModelState *st, const json_t *args, BgError *err)
         st->unsupported = "devices other than virtio-scsi and scsi-hd are not modelled";
         return false;
     }
+    long channel = scsi_prop(args, "channel"), target = scsi_prop(args, "scsi-id"),
+         lun = scsi_prop(args, "lun");
+    if (unmodelled_property(args, disk_props) || channel == -2 || target == -2 || lun == -2) {
+        st->unsupported = "a scsi-hd property or value the model does not follow";
+        return false;
+    }
     const char *drive = json_string_value(json_object_get(args, "drive"));
     const char *bus = json_string_value(json_object_get(args, "bus"));
     /* qdev_device_add(): the bus first (a virtio-scsi controller's one bus
-     * is "<its id>.0"; without `bus`, the first SCSI bus), then the id
-     * (qdev_set_id() numbers an anonymous device here), then the `drive`
-     * property, then realize */
+     * is "<its id>.0"; without `bus`, the first SCSI bus qbus_find_recursive()
+     * meets, and bus_add_child() puts each new device first: the newest
+     * controller's), then the id (qdev_set_id() numbers an anonymous device
+     * here), then the `drive` property, then realize */
     const ModelDevice *ctrl = NULL;
-    for (size_t i = 0; i < st->w->n_devices && !ctrl; i++) {
+    long ctrl_index = -1;
+    for (size_t i = st->w->n_devices; i-- > 0 && !ctrl;) {
         const ModelDevice *d = &st->w->devices[i];
         size_t l = d->id ? strlen(d->id) : 0;
         if (strcmp(d->driver, "virtio-scsi") == 0 &&
-            (!bus || (l && strncmp(bus, d->id, l) == 0 && strcmp(bus + l, ".0") == 0)))
+            (!bus || (l && strncmp(bus, d->id, l) == 0 && strcmp(bus + l, ".0") == 0))) {
             ctrl = d;
+            ctrl_index = (long)i;
+        }
     }
     if (!ctrl && bus)
         return bg_error_setf(err, BG_MSG_DEVICE_BUS_NOT_FOUND, bus);
@@ -286,6 +386,10 @@ static bool device_add(ModelState *st, const json_t *args, BgError *err)
     ModelNode *live = drive ? model_graph_find(st->w, drive) : NULL;
     if (drive && !live)
         return bg_error_setf(err, BG_MSG_DEVICE_DRIVE_NOT_FOUND, "scsi-hd", drive);
+    /* realize: scsi_qdev_realize() takes the address before scsi_realize() */
+    unsigned at_target = 0, at_lun = 0;
+    if (!scsi_address(st->w, ctrl_index, channel, target, lun, &at_target, &at_lun, err))
+        return false;
     if (!drive)
         return bg_error_setf(err, BG_MSG_DEVICE_NO_DRIVE);
     /* scsi_realize() -> blkconf_geometry() -> hd_geometry_guess():
@@ -334,7 +438,10 @@ static bool device_add(ModelState *st, const json_t *args, BgError *err)
     if (ok && w->blks[w->n_blks - 1].iothread)
         ok = model_aio_move(w, n, w->blks[w->n_blks - 1].iothread, err);
     if (ok) {
-        device_push(w, id, driver, NULL, bus);
+        ModelDevice *d = device_push(w, id, driver, NULL, bus);
+        d->ctrl = ctrl_index;
+        d->target = at_target;
+        d->lun = at_lun;
         ModelWorld *old = st->w;
         st->w = w;
         w = old;

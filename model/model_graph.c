@@ -152,6 +152,9 @@ ModelWorld *model_graph_copy(const ModelWorld *s)
         w->devices[i].driver = dup0(s->devices[i].driver);
         w->devices[i].iothread = dup0(s->devices[i].iothread);
         w->devices[i].bus = dup0(s->devices[i].bus);
+        w->devices[i].ctrl = s->devices[i].ctrl;
+        w->devices[i].target = s->devices[i].target;
+        w->devices[i].lun = s->devices[i].lun;
     }
     w->groups = strv_copy(s->groups, s->n_groups);
     w->iothreads = strv_copy(s->iothreads, s->n_iothreads);

@@ -9,6 +9,7 @@
  */
 #include "device.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +52,89 @@ static bool prop_bool(json_t *v)
     return s && (!strcmp(s, "on") || !strcmp(s, "true") || !strcmp(s, "yes"));
 }
 
+/* Does ARGS hold only properties of the list the engine implements? */
+static bool known_props(json_t *args, const char *const *props)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(args, key, v) {
+        const char *const *p = props;
+        while (*p && strcmp(*p, key))
+            p++;
+        if (!*p)
+            return false;
+    }
+    return true;
+}
+
+/* A uint32 qdev property of the SCSI address: *OUT is UINT32_MAX (the
+ * default, "any") when absent; false for a value the engine does not take
+ * (not an integer of 0..65535: QEMU refuses those while it sets the
+ * properties, in the QDict's order). */
+static bool scsi_prop(json_t *args, const char *name, uint32_t *out)
+{
+    json_t *v = json_object_get(args, name);
+    *out = UINT32_MAX;
+    if (!v)
+        return true;
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 65535)
+        return false;
+    *out = (uint32_t)json_integer_value(v);
+    return true;
+}
+
+/* scsi_device_find() with an exact match: the disk at BUS, TARGET, LUN. */
+static RealDevice *scsi_find(RealGraph *g, RealDevice *bus, uint32_t target, uint32_t lun)
+{
+    for (RealDevice *d = devs(g)->head; d; d = d->next)
+        if (d->bus == bus && d->target == target && d->lun == lun)
+            return d;
+    return NULL;
+}
+
+/* virtio-scsi's bus: one channel, targets up to VIRTIO_SCSI_MAX_TARGET, LUNs
+ * up to VIRTIO_SCSI_MAX_LUN (hw/scsi/virtio-scsi.c virtio_scsi_scsi_info) */
+#define SCSI_MAX_CHANNEL 0
+#define SCSI_MAX_TARGET  255
+#define SCSI_MAX_LUN     16383
+
+/* scsi_qdev_realize() (hw/scsi/scsi-bus.c): the range checks, then the
+ * address the disk takes on BUS (*TARGET and *LUN in and out). */
+static bool scsi_realize_address(RealGraph *g, RealDevice *bus, uint32_t channel,
+                                 uint32_t *target, uint32_t *lun, BgError *err)
+{
+    if (channel != UINT32_MAX && channel > SCSI_MAX_CHANNEL)
+        return bg_error_setf(err, BG_MSG_SCSI_BAD_CHANNEL, (int)channel);
+    if (*target != UINT32_MAX && *target > SCSI_MAX_TARGET)
+        return bg_error_setf(err, BG_MSG_SCSI_BAD_TARGET, (int)*target);
+    if (*lun != UINT32_MAX && *lun > SCSI_MAX_LUN)
+        return bg_error_setf(err, BG_MSG_SCSI_BAD_LUN, (int)*lun);
+    if (*target == UINT32_MAX) {
+        if (*lun == UINT32_MAX)
+            *lun = 0;
+        uint32_t id = 0;
+        RealDevice *d;
+        while ((d = scsi_find(g, bus, id, *lun)) && id < SCSI_MAX_TARGET)
+            id++;
+        if (d)
+            return bg_error_setf(err, BG_MSG_SCSI_NO_FREE_TARGET);
+        *target = id;
+    } else if (*lun == UINT32_MAX) {
+        uint32_t l = 0;
+        RealDevice *d;
+        while ((d = scsi_find(g, bus, *target, l)) && l < SCSI_MAX_LUN)
+            l++;
+        if (d)
+            return bg_error_setf(err, BG_MSG_SCSI_NO_FREE_LUN);
+        *lun = l;
+    } else {
+        RealDevice *d = scsi_find(g, bus, *target, *lun);
+        if (d)      /* glib prints an anonymous device's NULL id as "(null)" */
+            return bg_error_setf(err, BG_MSG_SCSI_LUN_USED, d->id ? d->id : "(null)");
+    }
+    return true;
+}
+
 static bool add_virtio_scsi(RealGraph *g, json_t *args, const char *id, const char **cls,
                             BgError *err)
 {
@@ -77,7 +161,8 @@ static bool add_virtio_scsi(RealGraph *g, json_t *args, const char *id, const ch
     return true;
 }
 
-static bool add_scsi_hd(RealGraph *g, json_t *args, const char *id, BgError *err)
+static bool add_scsi_hd(RealGraph *g, json_t *args, const char *id, uint32_t channel,
+                        uint32_t target, uint32_t lun, BgError *err)
 {
     const char *drive = json_string_value(json_object_get(args, "drive"));
     const char *bus = json_string_value(json_object_get(args, "bus"));
@@ -93,7 +178,9 @@ static bool add_scsi_hd(RealGraph *g, json_t *args, const char *id, BgError *err
         if (!ctrl || strcmp(ctrl->driver, "virtio-scsi"))
             return bg_error_setf(err, BG_MSG_DEVICE_BUS_NOT_FOUND, bus);
     } else {
-        for (RealDevice *d = devs(g)->head; d && !ctrl; d = d->next)
+        /* qbus_find_recursive() meets the newest controller's bus first
+         * (bus_add_child() inserts at the head); the list is oldest first */
+        for (RealDevice *d = devs(g)->head; d; d = d->next)
             if (!strcmp(d->driver, "virtio-scsi"))
                 ctrl = d;
         if (!ctrl)
@@ -105,6 +192,8 @@ static bool add_scsi_hd(RealGraph *g, json_t *args, const char *id, BgError *err
     RealNode *n = drive ? real_graph_find_node(g, drive) : NULL;
     if (drive && !n)
         return bg_error_setf(err, BG_MSG_DEVICE_DRIVE_NOT_FOUND, "scsi-hd", drive);
+    if (!scsi_realize_address(g, ctrl, channel, &target, &lun, err))
+        return false;
     if (!drive)
         return bg_error_setf(err, BG_MSG_DEVICE_NO_DRIVE);
 
@@ -153,6 +242,9 @@ static bool add_scsi_hd(RealGraph *g, json_t *args, const char *id, BgError *err
     d->driver = bg_strdup("scsi-hd");
     d->id = id ? bg_strdup(id) : NULL;
     d->blk = blk;
+    d->bus = ctrl;
+    d->target = target;
+    d->lun = lun;
     add(g, d);
     return true;
 }
@@ -167,13 +259,27 @@ bool real_device_add(RealGraph *g, json_t *args, bool machine_pc, bool *unsuppor
     const char *id = json_string_value(idv);
     if (!driver)
         return bg_error_setf(err, BG_MSG_QAPI_MISSING, "driver");
+    static const char *const ctrl_props[] = { "driver", "id", "iothread", NULL };
+    static const char *const disk_props[] = { "driver", "id", "bus", "drive", "share-rw",
+                                              "channel", "scsi-id", "lun", NULL };
     if (!strcmp(driver, "virtio-scsi") || !strcmp(driver, "virtio-scsi-pci")) {
+        if (!known_props(args, ctrl_props)) {
+            *unsupported = true;
+            return false;
+        }
         if (!machine_pc)   /* machine none has no PCI bus */
             return bg_error_setf(err, BG_MSG_DEVICE_NO_BUS, "PCI", "virtio-scsi-pci");
         return add_virtio_scsi(g, args, id, cls, err);
     }
-    if (!strcmp(driver, "scsi-hd"))
-        return add_scsi_hd(g, args, id, err);
+    uint32_t channel, target, lun;
+    if (!strcmp(driver, "scsi-hd")) {
+        if (!known_props(args, disk_props) || !scsi_prop(args, "channel", &channel) ||
+            !scsi_prop(args, "scsi-id", &target) || !scsi_prop(args, "lun", &lun)) {
+            *unsupported = true;
+            return false;
+        }
+        return add_scsi_hd(g, args, id, channel, target, lun, err);
+    }
     *unsupported = true;
     return false;
 }

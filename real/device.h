@@ -23,6 +23,8 @@ typedef struct RealDevice {
     char *id;                  /* or NULL */
     RealCtx *iothread;         /* virtio-scsi: its context, NULL = main loop */
     RealBlk *blk;              /* scsi-hd: its BlockBackend */
+    struct RealDevice *bus;    /* scsi-hd: the controller whose bus it is on */
+    uint32_t target, lun;      /* scsi-hd: its address there (channel 0) */
     struct RealDevice *next;
 } RealDevice;
 
