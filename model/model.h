@@ -487,8 +487,9 @@ typedef struct ModelState {
     json_t *step_events;    /* events of the current step (borrowed by the step) */
     const char *unsupported;/* set by a command the model cannot answer (static text) */
     const char *lost;       /* a job's end the model does not follow (its copy met an
-                             * error it does not model): the graph, the images and the
-                             * job are unknown from then on, so every later step of
+                             * error it does not model), or a flush into an image file
+                             * made anew under its node: the graph, the images and the
+                             * jobs are unknown from then on, so every later step of
                              * the stream is unsupported (static text) */
     const char *err_class;  /* an error class other than GenericError (static text) */
 } ModelState;
@@ -554,6 +555,8 @@ bool model_blkdebug_flush_may_fail(const ModelWorld *w, const ModelNode *n);
 bool model_blkdebug_job_may_fail(const ModelWorld *w, const ModelNode *n);
 /* Would an active rule of N for IOTYPE look at the request's offset? */
 bool model_blkdebug_needs_offset(const ModelNode *n, int iotype);
+/* Does blkdebug node N have an active rule that fails requests of IOTYPE? */
+bool model_blkdebug_error_rule(const ModelNode *n, int iotype);
 /* rule_check(): 0 or -errno for a request of IOTYPE reaching N. */
 int model_blkdebug_check(ModelNode *n, uint64_t off, uint64_t len, int iotype);
 
@@ -711,6 +714,10 @@ bool model_io_qcow2_unflushed(ModelState *st, const ModelWorld *w, const ModelNo
 bool model_io_qcow2_meta_on_disk(ModelState *st, const ModelWorld *w, const ModelFile *f);
 /* qcow2 node N wrote back its L2 and refcount caches (its open, a reopen, a
  * flush): ModelNode.qcow2_gen. */
+/* Would a flush of N (its subtree's) write the caches of a qcow2 node that
+ * changed its image into a file img-create made anew since that node opened
+ * it?  Where those writes land is not followed (regress/202). */
+bool model_io_qcow2_stale_flush(ModelState *st, const ModelWorld *w, const ModelNode *n);
 void model_io_qcow2_written_back(ModelState *st, const ModelWorld *w, ModelNode *n);
 /* A read whose every byte the model knows, into a buffer of the block
  * layer's own (a job's: a null node without read-zeroes leaves it

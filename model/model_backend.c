@@ -149,6 +149,12 @@ static bool blockdev_del(ModelState *st, const json_t *args, BgError *err)
     if (model_graph_refcnt(w, n) > 1)
         return bg_error_setf(err, BG_MSG_BLOCK_DEVICE_IN_USE,
                              model_graph_device_or_node_name(w, n));
+    /* bdrv_close() flushes what it closes */
+    if (model_io_qcow2_stale_flush(st, w, n)) {
+        st->unsupported = st->lost = "closing a qcow2 node whose caches go into an image file "
+                                     "made anew since it opened it";
+        return false;
+    }
     n->monitor_owned = false;
     model_graph_collect(w);
     BgError ignore = {0};

@@ -265,6 +265,11 @@ bool model_blkdebug_job_may_fail(const ModelWorld *w, const ModelNode *n)
     return false;
 }
 
+bool model_blkdebug_error_rule(const ModelNode *n, int iotype)
+{
+    return active_rule_for(n, iotype);
+}
+
 /* Would an active rule of N for IOTYPE look at the request's offset? */
 bool model_blkdebug_needs_offset(const ModelNode *n, int iotype)
 {

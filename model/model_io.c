@@ -707,6 +707,9 @@ static int node_discard(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len)
         uint64_t end = off + len >= vend ? (vend + MODEL_CLUSTER - 1) / MODEL_CLUSTER
                                          : (off + len) / MODEL_CLUSTER;
         bool backing = model_graph_backing(c->w, n) != NULL;
+        int r = first < end ? model_io_qcow2_meta_rules(c, n, true) : 0;
+        if (r)
+            return r;
         for (uint64_t cl = first; cl < end; cl++)
             model_image_qcow2_discard(f, cl, backing);
         model_io_host_grew(c->w, n, f);

@@ -71,4 +71,9 @@ int model_io_qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, con
 void model_io_qcow2_raw_read(IoCtx *c, const ModelFile *f, uint64_t off, uint64_t len,
                              uint8_t *buf);
 
+/* Would metadata I/O of a change of N's clusters meet an active blkdebug
+ * rule for flushes (or, with WRITES, writes) below it?  -ENOTSUP and
+ * C->unsupported if so, else 0 (model_io_qcow2.c). */
+int model_io_qcow2_meta_rules(IoCtx *c, const ModelNode *n, bool writes);
+
 #endif

@@ -296,9 +296,27 @@ static bool open_backing(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict
                                          : "backing file without a format: probing is not modelled";
         return false;
     }
-    model_qdict_put_str(bo, "file.driver", "file");
-    model_qdict_put_str(bo, "file.filename", full);
-    free(full);
+    if (strncmp(full, "json:", 5) == 0) {
+        /* parse_json_protocol(): the name's options (qdict_flatten()ed)
+         * join the header's format, which they do not override */
+        json_t *j = json_loads(full + 5, JSON_DECODE_ANY, NULL);
+        free(full);
+        if (!json_is_object(j)) {
+            json_decref(j);
+            model_qdict_free(bo);
+            st->unsupported = "a json: backing file name that is not a JSON object (QEMU's "
+                              "parser's errors are not modelled)";
+            return false;
+        }
+        ModelQDict *jo = model_qdict_from_json(j);
+        json_decref(j);
+        model_qdict_join(bo, jo);
+        model_qdict_free(jo);
+    } else {
+        model_qdict_put_str(bo, "file.driver", "file");
+        model_qdict_put_str(bo, "file.filename", full);
+        free(full);
+    }
     BgError local = {0};
     ModelNode *b = model_open_node(st, w, bo, NULL, n, "backing", MODEL_ROLE_COW, &local);
     if (!b) {

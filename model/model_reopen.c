@@ -500,6 +500,13 @@ static bool reopen_world(ModelState *st, ModelWorld *w, const ModelWorld *old, Q
             return false;
         }
     for (i = 0; i < q->n; i++)
+        if (model_io_qcow2_stale_flush(st, w, model_graph_node(w, q->e[i].node))) {
+            /* the image file's bytes are unknown from here on */
+            st->unsupported = st->lost = "a reopen whose flush writes a qcow2 node's caches into "
+                                         "an image file made anew since the node opened it";
+            return false;
+        }
+    for (i = 0; i < q->n; i++)
         if (!prepare(st, w, &q->e[i], err))
             return false;
     /* the new flags take effect for the permission update
