@@ -346,7 +346,12 @@ typedef struct ModelNode {
 /* A parent that is not a node: a BlockBackend (child_root: a scsi-hd
  * device's, or one a job made), or a job's own child (child_job,
  * block_job_add_bdrv()). */
-typedef enum ModelBlkKind { MODEL_BLK_DEVICE, MODEL_BLK_JOB, MODEL_BLK_JOB_CHILD } ModelBlkKind;
+/* A device's BlockBackend, a job's (s->blk, s->target...), a job's own
+ * BdrvChild, and the one QEMU 7.2 leaks when a block-stream fails after
+ * making it (owned by nobody, unnamed). */
+typedef enum ModelBlkKind {
+    MODEL_BLK_DEVICE, MODEL_BLK_JOB, MODEL_BLK_JOB_CHILD, MODEL_BLK_LEAKED
+} ModelBlkKind;
 
 typedef struct ModelBlk {
     ModelBlkKind kind;

@@ -107,9 +107,9 @@ bool model_check(const ModelState *st)
         if (!model_graph_node(w, w->blks[i].node))
             return false;
         /* 8 */
-        const ModelJob *j = w->blks[i].kind == MODEL_BLK_DEVICE
-                                ? NULL : model_graph_job(w, w->blks[i].owner);
-        if (w->blks[i].kind != MODEL_BLK_DEVICE &&
+        bool ownerless = w->blks[i].kind == MODEL_BLK_DEVICE || w->blks[i].kind == MODEL_BLK_LEAKED;
+        const ModelJob *j = ownerless ? NULL : model_graph_job(w, w->blks[i].owner);
+        if (!ownerless &&
             (!j || (!j->filter && (!j->keeps_children ||
                                    w->blks[i].kind != MODEL_BLK_JOB_CHILD))))
             return false;

@@ -100,7 +100,8 @@ void model_job_started(ModelState *st, ModelJob *j)
 static void drop_blks(ModelWorld *w, const char *owner, bool children)
 {
     for (size_t i = 0; i < w->n_blks;) {
-        if (w->blks[i].kind != MODEL_BLK_DEVICE && strcmp(w->blks[i].owner, owner) == 0 &&
+        if ((w->blks[i].kind == MODEL_BLK_JOB || w->blks[i].kind == MODEL_BLK_JOB_CHILD) &&
+            strcmp(w->blks[i].owner, owner) == 0 &&
             (children || w->blks[i].kind == MODEL_BLK_JOB)) {
             free(w->blks[i].owner);
             free(w->blks[i].iothread);

@@ -439,21 +439,22 @@ fail:
         early_fail_events(st, id);
     /* QEMU 7.2 leaks s->blk when stream_start() fails after making it:
      * job_early_fail() frees the job, but only stream_clean() would unref
-     * s->blk, and bdrv_cor_filter_drop() then moves it from the filter to
-     * the top ("Node hd0 is in use" for blockdev-del, its permissions
-     * held).  The model keeps no such BlockBackend: what follows is unknown */
-    if (blk_made && !st->lost)
-        st->lost = "a block-stream that failed after making its BlockBackend leaves it on the "
-                   "top node in QEMU 7.2 (stream_start() does not unref s->blk on failure), "
-                   "which the model does not keep";
-    if (w_rw) {
-        /* bdrv_cor_filter_drop(), then the top read-only again */
-        if (inserted)
-            model_graph_reattach_parents(w_rw, model_graph_node(w_rw, top_id));
-        restore_read_only(st, w_rw, bs->id);
-    } else if (inserted) {  /* bdrv_cor_filter_drop() */
-        model_graph_reattach_parents(st->w, model_graph_node(st->w, top_id));
+     * s->blk, and bdrv_cor_filter_drop() moves it, a parent of the filter,
+     * to the top: an unnamed BlockBackend that holds consistent read and
+     * shares no resize, there for good ("Node hd0 is in use" for
+     * blockdev-del; regress/191, 203) */
+    ModelWorld *after = w_rw ? w_rw : st->w;
+    if (inserted)           /* bdrv_cor_filter_drop() */
+        model_graph_reattach_parents(after, model_graph_node(after, top_id));
+    if (blk_made) {
+        model_job_add_blk(after, MODEL_BLK_LEAKED, "", top_id, MODEL_PERM_CONSISTENT_READ,
+                          MODEL_PERM_CONSISTENT_READ | MODEL_PERM_WRITE_UNCHANGED |
+                              MODEL_PERM_WRITE, "root");
+        BgError ignore = {0};
+        model_perm_refresh_below(after, model_graph_node(after, top_id), &ignore);
     }
+    if (w_rw)               /* then the top read-only again */
+        restore_read_only(st, w_rw, bs->id);
     model_graph_free(w);
     return false;
 }

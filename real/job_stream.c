@@ -232,15 +232,14 @@ fail:
     if (job) {
         /* QEMU 7.2 leaks s->blk here when it was inserted: job_early_fail()
          * frees the job, only stream_clean() would unref s->blk, and
-         * bdrv_cor_filter_drop() then moves it to the top ("Node hd0 is in
-         * use" for blockdev-del, its permissions held).  The engine frees
-         * it and marks what follows as beyond it (g->vm_exit) */
-        if (s && s->blk && s->blk->root && !g->vm_exit)
-            g->vm_exit = "a block-stream that failed after making its BlockBackend leaves it on "
-                         "the top node in QEMU 7.2 (stream_start() does not unref s->blk on "
-                         "failure), which the engine does not keep";
+         * bdrv_cor_filter_drop() below moves it, as a parent of the
+         * filter, to the top: an unnamed BlockBackend that holds
+         * consistent read and shares no resize ("Node hd0 is in use" for
+         * blockdev-del).  The engine leaves it so too (the graph's list of
+         * BlockBackends keeps it, and frees it with the graph) */
         if (s) {
-            real_blk_unref(s->blk);
+            if (!(s->blk && s->blk->root))
+                real_blk_unref(s->blk);
             free(s);
             job->opaque = NULL;
         }
