@@ -97,6 +97,18 @@ typedef struct BgBackendOps {
      */
     uint64_t (*known_zero)(BgBackend *be, const char *node, uint64_t offset, uint64_t len);
     /*
+     * A number that moves whenever the guest-visible bytes or the length
+     * of NODE may have changed (a write or discard that reached it or a
+     * node below it, a reopen, a child changed, any change of a host file
+     * below it), and only means something compared with an earlier answer
+     * for the same node; 0: not known.  The comparator does not read again
+     * a node whose bytes it found equal on both backends when neither has
+     * changed since (compare_data.c; BG_CHECK_DATA_VERSIONS=1 checks the
+     * answers against the bytes).  Only asked of nodes list_nodes offers;
+     * no side effect.  Optional (NULL): the comparator hashes the bytes.
+     */
+    uint64_t (*data_version)(BgBackend *be, const char *node);
+    /*
      * The nodes whose guest-visible bytes the comparator reads: a new array
      * of {"node-name": NAME, "size": BYTES}, in any order, without side
      * effects.  Only nodes whose read_node has no side effect either may be

@@ -1,19 +1,14 @@
 /*
- * compare.c: comparing two backends' answers (compare.h): a step's result,
- * qemu-io output and events in comparison form (norm.h), and the
- * guest-visible bytes of every node both list.
+ * compare.c: comparing two backends' answers to a step (compare.h): the
+ * result, qemu-io output and events in comparison form (norm.h).  The
+ * guest-visible bytes are compare_data.c's.
  *
  * Speed (the fuzzer compares every step of every input):
  *   - two results are compared from their parts (views_equal()), each
  *     value in one walk of both (bg_norm_json_equal(), no copy); the
  *     comparison views, which show where they differ, are built only when
  *     the parts are not equal, and so are the events' comparison forms;
- *   - guest data is compared with memcmp, chunk by chunk, as both chunks
- *     are in memory anyway (a checksum of each side cost far more and could
- *     collide); with skip_known_zero a chunk both backends know from their
- *     metadata to be zeroes is not read at all (most of a fuzz input's
- *     images: a few KiB written into up to 64 MiB); the two chunk buffers
- *     are the caller's, made once per run, not once per step.
+ *   - guest data: compare_data.c.
  */
 #include "compare.h"
 
@@ -148,95 +143,5 @@ bool bg_compare_step(const BgResult *ra, const char *da, const BgResult *rb, con
         json_decref(na);
         json_decref(nb);
     }
-    return same;
-}
-
-/* ---- guest-visible data ------------------------------------------------------------------ */
-
-#define DATA_CHUNK (64 * 1024)
-
-/* Is every byte of B[0..N) zero? */
-static bool all_zero(const uint8_t *b, size_t n)
-{
-    return n == 0 || (b[0] == 0 && memcmp(b, b + 1, n - 1) == 0);
-}
-
-/* How many bytes of NAME from OFF (at most N) does backend BE say read as zeroes (backend.h)? */
-static uint64_t claims_zero(const BgBackendOps *ops, BgBackend *be, const char *name,
-                            json_int_t off, uint64_t n)
-{
-    uint64_t z = ops->known_zero ? ops->known_zero(be, name, (uint64_t)off, n) : 0;
-    return z < n ? z : n;
-}
-
-bool bg_compare_data(const BgBackendOps *const ops[2], BgBackend *const be[2],
-                     bool skip_known_zero, uint8_t *buf[2], char **path_out)
-{
-    if (!ops[0]->list_nodes || !ops[1]->list_nodes || !ops[0]->read_node ||
-        !ops[1]->read_node)
-        return true;
-    json_t *la = ops[0]->list_nodes(be[0]), *lb = ops[1]->list_nodes(be[1]);
-    bool same = true;
-    size_t i;
-    json_t *na;
-    json_array_foreach(la, i, na) {
-        const char *name = json_string_value(json_object_get(na, "node-name"));
-        json_int_t size = json_integer_value(json_object_get(na, "size"));
-        json_t *nb = NULL;
-        size_t j;
-        json_t *e;
-        json_array_foreach(lb, j, e)
-            if (name && json_equal(json_object_get(e, "node-name"), json_object_get(na, "node-name")))
-                nb = e;
-        if (!name || !nb || name[0] == '#')   /* automatic names differ by design */
-            continue;
-        if (json_integer_value(json_object_get(nb, "size")) != size) {
-            *path_out = bg_asprintf("/%s/size", name);
-            same = false;
-            break;
-        }
-        json_int_t zend[2] = { 0, 0 };   /* each backend's claim: zeroes up to here */
-        for (json_int_t off = 0; off < size && same;) {
-            uint64_t rest = (uint64_t)(size - off);
-            uint64_t n = rest < DATA_CHUNK ? rest : DATA_CHUNK;
-            for (int b = 0; b < 2; b++)
-                if (off >= zend[b])
-                    zend[b] = off + (json_int_t)claims_zero(ops[b], be[b], name, off, rest);
-            json_int_t both = zend[0] < zend[1] ? zend[0] : zend[1];
-            if (skip_known_zero && both > off) {
-                off = both;
-                continue;
-            }
-            bool read = true;
-            for (int b = 0; b < 2; b++)
-                if (!buf[b])
-                    buf[b] = bg_malloc(DATA_CHUNK);
-            for (int b = 0; b < 2 && read; b++) {
-                BgError err = {0};
-                /* a read that succeeds writes all N bytes (backend.h) */
-                read = ops[b]->read_node(be[b], name, (uint64_t)off, n, buf[b], &err);
-            }
-            if (!read)
-                break;
-            for (int b = 0; b < 2 && same; b++)
-                if (zend[b] > off && !all_zero(buf[b], (uint64_t)(zend[b] - off) < n
-                                                           ? (uint64_t)(zend[b] - off) : n)) {
-                    *path_out = bg_asprintf("/%s/%lld/zero-claim/%s", name, (long long)off,
-                                            ops[b]->name);
-                    same = false;
-                }
-            /* memcmp, not checksums: both chunks are in memory, and a byte-wise
-             * hash of each cost 20 times the rest of a fuzz input */
-            if (same && memcmp(buf[0], buf[1], n) != 0) {
-                *path_out = bg_asprintf("/%s/%lld", name, (long long)off);
-                same = false;
-            }
-            off += (json_int_t)n;
-        }
-        if (!same)
-            break;
-    }
-    json_decref(la);
-    json_decref(lb);
     return same;
 }

@@ -598,6 +598,7 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
 
     bool diverged = false;     /* an unsupported step changed one backend only */
     uint8_t **chunk = data_chunks;        /* bg_compare_data()'s buffers */
+    BgDataMemo *memo = NULL;              /* and what it found unchanged */
     for (size_t i = 0; ok && i < s->n_steps; i++) {
         const BgStep *step = &s->steps[i];
         BgResult res[2] = {{0}};
@@ -658,7 +659,9 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
             const BgBackendOps *ops[2] = { ss[0].ops, ss[1].ops };
             BgBackend *be[2] = { ss[0].be, ss[1].be };
             double td = opt->times ? cpu_seconds() : 0;
-            bool same = bg_compare_data(ops, be, opt->skip_known_zero, chunk, &path);
+            if (!memo)
+                memo = bg_data_memo_new();
+            bool same = bg_compare_data(ops, be, opt->skip_known_zero, memo, chunk, &path);
             part_done(opt, BG_PART_DATA, &td);
             if (!same) {
                 report_set(rep, BG_RUN_FAILED, step->line,
@@ -712,5 +715,6 @@ void bg_run_stream(const BgStream *s, const BgBackendOps *const *backends, int n
         session_close(&ss[b], opt);
     }
     frozen_check(s, frozen);
+    bg_data_memo_free(memo);
     part_done(opt, BG_PART_SESSIONS, &t);
 }

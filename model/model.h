@@ -187,6 +187,7 @@ typedef struct ModelFile {
     uint64_t meta_gen;      /* bumped by every change of the L2 tables or refcounts */
     bool meta_lost;         /* the metadata on disk may differ from the accounting for a
                              * reason the model does not follow (model_io_qcow2_change()) */
+    uint64_t gen;           /* moved by every change of the file (data_version) */
 } ModelFile;
 
 typedef struct ModelFiles {
@@ -329,6 +330,8 @@ typedef struct ModelNode {
     uint64_t qcow2_gen;     /* qcow2: its image's meta_gen when it last wrote back its L2
                              * and refcount caches (open, reopen, flush) */
     uint64_t qcow2_serial;  /* qcow2: the ModelFile.serial of the image it opened */
+    uint64_t serial;        /* unique in the process: no node of a later VM takes it */
+    uint64_t data_gen;      /* moved by every reopen (options that change what it reads) */
     unsigned quorum_next;   /* quorum: next child index */
     bool rewrite_corrupted; /* quorum (vote mode only) */
     bool quorum_fifo;       /* quorum: read-pattern fifo (the first child that reads) */

@@ -713,6 +713,39 @@ static bool model_read_node(BgBackend *be, const char *node, uint64_t offset, ui
     return true;
 }
 
+/*
+ * backend.h data_version, for the nodes model_list_nodes() offers (qcow2,
+ * raw and file nodes over the same): the node's serial, reopens and length,
+ * the image file a file node reads (which img-create made it, and every
+ * change of it since: ModelFile.gen), and its children's versions.
+ */
+static uint64_t version_mix(uint64_t h, uint64_t v)
+{
+    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    return h * 0xff51afd7ed558ccdull;
+}
+
+static uint64_t node_version(ModelState *st, const ModelNode *n, int depth)
+{
+    uint64_t h = version_mix(version_mix(version_mix(n->serial, n->data_gen), n->total),
+                             n->qcow2_serial);
+    if (n->filename) {
+        const ModelFile *f = model_image_find(&st->files, n->filename);
+        h = version_mix(h, f ? version_mix(f->serial, f->gen) : 0);
+    }
+    for (size_t i = 0; i < n->n_children && depth < 64; i++) {
+        const ModelNode *c = model_graph_node(st->w, n->children[i].node);
+        h = version_mix(h, c ? node_version(st, c, depth + 1) : 0);
+    }
+    return h ? h : 1;
+}
+
+static uint64_t model_data_version(BgBackend *be, const char *node)
+{
+    const ModelNode *n = model_graph_find(be->st.w, node);
+    return n ? node_version(&be->st, n, 0) : 0;
+}
+
 static uint64_t model_known_zero(BgBackend *be, const char *node, uint64_t offset, uint64_t len)
 {
     const ModelNode *n = model_graph_find(be->st.w, node);
@@ -832,6 +865,7 @@ const BgBackendOps bg_model_backend_ops = {
     .execute = model_execute,
     .read_node = model_read_node,
     .known_zero = model_known_zero,
+    .data_version = model_data_version,
     .list_nodes = model_list_nodes,
     .file_changes = model_file_changes,
     .get_log = model_get_log,

@@ -186,8 +186,10 @@ ModelNode *model_graph_find(const ModelWorld *w, const char *name)
 /* A node without a name yet; model_open.c names it and appends it. */
 ModelNode *model_graph_node_new(ModelWorld *w, const ModelDriver *drv)
 {
+    static uint64_t serials;
     ModelNode *n = bg_calloc(1, sizeof(*n));
     n->id = w->next_id++;
+    n->serial = ++serials;
     n->drv = drv;
     n->lock_shared = MODEL_PERM_ALL;   /* raw_open_common(): no lock byte held yet */
     n->options = model_qdict_new();

@@ -268,6 +268,7 @@ static uint64_t guest_clusters(const ModelFile *f)
 
 void model_image_qcow2_init(ModelFile *f, uint64_t vsize)
 {
+    f->gen++;
     f->qcow2 = true;
     f->vsize = vsize;
     uint64_t nc = guest_clusters(f);
@@ -334,6 +335,7 @@ static void qcow2_grow(ModelFile *f, uint64_t vsize)
 
 void model_image_qcow2_open(ModelFile *f)
 {
+    f->gen++;
     f->free_index = 0;
     f->free_byte = 0;
 }
@@ -480,6 +482,7 @@ uint64_t model_image_qcow2_l2_count(const ModelFile *f)
 const char *model_image_qcow2_compressed_request(ModelFile *f, const uint64_t *cl, uint64_t n,
                                                  uint64_t n_plain, bool l2_allocated)
 {
+    f->gen++;
     for (uint64_t i = 0; n > 1 && i < n; i++)
         f->cshuffled[cl[i]] = 1;
     if (n_plain && n + n_plain > 1)
@@ -669,6 +672,7 @@ static void meta_changed(ModelFile *f, uint8_t *take_before, size_t n_before)
 
 void model_image_qcow2_grow(ModelFile *f, uint64_t vsize)
 {
+    f->gen++;
     size_t n;
     uint8_t *before = acct_bytes(f, &n);
     qcow2_grow(f, vsize);
@@ -678,6 +682,7 @@ void model_image_qcow2_grow(ModelFile *f, uint64_t vsize)
 bool model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uint8_t *buf,
                              bool zero, bool may_unmap, bool compressed, BgError *err)
 {
+    f->gen++;
     size_t n;
     uint8_t *before = acct_bytes(f, &n);
     bool linked = qcow2_write(f, off, len, buf, zero, may_unmap, compressed, err);
@@ -687,6 +692,7 @@ bool model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uin
 
 void model_image_qcow2_discard(ModelFile *f, uint64_t cluster, bool has_backing)
 {
+    f->gen++;
     size_t n;
     uint8_t *before = acct_bytes(f, &n);
     qcow2_discard(f, cluster, has_backing);

@@ -611,6 +611,7 @@ static int node_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const 
         }
         if (off + len > f->len)
             f->len = off + len;                 /* the bytes between read as zeroes */
+        f->gen++;
         model_sparse_write(&f->bytes, off, len, (flags & MODEL_WR_ZERO) ? NULL : buf);
         grow(n, off + len);
         return 0;
@@ -692,6 +693,7 @@ static int node_discard(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len)
             c->unsupported = "a raw discard in a qcow2 file";
             return -ENOTSUP;
         }
+        f->gen++;
         if (off < f->len)                       /* a punched hole */
             model_sparse_write(&f->bytes, off, f->len - off < len ? f->len - off : len, NULL);
         return 0;

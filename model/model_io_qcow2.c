@@ -591,6 +591,8 @@ bool model_io_qcow2_change(ModelState *st, const ModelWorld *w, ModelNode *n,
         blkdebug |= strcmp(x->drv->name, "blkdebug") == 0;
     if (f && (blkdebug || model_qcow2_lazy_refcounts(n)))
         f->meta_lost = true;
+    if (f)
+        f->gen++;
     return true;
 }
 

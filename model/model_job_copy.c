@@ -353,6 +353,7 @@ int model_job_grow_base(ModelState *st, ModelNode *top, ModelNode *base)
         }
         if (len > f->len)
             f->len = len;
+        f->gen++;
         for (ModelNode *x = base; x; x = x == n ? NULL : model_graph_filtered(w, x))
             x->total = len;                   /* refresh_total_sectors() on each level */
         return 0;
@@ -428,6 +429,7 @@ void model_job_set_header_backing(ModelState *st, ModelNode *n, ModelNode *base,
         free(mf->backing_fmt);
         mf->backing = n->backing_file ? bg_strdup(n->backing_file) : NULL;
         mf->backing_fmt = n->backing_fmt ? bg_strdup(n->backing_fmt) : NULL;
+        mf->gen++;
     }
 }
 

@@ -58,6 +58,7 @@ static void backing_attach(RealEdge *e)
 static void child_cb_attach(RealEdge *e)
 {
     RealNode *p = e->parent_node;
+    p->data_gen++;
     e->next_child = p->children;
     p->children = e;
     if ((p->drv && p->drv->is_filter) || (e->c.role & REAL_CHILD_FILTERED)) {
@@ -81,6 +82,7 @@ static void child_cb_attach(RealEdge *e)
 static void child_cb_detach(RealEdge *e)
 {
     RealNode *p = e->parent_node;
+    p->data_gen++;
     if (e == p->backing)
         real_node_op_unblock(e->child, e);
     for (RealEdge **pp = &p->children; *pp; pp = &(*pp)->next_child) {

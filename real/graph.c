@@ -180,6 +180,10 @@ static void node_aborts(RealBlockState *bs, const char *why)
         n->g->vm_exit = why;
 }
 
+/* RealNode.serial: unique in the process, so that no node of a later VM
+ * of the same stream takes an earlier one's */
+static uint64_t node_serials;
+
 RealNode *real_node_new(RealGraph *g)
 {
     RealNode *n = bg_calloc(1, sizeof(*n));
@@ -190,6 +194,7 @@ RealNode *real_node_new(RealGraph *g)
         return NULL;
     }
     n->bs->graph = n;
+    n->serial = ++node_serials;
     n->bs->corrupted = node_corrupted;
     n->bs->aborts = node_aborts;
     n->refcnt = 1;

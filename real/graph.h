@@ -166,6 +166,11 @@ struct RealNode {
     bool in_list;             /* named and listed */
     /* scratch marks for traversals (topological sort, cycle checks) */
     unsigned mark;
+    /* what the data comparison asks (real_backend.c data_version): a
+     * number no other node of the process had, and one that moves at every
+     * reopen of the node and every change of its children */
+    uint64_t serial;
+    uint64_t data_gen;
 };
 
 /* The whole per-backend world of the block layer. */

@@ -551,6 +551,37 @@ static bool real_read_node(BgBackend *be, const char *node, uint64_t offset, uin
     return true;
 }
 
+/*
+ * backend.h data_version: N's own numbers (its serial, its reopens and
+ * child changes, bs->write_gen: every write, zero write, discard and
+ * truncate that reached it), those of every child, and for a file node
+ * the count of every change to a host file (drv_file_changes(): a write
+ * through another node, img-create, an io step).  Whatever changes the
+ * bytes a node reads moves one of them.
+ */
+static uint64_t version_mix(uint64_t h, uint64_t v)
+{
+    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    return h * 0xff51afd7ed558ccdull;
+}
+
+static uint64_t node_version(const RealNode *n)
+{
+    uint64_t h = version_mix(version_mix(n->serial, n->data_gen), n->bs->write_gen);
+    if (n->drv && n->drv->protocol)    /* file (and null, which has no file: harmless) */
+        h = version_mix(h, drv_file_changes());
+    for (const RealEdge *e = n->children; e; e = e->next_child)
+        if (e->child)
+            h = version_mix(h, node_version(e->child));
+    return h ? h : 1;
+}
+
+static uint64_t real_data_version(BgBackend *be, const char *node)
+{
+    const RealNode *n = be->m ? real_graph_find_node(be->m->g, node) : NULL;
+    return n ? node_version(n) : 0;
+}
+
 /* bdrv_block_status_above() down the whole chain, with want_zero (file
  * holes count), as qemu-img compare asks it, for as long as it says zero;
  * under `inspecting`, as a read. */
@@ -611,6 +642,7 @@ const BgBackendOps bg_real_backend_ops = {
     .execute = real_execute,
     .read_node = real_read_node,
     .known_zero = real_known_zero,
+    .data_version = real_data_version,
     .list_nodes = real_list_nodes,
     .file_changes = real_file_changes,
     .get_log = real_get_log,

@@ -402,6 +402,7 @@ error:
 static void commit(ReopenEntry *e)
 {
     RealNode *bs = e->bs;
+    bs->data_gen++;         /* options that change what it reads (raw's offset, ...) */
     e->rs.options = e->options;
     if (bs->drv->ops->reopen_commit)
         bs->drv->ops->reopen_commit(&e->rs);

@@ -49,6 +49,9 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 # Every run checks that no backend changed a step's command, which shares the
 # stream's values (common/runner.c, frozen_steps()).
 export BG_CHECK_FROZEN_STEPS=1
+# ... and that no backend's data_version stayed put over bytes that changed
+# (common/compare_data.c): the memo that skips unchanged nodes relies on it.
+export BG_CHECK_DATA_VERSIONS=1
 scratch_root=$(mktemp -d /var/tmp/bgraph-check.XXXXXX)
 trap 'rm -rf "$scratch_root"' EXIT
 

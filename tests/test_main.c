@@ -21,6 +21,7 @@ int bg_test_failures;
     X(confine) \
     X(policy) \
     X(runner) \
+    X(compare_data) \
     X(finding) \
     X(minimize) \
     X(fuzz_stats) \
