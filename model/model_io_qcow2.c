@@ -97,12 +97,21 @@ static int cluster_kind(const ModelFile *f, uint64_t cl, uint64_t reach)
  */
 bool model_io_qcow2_foreign(const ModelNode *n, const ModelFile *f, const char **unsupported)
 {
-    if (!n->qcow2_image || strcmp(n->qcow2_image, f->path) == 0)
+    if (!n->qcow2_image)
         return false;
-    if (!*unsupported)
-        *unsupported = "a qcow2 request after a reopen gave the node the file of another image "
-                       "(QEMU maps it through the L1 table of the image it opened)";
-    return true;
+    if (strcmp(n->qcow2_image, f->path) != 0) {
+        if (!*unsupported)
+            *unsupported = "a qcow2 request after a reopen gave the node the file of another "
+                           "image (QEMU maps it through the L1 table of the image it opened)";
+        return true;
+    }
+    if (n->qcow2_serial != f->serial) {
+        if (!*unsupported)
+            *unsupported = "a qcow2 request after img-create made the node's image anew (QEMU "
+                           "maps it through the L1 table of the image it opened)";
+        return true;
+    }
+    return false;
 }
 
 /* qcow2_co_preadv_compressed(): a compressed cluster is one read of its

@@ -512,6 +512,22 @@ static bool offline_locks(const ModelWorld *vm, ModelWorld *w, const ModelNode *
     return true;
 }
 
+/* How many backing levels below TOP (in the offline world W) is the first
+ * image file the VM holds open; -1: none (TOP's own file is not asked). */
+static int held_below(const ModelState *st, const ModelWorld *vm, const ModelWorld *w,
+                      const ModelNode *top)
+{
+    int level = 1;
+    for (const ModelNode *b = model_graph_backing(w, top); st->vm && b && level < 64;
+         b = model_graph_backing(w, b), level++) {
+        const ModelNode *f = model_graph_file(w, b);
+        for (size_t i = 0; f && f->filename && i < vm->n_nodes; i++)
+            if (vm->nodes[i]->filename && strcmp(vm->nodes[i]->filename, f->filename) == 0)
+                return level;
+    }
+    return -1;
+}
+
 void model_io_offline(ModelState *st, const json_t *spec, BgResult *res)
 {
     const char *fmt = json_string_value(json_object_get(spec, "fmt"));
@@ -555,6 +571,34 @@ void model_io_offline(ModelState *st, const json_t *spec, BgResult *res)
         err_text = bg_asprintf("qemu-io: " BG_MSG_QEMUIO_CANT_OPEN "\n", file, named);
         free(named);
         rc = 1;
+    } else if (!held && held_below(st, vm_world, w, n) >= 0) {
+        /* bdrv_open_backing_file(): the first backing level's file the VM
+         * holds fails its lock check as the backing opens; a deeper one is
+         * not followed */
+        st->w = vm_world;
+        const ModelNode *b = model_graph_backing(w, n);
+        const ModelNode *bf = b ? model_graph_file(w, b) : NULL;
+        BgError lock = {0};
+        if (held_below(st, vm_world, w, n) != 1 || !bf || !n->backing_file) {
+            bg_result_set_unsupported(res, "io on an image whose backing chain the VM holds "
+                                           "open below its first level");
+            st->unsupported = unsup_before;
+            goto out;
+        }
+        if (!offline_locks(vm_world, w, n, bf->filename, &lock)) {
+            char *shown = model_image_path_combine(file, n->backing_file);
+            char *why = bg_asprintf("%s%s", BG_MSG_BACKING_OPEN_PREFIX, lock.text);
+            err_text = bg_asprintf("qemu-io: " BG_MSG_QEMUIO_CANT_OPEN "\n" BG_MSG_FILE_LOCK_HINT
+                                   "\n", file, why, shown);
+            free(why);
+            free(shown);
+            rc = 1;
+        } else {
+            bg_result_set_unsupported(res, "io on an image the VM holds open, its locks "
+                                           "allowing it (the two would share the image)");
+            st->unsupported = unsup_before;
+            goto out;
+        }
     } else if (held) {
         st->w = vm_world;
         BgError lock = {0};

@@ -227,6 +227,17 @@ void img_close(RealImage *img)
     real_free(img);
 }
 
+/* raw_handle_perm_lock(): a lock held elsewhere gets a hint naming the file
+ * of the level that failed (error_append_hint(): printed on the next line,
+ * also under "Could not open backing file: "). */
+static void lock_hint(BgError *err, const char *file)
+{
+    if (strncmp(err->text, "Failed to get ", 14) != 0)
+        return;
+    size_t len = strlen(err->text);
+    snprintf(err->text + len, sizeof(err->text) - len, "\n" BG_MSG_FILE_LOCK_HINT, file);
+}
+
 /* img_open(); *RET_OUT is -ELOOP when the chain passes IMG_MAX_CHAIN levels. */
 static RealImage *open_chain(const char *dir, const char *filename, const char *fmt,
                              const ImgOpenOptions *o, int *ret_out, BgError *err)
@@ -253,8 +264,10 @@ static RealImage *open_chain(const char *dir, const char *filename, const char *
         bg_error_setf(err, "Out of memory");
         goto fail;
     }
-    if (open_level(img, dir, filename, fmt, o->options, flags, perm, shared, o, err) < 0)
+    if (open_level(img, dir, filename, fmt, o->options, flags, perm, shared, o, err) < 0) {
+        lock_hint(err, filename);
         goto fail;
+    }
     while (!o->no_backing) {
         RealBlockState *top = img->levels[img->n - 1].fmt;
         if (!top || !top->orig_drv->supports_backing || !top->backing_file || !top->backing_file[0])
@@ -281,6 +294,7 @@ static RealImage *open_chain(const char *dir, const char *filename, const char *
         real_free(name);
         name = bname;
         if (ret < 0) {
+            lock_hint(err, bname);
             bg_error_prepend(err, BG_MSG_BACKING_OPEN_PREFIX);
             goto fail;
         }

@@ -472,9 +472,8 @@ int qemuio_offline(const char *dir, const char *fmt, const char *filename,
     BgError e = { 0 };
     RealImage *img = img_open(dir, filename, fmt, o, &e);
     if (!img) {
+        /* the text carries the lock hint, if any, on its second line */
         bg_buf_printf(err, "qemu-io: " BG_MSG_QEMUIO_CANT_OPEN "\n", filename, e.text);
-        if (!strncmp(e.text, "Failed to get ", 14))
-            bg_buf_printf(err, BG_MSG_FILE_LOCK_HINT "\n", filename);
         return 1;
     }
     QemuIoContext ctx = { .bs = img_bs(img), .out = out, .err = err, .report = err,
