@@ -332,6 +332,7 @@ typedef struct ModelNode {
     uint64_t qcow2_serial;  /* qcow2: the ModelFile.serial of the image it opened */
     uint64_t serial;        /* unique in the process: no node of a later VM takes it */
     uint64_t data_gen;      /* moved by every reopen (options that change what it reads) */
+    uint64_t l2_warm;       /* qcow2: the L2 slices (by index, 0-63) in its L2 cache */
     unsigned quorum_next;   /* quorum: next child index */
     bool rewrite_corrupted; /* quorum (vote mode only) */
     bool quorum_fifo;       /* quorum: read-pattern fifo (the first child that reads) */

@@ -710,6 +710,9 @@ static int node_discard(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len)
                                          : (off + len) / MODEL_CLUSTER;
         bool backing = model_graph_backing(c->w, n) != NULL;
         int r = first < end ? model_io_qcow2_meta_rules(c, n, true) : 0;
+        if (!r && first < end)
+            r = model_io_qcow2_l2_load(c, n, f, first * MODEL_CLUSTER,
+                                       (end - first) * MODEL_CLUSTER);
         if (r)
             return r;
         for (uint64_t cl = first; cl < end; cl++)

@@ -76,4 +76,8 @@ void model_io_qcow2_raw_read(IoCtx *c, const ModelFile *f, uint64_t off, uint64_
  * C->unsupported if so, else 0 (model_io_qcow2.c). */
 int model_io_qcow2_meta_rules(IoCtx *c, const ModelNode *n, bool writes);
 
+/* The L2 slices of N's clusters in [OFF, OFF+LEN) into its L2 cache, each
+ * not there yet read through its file chain's blkdebug rules (model_io_qcow2.c). */
+int model_io_qcow2_l2_load(IoCtx *c, ModelNode *n, const ModelFile *f, uint64_t off, uint64_t len);
+
 #endif

@@ -132,6 +132,56 @@ int model_io_qcow2_no_image(IoCtx *c)
     return -ENOTSUP;
 }
 
+/*
+ * qcow2_get_host_offset() and the other L2 walks load the L2 slice of a
+ * cluster into the L2 cache (qcow2_cache_get(): a read of the slice through
+ * bs->file) unless it is there.  The cache starts empty at the node's open
+ * and at each reopen (qcow2_update_options_prepare() makes new caches) and,
+ * at its default size, keeps every slice of the images the model holds.
+ * That read meets the active blkdebug rules for reads on its way, also for
+ * a request that reads no data (an unallocated cluster, a write): regress/206.
+ */
+static int l2_load(IoCtx *c, ModelNode *n, const ModelFile *f, uint64_t cl)
+{
+    uint64_t entries = MODEL_CLUSTER / 8, t = cl / entries;
+    if (t >= f->n_l1 || !f->l2[t])
+        return 0;                              /* no table: nothing to load */
+    uint64_t s = model_qcow2_l2_slice_clusters(n), slice = cl / s;
+    if (slice < 64 && (n->l2_warm >> slice) & 1)
+        return 0;
+    bool rule = false;
+    for (ModelNode *x = model_graph_file(c->w, n); x && x->drv->kind == BG_DRV_FILTER;
+         x = model_graph_filtered(c->w, x))
+        rule |= strcmp(x->drv->name, "blkdebug") == 0 &&
+                model_blkdebug_error_rule(x, MODEL_IO_READ);
+    if (rule && (slice >= 64 || model_qdict_has(n->options, "l2-cache-size") ||
+                 model_qdict_has(n->options, "cache-size"))) {
+        if (!c->unsupported)
+            c->unsupported = "an L2 slice the model does not know to be cached, below an active "
+                             "blkdebug rule for reads";
+        return -ENOTSUP;
+    }
+    if (rule) {
+        int64_t host = (int64_t)(f->l2[t] * MODEL_CLUSTER + (cl % entries) / s * s * 8);
+        int r = model_io_file_chain(c, n, host, s * 8, MODEL_IO_READ);
+        if (r)
+            return r;
+    }
+    if (slice < 64)
+        n->l2_warm |= 1ull << slice;
+    return 0;
+}
+
+int model_io_qcow2_l2_load(IoCtx *c, ModelNode *n, const ModelFile *f, uint64_t off, uint64_t len)
+{
+    for (uint64_t cl = off / MODEL_CLUSTER; len && cl <= (off + len - 1) / MODEL_CLUSTER; cl++) {
+        int r = l2_load(c, n, f, cl);
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
 /* qcow2_co_preadv_part(): contiguous data clusters are one request to the
  * file (an event on the file child first), a compressed cluster one of its
  * own; EVENTS is false for the model's own copy-on-write reads of whole
@@ -152,6 +202,11 @@ int model_io_qcow2_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint
         if (n_here > len)
             n_here = len;
         int kind = cluster_kind(f, cl, reach);
+        if (events) {
+            int r = l2_load(c, n, f, cl);
+            if (r)
+                return r;
+        }
         if (kind == MODEL_CL_DATA) {
             /* the run of data clusters contiguous on the host, in one L2 table */
             while (n_here < len &&
@@ -164,9 +219,13 @@ int model_io_qcow2_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint
                 n_here += more;
             }
             if (events) {
+                /* a run of several slices loads each (smaller l2-cache-entry-size) */
+                int r = model_io_qcow2_l2_load(c, n, f, off, n_here);
+                if (r)
+                    return r;
                 model_blkdebug_event(model_graph_file(c->w, n), MODEL_DBG_READ_AIO);
                 int64_t host = (int64_t)(f->host[cl] * MODEL_CLUSTER + off % MODEL_CLUSTER);
-                int r = model_io_file_chain(c, n, host, n_here, MODEL_IO_READ);
+                r = model_io_file_chain(c, n, host, n_here, MODEL_IO_READ);
                 if (r)
                     return r;
             }
@@ -404,6 +463,11 @@ int model_io_qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, con
         uint64_t *done = bg_calloc(n_cl, sizeof(uint64_t));
         int err = 0;
         for (uint64_t o = off; o < off + len; o += MODEL_CLUSTER) {
+            int lr = l2_load(c, n, f, o / MODEL_CLUSTER);
+            if (lr) {
+                free(done);
+                return lr;
+            }
             uint8_t *cbuf = bg_calloc(MODEL_CLUSTER, 1);
             uint64_t m = off + len - o < MODEL_CLUSTER ? off + len - o : MODEL_CLUSTER;
             memcpy(cbuf, buf + (o - off), m);
@@ -475,6 +539,9 @@ int model_io_qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, con
     if (flags & MODEL_WR_ZERO) {
         /* bdrv_co_do_pwrite_zeroes(): a head up to the first cluster
          * boundary, the aligned bulk, then the tail, each asked of qcow2 */
+        int lr = model_io_qcow2_l2_load(c, n, f, off, len);
+        if (lr)
+            return lr;
         uint64_t end = off + len;
         while (off < end) {
             uint64_t num = end - off;
@@ -495,6 +562,9 @@ int model_io_qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, con
      * is nothing to copy on write and nothing reaches the image */
     if (!len)
         return 0;
+    int lr = model_io_qcow2_l2_load(c, n, f, off, len);    /* the L2 walk comes first */
+    if (lr)
+        return lr;
     /* copy-on-write: the parts of the first and the last cluster the write
      * does not cover, as the node reads them now (perform_cow() reads
      * those regions only: what the write covers is never read, so a

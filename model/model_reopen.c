@@ -463,6 +463,7 @@ static void commit(ModelWorld *w, Entry *e)
     ModelNode *bs = model_graph_node(w, e->node);
     const char *d = bs->drv->name;
     bs->data_gen++;
+    bs->l2_warm = 0;        /* qcow2_update_options_prepare() makes new caches */
     if (strcmp(d, "raw") == 0) {
         bs->offset = e->raw_offset;
         bs->size = e->raw_size;
