@@ -218,6 +218,9 @@ bool model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uin
                              bool zero, bool may_unmap, bool compressed, BgError *err);
 /* discard_in_l2_slice() for one whole CLUSTER (full_discard false, v3). */
 void model_image_qcow2_discard(ModelFile *f, uint64_t cluster, bool has_backing);
+/* l2_allocate() alone: the L2 table of CLUSTER, if it has none yet (a write
+ * makes it, and writes it and the L1 entry, before its data goes out). */
+void model_image_qcow2_make_l2(ModelFile *f, uint64_t cluster);
 /* CLUSTER's compressed bytes went into a host cluster that holds something
  * else (qcow2_alloc_bytes() with a stale free_byte_offset). */
 bool model_image_qcow2_compressed_shares(const ModelFile *f, uint64_t cluster);
@@ -727,6 +730,9 @@ bool model_io_qcow2_meta_on_disk(ModelState *st, const ModelWorld *w, const Mode
  * changed its image into a file img-create made anew since that node opened
  * it?  Where those writes land is not followed (regress/202). */
 bool model_io_qcow2_stale_flush(ModelState *st, const ModelWorld *w, const ModelNode *n);
+/* Whether N's open did not read F (a reopen gave it another image's file,
+ * or img-create made the image anew since): C's *UNSUPPORTED says why. */
+bool model_io_qcow2_foreign(const ModelNode *n, const ModelFile *f, const char **unsupported);
 void model_io_qcow2_written_back(ModelState *st, const ModelWorld *w, ModelNode *n);
 /* A read whose every byte the model knows, into a buffer of the block
  * layer's own (a job's: a null node without read-zeroes leaves it

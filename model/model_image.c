@@ -690,6 +690,17 @@ bool model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uin
     return linked;
 }
 
+void model_image_qcow2_make_l2(ModelFile *f, uint64_t cluster)
+{
+    if (cluster / L2_ENTRIES >= f->n_l1 || f->l2[cluster / L2_ENTRIES])
+        return;
+    f->gen++;
+    size_t n;
+    uint8_t *before = acct_bytes(f, &n);
+    ensure_l2(f, cluster);
+    meta_changed(f, before, n);
+}
+
 void model_image_qcow2_discard(ModelFile *f, uint64_t cluster, bool has_backing)
 {
     f->gen++;

@@ -57,8 +57,6 @@ ModelFile *model_io_qcow2_file(IoCtx *c, const ModelNode *n);
 /* -ENOTSUP for a qcow2 request the model keeps no image for (C says why,
  * unless an earlier reason is already there). */
 int model_io_qcow2_no_image(IoCtx *c);
-/* Whether N's open did not read F (a reopen gave it another image's file). */
-bool model_io_qcow2_foreign(const ModelNode *n, const ModelFile *f, const char **unsupported);
 /* -ENOTSUP when F's host layout may differ from QEMU's (F->unsupported). */
 int model_io_qcow2_layout_unknown(IoCtx *c, const ModelFile *f);
 /* qcow2_co_preadv_part(); EVENTS: blkdebug events on the file child. */

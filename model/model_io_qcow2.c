@@ -565,6 +565,14 @@ int model_io_qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, con
     int lr = model_io_qcow2_l2_load(c, n, f, off, len);    /* the L2 walk comes first */
     if (lr)
         return lr;
+    /* qcow2_alloc_host_offset() makes a missing L2 table (l2_allocate()
+     * writes it and its L1 entry) before the copy-on-write reads and the
+     * data write, which may fail: the table stays (regress/209) */
+    for (uint64_t cl = off / MODEL_CLUSTER; cl <= (off + len - 1) / MODEL_CLUSTER;
+         cl += MODEL_CLUSTER / 8 - cl % (MODEL_CLUSTER / 8)) {
+        model_image_qcow2_make_l2(f, cl);
+        model_io_host_grew(c->w, n, f);
+    }
     /* copy-on-write: the parts of the first and the last cluster the write
      * does not cover, as the node reads them now (perform_cow() reads
      * those regions only: what the write covers is never read, so a
@@ -666,8 +674,17 @@ bool model_io_qcow2_change(ModelState *st, const ModelWorld *w, ModelNode *n,
      * file may fail the writes that flush its caches, at close too */
     bool blkdebug = false;
     for (ModelNode *x = model_graph_file(w, n); x;
-         x = x->drv->kind == BG_DRV_FILTER ? model_graph_filtered(w, x) : NULL)
+         x = x->drv->kind == BG_DRV_FILTER ? model_graph_filtered(w, x) : NULL) {
         blkdebug |= strcmp(x->drv->name, "blkdebug") == 0;
+        /* blkverify_co_pwritev() writes its test child too: a second image
+         * file gets the same host writes, which the model does not keep
+         * (it holds the image of the raw child's file only; regress/208) */
+        if (strcmp(x->drv->name, "blkverify") == 0) {
+            *unsupported = st->lost = "a qcow2 change through blkverify (its test child's file "
+                                      "gets the same host writes)";
+            return false;
+        }
+    }
     if (f && (blkdebug || model_qcow2_lazy_refcounts(n)))
         f->meta_lost = true;
     if (f)

@@ -413,6 +413,16 @@ void model_job_set_header_backing(ModelState *st, ModelNode *n, ModelNode *base,
      * there pass it on) */
     ModelFile *mf = strcmp(n->drv->name, "qcow2") == 0 ? model_open_qcow2_file(st, st->w, n)
                                                        : NULL;
+    /* a file chain that does not end in the image N opened (a reopen gave
+     * it a qcow2 node or another image's file as its `file`): the header
+     * goes into bytes the model does not follow (regress/210) */
+    const char *foreign = NULL;
+    if (strcmp(n->drv->name, "qcow2") == 0 &&
+        (!mf || !mf->qcow2 || model_io_qcow2_foreign(n, mf, &foreign))) {
+        st->unsupported = st->lost = "a backing name written into a qcow2 header through a file "
+                                     "chain that does not end in the image the node opened";
+        return;
+    }
     free(n->backing_file);
     free(n->backing_fmt);
     free(n->auto_backing_file);
