@@ -467,7 +467,8 @@ static bool device_add(ModelState *st, const json_t *args, BgError *err)
  * and the zero write allocates an L2 table, also when qcow2_do_open() then
  * fails), which grows the file node and the filters the host write passed;
  * a read raises blkdebug events (read_aio makes a rule active, a once rule
- * that fails a request is gone) and moves a quorum's next child.  The
+ * that fails a request is gone), loads a qcow2 node's L2 slices and moves a
+ * quorum's next child.  The
  * images are the state's own (st->files, kept); KEPT, the graph before the
  * step, gets that state of each of its nodes back from FAILED, the step's.
  */
@@ -486,6 +487,7 @@ static void io_state_kept(ModelWorld *kept, const ModelWorld *failed)
         n->dbg_written = m->dbg_written;
         n->quorum_next = m->quorum_next;
         n->total = m->total;                     /* only grows (model_io_host_grew()) */
+        n->l2_warm = m->l2_warm;                 /* the L2 slices its reads loaded */
     }
 }
 

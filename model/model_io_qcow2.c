@@ -567,8 +567,15 @@ int model_io_qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, con
         return lr;
     /* qcow2_alloc_host_offset() makes a missing L2 table (l2_allocate()
      * writes it and its L1 entry) before the copy-on-write reads and the
-     * data write, which may fail: the table stays (regress/209) */
-    for (uint64_t cl = off / MODEL_CLUSTER; cl <= (off + len - 1) / MODEL_CLUSTER;
+     * data write, which may fail: the table stays (regress/209).  With an
+     * active blkdebug rule for writes below, its own writes fail first and
+     * nothing is linked (the data write below fails on the same rule) */
+    bool write_rule = false;
+    for (ModelNode *x = model_graph_file(c->w, n); x && x->drv->kind == BG_DRV_FILTER;
+         x = model_graph_filtered(c->w, x))
+        write_rule |= strcmp(x->drv->name, "blkdebug") == 0 &&
+                      model_blkdebug_error_rule(x, MODEL_IO_WRITE);
+    for (uint64_t cl = off / MODEL_CLUSTER; !write_rule && cl <= (off + len - 1) / MODEL_CLUSTER;
          cl += MODEL_CLUSTER / 8 - cl % (MODEL_CLUSTER / 8)) {
         model_image_qcow2_make_l2(f, cl);
         model_io_host_grew(c->w, n, f);

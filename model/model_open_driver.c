@@ -94,6 +94,24 @@ static bool open_qcow2(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict *
     if (!open_child(st, w, opts, "file", n, MODEL_ROLE_IMAGE, false, true, err))
         return false;
     ModelFile *f = model_open_qcow2_file(st, w, n);
+    /* qcow2_do_open()'s first read, the header, meets the rules of a
+     * blkdebug node between it and its image (regress/211) */
+    bool blkdebug = false;
+    for (const ModelNode *x = model_graph_file(w, n); x && x->drv->kind == BG_DRV_FILTER;
+         x = model_graph_filtered(w, x))
+        blkdebug |= strcmp(x->drv->name, "blkdebug") == 0;
+    if (f && blkdebug) {
+        uint8_t header[104];            /* sizeof(QCowHeader) */
+        ModelIoStatus s = {0};
+        int r = model_io_pread_in(st, w, model_graph_file(w, n), 0, sizeof(header), header, true,
+                                  &s);
+        if (s.unsupported) {
+            st->unsupported = s.unsupported;
+            return false;
+        }
+        if (r < 0)
+            return bg_error_setf(err, BG_MSG_QCOW2_READ_HEADER, strerror(-r));
+    }
     if (!f) {
         const ModelNode *c = model_graph_file(w, n);
         if (c && strcmp(c->drv->name, "file") == 0)

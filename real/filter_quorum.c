@@ -233,7 +233,12 @@ static int quorum_pread(RealBlockState *bs, int64_t offset, int64_t bytes, void 
         if (version[i] < 0)
             version[i] = i;
     }
-    for (int i = 0; i < nc; i++) {
+    /* quorum_count_vote() puts each new version at the head of the vote
+     * list, and each vote at the head of its version's items:
+     * quorum_get_vote_winner() takes the first version with the most votes
+     * in that list, the newest of a tie, and quorum_report_bad_versions()
+     * reports the others in list order, each one's children last first */
+    for (int i = nc; i-- > 0;) {
         if (rets[i] || version[i] != i)
             continue;
         int votes = 0;
@@ -249,9 +254,13 @@ static int quorum_pread(RealBlockState *bs, int64_t offset, int64_t bytes, void 
         ret = -EIO;
         goto out;
     }
-    for (int i = 0; i < nc; i++)
-        if (!rets[i] && version[i] != best)
-            report_bad(n, "read", offset, bytes, s->children[i]->child->node_name, 0);
+    for (int v = nc; v-- > 0;) {
+        if (rets[v] || version[v] != v || v == best)
+            continue;
+        for (int i = nc; i-- > 0;)
+            if (!rets[i] && version[i] == v)
+                report_bad(n, "read", offset, bytes, s->children[i]->child->node_name, 0);
+    }
     memcpy(buf, bufs[best], (size_t)bytes);
 out:
     for (int i = 0; i < nc; i++)
