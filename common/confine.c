@@ -19,7 +19,8 @@
  *   - a qcow2 or qcow image (magic "QFI\xfb": block/qcow2.c
  *     qcow2_do_open(), block/qcow.c qcow_open(); same backing_file_offset
  *     and _size at header bytes 8..19, big endian) whose backing file name
- *     resolves outside, relative names being relative to the image's
+ *     resolves outside (or has a protocol prefix, but for "null-co://" and
+ *     "null-aio://", which name nothing), relative names being relative to the image's
  *     directory (block.c bdrv_get_full_backing_filename()); a qcow2 header
  *     extension 0x44415441 (external data file) that does, or 0xE2792ACA
  *     (backing format) that names a driver outside policy.c's allowlist;
@@ -337,6 +338,11 @@ static bool header_name(const Scan *sc, const char *image, const char *what, con
         return true;
     if (strncmp(name, "json:", 5) == 0)
         return json_name(sc, image, what, name, err);
+    /* the one file name each null driver takes (null_co_parse_filename()):
+     * it names nothing on the host; a stream job whose base is a null node
+     * writes it */
+    if (strcmp(name, "null-co://") == 0 || strcmp(name, "null-aio://") == 0)
+        return true;
     if (has_protocol(name))
         return bg_error_setf(err, "image '%s' names %s '%s', which has a protocol prefix",
                              shown(sc->c, image, q), what, bg_policy_quote(name, q2));

@@ -356,6 +356,14 @@ static void test_confine_scan_refuses_crafted_qcow2_headers(void)
     CHECK(write_qcow(s, "evil.qcow2", 3, json_ok, 0, NULL));
     CHECK_SCAN(s, "");
     free(json_ok);
+    /* the null drivers' one file name is allowed; anything more is a protocol */
+    CHECK(write_qcow(s, "evil.qcow2", 3, "null-co://", 0, NULL));
+    CHECK_SCAN(s, "");
+    CHECK(write_qcow(s, "evil.qcow2", 3, "null-aio://", 0, NULL));
+    CHECK_SCAN(s, "");
+    CHECK(write_qcow(s, "evil.qcow2", 3, "null-co:///etc/passwd", 0, NULL));
+    CHECK_SCAN(s, "image '$DIR/evil.qcow2' names backing file 'null-co:///etc/passwd', which has "
+                  "a protocol prefix");
     CHECK(write_qcow(s, "evil.qcow2", 1, "/etc/shadow", 0, NULL));
     CHECK_SCAN(s, "image '$DIR/evil.qcow2' names backing file '/etc/shadow', outside the scratch "
                   "directory");
