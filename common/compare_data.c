@@ -109,16 +109,21 @@ static uint64_t hash_end(Hash *h, uint64_t size)
 struct BgDataMemo {
     struct MemoEntry {
         char *name;
-        uint64_t version[2];  /* data_version after the comparison, 0: none */
+        bool equal;           /* its last comparison found both sides equal */
+        uint64_t version[2];  /* data_version then, 0: none */
         uint64_t hash[2];     /* the bytes' hash (a side without data_version, or checking) */
         bool hashed[2];
     } *e;
     size_t n;
+    bool check;               /* BG_CHECK_DATA_VERSIONS, read once per run */
 };
 
 BgDataMemo *bg_data_memo_new(void)
 {
-    return bg_calloc(1, sizeof(BgDataMemo));
+    BgDataMemo *m = bg_calloc(1, sizeof(BgDataMemo));
+    const char *v = getenv("BG_CHECK_DATA_VERSIONS");
+    m->check = v && *v && strcmp(v, "0") != 0;
+    return m;
 }
 
 void bg_data_memo_free(BgDataMemo *m)
@@ -131,38 +136,15 @@ void bg_data_memo_free(BgDataMemo *m)
     free(m);
 }
 
-static struct MemoEntry *memo_find(BgDataMemo *m, const char *name)
+/* NAME's entry, made (not equal) if it has none. */
+static struct MemoEntry *memo_entry(BgDataMemo *m, const char *name)
 {
-    for (size_t i = 0; m && i < m->n; i++)
+    for (size_t i = 0; i < m->n; i++)
         if (strcmp(m->e[i].name, name) == 0)
             return &m->e[i];
-    return NULL;
-}
-
-static void memo_forget(BgDataMemo *m, const char *name)
-{
-    struct MemoEntry *e = memo_find(m, name);
-    if (e) {
-        free(e->name);
-        *e = m->e[--m->n];
-    }
-}
-
-static struct MemoEntry *memo_put(BgDataMemo *m, const char *name)
-{
-    struct MemoEntry *e = memo_find(m, name);
-    if (!e) {
-        m->e = bg_realloc(m->e, (m->n + 1) * sizeof(*m->e));
-        e = &m->e[m->n++];
-        e->name = bg_strdup(name);
-    }
-    return e;
-}
-
-static bool checking(void)
-{
-    const char *v = getenv("BG_CHECK_DATA_VERSIONS");
-    return v && *v && strcmp(v, "0") != 0;
+    m->e = bg_realloc(m->e, (m->n + 1) * sizeof(*m->e));
+    m->e[m->n] = (struct MemoEntry){ .name = bg_strdup(name) };
+    return &m->e[m->n++];
 }
 
 /* ---- reading ----------------------------------------------------------------------------- */
@@ -211,20 +193,21 @@ static uint64_t version_of(const BgBackendOps *ops, BgBackend *be, const char *n
 }
 
 /*
- * May NAME go unread (see the top of the file)?  BUF[b] is a chunk buffer
- * for the sides that are hashed.
+ * May NAME go unread (see the top of the file)?  E: what its last
+ * comparison found; NOW: the backends' versions now.  BUF[b] is a chunk
+ * buffer for the sides that are hashed.
  */
-static bool unchanged(const BgBackendOps *const ops[2], BgBackend *const be[2], BgDataMemo *m,
-                      const char *name, json_int_t size, uint8_t *buf[2])
+static bool unchanged(const BgBackendOps *const ops[2], BgBackend *const be[2],
+                      const struct MemoEntry *e, const uint64_t now[2], const char *name,
+                      json_int_t size, uint8_t *buf[2])
 {
-    struct MemoEntry *e = memo_find(m, name);
-    if (!e)
+    if (!e->equal)
         return false;
     bool by_version = false;
     for (int b = 0; b < 2; b++) {
         if (!e->version[b])
             continue;
-        if (version_of(ops[b], be[b], name) != e->version[b])
+        if (now[b] != e->version[b])
             return false;
         by_version = true;
     }
@@ -264,7 +247,7 @@ bool bg_compare_data(const BgBackendOps *const ops[2], BgBackend *const be[2],
         !ops[1]->read_node)
         return true;
     json_t *la = ops[0]->list_nodes(be[0]), *lb = ops[1]->list_nodes(be[1]);
-    bool same = true, check = memo && checking();
+    bool same = true, check = memo && memo->check;
     for (int b = 0; b < 2; b++)
         if (!buf[b])
             buf[b] = bg_malloc(DATA_CHUNK);
@@ -286,22 +269,18 @@ bool bg_compare_data(const BgBackendOps *const ops[2], BgBackend *const be[2],
             same = false;
             break;
         }
-        bool skippable = memo && unchanged(ops, be, memo, name, size, buf);
+        /* the versions, asked once: reads change none (backend.h) */
+        struct MemoEntry *m = memo ? memo_entry(memo, name) : NULL;
+        uint64_t now[2] = { 0, 0 };
+        for (int b = 0; m && b < 2; b++)
+            now[b] = version_of(ops[b], be[b], name);
+        bool skippable = m && unchanged(ops, be, m, now, name, size, buf);
         if (skippable && !check)
             continue;
-        struct MemoEntry before = {0};
-        uint64_t now[2] = { 0, 0 };
-        if (check) {                     /* reads change no version (backend.h) */
-            struct MemoEntry *known = memo_find(memo, name);
-            if (known)
-                before = *known;
-            before.name = NULL;
-            for (int b = 0; b < 2; b++)
-                now[b] = version_of(ops[b], be[b], name);
-        }
-        /* the node is compared: what the memo knew of it no longer holds */
-        if (memo)
-            memo_forget(memo, name);
+        /* the node is compared: what the memo knew of it holds no longer */
+        struct MemoEntry before = m ? *m : (struct MemoEntry){0};
+        if (m)
+            m->equal = false;
         Hash h[2] = {{0}};
         bool hashed[2];
         for (int b = 0; b < 2; b++)        /* the sides the memo will hash */
@@ -347,16 +326,16 @@ bool bg_compare_data(const BgBackendOps *const ops[2], BgBackend *const be[2],
         }
         if (!same)
             break;
-        if (!memo || !complete)
+        if (!m || !complete)
             continue;
         uint64_t hash[2];
         for (int b = 0; b < 2; b++)
             hash[b] = hashed[b] ? hash_end(&h[b], (uint64_t)size) : 0;
-        if (check)
+        if (check && before.equal)
             check_versions(ops, &before, now, hash, hashed, name);
-        struct MemoEntry *m = memo_put(memo, name);
+        m->equal = true;
         for (int b = 0; b < 2; b++) {
-            m->version[b] = version_of(ops[b], be[b], name);
+            m->version[b] = now[b];
             m->hash[b] = hash[b];
             m->hashed[b] = hashed[b];
         }

@@ -396,7 +396,8 @@ typedef struct ModelJob {
     bool keeps_children;    /* ended, its own children kept until the dismissal */
     int frozen_to;          /* its frozen chain runs from its filter down to this node */
     int filter;             /* id of the job's filter node */
-    int top, base;          /* node ids: top of the chain, base (0: none) */
+    int top, base;          /* node ids: top of the chain, base (commit; a stream's is
+                             * below frozen_to when it runs, below above_base at its end) */
     int above_base;         /* stream: the node whose filter-or-COW child is the base */
     char *backing_file_str; /* backing-file argument, or NULL */
     uint64_t len;           /* progress total (0: nothing to do) */
@@ -567,8 +568,10 @@ bool model_blkdebug_flush_may_fail(const ModelWorld *w, const ModelNode *n);
 bool model_blkdebug_job_may_fail(const ModelWorld *w, const ModelNode *n);
 /* Would an active rule of N for IOTYPE look at the request's offset? */
 bool model_blkdebug_needs_offset(const ModelNode *n, int iotype);
-/* Does blkdebug node N have an active rule that fails requests of IOTYPE? */
-bool model_blkdebug_error_rule(const ModelNode *n, int iotype);
+/* Has a blkdebug node between N and its image file (N's `file` chain of
+ * filters) an active rule that fails requests of one of IOTYPES (a mask of
+ * 1 << MODEL_IO_*)?  The metadata I/O of a format node meets those. */
+bool model_blkdebug_chain_rule(const ModelWorld *w, const ModelNode *n, unsigned iotypes);
 /* rule_check(): 0 or -errno for a request of IOTYPE reaching N. */
 int model_blkdebug_check(ModelNode *n, uint64_t off, uint64_t len, int iotype);
 

@@ -265,9 +265,15 @@ bool model_blkdebug_job_may_fail(const ModelWorld *w, const ModelNode *n)
     return false;
 }
 
-bool model_blkdebug_error_rule(const ModelNode *n, int iotype)
+bool model_blkdebug_chain_rule(const ModelWorld *w, const ModelNode *n, unsigned iotypes)
 {
-    return active_rule_for(n, iotype);
+    for (const ModelNode *x = model_graph_file(w, n); x && x->drv->kind == BG_DRV_FILTER;
+         x = model_graph_filtered(w, x))
+        for (int t = MODEL_IO_READ; strcmp(x->drv->name, "blkdebug") == 0 &&
+                                    t <= MODEL_IO_BLOCK_STATUS; t++)
+            if ((iotypes & (1u << t)) && active_rule_for(x, t))
+                return true;
+    return false;
 }
 
 /* Would an active rule of N for IOTYPE look at the request's offset? */

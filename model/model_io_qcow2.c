@@ -149,11 +149,7 @@ static int l2_load(IoCtx *c, ModelNode *n, const ModelFile *f, uint64_t cl)
     uint64_t s = model_qcow2_l2_slice_clusters(n), slice = cl / s;
     if (slice < 64 && (n->l2_warm >> slice) & 1)
         return 0;
-    bool rule = false;
-    for (ModelNode *x = model_graph_file(c->w, n); x && x->drv->kind == BG_DRV_FILTER;
-         x = model_graph_filtered(c->w, x))
-        rule |= strcmp(x->drv->name, "blkdebug") == 0 &&
-                model_blkdebug_error_rule(x, MODEL_IO_READ);
+    bool rule = model_blkdebug_chain_rule(c->w, n, 1u << MODEL_IO_READ);
     if (rule && (slice >= 64 || model_qdict_has(n->options, "l2-cache-size") ||
                  model_qdict_has(n->options, "cache-size"))) {
         if (!c->unsupported)
@@ -390,16 +386,12 @@ int model_io_qcow2_layout_unknown(IoCtx *c, const ModelFile *f)
  */
 int model_io_qcow2_meta_rules(IoCtx *c, const ModelNode *n, bool writes)
 {
-    for (ModelNode *x = model_graph_file(c->w, n); x && x->drv->kind == BG_DRV_FILTER;
-         x = model_graph_filtered(c->w, x))
-        if (strcmp(x->drv->name, "blkdebug") == 0 &&
-            (model_blkdebug_error_rule(x, MODEL_IO_FLUSH) ||
-             (writes && model_blkdebug_error_rule(x, MODEL_IO_WRITE)))) {
-            c->unsupported = "a qcow2 change whose metadata writes or flushes meet an active "
-                             "blkdebug rule (the model follows data requests only)";
-            return -ENOTSUP;
-        }
-    return 0;
+    unsigned types = 1u << MODEL_IO_FLUSH | (writes ? 1u << MODEL_IO_WRITE : 0);
+    if (!model_blkdebug_chain_rule(c->w, n, types))
+        return 0;
+    c->unsupported = "a qcow2 change whose metadata writes or flushes meet an active blkdebug "
+                     "rule (the model follows data requests only)";
+    return -ENOTSUP;
 }
 
 /*
@@ -570,11 +562,7 @@ int model_io_qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, con
      * data write, which may fail: the table stays (regress/209).  With an
      * active blkdebug rule for writes below, its own writes fail first and
      * nothing is linked (the data write below fails on the same rule) */
-    bool write_rule = false;
-    for (ModelNode *x = model_graph_file(c->w, n); x && x->drv->kind == BG_DRV_FILTER;
-         x = model_graph_filtered(c->w, x))
-        write_rule |= strcmp(x->drv->name, "blkdebug") == 0 &&
-                      model_blkdebug_error_rule(x, MODEL_IO_WRITE);
+    bool write_rule = model_blkdebug_chain_rule(c->w, n, 1u << MODEL_IO_WRITE);
     for (uint64_t cl = off / MODEL_CLUSTER; !write_rule && cl <= (off + len - 1) / MODEL_CLUSTER;
          cl += MODEL_CLUSTER / 8 - cl % (MODEL_CLUSTER / 8)) {
         model_image_qcow2_make_l2(f, cl);
@@ -673,7 +661,6 @@ bool model_io_qcow2_change(ModelState *st, const ModelWorld *w, ModelNode *n,
                        "modelled (each node caches its own metadata)";
         return false;
     }
-    n->qcow2_changed = true;
     /* the metadata on disk may stay behind the model's for good: with lazy
      * refcounts the header's dirty bit is set and the refcount cache is
      * not written at a flush (qcow2_co_flush_to_os() skips it while
@@ -692,10 +679,11 @@ bool model_io_qcow2_change(ModelState *st, const ModelWorld *w, ModelNode *n,
             return false;
         }
     }
+    n->qcow2_changed = true;
     if (f && (blkdebug || model_qcow2_lazy_refcounts(n)))
         f->meta_lost = true;
     if (f)
-        f->gen++;
+        f->gen++;               /* meta_lost, and the change that follows */
     return true;
 }
 

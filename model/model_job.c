@@ -309,12 +309,14 @@ bool model_job_step(ModelState *st, ModelJob *j)
         return true;
     case MODEL_JOB_RUNNING: {
         /* the job's run(): stream copies into the top, commit into the base */
-        ModelNode *top = model_graph_node(st->w, j->top), *base = model_graph_node(st->w, j->base);
         /* stream_run() copies what is allocated down to s->base_overlay, the
-         * node it froze the chain to: with "bottom" there is no base, and
-         * the copy still stops below the bottom (regress/196) */
-        if (j->type == MODEL_JOB_STREAM)
-            base = model_graph_filter_or_cow(st->w, model_graph_node(st->w, j->frozen_to));
+         * node it froze the chain to (with "bottom" there is no base, and
+         * the copy still stops below the bottom: regress/196) */
+        ModelNode *top = model_graph_node(st->w, j->top);
+        ModelNode *base = j->type == MODEL_JOB_STREAM
+                              ? model_graph_filter_or_cow(st->w,
+                                                          model_graph_node(st->w, j->frozen_to))
+                              : model_graph_node(st->w, j->base);
         if (j->type != MODEL_JOB_STREAM) {
             int ret = model_job_grow_base(st, top, base);
             if (ret < 0) {

@@ -412,7 +412,6 @@ bool model_job_block_stream(ModelState *st, const json_t *args, BgError *err)
     j->was_ro = bs_read_only;                /* stream_clean() makes the top read-only again */
     j->filter = cor->id;
     j->top = bs->id;
-    j->base = base ? base->id : 0;
     j->above_base = above_base->id;
     /* stream_run(): nothing to do when the top is the bottom of the chain */
     j->len = model_graph_skip_filters(w, bs) == overlay

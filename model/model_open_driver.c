@@ -94,42 +94,30 @@ static bool open_qcow2(ModelState *st, ModelWorld *w, ModelNode *n, ModelQDict *
     if (!open_child(st, w, opts, "file", n, MODEL_ROLE_IMAGE, false, true, err))
         return false;
     ModelFile *f = model_open_qcow2_file(st, w, n);
-    /* qcow2_do_open()'s first read, the header, meets the rules of a
-     * blkdebug node between it and its image (regress/211) */
-    bool blkdebug = false;
-    for (const ModelNode *x = model_graph_file(w, n); x && x->drv->kind == BG_DRV_FILTER;
-         x = model_graph_filtered(w, x))
-        blkdebug |= strcmp(x->drv->name, "blkdebug") == 0;
-    if (f && blkdebug) {
+    ModelNode *c = model_graph_file(w, n);
+    if (!f && c && strcmp(c->drv->name, "file") == 0)
+        return bg_error_setf(err, BG_MSG_QCOW2_NOT_QCOW2);
+    /* qcow2_do_open() reads the header through the child first (into a
+     * QCowHeader on its stack).  The model reads it too where that read
+     * tells something: a child with no image the model keeps, whose guest
+     * bytes it may know (no qcow2 magic fails here; past the child's end
+     * the block layer reads zeroes), and a blkdebug rule for reads between
+     * the node and its image (regress/211) */
+    if (c && (!f || model_blkdebug_chain_rule(w, n, 1u << MODEL_IO_READ))) {
         uint8_t header[104];            /* sizeof(QCowHeader) */
         ModelIoStatus s = {0};
-        int r = model_io_pread_in(st, w, model_graph_file(w, n), 0, sizeof(header), header, true,
-                                  &s);
-        if (s.unsupported) {
+        int r = model_io_pread_in(st, w, c, 0, sizeof(header), header, true, &s);
+        bool known = !s.unsupported && !s.unknown;
+        if (f && s.unsupported) {
             st->unsupported = s.unsupported;
             return false;
         }
-        if (r < 0)
+        if (r < 0 && (f || known))
             return bg_error_setf(err, BG_MSG_QCOW2_READ_HEADER, strerror(-r));
+        if (!f && known && memcmp(header, "QFI\xfb", 4) != 0)
+            return bg_error_setf(err, BG_MSG_QCOW2_NOT_QCOW2);
     }
     if (!f) {
-        const ModelNode *c = model_graph_file(w, n);
-        if (c && strcmp(c->drv->name, "file") == 0)
-            return bg_error_setf(err, BG_MSG_QCOW2_NOT_QCOW2);
-        /* qcow2_do_open() reads the header through the child first (into
-         * a QCowHeader on its stack): a child whose guest bytes the model
-         * knows and which holds no qcow2 magic fails here (past the child's
-         * end the block layer reads zeroes) */
-        if (c) {
-            uint8_t header[104];        /* sizeof(QCowHeader), the first read */
-            ModelIoStatus s = {0};
-            int r = model_io_pread_in(st, w, model_graph_node(w, c->id), 0, sizeof(header), header,
-                                      true, &s);
-            if (!s.unsupported && !s.unknown && r < 0)
-                return bg_error_setf(err, BG_MSG_QCOW2_READ_HEADER, strerror(-r));
-            if (!s.unsupported && !s.unknown && memcmp(header, "QFI\xfb", 4) != 0)
-                return bg_error_setf(err, BG_MSG_QCOW2_NOT_QCOW2);
-        }
         st->unsupported = "qcow2 over a node that is not a file, holding a qcow2 header or bytes "
                           "the model does not know: the model keeps no such layout";
         return false;

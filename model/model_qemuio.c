@@ -512,17 +512,19 @@ static bool offline_locks(const ModelWorld *vm, ModelWorld *w, const ModelNode *
     return true;
 }
 
-/* How many backing levels below TOP (in the offline world W) is the first
- * image file the VM holds open; -1: none (TOP's own file is not asked). */
-static int held_below(const ModelState *st, const ModelWorld *vm, const ModelWorld *w,
-                      const ModelNode *top)
+/* The first level of the offline chain (TOP, opened on PATH: 0; its
+ * backing: 1; ...) whose image file a file node of the VM holds open; -1:
+ * none. */
+static int held_level(const ModelState *st, const ModelWorld *vm, const ModelWorld *w,
+                      const ModelNode *top, const char *path)
 {
-    int level = 1;
-    for (const ModelNode *b = model_graph_backing(w, top); st->vm && b && level < 64;
+    int level = 0;
+    for (const ModelNode *b = top; st->vm && b && level < 64;
          b = model_graph_backing(w, b), level++) {
-        const ModelNode *f = model_graph_file(w, b);
-        for (size_t i = 0; f && f->filename && i < vm->n_nodes; i++)
-            if (vm->nodes[i]->filename && strcmp(vm->nodes[i]->filename, f->filename) == 0)
+        const ModelNode *f = level ? model_graph_file(w, b) : NULL;
+        const char *name = level ? (f ? f->filename : NULL) : path;
+        for (size_t i = 0; name && i < vm->n_nodes; i++)
+            if (vm->nodes[i]->filename && strcmp(vm->nodes[i]->filename, name) == 0)
                 return level;
     }
     return -1;
@@ -542,11 +544,7 @@ void model_io_offline(ModelState *st, const json_t *spec, BgResult *res)
     BgBuf out = {0};
     char *err_text = NULL;
     int rc = 0;
-    bool held = false;                  /* a file node of the VM has the image open */
-    for (size_t i = 0; st->vm && i < vm_world->n_nodes; i++) {
-        const ModelNode *n = vm_world->nodes[i];
-        held |= n->filename && strcmp(n->filename, path) == 0;
-    }
+    int level;                          /* of the chain, a file the VM holds open */
     ModelQDict *o = model_qdict_new();
     model_qdict_put_str(o, "driver", fmt);
     /* qemu-io.c main(): flags start as BDRV_O_UNMAP, a discard reaches the image */
@@ -571,47 +569,33 @@ void model_io_offline(ModelState *st, const json_t *spec, BgResult *res)
         err_text = bg_asprintf("qemu-io: " BG_MSG_QEMUIO_CANT_OPEN "\n", file, named);
         free(named);
         rc = 1;
-    } else if (!held && held_below(st, vm_world, w, n) >= 0) {
-        /* bdrv_open_backing_file(): the first backing level's file the VM
-         * holds fails its lock check as the backing opens; a deeper one is
-         * not followed */
+    } else if ((level = held_level(st, vm_world, w, n, path)) >= 0) {
+        /* the image, or the backing file the open comes to next
+         * (bdrv_open_backing_file(): the first level is followed), fails
+         * its lock check, the hint naming it as qemu-io combined it */
         st->w = vm_world;
         const ModelNode *b = model_graph_backing(w, n);
-        const ModelNode *bf = b ? model_graph_file(w, b) : NULL;
+        const ModelNode *bf = level == 1 && b ? model_graph_file(w, b) : NULL;
+        const char *unsupported = NULL;
         BgError lock = {0};
-        if (held_below(st, vm_world, w, n) != 1 || !bf || !n->backing_file) {
-            bg_result_set_unsupported(res, "io on an image whose backing chain the VM holds "
-                                           "open below its first level");
+        if (level > 1 || (level == 1 && (!bf || !n->backing_file)))
+            unsupported = "io on an image whose backing chain the VM holds open below its first "
+                          "level";
+        else if (offline_locks(vm_world, w, n, level ? bf->filename : path, &lock))
+            unsupported = "io on an image the VM holds open, its locks allowing it (the two "
+                          "would share the image)";
+        if (unsupported) {
+            bg_result_set_unsupported(res, unsupported);
             st->unsupported = unsup_before;
             goto out;
         }
-        if (!offline_locks(vm_world, w, n, bf->filename, &lock)) {
-            char *shown = model_image_path_combine(file, n->backing_file);
-            char *why = bg_asprintf("%s%s", BG_MSG_BACKING_OPEN_PREFIX, lock.text);
-            err_text = bg_asprintf("qemu-io: " BG_MSG_QEMUIO_CANT_OPEN "\n" BG_MSG_FILE_LOCK_HINT
-                                   "\n", file, why, shown);
-            free(why);
-            free(shown);
-            rc = 1;
-        } else {
-            bg_result_set_unsupported(res, "io on an image the VM holds open, its locks "
-                                           "allowing it (the two would share the image)");
-            st->unsupported = unsup_before;
-            goto out;
-        }
-    } else if (held) {
-        st->w = vm_world;
-        BgError lock = {0};
-        if (!offline_locks(vm_world, w, n, path, &lock)) {
-            err_text = bg_asprintf("qemu-io: " BG_MSG_QEMUIO_CANT_OPEN "\n" BG_MSG_FILE_LOCK_HINT
-                                   "\n", file, lock.text, file);
-            rc = 1;
-        } else {
-            bg_result_set_unsupported(res, "io on an image the VM holds open, its locks "
-                                           "allowing it (the two would share the image)");
-            st->unsupported = unsup_before;
-            goto out;
-        }
+        char *shown = level ? model_image_path_combine(file, n->backing_file) : bg_strdup(file);
+        char *why = bg_asprintf("%s%s", level ? BG_MSG_BACKING_OPEN_PREFIX : "", lock.text);
+        err_text = bg_asprintf("qemu-io: " BG_MSG_QEMUIO_CANT_OPEN "\n" BG_MSG_FILE_LOCK_HINT "\n",
+                               file, why, shown);
+        free(why);
+        free(shown);
+        rc = 1;
     } else {
         json_t *cmds = json_object_get(spec, "cmd");
         json_t *list = json_is_array(cmds) ? json_incref(cmds) : json_pack("[O]", cmds);

@@ -52,16 +52,26 @@ static const BgBackendOps versioned = { .name = "versioned", .list_nodes = list_
 static const BgBackendOps hashed = { .name = "hashed", .list_nodes = list_nodes,
                                      .read_node = read_node };
 
-/* One comparison of A and B with MEMO; the reads it made go to READS.  The
- * counts assume the memo skips: BG_CHECK_DATA_VERSIONS (make check sets it)
- * reads skipped nodes anyway, so it is off here but in run_checked(). */
-static bool compare(const BgBackendOps *oa, BgBackend *a, const BgBackendOps *ob, BgBackend *b,
-                    BgDataMemo *memo, unsigned reads[2])
+/* A memo for the tests that count reads: BG_CHECK_DATA_VERSIONS (make check
+ * sets it; the memo reads it when made) reads skipped nodes anyway, so it is
+ * off here but in run_checked(). */
+static BgDataMemo *memo_new(void)
 {
     char *saved = getenv("BG_CHECK_DATA_VERSIONS") ? bg_strdup(getenv("BG_CHECK_DATA_VERSIONS"))
                                                     : NULL;
     if (!checking_wanted)
         unsetenv("BG_CHECK_DATA_VERSIONS");
+    BgDataMemo *memo = bg_data_memo_new();
+    if (saved)
+        setenv("BG_CHECK_DATA_VERSIONS", saved, 1);
+    free(saved);
+    return memo;
+}
+
+/* One comparison of A and B with MEMO; the reads it made go to READS. */
+static bool compare(const BgBackendOps *oa, BgBackend *a, const BgBackendOps *ob, BgBackend *b,
+                    BgDataMemo *memo, unsigned reads[2])
+{
     const BgBackendOps *ops[2] = { oa, ob };
     BgBackend *be[2] = { a, b };
     uint8_t *buf[2] = { NULL, NULL };
@@ -73,9 +83,6 @@ static bool compare(const BgBackendOps *oa, BgBackend *a, const BgBackendOps *ob
     free(path);
     free(buf[0]);
     free(buf[1]);
-    if (saved)
-        setenv("BG_CHECK_DATA_VERSIONS", saved, 1);
-    free(saved);
     return same;
 }
 
@@ -93,7 +100,7 @@ static BgBackend *backend(void)
 static void test_compare_data_unchanged_not_read_again(void)
 {
     BgBackend *a = backend(), *b = backend();
-    BgDataMemo *memo = bg_data_memo_new();
+    BgDataMemo *memo = memo_new();
     unsigned reads[2];
     CHECK(compare(&versioned, a, &versioned, b, memo, reads));
     CHECK(reads[0] > 0 && reads[1] > 0);
@@ -113,7 +120,7 @@ static void test_compare_data_unchanged_not_read_again(void)
 static void test_compare_data_version_moves(void)
 {
     BgBackend *a = backend(), *b = backend();
-    BgDataMemo *memo = bg_data_memo_new();
+    BgDataMemo *memo = memo_new();
     unsigned reads[2];
     CHECK(compare(&versioned, a, &versioned, b, memo, reads));
     b->bytes[150001] = 9;
@@ -132,7 +139,7 @@ static void test_compare_data_version_moves(void)
 static void test_compare_data_hashed_side(void)
 {
     BgBackend *a = backend(), *b = backend();
-    BgDataMemo *memo = bg_data_memo_new();
+    BgDataMemo *memo = memo_new();
     unsigned reads[2];
     CHECK(compare(&versioned, a, &hashed, b, memo, reads));
     CHECK(compare(&versioned, a, &hashed, b, memo, reads));
@@ -162,7 +169,7 @@ static int run_checked(bool b_version_moves)
         setenv("BG_CHECK_DATA_VERSIONS", "1", 1);
         checking_wanted = true;
         BgBackend *a = backend(), *b = backend();
-        BgDataMemo *memo = bg_data_memo_new();
+        BgDataMemo *memo = memo_new();
         unsigned reads[2];
         compare(&versioned, a, &versioned, b, memo, reads);
         a->bytes[5] = b->bytes[5] = 3;
