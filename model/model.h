@@ -237,11 +237,15 @@ uint64_t model_image_qcow2_l2_count(const ModelFile *f);
 uint64_t model_image_qcow2_deflate(const uint8_t *cluster, uint8_t *out);
 
 /* model_image_meta.c: the on-disk bytes of a qcow2 file's metadata.
- * Render host cluster H of F into BUF (MODEL_CLUSTER bytes) and KNOWN (one
- * flag a byte: the model knows it); CACHED: the L2 tables and refcount
- * blocks on disk are the accounting's (model_io_qcow2_meta_on_disk()). */
-void model_image_meta_cluster(const ModelFile *f, uint64_t h, bool cached, uint8_t *buf,
-                              uint8_t *known);
+ * Render host cluster H of F into BUF (MODEL_CLUSTER bytes) and say which
+ * of them the model knows: MODEL_META_ALL, MODEL_META_NONE, or
+ * MODEL_META_SOME with KNOWN (MODEL_CLUSTER bytes, one flag a byte) saying
+ * which; KNOWN is written only for the last.  CACHED: the L2 tables and
+ * refcount blocks on disk are the accounting's
+ * (model_io_qcow2_meta_on_disk()). */
+enum { MODEL_META_NONE, MODEL_META_ALL, MODEL_META_SOME };
+int model_image_meta_cluster(const ModelFile *f, uint64_t h, bool cached, uint8_t *buf,
+                             uint8_t *known);
 /* Parse a size as qemu-img/qemu-io do ("3M", "10k", "512"). */
 bool model_image_parse_size(const char *s, uint64_t *out);
 /* Join a relative name to the directory of BASE (path_combine()); an absolute

@@ -41,6 +41,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "bigbuf.h"
 #include "model.h"
 
 #define L2_ENTRIES (MODEL_CLUSTER / 8)           /* guest clusters one L2 table maps */
@@ -401,9 +402,9 @@ uint64_t model_image_qcow2_deflate(const uint8_t *cluster, uint8_t *out)
  * fit in cluster_size - 1 bytes. */
 static uint64_t compressed_size(const uint8_t *buf)
 {
-    uint8_t *out = bg_malloc(MODEL_CLUSTER);
+    uint8_t *out = bg_bigbuf_get(MODEL_CLUSTER);
     uint64_t n = model_image_qcow2_deflate(buf, out);
-    free(out);
+    bg_bigbuf_put(out);
     return n;
 }
 

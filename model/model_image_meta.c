@@ -39,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigbuf.h"
 #include "messages.h"
 #include "model.h"
 
@@ -189,8 +190,8 @@ static void compressed_bytes(const ModelFile *f, uint64_t h, uint8_t *buf, uint8
             f->coff[g] + f->clen[g] <= lo)
             continue;
         if (!data) {
-            data = bg_malloc(MODEL_CLUSTER);
-            out = bg_malloc(MODEL_CLUSTER);
+            data = bg_bigbuf_get(MODEL_CLUSTER);
+            out = bg_bigbuf_get(MODEL_CLUSTER);
         }
         model_sparse_read(&f->data, g * MODEL_CLUSTER, MODEL_CLUSTER, data);
         if (model_image_qcow2_deflate(data, out) != f->clen[g])
@@ -202,70 +203,100 @@ static void compressed_bytes(const ModelFile *f, uint64_t h, uint8_t *buf, uint8
             }
         }
     }
-    free(data);
-    free(out);
+    bg_bigbuf_put(data);
+    bg_bigbuf_put(out);
 }
 
-void model_image_meta_cluster(const ModelFile *f, uint64_t h, bool cached, uint8_t *buf,
-                              uint8_t *known)
+int model_image_meta_cluster(const ModelFile *f, uint64_t h, bool cached, uint8_t *buf,
+                             uint8_t *known)
 {
-    memset(buf, 0, MODEL_CLUSTER);
-    memset(known, 0, MODEL_CLUSTER);
     uint64_t start = h * MODEL_CLUSTER;
     /* past the end of the file: zeroes */
     uint64_t in_file = f->host_len > start ? f->host_len - start : 0;
-    if (in_file < MODEL_CLUSTER)
-        memset(known + in_file, 1, MODEL_CLUSTER - in_file);
-    if (!in_file)
-        return;
+    if (!in_file) {
+        memset(buf, 0, MODEL_CLUSTER);
+        return MODEL_META_ALL;
+    }
     bool used = h < f->n_host && f->used[h], cref = h < f->n_host && f->cref[h];
     uint64_t g, i;
-    bool all = false;                   /* the whole cluster is known */
+    int k = MODEL_META_NONE;
     if (used && find_data(f, h, &g)) {
         /* a data cluster: the guest data; a zero cluster's: its old data */
         if (f->cl[g] == MODEL_CL_DATA) {
             model_sparse_read(&f->data, g * MODEL_CLUSTER, MODEL_CLUSTER, buf);
-            all = true;
+            k = MODEL_META_ALL;
+        } else {
+            memset(buf, 0, MODEL_CLUSTER);
         }
     } else if (f->unsupported || f->meta_lost || h >= REFBLOCK_ENTRIES) {
         /* the model's layout may not be QEMU's: nothing else is known */
+        memset(buf, 0, MODEL_CLUSTER);
     } else if (h == 0) {
+        memset(buf, 0, MODEL_CLUSTER);
+        memset(known, 0, MODEL_CLUSTER);
         header(f, buf, known);
+        k = MODEL_META_SOME;
     } else if (h == 1) {
+        memset(buf, 0, MODEL_CLUSTER);
         be64(buf, 2 * MODEL_CLUSTER);      /* the refcount table's one refcount block */
-        all = true;
+        k = MODEL_META_ALL;
     } else if (h == 2) {
+        memset(buf, 0, MODEL_CLUSTER);
+        k = cached ? MODEL_META_ALL : MODEL_META_NONE;
         for (uint64_t c = 0; c < f->n_host; c++) {
             uint64_t r = (uint64_t)f->used[c] + f->cref[c];
-            if (c >= REFBLOCK_ENTRIES && r)
-                return;                   /* a second refcount block: not modelled */
+            if (c >= REFBLOCK_ENTRIES && r) {
+                k = MODEL_META_NONE;      /* a second refcount block: not modelled */
+                break;
+            }
             if (c < REFBLOCK_ENTRIES)
                 be16(buf + 2 * c, r);
         }
-        all = cached;
     } else if (f->n_l1 && h == f->l1_host) {
+        memset(buf, 0, MODEL_CLUSTER);
         for (i = 0; i < f->n_l1; i++)
             if (f->l2[i])
                 be64(buf + 8 * i, f->l2[i] * MODEL_CLUSTER | OFLAG_COPIED);
         /* the rest of a cluster used before keeps what was there */
-        if (f->l1_fresh)
-            all = true;
-        else
+        k = MODEL_META_ALL;
+        if (!f->l1_fresh) {
+            memset(known, 0, MODEL_CLUSTER);
             memset(known, 1, 8 * f->n_l1);
+            k = MODEL_META_SOME;
+        }
     } else if (used && find_l2(f, h, &i)) {
+        /* every entry is written: no clearing first */
+        bool all = cached, none = true;
         for (uint64_t j = 0; j < L2_ENTRIES; j++) {
             uint64_t e;
-            bool k = l2_entry(f, i * L2_ENTRIES + j, &e);
+            bool ok = l2_entry(f, i * L2_ENTRIES + j, &e);
             be64(buf + 8 * j, e);
-            memset(known + 8 * j, cached && k, 8);
+            if (cached && !ok && all) {
+                /* the first entry the model cannot tell: the ones before it are known */
+                all = false;
+                memset(known, 1, 8 * j);
+            }
+            if (cached && !all)
+                memset(known + 8 * j, ok, 8);
+            none = none && !(cached && ok);
         }
+        k = all ? MODEL_META_ALL : none ? MODEL_META_NONE : MODEL_META_SOME;
     } else if (cref) {
+        memset(buf, 0, MODEL_CLUSTER);
+        memset(known, 0, MODEL_CLUSTER);
         compressed_bytes(f, h, buf, known);
-    } else if (!used && !(h < f->n_host && f->ever[h])) {
-        all = true;                     /* never allocated: a hole */
+        k = MODEL_META_SOME;
+    } else {
+        memset(buf, 0, MODEL_CLUSTER);
+        if (!used && !(h < f->n_host && f->ever[h]))
+            k = MODEL_META_ALL;           /* never allocated: a hole */
     }
-    if (all)
-        memset(known, 1, MODEL_CLUSTER);
-    else if (in_file < MODEL_CLUSTER)
+    /* past the end of the file: known */
+    if (in_file < MODEL_CLUSTER && k != MODEL_META_ALL) {
+        if (k == MODEL_META_NONE)
+            memset(known, 0, in_file);
         memset(known + in_file, 1, MODEL_CLUSTER - in_file);
+        k = MODEL_META_SOME;
+    }
+    return k;
 }

@@ -277,8 +277,11 @@ int model_io_qcow2_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint
 void model_io_qcow2_raw_read(IoCtx *c, const ModelFile *f, uint64_t off, uint64_t len, uint8_t *buf)
 {
     bool cached = model_io_qcow2_meta_on_disk(c->st, c->w, f);
-    uint8_t *cluster = bg_malloc(MODEL_CLUSTER), *known = bg_malloc(MODEL_CLUSTER);
-    uint64_t rendered = UINT64_MAX;
+    /* a whole cluster is rendered into BUF itself, a part of one into
+     * CLUSTER; KNOWN is read only when some of a cluster's bytes are known
+     * and others not.  Both are kept for reuse (bigbuf.h): a comparison
+     * renders every cluster of a file node's image */
+    uint8_t *cluster = NULL, *known = NULL;
     while (len) {
         /* one host cluster at a time */
         uint64_t h = off / MODEL_CLUSTER, o = off % MODEL_CLUSTER;
@@ -286,17 +289,27 @@ void model_io_qcow2_raw_read(IoCtx *c, const ModelFile *f, uint64_t off, uint64_
         if (off >= f->host_len) {
             memset(buf, 0, n);
         } else {
-            if (rendered != h)
-                model_image_meta_cluster(f, h, cached, cluster, known);
-            rendered = h;
-            memcpy(buf, cluster + o, n);
-            if (memchr(known + o, 0, n)) {
+            if (!known)
+                known = bg_bigbuf_get(MODEL_CLUSTER);
+            int k;
+            if (n == MODEL_CLUSTER) {
+                k = model_image_meta_cluster(f, h, cached, buf, known);
+            } else {
+                if (!cluster)
+                    cluster = bg_bigbuf_get(MODEL_CLUSTER);
+                k = model_image_meta_cluster(f, h, cached, cluster, known);
+                memcpy(buf, cluster + o, n);
+            }
+            if (k == MODEL_META_NONE || (k == MODEL_META_SOME && memchr(known + o, 0, n))) {
                 c->unknown = true;
                 /* which bytes: in the request's buffer, or lost */
                 if (c->known && buf >= c->known_buf && buf + n <= c->known_buf + c->known_len) {
-                    uint8_t *k = c->known + (buf - c->known_buf);
-                    for (uint64_t i = 0; i < n; i++)
-                        k[i] &= known[o + i];
+                    uint8_t *kb = c->known + (buf - c->known_buf);
+                    if (k == MODEL_META_NONE)
+                        memset(kb, 0, n);
+                    else
+                        for (uint64_t i = 0; i < n; i++)
+                            kb[i] &= known[o + i];
                 } else {
                     c->known_lost = true;
                 }
@@ -306,8 +319,8 @@ void model_io_qcow2_raw_read(IoCtx *c, const ModelFile *f, uint64_t off, uint64_
         buf += n;
         len -= n;
     }
-    free(cluster);
-    free(known);
+    bg_bigbuf_put(cluster);
+    bg_bigbuf_put(known);
 }
 
 /*
