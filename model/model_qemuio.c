@@ -105,7 +105,9 @@ static int parse_pattern(BgBuf *out, const char *arg)
 
 /* The commands the model runs (qemu-io-cmds.c cmdinfo_t): their options
  * (getopt strings), argument counts and the permission they ask for. */
-typedef enum { CMD_READ, CMD_READV, CMD_WRITE, CMD_WRITEV, CMD_DISCARD, CMD_FLUSH } CmdKind;
+typedef enum {
+    CMD_READ, CMD_READV, CMD_WRITE, CMD_WRITEV, CMD_DISCARD, CMD_FLUSH, CMD_AIO_FLUSH
+} CmdKind;
 
 static const struct {
     const char *name, *alias;
@@ -120,7 +122,29 @@ static const struct {
     { "writev", NULL, CMD_WRITEV, "CfqP:", 2, -1, true },
     { "discard", "d", CMD_DISCARD, "Cq", 2, -1, true },
     { "flush", "f", CMD_FLUSH, "", 0, 0, false },
+    { "aio_flush", NULL, CMD_AIO_FLUSH, "", 0, 0, false },
 };
+
+/*
+ * bdrv_co_flush() of N: nothing for a read-only node; qcow2_co_flush_to_os()
+ * writes a qcow2 node's metadata caches.  Its children are flushed too,
+ * which the model does not follow (their caches stay "not known on disk").
+ * NULL, or why the flush is not modelled: it might meet a blkdebug error
+ * rule, or write stale caches into an image made anew (then nothing of the
+ * stream is known any more: st->lost).
+ */
+static const char *flush_node(ModelState *st, ModelNode *n)
+{
+    if (n->read_only)
+        return NULL;
+    if (model_blkdebug_flush_may_fail(st->w, n))
+        return "a qemu-io flush that may meet an active blkdebug error rule is not modelled";
+    if (model_io_qcow2_stale_flush(st, st->w, n))
+        return st->lost = "a qemu-io flush writes a qcow2 node's caches into an image file made "
+                          "anew since the node opened it";
+    model_io_qcow2_written_back(st, st->w, n);
+    return NULL;
+}
 
 /* command(): the temporary BlockBackend (hmp_qemu_io(): perm 0, shared
  * all) asks for WRITE; a failure is error_report_err()ed to MON. */
@@ -168,8 +192,8 @@ static int run_command(ModelState *st, ModelNode *n, const char *cmd, BgBuf *out
             (commands[k].alias && strcmp(argv[0], commands[k].alias) == 0))
             ci = (int)k;
     if (ci < 0) {
-        *unsupported = "qemu-io commands other than read(v), write(v), discard and flush are not "
-                       "modelled";
+        *unsupported = "qemu-io commands other than read(v), write(v), discard, flush and "
+                       "aio_flush are not modelled";
         ret = -ENOTSUP;
         goto done;
     }
@@ -183,14 +207,14 @@ static int run_command(ModelState *st, ModelNode *n, const char *cmd, BgBuf *out
         goto done;
     }
     if (kind == CMD_FLUSH) {
-        /* blk_flush(): bdrv_co_flush() of a writable node runs
-         * qcow2_co_flush_to_os(), which writes both metadata caches */
-        if (!n->read_only)
-            model_io_qcow2_written_back(st, st->w, n);
+        *unsupported = flush_node(st, n);          /* blk_flush() */
+        ret = *unsupported ? -ENOTSUP : 0;
         goto done;
     }
+    if (kind == CMD_AIO_FLUSH)
+        goto done;             /* blk_drain_all(): no request is in flight between steps */
     bool is_write = kind == CMD_WRITE || kind == CMD_WRITEV;
-    bool P = false, z = false, u = false, cflag = false, q = false;
+    bool P = false, z = false, u = false, cflag = false, q = false, fua = false;
     int pattern = is_write ? 0xcd : 0;
     int i = 1;
     for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
@@ -230,6 +254,8 @@ static int run_command(ModelState *st, ModelNode *n, const char *cmd, BgBuf *out
                 cflag = true;
             else if (*o == 'q')
                 q = true;
+            else if (*o == 'f')
+                fua = true;
             else if (*o == 'p')
                 continue;            /* ignored for backwards compatibility */
             else {
@@ -246,6 +272,11 @@ static int run_command(ModelState *st, ModelNode *n, const char *cmd, BgBuf *out
         goto done;
     }
     if (kind == CMD_WRITE) {
+        if (fua && cflag) {
+            bg_buf_puts(out, BG_MSG_QEMUIO_F_AND_BC "\n");
+            ret = -EINVAL;
+            goto done;
+        }
         if (u && !z) {
             bg_buf_puts(out, "-u requires -z to be specified\n");
             ret = -EINVAL;
@@ -335,6 +366,15 @@ static int run_command(ModelState *st, ModelNode *n, const char *cmd, BgBuf *out
         unsigned flags = (z ? MODEL_WR_ZERO : 0) | (u ? MODEL_WR_MAY_UNMAP : 0) |
                          (cflag ? MODEL_WR_COMPRESSED : 0);
         r = model_io_pwrite(st, n, (uint64_t)offset, (uint64_t)count, buf, flags, &s);
+        /* BDRV_REQ_FUA: a node whose driver does not take it (qcow2, file)
+         * flushes itself after the write (bdrv_driver_pwritev(),
+         * bdrv_co_do_pwrite_zeroes()); raw and the filters pass it on when
+         * their child takes it (null).  The model flushes N whichever node
+         * QEMU flushes, if any: of what the model keeps, a flush changes only
+         * a qcow2 N's caches (qcow2 never takes FUA, so QEMU flushes N
+         * then), and one that might fail is unsupported either way */
+        if (!r && !s.unsupported && fua)
+            s.unsupported = flush_node(st, n);
     } else {
         /* a pattern check fails for sure when a byte the model knows
          * differs: the bytes it does not know cannot change that */
