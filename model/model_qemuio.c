@@ -106,7 +106,7 @@ static int parse_pattern(BgBuf *out, const char *arg)
 /* The commands the model runs (qemu-io-cmds.c cmdinfo_t): their options
  * (getopt strings), argument counts and the permission they ask for. */
 typedef enum {
-    CMD_READ, CMD_READV, CMD_WRITE, CMD_WRITEV, CMD_DISCARD, CMD_FLUSH, CMD_AIO_FLUSH
+    CMD_READ, CMD_READV, CMD_WRITE, CMD_WRITEV, CMD_DISCARD, CMD_FLUSH, CMD_AIO_FLUSH, CMD_LENGTH
 } CmdKind;
 
 static const struct {
@@ -123,6 +123,7 @@ static const struct {
     { "discard", "d", CMD_DISCARD, "Cq", 2, -1, true },
     { "flush", "f", CMD_FLUSH, "", 0, 0, false },
     { "aio_flush", NULL, CMD_AIO_FLUSH, "", 0, 0, false },
+    { "length", "l", CMD_LENGTH, "", 0, 0, false },
 };
 
 /*
@@ -192,8 +193,8 @@ static int run_command(ModelState *st, ModelNode *n, const char *cmd, BgBuf *out
             (commands[k].alias && strcmp(argv[0], commands[k].alias) == 0))
             ci = (int)k;
     if (ci < 0) {
-        *unsupported = "qemu-io commands other than read(v), write(v), discard, flush and "
-                       "aio_flush are not modelled";
+        *unsupported = "qemu-io commands other than read(v), write(v), discard, flush, "
+                       "aio_flush and length are not modelled";
         ret = -ENOTSUP;
         goto done;
     }
@@ -213,6 +214,13 @@ static int run_command(ModelState *st, ModelNode *n, const char *cmd, BgBuf *out
     }
     if (kind == CMD_AIO_FLUSH)
         goto done;             /* blk_drain_all(): no request is in flight between steps */
+    if (kind == CMD_LENGTH) {
+        /* bdrv_getlength(): whole sectors, the last one rounded up */
+        char s1[64];
+        cvtstr((double)((model_open_length(st, st->w, n) + 511) / 512 * 512), s1, sizeof(s1));
+        bg_buf_printf(out, "%s\n", s1);
+        goto done;
+    }
     bool is_write = kind == CMD_WRITE || kind == CMD_WRITEV;
     bool P = false, z = false, u = false, cflag = false, q = false, fua = false;
     int pattern = is_write ? 0xcd : 0;
