@@ -447,6 +447,22 @@ static int qcow2_zero_piece(IoCtx *c, ModelNode *n, ModelFile *f, uint64_t off, 
     return model_io_qcow2_layout_unknown(c, f);
 }
 
+/* Does a write of [OFF, OFF+LEN) allocate a cluster it covers only in
+ * part (a copy-on-write region in a new cluster: the first or the last)? */
+static bool new_cluster_cow(const ModelFile *f, uint64_t off, uint64_t len)
+{
+    uint64_t first = off / MODEL_CLUSTER, last = (off + len - 1) / MODEL_CLUSTER;
+    bool cow[2] = { off % MODEL_CLUSTER != 0, (off + len) % MODEL_CLUSTER != 0 };
+    uint64_t cl[2] = { first, last };
+    for (int k = 0; k < 2; k++) {
+        bool in_place = f->cl[cl[k]] == MODEL_CL_DATA ||
+                        (f->cl[cl[k]] == MODEL_CL_ZERO && f->host[cl[k]]);
+        if (cow[k] && !in_place)
+            return true;
+    }
+    return false;
+}
+
 /* qcow2_co_pwritev_part() / pwrite_zeroes / compressed, with COW of partial
  * clusters from what the node reads now. */
 int model_io_qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const uint8_t *buf,
@@ -612,8 +628,20 @@ int model_io_qcow2_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, con
             f->cl[cl] == MODEL_CL_COMPRESSED)
             r = model_io_qcow2_meta_rules(c, n, false);
     }
-    if (!r)
+    if (!r) {
         r = model_io_file_chain(c, n, -1, len, MODEL_IO_WRITE);
+        if (r && !c->unsupported && new_cluster_cow(f, off, len)) {
+            /* qcow2_alloc_host_offset() allocated the clusters and
+             * handle_alloc_space() may have written zeroes over them (when
+             * their copy-on-write regions read as zeroes), growing the file,
+             * before the data write failed and qcow2_alloc_cluster_abort()
+             * freed them again: the image file's length is unknown from here on */
+            c->unsupported = c->st->lost = "a failed qcow2 data write into new clusters with "
+                                           "copy-on-write regions (handle_alloc_space() may have "
+                                           "grown the file)";
+            r = -ENOTSUP;
+        }
+    }
     if (!r) {
         memcpy(tmp + (off - a), buf, len);
         BgError e = {0};

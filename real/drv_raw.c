@@ -7,7 +7,8 @@
  * sum of offset (N) and size (N) has to be smaller or equal to the  actual
  * size ..." with its two spaces, "Specified size is not multiple of 512"),
  * requests shifted by offset and bounded by size (raw_adjust_offset: ENOSPC
- * for writes, EINVAL for reads beyond the window), block status passed down
+ * for writes, EINVAL for reads beyond the window), the read_aio and
+ * write_aio events of data requests, block status passed down
  * as RAW, reopen of offset and size staged and committed (raw_reopen_*).
  * What it is not: format probing (the probed-raw write guard of sector 0)
  * or SCSI generic devices.  Child roles are the graph's: with neither
@@ -102,17 +103,26 @@ static int adjust_offset(RealBlockState *bs, int64_t *offset, int64_t bytes, boo
     return 0;
 }
 
+/* raw_co_preadv() and raw_co_pwritev() tell the file "read_aio" and
+ * "write_aio" (blkdebug rules on those events) once the window check
+ * passed; a zero write and a discard tell it nothing. */
 static int raw_pread(RealBlockState *bs, int64_t offset, int64_t bytes, void *buf, int flags)
 {
     int ret = adjust_offset(bs, &offset, bytes, false);
-    return ret < 0 ? ret : bdrv_pread(bs->file->bs, offset, bytes, buf, flags);
+    if (ret < 0)
+        return ret;
+    bdrv_debug_event(bs->file->bs, "read_aio");
+    return bdrv_pread(bs->file->bs, offset, bytes, buf, flags);
 }
 
 static int raw_pwrite(RealBlockState *bs, int64_t offset, int64_t bytes, const void *buf,
                       int flags)
 {
     int ret = adjust_offset(bs, &offset, bytes, true);
-    return ret < 0 ? ret : bdrv_pwrite(bs->file->bs, offset, bytes, buf, flags);
+    if (ret < 0)
+        return ret;
+    bdrv_debug_event(bs->file->bs, "write_aio");
+    return bdrv_pwrite(bs->file->bs, offset, bytes, buf, flags);
 }
 
 static int raw_pwrite_zeroes(RealBlockState *bs, int64_t offset, int64_t bytes, int flags)
