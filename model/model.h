@@ -679,6 +679,8 @@ char *model_query_make_absolute(ModelState *st, const ModelWorld *w, const Model
 /* bdrv_get_info(): the node whose driver answers for N (borrowed; N or one
  * below it), NULL when none does; *CLUSTER_SIZE 0 for a file. */
 const ModelNode *model_query_get_info(const ModelWorld *w, const ModelNode *n, unsigned *cluster_size);
+/* bdrv_get_specific_info() of N: {"type", "data"} for a qcow2 node, else NULL. */
+json_t *model_query_specific_info(const ModelNode *n);
 json_t *model_query_block_jobs(ModelState *st);
 json_t *model_query_jobs(ModelState *st);
 

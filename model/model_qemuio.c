@@ -106,7 +106,8 @@ static int parse_pattern(BgBuf *out, const char *arg)
 /* The commands the model runs (qemu-io-cmds.c cmdinfo_t): their options
  * (getopt strings), argument counts and the permission they ask for. */
 typedef enum {
-    CMD_READ, CMD_READV, CMD_WRITE, CMD_WRITEV, CMD_DISCARD, CMD_FLUSH, CMD_AIO_FLUSH, CMD_LENGTH
+    CMD_READ, CMD_READV, CMD_WRITE, CMD_WRITEV, CMD_DISCARD, CMD_FLUSH, CMD_AIO_FLUSH, CMD_LENGTH,
+    CMD_INFO
 } CmdKind;
 
 static const struct {
@@ -124,7 +125,63 @@ static const struct {
     { "flush", "f", CMD_FLUSH, "", 0, 0, false },
     { "aio_flush", NULL, CMD_AIO_FLUSH, "", 0, 0, false },
     { "length", "l", CMD_LENGTH, "", 0, 0, false },
+    { "info", "i", CMD_INFO, "", 0, 0, false },
 };
+
+/*
+ * info_f(): the driver's format name, again as its protocol name for a
+ * driver that has one (file, null-co, null-aio, blkdebug, blkverify);
+ * bdrv_get_info() of the node that answers for N (N, or below it through
+ * raw and the filters): qcow2's cluster size and where its VM state would
+ * start (l1_vm_state_index: the L1 entries the virtual size needs, set at
+ * open and at a resize), 0 and 0 for a file; none (a null node, quorum):
+ * nothing more.  Then a qcow2 node's format specific information, whose
+ * lines bdrv_image_info_specific_dump() prints with qemu_printf() (PRINT).
+ */
+static void info(ModelState *st, const ModelNode *n, BgBuf *out, BgBuf *print)
+{
+    static const char *const protocols[] = { "file", "null-co", "null-aio", "blkdebug",
+                                             "blkverify" };
+    bg_buf_printf(out, BG_MSG_QEMUIO_INFO_FORMAT "\n", n->drv->name);
+    for (size_t i = 0; i < sizeof(protocols) / sizeof(protocols[0]); i++)
+        if (strcmp(n->drv->name, protocols[i]) == 0)
+            bg_buf_printf(out, BG_MSG_QEMUIO_INFO_FORMAT "\n", n->drv->name);
+    unsigned cs;
+    const ModelNode *a = model_query_get_info(st->w, n, &cs);
+    if (!a)
+        return;
+    uint64_t vm_state = 0;
+    if (cs) {
+        uint64_t l1_span = (uint64_t)MODEL_CLUSTER * (MODEL_CLUSTER / 8);
+        vm_state = (model_open_length(st, st->w, a) + l1_span - 1) / l1_span * l1_span;
+    }
+    char s1[64], s2[64];
+    cvtstr((double)cs, s1, sizeof(s1));
+    cvtstr((double)vm_state, s2, sizeof(s2));
+    bg_buf_printf(out, BG_MSG_QEMUIO_INFO_CLUSTER "\n" BG_MSG_QEMUIO_INFO_VMSTATE "\n", s1, s2);
+    json_t *spec = model_query_specific_info(n);
+    if (!spec)
+        return;
+    bg_buf_puts(out, BG_MSG_QEMUIO_INFO_SPECIFIC "\n");
+    /* QAPI's member order, with spaces for dashes */
+    static const char *const keys[][2] = {
+        { "compat", "compat" }, { "compression-type", "compression type" },
+        { "lazy-refcounts", "lazy refcounts" }, { "refcount-bits", "refcount bits" },
+        { "corrupt", "corrupt" }, { "extended-l2", "extended l2" },
+    };
+    json_t *d = json_object_get(spec, "data");
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        json_t *v = json_object_get(d, keys[i][0]);
+        if (json_is_string(v))
+            bg_buf_printf(print, "    %s: %s\n", keys[i][1], json_string_value(v));
+        else if (json_is_boolean(v))
+            bg_buf_printf(print, "    %s: %s\n", keys[i][1], json_is_true(v) ? "true" : "false");
+        else if (json_is_integer(v))
+            bg_buf_printf(print, "    %s: %" JSON_INTEGER_FORMAT "\n", keys[i][1],
+                          json_integer_value(v));
+    }
+    json_decref(spec);
+}
 
 /*
  * bdrv_co_flush() of N: nothing for a read-only node; qcow2_co_flush_to_os()
@@ -171,10 +228,11 @@ static bool take_write(ModelState *st, const ModelNode *n, BgBuf *mon)
 
 /*
  * One qemu-io command on node N.  Output (stdout) goes to OUT, monitor
- * errors to MON (HMP only).  Returns <0 when the command failed.
+ * errors to MON (HMP only), qemu_printf() to PRINT (the monitor under HMP,
+ * else stdout).  Returns <0 when the command failed.
  */
 static int run_command(ModelState *st, ModelNode *n, const char *cmd, BgBuf *out, BgBuf *mon,
-                       const char **unsupported)
+                       BgBuf *print, const char **unsupported)
 {
     char *input = bg_strdup(cmd);
     char *argv[64];
@@ -194,7 +252,7 @@ static int run_command(ModelState *st, ModelNode *n, const char *cmd, BgBuf *out
             ci = (int)k;
     if (ci < 0) {
         *unsupported = "qemu-io commands other than read(v), write(v), discard, flush, "
-                       "aio_flush and length are not modelled";
+                       "aio_flush, length and info are not modelled";
         ret = -ENOTSUP;
         goto done;
     }
@@ -214,6 +272,10 @@ static int run_command(ModelState *st, ModelNode *n, const char *cmd, BgBuf *out
     }
     if (kind == CMD_AIO_FLUSH)
         goto done;             /* blk_drain_all(): no request is in flight between steps */
+    if (kind == CMD_INFO) {
+        info(st, n, out, print);
+        goto done;
+    }
     if (kind == CMD_LENGTH) {
         /* bdrv_getlength(): whole sectors, the last one rounded up */
         char s1[64];
@@ -487,7 +549,7 @@ void model_io_hmp(ModelState *st, const char *line, BgResult *res)
     }
     BgBuf out = {0}, mon = {0};
     const char *unsupported = NULL;
-    run_command(st, n, cmd, &out, &mon, &unsupported);
+    run_command(st, n, cmd, &out, &mon, &mon, &unsupported);
     if (unsupported) {
         bg_result_set_unsupported(res, unsupported);
         bg_buf_cleanup(&out);
@@ -653,7 +715,7 @@ void model_io_offline(ModelState *st, const json_t *spec, BgResult *res)
             const char *unsupported = NULL;
             BgBuf mon = {0};
             int r = run_command(st, n, json_string_value(c) ? json_string_value(c) : "", &out, &mon,
-                                &unsupported);
+                                &out, &unsupported);
             bg_buf_cleanup(&mon);
             if (unsupported) {
                 json_decref(list);

@@ -293,6 +293,15 @@ const ModelNode *model_query_get_info(const ModelWorld *w, const ModelNode *n, u
     return f ? model_query_get_info(w, f, cluster_size) : NULL;
 }
 
+json_t *model_query_specific_info(const ModelNode *n)
+{
+    if (strcmp(n->drv->name, "qcow2") != 0)
+        return NULL;
+    return json_pack("{s:s,s:{s:s,s:s,s:b,s:i,s:b,s:b}}", "type", "qcow2", "data", "compat", "1.1",
+                     "compression-type", "zlib", "lazy-refcounts", 0, "refcount-bits", 16,
+                     "corrupt", 0, "extended-l2", 0);
+}
+
 /* bdrv_get_allocated_file_size(): present or not; the value depends on the
  * host file system and is not compared (streams.md, normalisation). */
 static bool allocated_size(ModelState *st, const ModelWorld *w, const ModelNode *n, int64_t *size)
@@ -347,12 +356,9 @@ static json_t *image_info(ModelState *st, const ModelWorld *w, const ModelNode *
         /* qcow2_get_info(): the dirty bit of the qcow2 node that answered */
         json_object_set_new(img, "dirty-flag", json_boolean(answered->qcow2_dirty));
     }
-    if (strcmp(n->drv->name, "qcow2") == 0)
-        json_object_set_new(img, "format-specific",
-                            json_pack("{s:s,s:{s:s,s:s,s:b,s:i,s:b,s:b}}", "type", "qcow2", "data",
-                                      "compat", "1.1", "compression-type", "zlib",
-                                      "lazy-refcounts", 0, "refcount-bits", 16, "corrupt", 0,
-                                      "extended-l2", 0));
+    json_t *spec = model_query_specific_info(n);
+    if (spec)
+        json_object_set_new(img, "format-specific", spec);
     if (n->backing_file && n->backing_file[0]) {
         json_object_set_new(img, "backing-filename", json_string(n->backing_file));
         /* bdrv_get_full_backing_filename(): absent when bdrv_dirname() fails

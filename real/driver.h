@@ -182,7 +182,7 @@ typedef struct RealReopenState {
 
 struct RealDriver {
     const char *format_name;   /* "qcow2", "raw", "file", "null-co" */
-    const char *protocol_name; /* for protocol drivers ("file", "null-co"), else NULL */
+    const char *protocol_name; /* for protocol drivers ("file", "null-co", "blkdebug"), else NULL */
     size_t instance_size;      /* bytes of opaque, allocated zeroed before open */
     bool is_format;            /* a format driver: reads through bs->file */
     bool supports_backing;     /* has a COW child; unallocated reads go to it */

@@ -392,6 +392,7 @@ static void blkdebug_refresh_filename(RealNode *n)
 
 static const RealDriver drv_blkdebug = {
     .format_name = "blkdebug",
+    .protocol_name = "blkdebug",  /* bdrv_blkdebug: its "blkdebug:" file names */
     .is_filter = true,
     .instance_size = sizeof(BlkdebugState),
     .open = blkdebug_open,

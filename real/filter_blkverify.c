@@ -154,6 +154,7 @@ static void blkverify_refresh_filename(RealNode *n)
 
 static const RealDriver drv_blkverify = {
     .format_name = "blkverify",
+    .protocol_name = "blkverify",  /* bdrv_blkverify: its "blkverify:" file names */
     .is_filter = true,
     .instance_size = sizeof(BlkverifyState),
     .open = blkverify_open,

@@ -7,7 +7,8 @@
  * passed through, write unchanged always taken and shared;
  * cor_co_preadv_part(): reads copy data from below into the child, limited
  * to what is allocated above the bottom) and the copy-on-read path of
- * block/io.c bdrv_co_do_copy_on_readv() (whole clusters of the child:
+ * block/io.c bdrv_aligned_preadv() and bdrv_co_do_copy_on_readv() (a request
+ * the child holds whole is only read; else whole clusters of the child:
  * allocated parts are read; each run the child lacks, up to its
  * max_transfer and MAX_BOUNCE_BUFFER, is read through the backing chain
  * and written into the child whole, as a zero write if all of it is
@@ -40,9 +41,14 @@ static RealNode *node_of(RealBlockState *bs)
 
 int filter_cor_read(RealBlockState *bs, int64_t offset, int64_t bytes, void *buf)
 {
+    /* bdrv_aligned_preadv(): a request the child holds whole is only read */
+    int64_t held = 0;
+    if (bdrv_is_allocated(bs, offset, bytes, &held) > 0 && held == bytes)
+        return buf ? bdrv_pread(bs, offset, bytes, buf, 0) : 0;
+    /* bdrv_round_to_clusters(): whole clusters of a child that has a
+     * cluster size, else the request as it is */
     RealDriverInfo bdi;
-    int64_t cluster = bdrv_get_info(bs, &bdi) >= 0 && bdi.cluster_size ? bdi.cluster_size
-                                                                         : 65536;
+    int64_t cluster = bdrv_get_info(bs, &bdi) >= 0 && bdi.cluster_size ? bdi.cluster_size : 1;
     int64_t len = bdrv_getlength(bs);
     int64_t cstart = offset / cluster * cluster;
     int64_t cend = (offset + bytes + cluster - 1) / cluster * cluster;
