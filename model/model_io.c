@@ -119,6 +119,33 @@ void model_io_refresh_limits(ModelWorld *w, ModelNode *n)
 
 /* ---- reads -------------------------------------------------------------------- */
 
+/*
+ * quorum_vote_error(): the error most of the failed children gave.  ERRS
+ * holds the NERR errors in the children's order (children.0 first);
+ * quorum_count_vote() puts each new error at the head of the vote list and
+ * quorum_get_vote_winner() takes the first with most votes: of a tie, the
+ * error whose first child comes last.
+ */
+static int quorum_vote_error(const int *errs, unsigned nerr)
+{
+    int ret = 0;
+    unsigned best = 0;
+    for (unsigned i = nerr; i-- > 0;) {
+        unsigned votes = 0, seen = 0;
+        for (unsigned j = 0; j < nerr; j++) {
+            votes += errs[j] == errs[i];
+            seen += j < i && errs[j] == errs[i];
+        }
+        if (seen)
+            continue;                        /* not where this error first came */
+        if (votes > best) {
+            best = votes;
+            ret = errs[i];
+        }
+    }
+    return ret;
+}
+
 /* block/quorum.c quorum_vote(): every child read; when they differ, the
  * version with most votes wins (ties: the version seen last, vote_list is
  * newest first), below the threshold the read fails; losers are reported. */
@@ -174,11 +201,18 @@ static int quorum_read(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, uint8
     if (c->unsupported) {
         r = -ENOTSUP;
     } else if (success < threshold) {
-        /* quorum_has_too_much_io_failed() */
+        /* quorum_has_too_much_io_failed(): the read fails with the error
+         * most children gave */
         model_event(c->st, "QUORUM_FAILURE", json_pack("{s:s,s:I,s:I}", "reference", n->name,
                                                        "sector-num", (json_int_t)start,
                                                        "sectors-count", (json_int_t)(end - start)));
-        r = -EIO;
+        int *errs = bg_calloc(nc + 1, sizeof(*errs));
+        unsigned nerr = 0;
+        for (unsigned i = 0; i < nc; i++)
+            if (rets[i])
+                errs[nerr++] = rets[i];
+        r = quorum_vote_error(errs, nerr);
+        free(errs);
     } else {
         /* versions among the children that read, in vote_list order: newest
          * first; child -> first child with its data (-1: it failed) */
@@ -537,22 +571,7 @@ static int quorum_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, cons
         model_event(c->st, "QUORUM_FAILURE", json_pack("{s:s,s:I,s:I}", "reference", n->name,
                                                        "sector-num", (json_int_t)start,
                                                        "sectors-count", (json_int_t)(end - start)));
-        /* quorum_count_vote() puts each new error at the head of the vote
-         * list; quorum_get_vote_winner() takes the first with most votes */
-        unsigned best = 0;
-        for (unsigned i = nerr; i-- > 0;) {
-            unsigned votes = 0, seen = 0;
-            for (unsigned j = 0; j < nerr; j++) {
-                votes += errs[j] == errs[i];
-                seen += j < i && errs[j] == errs[i];
-            }
-            if (seen)
-                continue;                        /* not where this error first came */
-            if (votes > best) {
-                best = votes;
-                ret = errs[i];
-            }
-        }
+        ret = quorum_vote_error(errs, nerr);
     }
     free(errs);
     return ret;

@@ -366,8 +366,14 @@ int model_job_grow_base(ModelState *st, ModelNode *top, ModelNode *base)
         return -ENOTSUP;
     }
     ModelFile *mf = model_open_qcow2_file(st, w, n);     /* through filters, as model_job_copy_data() */
-    if (!mf || !mf->qcow2)
+    if (!mf || !mf->qcow2) {
+        /* a reopen gave the qcow2 node a `file` that is not its image (a raw
+         * node over another file): qcow2_co_truncate() writes the new size
+         * and L1 table there, and the node is longer from here on */
+        st->unsupported = st->lost = "a job growing a qcow2 node whose file chain does not end "
+                                     "in its image";
         return 0;
+    }
     if (!model_io_qcow2_change(st, w, n, &st->unsupported))
         return 0;
     old = model_open_length(st, w, n);
