@@ -659,6 +659,9 @@ bool model_perm_refresh_hint(ModelWorld *w, const int *order, size_t n_order, ch
                              BgError *err);
 /* bdrv_topological_dfs(): add N's subtree to LIST (ids). */
 void model_perm_topo(const ModelWorld *w, const ModelNode *n, int **list, size_t *len);
+/* bdrv_get_cumulative_perm(): what N's parents (nodes and BlockBackends)
+ * take of it, and what all of them share. */
+void model_perm_cumulative(const ModelWorld *w, const ModelNode *n, unsigned *perm, unsigned *shared);
 char *model_perm_names(unsigned perm);
 
 /* ======================================================================

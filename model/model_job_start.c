@@ -548,9 +548,13 @@ bool model_job_block_commit(ModelState *st, const json_t *args, BgError *err)
         bg_error_setf(err, BG_MSG_JOB_COMMIT_ITSELF);
         goto fail;
     }
-    bool active = model_graph_skip_filters(w, top) == model_graph_skip_filters(w, bs);
+    /* active commit when the top is the active layer or has a writer */
+    unsigned top_perm, top_shared;
+    model_perm_cumulative(w, top, &top_perm, &top_shared);
+    bool layer = model_graph_skip_filters(w, top) == model_graph_skip_filters(w, bs);
+    bool active = layer || (top_perm & MODEL_PERM_WRITE);
     if (active && str_arg(args, "backing-file")) {
-        bg_error_setf(err, BG_MSG_JOB_BACKING_FILE_ACTIVE);
+        bg_error_setf(err, layer ? BG_MSG_JOB_BACKING_FILE_ACTIVE : BG_MSG_JOB_BACKING_FILE_WRITER);
         goto fail;
     }
     ModelNode *overlay = active ? NULL : find_overlay(w, bs, top);
@@ -592,8 +596,13 @@ bool model_job_block_commit(ModelState *st, const json_t *args, BgError *err)
             goto fail;
         if (base_ro)
             w_rw = model_graph_copy(w);        /* what a later failure goes back to */
-        if (model_graph_skip_filters(w, bs) == model_graph_skip_filters(w, base)) {
+        if (model_graph_skip_filters(w, top) == model_graph_skip_filters(w, base)) {
             bg_error_setf(err, BG_MSG_JOB_MIRROR_ITSELF);
+            goto fail;
+        }
+        if (!layer) {
+            st->unsupported = "an active commit of a node below the active layer (one with a "
+                              "writer) is not modelled";
             goto fail;
         }
         if (!(f = new_filter(w, "mirror_top", str_arg(args, "filter-node-name"), err)))

@@ -193,7 +193,7 @@ static Parent *parents_of(const ModelWorld *w, const ModelNode *n, size_t *count
 /* bdrv_get_cumulative_perm(): a union and an intersection over N's parents,
  * so their order does not matter and no list of them is made (it is called
  * for every node, often several times, in each refresh) */
-static void cumulative(const ModelWorld *w, const ModelNode *n, unsigned *perm, unsigned *shared)
+void model_perm_cumulative(const ModelWorld *w, const ModelNode *n, unsigned *perm, unsigned *shared)
 {
     *perm = 0;
     *shared = MODEL_PERM_ALL;
@@ -326,7 +326,7 @@ static bool check_locks(const ModelWorld *w, const Refresh *r, const ModelNode *
         unsigned p = o->lock_perm, sh = o->lock_shared;
         if (was_checked(r, o->id)) {
             unsigned np, nsh;
-            cumulative(w, o, &np, &nsh);
+            model_perm_cumulative(w, o, &np, &nsh);
             p |= np;
             sh &= nsh;
         }
@@ -365,7 +365,7 @@ static bool check_node(const ModelWorld *w, const Refresh *r, const ModelNode *n
 {
     const ModelWorld *old = r->old;
     unsigned perm, shared;
-    cumulative(w, n, &perm, &shared);
+    model_perm_cumulative(w, n, &perm, &shared);
     if ((perm & (MODEL_PERM_WRITE | MODEL_PERM_WRITE_UNCHANGED)) && n->read_only) {
         const ModelNode *was = old ? model_graph_node(old, n->id) : NULL;
         if (!was || was->read_only)
@@ -405,7 +405,7 @@ static void compute(ModelWorld *w)
     for (size_t i = 0; i < len; i++) {
         ModelNode *n = model_graph_node(w, order[i]);
         unsigned perm, shared;
-        cumulative(w, n, &perm, &shared);
+        model_perm_cumulative(w, n, &perm, &shared);
         for (size_t c = 0; c < n->n_children; c++) {
             ModelChild *ch = &n->children[c];
             unsigned np, ns;
@@ -435,7 +435,7 @@ static bool refresh(ModelWorld *w, const ModelWorld *old, const int *order, size
     free(r.checked);
     /* raw_set_perm(): the file nodes hold the new locks, the old ones go */
     for (size_t i = 0; i < w->n_nodes && ok; i++)
-        cumulative(w, w->nodes[i], &w->nodes[i]->lock_perm, &w->nodes[i]->lock_shared);
+        model_perm_cumulative(w, w->nodes[i], &w->nodes[i]->lock_perm, &w->nodes[i]->lock_shared);
     return ok;
 }
 
