@@ -150,11 +150,22 @@ static uint64_t run_slice(ModelWorld *w, ModelNode *top, ModelNode *base, ModelN
 #define MIRROR_MAX_IO   (16 * MODEL_CLUSTER)
 #define MIRROR_BUF_SIZE (256 * MODEL_CLUSTER)
 
-/* MIRROR_METHOD_ZERO for the cluster at OFF of an active commit's TOP? */
+/* MIRROR_METHOD_ZERO for the cluster at OFF of an active commit's TOP?  Its
+ * block status must say zeroes for the whole cluster in one run: a layer of
+ * TOP's chain that ends inside the cluster ends the run there
+ * (bdrv_block_status_above() answers up to its end, and beyond it "zeroes
+ * past the end" as a run of its own), and mirror_iteration() copies a run
+ * shorter than a granule as data, the whole granule. */
 static bool mirror_zero(ModelState *st, ModelNode *top, uint64_t off, uint64_t len, int how)
 {
-    return how == MODEL_COPY_MIRROR && off % MODEL_CLUSTER == 0 && off + MODEL_CLUSTER <= len &&
-           model_io_reads_as_zero(st, top, off, MODEL_CLUSTER) == 1;
+    if (how != MODEL_COPY_MIRROR || off % MODEL_CLUSTER || off + MODEL_CLUSTER > len)
+        return false;
+    for (ModelNode *it = top; it; it = model_graph_filter_or_cow(st->w, it)) {
+        uint64_t end = model_open_length(st, st->w, it);
+        if (end > off && end < off + MODEL_CLUSTER)
+            return false;
+    }
+    return model_io_reads_as_zero(st, top, off, MODEL_CLUSTER) == 1;
 }
 /* The copy's requests go to TOP's chain and to DEST (under TOP or its
  * filters): one that fails is the job's error (commit_run(),
