@@ -238,6 +238,20 @@ static uint64_t host_alloc(ModelFile *f, uint64_t n, bool *fresh)
     return first;
 }
 
+/* qcow2_alloc_clusters_at(): up to N clusters from host cluster AT, as
+ * many as are free there in a row (update_refcount(+1) on them;
+ * free_cluster_index stays where it is).  Returns how many. */
+static uint64_t host_alloc_at(ModelFile *f, uint64_t at, uint64_t n)
+{
+    uint64_t k = 0;
+    while (k < n && !host_used(f, at + k))
+        k++;
+    host_ensure(f, at + k);
+    for (uint64_t i = 0; i < k; i++)
+        f->used[at + i] = f->ever[at + i] = 1;
+    return k;
+}
+
 /* update_refcount(-1): a cluster whose refcount drops to zero moves
  * free_cluster_index back to it, so the allocator may come back here. */
 static void host_free(ModelFile *f, uint64_t c)
@@ -574,8 +588,15 @@ static bool qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uint8_t 
      * its clusters and frees the old ones (qcow2_alloc_cluster_link_l2():
      * compressed clusters, whose bytes their host clusters give up) after
      * its data write, which yields: all runs are allocated before anything
-     * is freed, while no more than QCOW2_MAX_WORKERS tasks wait. */
-    uint64_t c = first, extents = 0;
+     * is freed, while no more than QCOW2_MAX_WORKERS tasks wait.
+     * qcow2_alloc_host_offset() gathers one contiguous host range a call:
+     * after clusters it writes in place (handle_copied()) or has just
+     * allocated, a run that needs new clusters goes right after them as far
+     * as the host clusters there are free (handle_alloc() ->
+     * qcow2_alloc_clusters_at()); the rest, or a run with nothing free
+     * there, is the next call's, allocated wherever alloc_clusters_noref()
+     * finds room.  NEXT: where the current range would go on, 0 for none. */
+    uint64_t c = first, extents = 0, next = 0;
     bool linked = false, freed = false;
     while (c <= last) {
         bool in_place = f->cl[c] == MODEL_CL_DATA || (f->cl[c] == MODEL_CL_ZERO && f->host[c]);
@@ -585,6 +606,7 @@ static bool qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uint8_t 
                           f->host[c - 1] + 1 == f->host[c];
             extents += !joined;
             f->cl[c] = MODEL_CL_DATA;
+            next = f->host[c] + 1;
             c++;
             continue;
         }
@@ -593,7 +615,12 @@ static bool qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uint8_t 
                !(f->cl[c + run] == MODEL_CL_DATA || (f->cl[c + run] == MODEL_CL_ZERO && f->host[c + run])))
             run++;
         ensure_l2(f, c);
-        uint64_t h = host_alloc(f, run, NULL);
+        uint64_t h = next, at = next ? host_alloc_at(f, next, run) : 0;
+        if (at)
+            run = at;
+        else
+            h = host_alloc(f, run, NULL);
+        next = h + run;
         for (uint64_t i = 0; i < run; i++) {
             if (f->cl[c + i] == MODEL_CL_COMPRESSED) {
                 f->cl[c + i] = MODEL_CL_FREEING;
