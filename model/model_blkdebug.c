@@ -246,8 +246,10 @@ bool model_blkdebug_flush_may_fail(const ModelWorld *w, const ModelNode *n)
 
 /*
  * Could a request of a job's copy fail on a blkdebug rule below N?  Any
- * blkdebug node under N (N's children, recursively) with an active rule
- * that injects an error, for any type of request (block status included).
+ * blkdebug node under N (N's children, recursively) with a rule that
+ * injects an error, for any type of request (block status included), and
+ * is active or on read_aio, which the copy's own reads raise (a qcow2 or
+ * raw node's data read tells its file).
  * A failed copy request goes to block_job_error_action() (blockjob.c:
  * BLOCK_JOB_ERROR, then the job ends with the error, its progress short of
  * its len), which the model does not follow; the caller answers
@@ -255,10 +257,10 @@ bool model_blkdebug_flush_may_fail(const ModelWorld *w, const ModelNode *n)
  */
 bool model_blkdebug_job_may_fail(const ModelWorld *w, const ModelNode *n)
 {
-    if (strcmp(n->drv->name, "blkdebug") == 0)
-        for (int t = MODEL_IO_READ; t <= MODEL_IO_BLOCK_STATUS; t++)
-            if (active_rule_for(n, t))
-                return true;
+    for (size_t i = 0; strcmp(n->drv->name, "blkdebug") == 0 && i < n->n_dbg_rules; i++)
+        if (n->dbg_rules[i].error &&
+            (n->dbg_rules[i].active || n->dbg_rules[i].event == MODEL_DBG_READ_AIO))
+            return true;
     for (size_t i = 0; i < n->n_children; i++)
         if (model_blkdebug_job_may_fail(w, model_graph_node(w, n->children[i].node)))
             return true;

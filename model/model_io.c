@@ -577,6 +577,20 @@ static int quorum_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, cons
     return ret;
 }
 
+/* The base an active commit's mirror_top filter N also writes while its
+ * job runs, or NULL: QEMU marks the write dirty and the job copies it into
+ * the base before it finishes (in ready too, at once); writing both at
+ * once leaves the same bytes (the engine does the same). */
+static ModelNode *mirror_target(const IoCtx *c, const ModelNode *n)
+{
+    if (strcmp(n->drv->name, "mirror_top") != 0)
+        return NULL;
+    for (size_t i = 0; i < c->w->n_jobs; i++)
+        if (c->w->jobs[i].filter == n->id)
+            return model_graph_node(c->w, c->w->jobs[i].base);
+    return NULL;
+}
+
 static int node_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const uint8_t *buf,
                       unsigned flags)
 {
@@ -691,6 +705,9 @@ static int node_write(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len, const 
             return r;
     }
     int r = node_write(c, f, off, len, buf, child_flags(f, flags));
+    ModelNode *t = r ? NULL : mirror_target(c, n);
+    if (t)
+        r = node_write(c, t, off, len, buf, child_flags(t, flags));
     if (!r)
         grow(n, off + len);
     return r;
@@ -749,7 +766,9 @@ static int node_discard(IoCtx *c, ModelNode *n, uint64_t off, uint64_t len)
             return r;
     }
     ModelNode *f = model_graph_filtered(c->w, n);
-    return f ? node_discard(c, f, off, len) : 0;
+    int r = f ? node_discard(c, f, off, len) : 0;
+    ModelNode *t = r ? NULL : mirror_target(c, n);
+    return t ? node_discard(c, t, off, len) : r;
 }
 
 /* ---- entry points ------------------------------------------------------------- */

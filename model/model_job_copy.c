@@ -350,6 +350,13 @@ int model_job_grow_base(ModelState *st, ModelNode *top, ModelNode *base)
     uint64_t len = model_open_length(st, w, top), old = model_open_length(st, w, base);
     if (len <= old)
         return 0;
+    /* the growth's own requests through a blkdebug node with an error rule
+     * may fail, and the job with them before it copies anything */
+    if (model_blkdebug_job_may_fail(w, base)) {
+        st->unsupported = st->lost = "a job growing its base through a blkdebug node with an "
+                                     "error rule";
+        return 0;
+    }
     ModelNode *n = base;
     while (n->drv->kind == BG_DRV_FILTER && strcmp(n->drv->name, "quorum") != 0 &&
            strcmp(n->drv->name, "blkverify") != 0 && model_graph_filtered(w, n))
