@@ -261,6 +261,12 @@
     X(0, 0, "dirty bit") X(0, 1, "corrupt bit") X(0, 2, "external data file")    \
     X(0, 3, "compression type") X(0, 4, "extended L2 entries")                  \
     X(1, 0, "lazy refcounts") X(2, 0, "bitmaps") X(2, 1, "raw external data")
+/* bdrv_image_info_specific_dump() of ImageInfoSpecificQCow2 (qemu-io
+ * info): QAPI member name and the label it prints, in QAPI's order */
+#define BG_QCOW2_SPECIFIC_LABELS(X)                                                \
+    X("compat", "compat") X("compression-type", "compression type")              \
+    X("lazy-refcounts", "lazy refcounts") X("refcount-bits", "refcount bits")    \
+    X("corrupt", "corrupt") X("extended-l2", "extended l2")
 /* qcow2_do_open() */
 #define BG_MSG_QCOW2_VERSION "Unsupported qcow2 version %" PRIu32
 /* qcow2_do_open() */

@@ -214,6 +214,13 @@ void model_image_qcow2_open(ModelFile *f);
 /* qcow2_co_truncate(): grow to VSIZE (a multiple of 512, not smaller). */
 void model_image_qcow2_grow(ModelFile *f, uint64_t vsize);
 bool model_image_qcow2_allocated(const ModelFile *f, uint64_t cluster, bool *zero);
+/* Does guest CLUSTER own a host cluster a write goes into in place (a data
+ * cluster, or a zero cluster that kept its host cluster: QCOW_OFLAG_COPIED,
+ * handle_copied())? */
+static inline bool model_image_qcow2_in_place(const ModelFile *f, uint64_t cluster)
+{
+    return f->cl[cluster] == MODEL_CL_DATA || (f->cl[cluster] == MODEL_CL_ZERO && f->host[cluster]);
+}
 bool model_image_qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uint8_t *buf,
                              bool zero, bool may_unmap, bool compressed, BgError *err);
 /* discard_in_l2_slice() for one whole CLUSTER (full_discard false, v3). */

@@ -221,34 +221,39 @@ retry:
     return f->free_index - n;
 }
 
+/* update_refcount(+1) on N host clusters from FIRST; true when none of
+ * them was ever allocated before. */
+static bool host_take(ModelFile *f, uint64_t first, uint64_t n)
+{
+    host_ensure(f, first + n);
+    bool fresh = true;
+    for (uint64_t i = 0; i < n; i++) {
+        fresh &= !f->ever[first + i];
+        f->used[first + i] = f->ever[first + i] = 1;
+    }
+    return fresh;
+}
+
 /* qcow2_alloc_clusters(): alloc_clusters_noref() + update_refcount(+1).
  * *FRESH (if not NULL): none of the clusters was ever allocated before. */
 static uint64_t host_alloc(ModelFile *f, uint64_t n, bool *fresh)
 {
     uint64_t first = host_find(f, n);
-    host_ensure(f, f->free_index);
+    bool all_fresh = host_take(f, first, n);
     if (fresh)
-        *fresh = true;
-    for (uint64_t i = 0; i < n; i++) {
-        if (fresh && f->ever[first + i])
-            *fresh = false;
-        f->used[first + i] = 1;
-        f->ever[first + i] = 1;
-    }
+        *fresh = all_fresh;
     return first;
 }
 
 /* qcow2_alloc_clusters_at(): up to N clusters from host cluster AT, as
- * many as are free there in a row (update_refcount(+1) on them;
- * free_cluster_index stays where it is).  Returns how many. */
+ * many as are free there in a row (free_cluster_index stays where it is).
+ * Returns how many. */
 static uint64_t host_alloc_at(ModelFile *f, uint64_t at, uint64_t n)
 {
     uint64_t k = 0;
     while (k < n && !host_used(f, at + k))
         k++;
-    host_ensure(f, at + k);
-    for (uint64_t i = 0; i < k; i++)
-        f->used[at + i] = f->ever[at + i] = 1;
+    host_take(f, at, k);
     return k;
 }
 
@@ -387,7 +392,7 @@ static void unref_compressed(ModelFile *f, uint64_t cluster)
  * host cluster other compressed bytes share stays allocated. */
 static void release(ModelFile *f, uint64_t cluster)
 {
-    if (f->cl[cluster] == MODEL_CL_DATA || (f->cl[cluster] == MODEL_CL_ZERO && f->host[cluster]))
+    if (model_image_qcow2_in_place(f, cluster))
         host_free(f, f->host[cluster]);
     else if (f->cl[cluster] == MODEL_CL_COMPRESSED)
         unref_compressed(f, cluster);
@@ -572,8 +577,7 @@ static bool qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uint8_t 
          * allocated cluster is freed when unmapping is allowed (always for
          * compressed ones), else it keeps its host cluster (ZERO_ALLOC). */
         for (uint64_t c = first; c <= last; c++) {
-            bool allocated = f->cl[c] == MODEL_CL_DATA || f->cl[c] == MODEL_CL_COMPRESSED ||
-                             (f->cl[c] == MODEL_CL_ZERO && f->host[c]);
+            bool allocated = f->cl[c] == MODEL_CL_COMPRESSED || model_image_qcow2_in_place(f, c);
             model_sparse_write(&f->data, c * MODEL_CLUSTER, MODEL_CLUSTER, NULL);
             ensure_l2(f, c);
             if (f->cl[c] == MODEL_CL_COMPRESSED || (may_unmap && allocated))
@@ -599,9 +603,8 @@ static bool qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uint8_t 
     uint64_t c = first, extents = 0, next = 0;
     bool linked = false, freed = false;
     while (c <= last) {
-        bool in_place = f->cl[c] == MODEL_CL_DATA || (f->cl[c] == MODEL_CL_ZERO && f->host[c]);
         linked |= f->cl[c] != MODEL_CL_DATA;
-        if (in_place) {
+        if (model_image_qcow2_in_place(f, c)) {
             bool joined = c > first && f->cl[c - 1] == MODEL_CL_DATA &&
                           f->host[c - 1] + 1 == f->host[c];
             extents += !joined;
@@ -612,7 +615,7 @@ static bool qcow2_write(ModelFile *f, uint64_t off, uint64_t len, const uint8_t 
         }
         uint64_t run = 1;
         while (c + run <= last && (c + run) / L2_ENTRIES == c / L2_ENTRIES &&
-               !(f->cl[c + run] == MODEL_CL_DATA || (f->cl[c + run] == MODEL_CL_ZERO && f->host[c + run])))
+               !model_image_qcow2_in_place(f, c + run))
             run++;
         ensure_l2(f, c);
         uint64_t h = next, at = next ? host_alloc_at(f, next, run) : 0;

@@ -117,8 +117,10 @@ static void header(const ModelFile *f, uint8_t *buf, uint8_t *known)
     at = header_ext(buf, at, 0x6803f857, table, sizeof(table));
     at += 8;                                       /* the end of the extensions: zeroes */
     size_t n = f->backing ? strlen(f->backing) : 0;
-    if (f->backing && (!n || at + n > MODEL_CLUSTER))
+    if (f->backing && (!n || at + n > MODEL_CLUSTER)) {
+        memset(known, 0, MODEL_CLUSTER);
         return;
+    }
     memset(known, 1, MODEL_CLUSTER);
     if (f->backing) {
         be64(buf + 8, at);                         /* backing_file_offset */
@@ -164,8 +166,7 @@ static bool find_data(const ModelFile *f, uint64_t h, uint64_t *g)
 {
     uint64_t nc = (f->vsize + MODEL_CLUSTER - 1) / MODEL_CLUSTER;
     for (*g = 0; *g < nc; (*g)++)
-        if ((f->cl[*g] == MODEL_CL_DATA || (f->cl[*g] == MODEL_CL_ZERO && f->host[*g])) &&
-            f->host[*g] == h)
+        if (model_image_qcow2_in_place(f, *g) && f->host[*g] == h)
             return true;
     return false;
 }
@@ -233,7 +234,6 @@ int model_image_meta_cluster(const ModelFile *f, uint64_t h, bool cached, uint8_
         memset(buf, 0, MODEL_CLUSTER);
     } else if (h == 0) {
         memset(buf, 0, MODEL_CLUSTER);
-        memset(known, 0, MODEL_CLUSTER);
         header(f, buf, known);
         k = MODEL_META_SOME;
     } else if (h == 1) {

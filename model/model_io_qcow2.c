@@ -454,12 +454,9 @@ static bool new_cluster_cow(const ModelFile *f, uint64_t off, uint64_t len)
     uint64_t first = off / MODEL_CLUSTER, last = (off + len - 1) / MODEL_CLUSTER;
     bool cow[2] = { off % MODEL_CLUSTER != 0, (off + len) % MODEL_CLUSTER != 0 };
     uint64_t cl[2] = { first, last };
-    for (int k = 0; k < 2; k++) {
-        bool in_place = f->cl[cl[k]] == MODEL_CL_DATA ||
-                        (f->cl[cl[k]] == MODEL_CL_ZERO && f->host[cl[k]]);
-        if (cow[k] && !in_place)
+    for (int k = 0; k < 2; k++)
+        if (cow[k] && !model_image_qcow2_in_place(f, cl[k]))
             return true;
-    }
     return false;
 }
 

@@ -163,12 +163,9 @@ static void info(ModelState *st, const ModelNode *n, BgBuf *out, BgBuf *print)
     if (!spec)
         return;
     bg_buf_puts(out, BG_MSG_QEMUIO_INFO_SPECIFIC "\n");
-    /* QAPI's member order, with spaces for dashes */
-    static const char *const keys[][2] = {
-        { "compat", "compat" }, { "compression-type", "compression type" },
-        { "lazy-refcounts", "lazy refcounts" }, { "refcount-bits", "refcount bits" },
-        { "corrupt", "corrupt" }, { "extended-l2", "extended l2" },
-    };
+#define LABEL(KEY, TEXT) { KEY, TEXT },
+    static const char *const keys[][2] = { BG_QCOW2_SPECIFIC_LABELS(LABEL) };
+#undef LABEL
     json_t *d = json_object_get(spec, "data");
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         json_t *v = json_object_get(d, keys[i][0]);

@@ -250,11 +250,9 @@ static int info_f(QemuIoContext *ctx, int argc, char **argv)
         /* bdrv_image_info_specific_dump() for qcow2, in QEMU's key order,
          * with qemu_printf() (ctx->qemu_print) */
         BgBuf *pr = ctx->qemu_print;
-        static const char *const keys[][2] = {
-            { "compat", "compat" }, { "compression-type", "compression type" },
-            { "lazy-refcounts", "lazy refcounts" }, { "refcount-bits", "refcount bits" },
-            { "corrupt", "corrupt" }, { "extended-l2", "extended l2" },
-        };
+#define LABEL(KEY, TEXT) { KEY, TEXT },
+        static const char *const keys[][2] = { BG_QCOW2_SPECIFIC_LABELS(LABEL) };
+#undef LABEL
         for (size_t i = 0; pr && i < sizeof(keys) / sizeof(keys[0]); i++) {
             json_t *v = json_object_get(d, keys[i][0]);
             if (json_is_string(v))
